@@ -1,0 +1,1 @@
+"""The HTTP surface: Falcon resources, middleware and error serialisation."""

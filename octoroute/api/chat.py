@@ -1,0 +1,90 @@
+"""``POST /chat``: the seed's simple API, one prompt in, one answer out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import falcon
+
+from octoroute.api.body import read_json
+from octoroute.api.schemas import validate_chat
+from octoroute.backends.client import BackendClient, completion_text
+from octoroute.backends.failover import Dispatcher
+from octoroute.config import Config
+from octoroute.errors import UpstreamUnavailable
+from octoroute.metrics import Metrics
+from octoroute.routing.models import resolve_model
+from octoroute.routing.router import RouteInput, Router
+
+
+class ChatResource:
+    """Validate, route, dispatch, answer; everything else lives elsewhere."""
+
+    def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, metrics: Metrics,
+                 clock: Callable[[], float]) -> None:
+        self._config = config
+        self._router = router
+        self._dispatcher = dispatcher
+        self._metrics = metrics
+        self._clock = clock
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        data = validate_chat(read_json(req, self._config.server.max_body_bytes))
+        prompt: str = data["prompt"]
+        fields = req.context.log_fields
+        fields["prompt_chars"] = len(prompt)
+        choice = resolve_model(data.get("model"), self._config)
+        importance = data.get("importance") or self._config.routing.default_importance
+        decision, target = self._router.decide(
+            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type")))
+        fields.update(strategy=decision.strategy, routed_tier=decision.tier,
+                      task_type=decision.task_type, rule=decision.rule)
+        temperature = data.get("temperature")
+        max_tokens = data.get("max_tokens")
+
+        def send(client: BackendClient, timeout: float) -> tuple[str, int | None]:
+            e = client.endpoint
+            body = {"model": e.name, "messages": [{"role": "user", "content": prompt}],
+                    "temperature": e.temperature if temperature is None else temperature,
+                    "max_tokens": e.max_tokens if max_tokens is None else min(max_tokens, e.max_tokens),
+                    "stream": False}
+            reply = client.chat(json.dumps(body).encode(), timeout=timeout)
+            return completion_text(reply.data)
+
+        self._metrics.in_flight.inc()
+        try:
+            served = self._dispatcher.run(
+                target, send, deadline=req.context.started + self._config.server.request_timeout_seconds)
+        except UpstreamUnavailable as exc:
+            fields["attempts"] = len(exc.attempts)
+            raise
+        finally:
+            self._metrics.in_flight.dec()
+        text, tokens = served.value
+        endpoint = served.endpoint
+        fields.update(tier=endpoint.tier, endpoint=endpoint.id, attempts=len(served.attempts))
+        self._metrics.requests.labels(tier=endpoint.tier, strategy=decision.strategy).inc()
+        warnings = list(decision.warnings) + list(served.warnings)
+        resp.set_header("X-Octoroute-Tier", endpoint.tier)
+        resp.set_header("X-Octoroute-Endpoint", endpoint.id)
+        resp.set_header("X-Octoroute-Strategy", decision.strategy)
+        resp.media = {
+            "response": text,
+            "model_used": endpoint.name,
+            "tier": endpoint.tier,
+            "routed_tier": decision.tier,
+            "endpoint": endpoint.id,
+            "routing_strategy": decision.strategy,
+            "rule": decision.rule,
+            "task_type": decision.task_type,
+            "task_type_inferred": decision.task_type_inferred,
+            "importance": decision.importance,
+            "token_count": tokens if tokens is not None else len(text) // 4,
+            "token_count_estimated": tokens is None,
+            "processing_time_ms": round((self._clock() - req.context.started) * 1000.0, 1),
+            "routing_time_ms": round(decision.duration_ms, 3),
+            "attempts": len(served.attempts),
+            "request_id": req.context.request_id,
+            "warnings": warnings,
+        }

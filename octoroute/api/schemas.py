@@ -1,0 +1,106 @@
+"""JSON schemas of request bodies, and their errors as one clear sentence.
+
+This is the only module that imports jsonschema. Validators are compiled
+once; an error message always names the field and says what would be valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from octoroute.config import IMPORTANCES
+from octoroute.errors import RequestError
+from octoroute.routing.rules import TASK_TYPES
+
+MAX_PROMPT_CHARS = 100_000  # characters; longer prompts are rejected with 400
+
+CHAT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["prompt"],
+    "properties": {
+        "prompt": {"type": "string", "maxLength": MAX_PROMPT_CHARS,
+                   "description": "The user's message; must not be blank."},
+        "importance": {"enum": list(IMPORTANCES)},
+        "task_type": {"enum": list(TASK_TYPES)},
+        "model": {"type": ["string", "null"], "maxLength": 256,
+                  "description": "null or auto to route; a tier, alias or endpoint id to choose."},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "max_tokens": {"type": "integer", "minimum": 1},
+    },
+}
+
+_CHAT = Draft202012Validator(CHAT_SCHEMA)
+_TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "an integer",
+               "object": "a JSON object", "array": "an array", "boolean": "true or false",
+               "null": "null"}
+
+
+def _describe(error: ValidationError, schema: dict[str, Any]) -> RequestError:
+    path = ".".join(str(p) for p in error.absolute_path)
+    field = path or None
+    v = error.validator
+    if v == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in known]
+        name = str(extra[0]) if extra else "?"
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        where = f"{path}.{shown}" if path else shown
+        return RequestError(f"unknown field {shown!r}{hint}", param=where, code="unknown_field")
+    if v == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        where = f"{path}.{missing}" if path else missing
+        return RequestError(f"field {missing!r} is required", param=where, code="missing_field")
+    if v == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+        return RequestError(f"field {path!r} must be {want}, got {_json_type(error.instance)}",
+                            param=field, code="invalid_type")
+    if v == "enum":
+        options = ", ".join(str(o) for o in error.validator_value)
+        return RequestError(f"field {path!r} must be one of: {options}", param=field, code="invalid_value")
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bounds = error.schema
+        low, high = bounds.get("minimum"), bounds.get("maximum")
+        rng = f"from {low} to {high}" if low is not None and high is not None else (
+            f"at least {low}" if low is not None else f"at most {high}")
+        return RequestError(f"field {path!r} must be {rng}, got {error.instance}", param=field,
+                            code="invalid_value")
+    if v == "maxLength":
+        return RequestError(f"field {path!r} is too long ({len(error.instance)} characters; "
+                            f"at most {error.validator_value})", param=field, code="too_long")
+    return RequestError(f"field {path!r} is invalid", param=field, code="invalid_value")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def validate_chat(data: Any) -> dict[str, Any]:
+    """Validate a ``POST /chat`` body; return it or raise ``RequestError``."""
+    if not isinstance(data, dict):
+        raise RequestError(f"request body must be a JSON object, got {_json_type(data)}",
+                           code="invalid_type")
+    error = next(iter(sorted(_CHAT.iter_errors(data), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        raise _describe(error, CHAT_SCHEMA)
+    if not data["prompt"].strip():
+        raise RequestError("field 'prompt' must not be empty or blank", param="prompt",
+                           code="invalid_value")
+    return data

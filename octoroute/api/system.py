@@ -1,0 +1,49 @@
+"""``/health``, ``/models`` and ``/metrics``: cheap, lock-free reads for operators."""
+
+from __future__ import annotations
+
+import falcon
+
+from octoroute.backends.registry import Registry
+from octoroute.metrics import METRICS_CONTENT_TYPE, Metrics
+
+
+class HealthResource:
+    """Liveness of Octoroute itself: the seed's contract, 200 ``OK``."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = "OK"
+
+    on_head = on_get
+
+
+class ModelsResource:
+    """Every endpoint in config order, with what the registry believes of it."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        now = self._registry.now()
+        models = []
+        for s in self._registry.snapshot().values():
+            e = s.endpoint
+            models.append({
+                "id": e.id, "name": e.name, "tier": e.tier, "endpoint": e.base_url,
+                "healthy": s.healthy, "priority": e.priority, "weight": e.weight,
+                "consecutive_failures": s.consecutive_failures,
+                "last_check_seconds_ago": None if s.last_check is None else round(now - s.last_check, 3),
+                "last_error": s.last_error, "in_flight": s.in_flight,
+                "cooldown_seconds": round(max(0.0, s.cooldown_until - now), 3),
+            })
+        resp.media = {"models": models}
+
+
+class MetricsResource:
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = METRICS_CONTENT_TYPE
+        resp.data = self._metrics.render()

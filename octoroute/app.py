@@ -1,0 +1,118 @@
+"""The app factory: all wiring happens here, nothing starts on import.
+
+``create_app()`` with no arguments is what ``waitress-serve --call
+octoroute.app:create_app`` calls: it reads ``$OCTOROUTE_CONFIG`` (else
+``./config.toml``), sets up logging and starts the health thread. Tests and
+the CLI call ``build_runtime`` with an explicit config and injected clock,
+RNG, session factory and metrics registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import falcon
+from prometheus_client import CollectorRegistry
+
+from octoroute.api import errors as api_errors
+from octoroute.api.chat import ChatResource
+from octoroute.api.middleware import RequestContext
+from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
+from octoroute.backends.client import BackendClient, SessionFactory
+from octoroute.backends.failover import Dispatcher
+from octoroute.backends.health import HealthChecker, ProbeResult
+from octoroute.backends.registry import EndpointState, Registry
+from octoroute.config import Config, config_path, effective_log_level, load_config
+from octoroute.errors import ConfigError
+from octoroute.logs import configure_logging
+from octoroute.metrics import Metrics
+from octoroute.routing.router import LLMBrain, Router
+
+log = logging.getLogger("octoroute")
+
+PROBE_POOL_EXTRA = 2  # connections per backend beyond the worker threads (health probes)
+
+
+@dataclass
+class Runtime:
+    """Everything one running Octoroute owns, so it can be stopped as a whole."""
+
+    config: Config
+    app: falcon.App
+    registry: Registry
+    metrics: Metrics
+    health: HealthChecker
+    clients: dict[str, BackendClient]
+    router: Router
+    dispatcher: Dispatcher
+
+    def close(self, timeout: float = 5.0) -> None:
+        self.health.stop(timeout)
+        for client in self.clients.values():
+            client.close()
+
+
+def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic,
+                  rng: random.Random | None = None, session_factory: SessionFactory | None = None,
+                  registry: CollectorRegistry | None = None) -> Runtime:
+    """Wire config, clients, registry, router, dispatcher, resources and the app."""
+    metrics = Metrics(registry if registry is not None else CollectorRegistry(), config.endpoints)
+
+    def on_transition(old: EndpointState, new: EndpointState) -> None:
+        e = new.endpoint
+        metrics.endpoint_up.labels(endpoint=e.id, tier=e.tier).set(1 if new.healthy else 0)
+
+    state = Registry(config.endpoints, unhealthy_after=config.health.unhealthy_after, clock=clock,
+                     listener=on_transition)
+    clients = {e.id: BackendClient(e, pool_size=config.server.threads + PROBE_POOL_EXTRA,
+                                   session_factory=session_factory) for e in config.endpoints}
+    dispatcher = Dispatcher(config, state, clients, metrics, rng or random.Random())
+
+    def on_probe(result: ProbeResult) -> None:
+        metrics.health_checks.labels(endpoint=result.endpoint, result="ok" if result.ok else "fail").inc()
+
+    health = HealthChecker(state, clients, interval=config.health.interval_seconds,
+                           timeout=config.health.timeout_seconds, on_result=on_probe,
+                           on_loop_error=metrics.health_loop_errors.inc)
+    brain = LLMBrain(config.routing, dispatcher, clock)
+    router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints})
+
+    app = falcon.App(middleware=[RequestContext(metrics, clock)])
+    app.req_options.strip_url_path_trailing_slash = True
+    api_errors.install(app)
+    # The whole route catalogue, on one screen.
+    app.add_route("/chat", ChatResource(config, router, dispatcher, metrics, clock))
+    app.add_route("/health", HealthResource())
+    app.add_route("/models", ModelsResource(state))
+    app.add_route("/metrics", MetricsResource(metrics))
+    return Runtime(config, app, state, metrics, health, clients, router, dispatcher)
+
+
+def create_app(config: Config | None = None, *, start_health: bool = True) -> falcon.App:
+    """Build the WSGI app; with no config, load it as ``octoroute serve`` would."""
+    if config is None:
+        path = config_path(None)
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            print(exc.message, file=sys.stderr)
+            raise SystemExit(1) from None
+        configure_logging(effective_log_level(config), config.observability.log_format)
+    runtime = build_runtime(config)
+    if start_health:
+        runtime.health.start()
+    log.info("octoroute app ready: %s", describe_endpoints(config))
+    return runtime.app
+
+
+def describe_endpoints(config: Config) -> str:
+    parts = []
+    for tier in ("fast", "balanced", "deep"):
+        ids = ", ".join(f"{e.id}@{e.base_url}" for e in config.tier_endpoints(tier))
+        parts.append(f"{tier}=[{ids}]")
+    return " ".join(parts)

@@ -1,0 +1,1 @@
+"""Backend endpoints: HTTP clients, the health registry, selection and failover."""

@@ -1,0 +1,218 @@
+"""One HTTP client per backend endpoint: a ``requests.Session`` and its pool.
+
+This is the only module that knows requests and urllib3. Every transport
+exception is translated into ``BackendError`` here, in ``_translate``, the
+way ``HTTPAdapter.send`` translates urllib3's, so callers reason about
+outcomes (connect error, timeout, HTTP error, rate limit, bad response)
+rather than libraries.
+
+urllib3's ``Retry`` covers connection establishment only: a generation that
+may have reached a backend is never re-sent here. Failover to another
+endpoint is the dispatcher's job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from octoroute.config import EndpointConfig
+from octoroute.errors import BackendError
+
+CONNECT_TIMEOUT_S = 3.0  # seconds; establishing a TCP connection to a backend
+CONNECT_RETRY = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
+                      backoff_factor=0.05, raise_on_status=False)  # immutable, shared
+READ_CHUNK_BYTES = 65536  # bytes read from a backend at a time
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # bytes; larger backend answers are refused
+MAX_ERROR_TEXT = 300  # characters of a backend's error body kept in messages
+
+SessionFactory = Callable[[], requests.Session]
+
+
+@dataclass(frozen=True)
+class BackendReply:
+    """A successful (2xx) JSON answer from a backend."""
+
+    status: int
+    body: bytes
+    data: dict[str, Any]
+    headers: Mapping[str, str]
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare from LLM servers; the default cool-down applies
+    return seconds if seconds >= 0 else None
+
+
+def _short(body: bytes) -> str:
+    text = body[:MAX_ERROR_TEXT * 4].decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+        msg = data.get("error", data) if isinstance(data, dict) else data
+        if isinstance(msg, dict):
+            msg = msg.get("message", msg)
+        text = str(msg)
+    except ValueError:
+        pass
+    text = " ".join(text.split())
+    return text[:MAX_ERROR_TEXT]
+
+
+class BackendClient:
+    """Talks to one endpoint over a pooled, keep-alive session."""
+
+    def __init__(self, endpoint: EndpointConfig, *, pool_size: int,
+                 session_factory: SessionFactory | None = None,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
+        self.endpoint = endpoint
+        self.max_response_bytes = max_response_bytes
+        self._url_chat = endpoint.base_url + "/chat/completions"
+        self._url_models = endpoint.base_url + "/models"
+        session = session_factory() if session_factory else requests.Session()
+        # NOTE: proxies from the environment are ignored: backends are local,
+        # and honouring HTTP_PROXY for them is a classic homelab misroute
+        # (it also costs ~0.1 ms per call in requests' environment merging).
+        session.trust_env = False
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), pool_block=False,
+                              max_retries=CONNECT_RETRY)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._session = session
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if endpoint.api_key:
+            self._headers["Authorization"] = f"Bearer {endpoint.api_key}"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def chat(self, body: bytes, *, timeout: float) -> BackendReply:
+        """POST a chat completion; return the parsed 2xx answer or raise ``BackendError``."""
+        started = time.monotonic()
+        try:
+            resp = self._session.post(self._url_chat, data=body, headers=self._headers,
+                                      timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout), stream=True)
+        except Exception as exc:  # translated in exactly one place
+            raise _translate(exc, timeout) from None
+        try:
+            raw = self._read(resp, started + timeout, timeout)
+        finally:
+            resp.close()
+        return self._reply(resp.status_code, resp.headers, raw)
+
+    def probe(self, *, timeout: float) -> None:
+        """GET ``/models``: the liveness probe every OpenAI-style server answers."""
+        started = time.monotonic()
+        try:
+            resp = self._session.get(self._url_models, headers=self._headers,
+                                     timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout), stream=True)
+        except Exception as exc:
+            raise _translate(exc, timeout) from None
+        try:
+            raw = self._read(resp, started + timeout, timeout)
+        finally:
+            resp.close()
+        if resp.status_code >= 400:
+            raise BackendError(f"probe answered HTTP {resp.status_code}: {_short(raw)}",
+                               kind="http_error", status_code=resp.status_code)
+
+    def _read(self, resp: requests.Response, deadline: float, timeout: float) -> bytes:
+        """Read the whole body, bounded in time (a trickle is a timeout) and size."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                chunk = resp.raw.read(READ_CHUNK_BYTES)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise BackendError(f"response larger than {self.max_response_bytes} bytes",
+                                       kind="bad_response")
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise BackendError(f"no complete answer within {timeout:g}s", kind="timeout")
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, timeout) from None
+        return b"".join(chunks)
+
+    def _reply(self, status: int, headers: Mapping[str, str], raw: bytes) -> BackendReply:
+        if status == 429:
+            raise BackendError("rate limited (HTTP 429)", kind="rate_limited", status_code=429,
+                               retry_after=_retry_after(headers.get("Retry-After")))
+        if status >= 400:
+            # 5xx, and 401/403/404 (a misconfigured key or model name at this
+            # endpoint), may be served elsewhere; other 4xx are about the request.
+            retryable = status >= 500 or status in (401, 403, 404, 408)
+            raise BackendError(f"HTTP {status}: {_short(raw)}", kind="http_error",
+                               retryable=retryable, status_code=status)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise BackendError("answer is not valid JSON", kind="bad_response") from None
+        if not isinstance(data, dict):
+            raise BackendError("answer is not a JSON object", kind="bad_response")
+        return BackendReply(status=status, body=raw, data=data, headers=headers)
+
+
+def completion_text(data: dict[str, Any]) -> tuple[str, int | None]:
+    """The assistant text and completion-token count of a chat-completions answer.
+
+    A 2xx answer without ``choices[0].message.content`` is a broken backend,
+    so this raises a retryable ``BackendError`` and the request fails over.
+    """
+    try:
+        message = data["choices"][0]["message"]
+        content = message.get("content")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise BackendError("answer has no choices[0].message", kind="bad_response") from None
+    if not isinstance(content, str):
+        raise BackendError("answer has no text content", kind="bad_response")
+    usage = data.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if isinstance(tokens, bool) or not isinstance(tokens, int):
+        tokens = None
+    return content, tokens
+
+
+def _translate(exc: Exception, timeout: float) -> BackendError:
+    """Map a requests/urllib3 exception to the outcome it means for failover."""
+    if isinstance(exc, BackendError):
+        return exc
+    if isinstance(exc, (requests.ConnectTimeout,)):
+        return BackendError(f"connect timed out ({exc.__class__.__name__})", kind="connect_error")
+    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+        return BackendError(f"no answer within {timeout:g}s", kind="timeout")
+    if isinstance(exc, requests.ConnectionError):
+        cause = exc.args[0] if exc.args else exc
+        reason = getattr(cause, "reason", cause)
+        return BackendError(f"connection failed: {_reason(reason)}", kind="connect_error")
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError,
+                        requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return BackendError(f"connection broke mid-answer: {_reason(exc)}", kind="bad_response")
+    if isinstance(exc, (OSError, urllib3.exceptions.HTTPError, requests.RequestException)):
+        return BackendError(f"transport error: {_reason(exc)}", kind="connect_error")
+    raise exc
+
+
+def _reason(obj: object) -> str:
+    text = str(obj)
+    # urllib3 wraps messages as "<object at 0x..>: Failed to establish...": keep the tail.
+    if ">: " in text:
+        text = text.split(">: ", 1)[1]
+    return " ".join(text.split())[:MAX_ERROR_TEXT]

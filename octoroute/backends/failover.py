@@ -1,0 +1,229 @@
+"""Run one logical call across endpoints: selection, failover, tier fallback.
+
+The caller supplies ``send(client, timeout)``; the dispatcher decides which
+endpoint to try, in which order, with how much time, and records every
+attempt's outcome in the registry and the metrics. It knows nothing of
+``/chat`` or ``/v1``: both APIs and the router brain go through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from octoroute.backends.client import BackendClient
+from octoroute.backends.registry import EndpointState, Registry
+from octoroute.backends.selection import FALLBACK_ORDER, pick
+from octoroute.config import Config, EndpointConfig
+from octoroute.errors import BackendError, UpstreamUnavailable
+from octoroute.metrics import Metrics
+
+log = logging.getLogger("octoroute.dispatch")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a call may go: a tier (with or without fallback) or one endpoint."""
+
+    tier: str | None = None
+    endpoint_id: str | None = None
+    fallback: bool = True
+
+    @classmethod
+    def for_tier(cls, tier: str, *, fallback: bool) -> Target:
+        return cls(tier=tier, fallback=fallback)
+
+    @classmethod
+    def for_endpoint(cls, endpoint_id: str) -> Target:
+        return cls(endpoint_id=endpoint_id, fallback=False)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    endpoint: str
+    tier: str
+    outcome: str  # "success" or a BackendError kind
+    error: str | None
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"endpoint": self.endpoint, "tier": self.tier, "outcome": self.outcome,
+                "error": self.error, "seconds": round(self.seconds, 4)}
+
+
+@dataclass(frozen=True)
+class Served(Generic[T]):
+    """The value one endpoint produced, and how we got there."""
+
+    value: T
+    endpoint: EndpointConfig
+    attempts: tuple[Attempt, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+class Dispatcher:
+    """Selects endpoints and fails over between them for one call at a time."""
+
+    def __init__(self, config: Config, registry: Registry, clients: Mapping[str, BackendClient],
+                 metrics: Metrics, rng: random.Random) -> None:
+        self._config = config
+        self._registry = registry
+        self._clients = clients
+        self._metrics = metrics
+        self._rng = rng
+        # NOTE: random.Random is not documented as thread-safe for all methods;
+        # random() itself is atomic under the GIL, which is all pick() uses.
+
+    def _phases(self, target: Target) -> list[tuple[str, bool]]:
+        """(tier, healthy_only) in the order candidates are drawn from."""
+        assert target.tier is not None
+        tiers = [target.tier]
+        if target.fallback and self._config.routing.tier_fallback:
+            tiers += FALLBACK_ORDER[target.tier]
+        return [(t, True) for t in tiers] + [(t, False) for t in tiers]
+
+    def run(self, target: Target, send: Callable[[BackendClient, float], T], *,
+            deadline: float) -> Served[T]:
+        """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none."""
+        attempts: list[Attempt] = []
+        tried: set[str] = set()
+        per_tier: dict[str, int] = {}
+        cooling_waits: list[float] = []
+        max_attempts = self._config.routing.max_attempts
+        if target.endpoint_id is not None:
+            state = self._registry.get(target.endpoint_id)
+            now = self._registry.now()
+            if state.cooling(now):
+                raise self._give_up(attempts, [state.cooldown_until - now], target)
+            return self._attempt_or_raise(state, send, deadline, attempts, target)
+        phases = self._phases(target)
+        for tier, healthy_only in phases:
+            while per_tier.get(tier, 0) < max_attempts:
+                now = self._registry.now()
+                candidates = []
+                for s in self._registry.snapshot().values():
+                    if s.endpoint.tier != tier or s.endpoint.id in tried:
+                        continue
+                    if healthy_only and not s.healthy:
+                        continue
+                    if s.cooling(now):
+                        cooling_waits.append(s.cooldown_until - now)
+                        tried.add(s.endpoint.id)
+                        continue
+                    candidates.append(s)
+                chosen = pick(candidates, self._rng)
+                if chosen is None:
+                    break
+                tried.add(chosen.endpoint.id)
+                per_tier[tier] = per_tier.get(tier, 0) + 1
+                if deadline - now <= 0:
+                    raise self._deadline(attempts)
+                try:
+                    value = self._attempt(chosen, send, deadline, attempts)
+                except BackendError as exc:
+                    if not exc.retryable:
+                        raise self._fatal(exc, attempts) from None
+                    if exc.kind == "rate_limited":
+                        cooling_waits.append(exc.retry_after if exc.retry_after is not None else 5.0)
+                    if self._registry.now() >= deadline:
+                        raise self._deadline(attempts) from None
+                    continue
+                warnings: tuple[str, ...] = ()
+                if target.tier is not None and chosen.endpoint.tier != target.tier:
+                    warnings = (f"tier {target.tier} could not serve; fell back to "
+                                f"{chosen.endpoint.tier}",)
+                    self._metrics.fallbacks.labels(from_tier=target.tier,
+                                                   to_tier=chosen.endpoint.tier).inc()
+                return Served(value, chosen.endpoint, tuple(attempts), warnings)
+        raise self._give_up(attempts, cooling_waits, target)
+
+    def _attempt_or_raise(self, state: EndpointState, send: Callable[[BackendClient, float], T],
+                          deadline: float, attempts: list[Attempt], target: Target) -> Served[T]:
+        if deadline - self._registry.now() <= 0:
+            raise self._deadline(attempts)
+        try:
+            value = self._attempt(state, send, deadline, attempts)
+        except BackendError as exc:
+            if not exc.retryable:
+                raise self._fatal(exc, attempts) from None
+            if exc.kind == "rate_limited":
+                raise self._give_up(attempts, [exc.retry_after or 5.0], target) from None
+            if self._registry.now() >= deadline:
+                raise self._deadline(attempts) from None
+            raise self._give_up(attempts, [], target) from None
+        return Served(value, state.endpoint, tuple(attempts))
+
+    def _attempt(self, state: EndpointState, send: Callable[[BackendClient, float], T],
+                 deadline: float, attempts: list[Attempt]) -> T:
+        endpoint = state.endpoint
+        registry, metrics = self._registry, self._metrics
+        timeout = min(self._config.attempt_timeout(endpoint), deadline - registry.now())
+        metrics.model_invocations.labels(tier=endpoint.tier).inc()
+        registry.begin(endpoint.id)
+        started = registry.now()
+        try:
+            value = send(self._clients[endpoint.id], timeout)
+        except BackendError as exc:
+            seconds = registry.now() - started
+            if exc.kind == "rate_limited":
+                registry.record_rate_limited(endpoint.id, exc.retry_after, finished=True)
+            elif exc.retryable:
+                registry.record_failure(endpoint.id, str(exc), finished=True)
+            else:
+                registry.record_neutral(endpoint.id, finished=True)
+            attempts.append(Attempt(endpoint.id, endpoint.tier, exc.kind, str(exc), seconds))
+            metrics.endpoint_requests.labels(endpoint=endpoint.id, tier=endpoint.tier,
+                                             outcome=exc.kind).inc()
+            metrics.endpoint_latency.labels(endpoint=endpoint.id, tier=endpoint.tier).observe(seconds)
+            log.warning("attempt on %s (%s) failed after %.3fs: %s", endpoint.id, endpoint.tier,
+                        seconds, exc)
+            raise
+        except BaseException:
+            registry.end(endpoint.id)
+            raise
+        seconds = registry.now() - started
+        registry.record_success(endpoint.id, finished=True)
+        attempts.append(Attempt(endpoint.id, endpoint.tier, "success", None, seconds))
+        metrics.endpoint_requests.labels(endpoint=endpoint.id, tier=endpoint.tier,
+                                         outcome="success").inc()
+        metrics.endpoint_latency.labels(endpoint=endpoint.id, tier=endpoint.tier).observe(seconds)
+        return value
+
+    @staticmethod
+    def _deadline(attempts: list[Attempt]) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            "the request deadline passed before any endpoint answered"
+            + _tried(attempts), status=504, attempts=[a.as_dict() for a in attempts])
+
+    @staticmethod
+    def _fatal(exc: BackendError, attempts: list[Attempt]) -> UpstreamUnavailable:
+        return UpstreamUnavailable(f"the backend rejected the request: {exc}", status=502,
+                                   attempts=[a.as_dict() for a in attempts],
+                                   backend_status=exc.status_code)
+
+    @staticmethod
+    def _give_up(attempts: list[Attempt], cooling_waits: list[float], target: Target
+                 ) -> UpstreamUnavailable:
+        where = f"endpoint {target.endpoint_id}" if target.endpoint_id else f"tier {target.tier}"
+        as_dicts = [a.as_dict() for a in attempts]
+        if cooling_waits and all(a.outcome == "rate_limited" for a in attempts):
+            wait = max(0.0, min(cooling_waits))
+            return UpstreamUnavailable(
+                f"every endpoint for {where} is rate limited; retry after {wait:.0f}s",
+                status=429, attempts=as_dicts, retry_after=wait)
+        if not attempts:
+            return UpstreamUnavailable(f"no endpoint could be attempted for {where}",
+                                       status=503, attempts=as_dicts)
+        return UpstreamUnavailable(f"every attempt for {where} failed" + _tried(attempts),
+                                   status=502, attempts=as_dicts)
+
+
+def _tried(attempts: list[Attempt]) -> str:
+    if not attempts:
+        return ""
+    return " (tried " + "; ".join(f"{a.endpoint}: {a.error or a.outcome}" for a in attempts) + ")"

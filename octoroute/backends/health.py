@@ -1,0 +1,130 @@
+"""The background health checker: a named, daemonic, stoppable thread.
+
+Each round probes every endpoint that needs it in parallel (one slow backend
+must not delay the others), through ``check_once()``, which tests call
+directly without any thread. Endpoints that are serving a request right now,
+or succeeded within the last interval, are skipped: live traffic is fresher
+evidence, and llama-cpp-python's server aborts a running generation whenever
+another request arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from octoroute.backends.client import BackendClient
+from octoroute.backends.registry import EndpointState, Registry
+from octoroute.errors import BackendError
+
+log = logging.getLogger("octoroute.health")
+
+MAX_PROBE_THREADS = 8  # probes run at once in one round
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    endpoint: str
+    ok: bool | None  # None: skipped
+    seconds: float
+    error: str | None = None
+
+
+ResultHook = Callable[[ProbeResult], None]
+
+
+class HealthChecker:
+    """Probes endpoints with ``GET {base_url}/models`` and records the results."""
+
+    def __init__(self, registry: Registry, clients: Mapping[str, BackendClient], *,
+                 interval: float, timeout: float, on_result: ResultHook | None = None,
+                 on_loop_error: Callable[[], None] | None = None) -> None:
+        self._registry = registry
+        self._clients = clients
+        self._interval = interval
+        self._timeout = timeout
+        self._on_result = on_result
+        self._on_loop_error = on_loop_error
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=min(MAX_PROBE_THREADS, max(1, len(clients))),
+                                        thread_name_prefix="octoroute-probe")
+        self.rounds = 0  # completed rounds, for tests and /models
+        self.round_done = threading.Condition()
+
+    def due(self, state: EndpointState, now: float, *, force: bool = False) -> bool:
+        """Whether ``state`` should be probed now."""
+        if force:
+            return True
+        if state.in_flight > 0:
+            return False
+        if state.last_success is not None and now - state.last_success < self._interval:
+            return False
+        return True
+
+    def check_once(self, *, force: bool = False) -> list[ProbeResult]:
+        """Probe every endpoint that is due, in parallel; return the results."""
+        now = self._registry.now()
+        snapshot = self._registry.snapshot()
+        due = [s for s in snapshot.values() if self.due(s, now, force=force)]
+        skipped = [ProbeResult(s.endpoint.id, None, 0.0) for s in snapshot.values() if s not in due]
+        results = list(self._pool.map(self._probe, due)) + skipped
+        with self.round_done:
+            self.rounds += 1
+            self.round_done.notify_all()
+        return results
+
+    def _probe(self, state: EndpointState) -> ProbeResult:
+        endpoint_id = state.endpoint.id
+        started = self._registry.now()
+        try:
+            self._clients[endpoint_id].probe(timeout=self._timeout)
+        except BackendError as exc:
+            seconds = self._registry.now() - started
+            self._registry.record_failure(endpoint_id, f"health probe: {exc}")
+            result = ProbeResult(endpoint_id, False, seconds, str(exc))
+        else:
+            self._registry.record_success(endpoint_id)
+            result = ProbeResult(endpoint_id, True, self._registry.now() - started)
+        log.debug("probe %s: ok=%s in %.3fs %s", endpoint_id, result.ok, result.seconds,
+                  result.error or "")
+        if self._on_result is not None:
+            self._on_result(result)
+        return result
+
+    def run(self) -> None:
+        """The thread body: a round at start-up, then one every ``interval``."""
+        while not self._stop.is_set():
+            try:
+                self.check_once()
+            except Exception:
+                log.exception("health round failed; the checker keeps running")
+                if self._on_loop_error is not None:
+                    self._on_loop_error()
+            self._stop.wait(self._interval)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self.run, name="octoroute-health", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop the thread; log rather than hang if a probe is stuck."""
+        self._stop.set()
+        stopped = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("health thread did not stop within %.1fs; leaving it (daemonic)", timeout)
+                stopped = False
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        return stopped
+
+    def wait_rounds(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` rounds have completed (for tests and start-up)."""
+        with self.round_done:
+            return self.round_done.wait_for(lambda: self.rounds >= count, timeout)

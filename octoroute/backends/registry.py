@@ -1,0 +1,134 @@
+"""The one place that holds mutable endpoint state, behind one named lock.
+
+Readers get an immutable snapshot (a mapping of frozen ``EndpointState``);
+writers build a new state and swap the whole mapping under ``_state_lock``.
+The lock is never held during network I/O, so a slow backend can never make
+``/models`` or the router wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from octoroute.config import EndpointConfig
+
+log = logging.getLogger("octoroute.health")
+
+MAX_COOLDOWN_S = 60.0  # seconds; a 429's Retry-After is capped at this
+DEFAULT_COOLDOWN_S = 5.0  # seconds; a 429 without Retry-After cools down this long
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """What Octoroute believes about one endpoint at one instant."""
+
+    endpoint: EndpointConfig
+    healthy: bool = True  # endpoints start healthy until a probe says otherwise
+    consecutive_failures: int = 0
+    last_check: float | None = None  # clock time of the last probe or request outcome
+    last_success: float | None = None  # clock time of the last success of either kind
+    last_error: str | None = None
+    in_flight: int = 0  # requests being served by this endpoint right now
+    cooldown_until: float = 0.0  # clock time before which a 429 says: do not send
+
+    def cooling(self, now: float) -> bool:
+        return now < self.cooldown_until
+
+
+Listener = Callable[[EndpointState, EndpointState], None]
+
+
+class Registry:
+    """Health and load bookkeeping for every configured endpoint."""
+
+    def __init__(self, endpoints: Iterable[EndpointConfig], *, unhealthy_after: int,
+                 clock: Callable[[], float], listener: Listener | None = None) -> None:
+        self._unhealthy_after = unhealthy_after
+        self._clock = clock
+        self._listener = listener
+        self._state_lock = threading.Lock()
+        states = {e.id: EndpointState(endpoint=e) for e in endpoints}
+        self._order = tuple(states)
+        self._states: Mapping[str, EndpointState] = MappingProxyType(states)
+
+    def snapshot(self) -> Mapping[str, EndpointState]:
+        """An immutable view of every endpoint's state, in config order."""
+        return self._states
+
+    def get(self, endpoint_id: str) -> EndpointState:
+        return self._states[endpoint_id]
+
+    def now(self) -> float:
+        return self._clock()
+
+    def _update(self, endpoint_id: str, change: Callable[[EndpointState, float], EndpointState]
+                ) -> tuple[EndpointState, EndpointState]:
+        with self._state_lock:
+            old = self._states[endpoint_id]
+            new = change(old, self._clock())
+            if new is not old:
+                states = dict(self._states)
+                states[endpoint_id] = new
+                self._states = MappingProxyType(states)
+        if old.healthy != new.healthy:
+            self._transition(old, new)
+        return old, new
+
+    def _transition(self, old: EndpointState, new: EndpointState) -> None:
+        e = new.endpoint
+        if new.healthy:
+            log.info("endpoint %s (%s) is healthy again", e.id, e.tier)
+        else:
+            log.warning("endpoint %s (%s) marked unhealthy after %d consecutive failures: %s",
+                        e.id, e.tier, new.consecutive_failures, new.last_error)
+        if self._listener is not None:
+            self._listener(old, new)
+
+    def begin(self, endpoint_id: str) -> None:
+        """Count a request that is about to be sent to ``endpoint_id``."""
+        self._update(endpoint_id, lambda s, _now: replace(s, in_flight=s.in_flight + 1))
+
+    def end(self, endpoint_id: str) -> None:
+        self._update(endpoint_id, lambda s, _now: replace(s, in_flight=max(0, s.in_flight - 1)))
+
+    def record_success(self, endpoint_id: str, *, finished: bool = False) -> EndpointState:
+        """One success, from a probe or a real request, marks the endpoint healthy.
+
+        ``finished`` also ends the in-flight count taken by ``begin``, in the same swap.
+        """
+        def change(s: EndpointState, now: float) -> EndpointState:
+            return replace(s, healthy=True, consecutive_failures=0, last_check=now,
+                           last_success=now, last_error=None,
+                           in_flight=max(0, s.in_flight - 1) if finished else s.in_flight)
+        return self._update(endpoint_id, change)[1]
+
+    def record_failure(self, endpoint_id: str, error: str, *, finished: bool = False) -> EndpointState:
+        """Count a failure; ``unhealthy_after`` in a row mark the endpoint unhealthy."""
+        def change(s: EndpointState, now: float) -> EndpointState:
+            failures = s.consecutive_failures + 1
+            return replace(s, consecutive_failures=failures, last_check=now, last_error=error,
+                           healthy=s.healthy and failures < self._unhealthy_after,
+                           in_flight=max(0, s.in_flight - 1) if finished else s.in_flight)
+        return self._update(endpoint_id, change)[1]
+
+    def record_rate_limited(self, endpoint_id: str, retry_after: float | None, *,
+                            finished: bool = False) -> EndpointState:
+        """A 429 is back-pressure, not failure: cool down, leave the health count alone."""
+        wait = DEFAULT_COOLDOWN_S if retry_after is None else min(max(retry_after, 0.0), MAX_COOLDOWN_S)
+
+        def change(s: EndpointState, now: float) -> EndpointState:
+            return replace(s, cooldown_until=max(s.cooldown_until, now + wait), last_check=now,
+                           last_error=f"rate limited (429), cooling down {wait:g}s",
+                           in_flight=max(0, s.in_flight - 1) if finished else s.in_flight)
+        return self._update(endpoint_id, change)[1]
+
+    def record_neutral(self, endpoint_id: str, *, finished: bool = True) -> EndpointState:
+        """An outcome that says nothing about health (e.g. the client's own bad request)."""
+        def change(s: EndpointState, now: float) -> EndpointState:
+            return replace(s, last_check=now,
+                           in_flight=max(0, s.in_flight - 1) if finished else s.in_flight)
+        return self._update(endpoint_id, change)[1]

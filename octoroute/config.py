@@ -1,0 +1,372 @@
+"""Load and validate the TOML configuration into one frozen ``Config``.
+
+Every problem is collected (not just the first) and reported as one line:
+file, key path, what is wrong and how to fix it, so ``octoroute check`` can
+print them all at once. Unknown keys are errors with a did-you-mean hint,
+because a silently ignored typo (``intervall_seconds``) is a production bug.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from octoroute.errors import ConfigError
+
+TIERS: tuple[str, ...] = ("fast", "balanced", "deep")
+STRATEGIES: tuple[str, ...] = ("rule", "llm", "hybrid", "tool")
+IMPORTANCES: tuple[str, ...] = ("low", "normal", "high")
+LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS: tuple[str, ...] = ("text", "json")
+
+CONFIG_ENV = "OCTOROUTE_CONFIG"
+LOG_ENV = "OCTOROUTE_LOG"
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """One OpenAI-compatible server that serves one tier."""
+
+    id: str
+    name: str  # the model id sent upstream
+    tier: str
+    base_url: str  # normalised: no trailing slash, e.g. http://host:11434/v1
+    max_tokens: int  # tokens; caps what a client may ask for
+    temperature: float = 0.7  # 0..2; used when the client sends none
+    weight: float = 1.0  # relative share within its priority group
+    priority: int = 1  # higher is tried first
+    api_key_env: str | None = None  # env var holding a bearer key for this backend
+    timeout_seconds: float | None = None  # overrides [timeouts].<tier> for one attempt
+    api_key: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"  # loopback by default: opening to the LAN is a choice
+    port: int = 3000  # TCP port
+    request_timeout_seconds: float = 120.0  # seconds; overall deadline for one request
+    threads: int = 36  # waitress worker threads; each in-flight generation holds one
+    max_body_bytes: int = 2 * 1024 * 1024  # bytes; larger request bodies get 413
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    strategy: str = "hybrid"  # rule | llm | hybrid | tool
+    default_importance: str = "normal"  # low | normal | high, when a request omits it
+    default_tier: str = "balanced"  # when no rule decides and no router brain answers
+    router_tier: str = "balanced"  # whose endpoints act as the router brain
+    router_timeout_seconds: float = 10.0  # seconds; the whole router-brain call
+    max_attempts: int = 3  # distinct endpoints tried per tier
+    tier_fallback: bool = True  # try neighbouring tiers when a tier is exhausted
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    interval_seconds: float = 15.0  # seconds between probe rounds
+    timeout_seconds: float = 3.0  # seconds; one probe
+    unhealthy_after: int = 3  # consecutive failures (probes and requests)
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    fast: float = 30.0  # seconds; one attempt against a fast endpoint
+    balanced: float = 60.0  # seconds; one attempt against a balanced endpoint
+    deep: float = 120.0  # seconds; one attempt against a deep endpoint
+
+    def for_tier(self, tier: str) -> float:
+        return float(getattr(self, tier))
+
+
+@dataclass(frozen=True)
+class ObservabilityConfig:
+    log_level: str = "info"  # debug | info | warning | error | critical
+    log_format: str = "text"  # text | json
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole, validated configuration. Immutable, so threads share it freely."""
+
+    endpoints: tuple[EndpointConfig, ...]
+    server: ServerConfig = ServerConfig()
+    routing: RoutingConfig = RoutingConfig()
+    health: HealthConfig = HealthConfig()
+    timeouts: TimeoutsConfig = TimeoutsConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
+    source: str = "<config>"
+
+    def tier_endpoints(self, tier: str) -> tuple[EndpointConfig, ...]:
+        return tuple(e for e in self.endpoints if e.tier == tier)
+
+    def endpoint(self, endpoint_id: str) -> EndpointConfig | None:
+        for e in self.endpoints:
+            if e.id == endpoint_id:
+                return e
+        return None
+
+    def attempt_timeout(self, endpoint: EndpointConfig) -> float:
+        """Seconds one attempt against ``endpoint`` may take."""
+        if endpoint.timeout_seconds is not None:
+            return endpoint.timeout_seconds
+        return self.timeouts.for_tier(endpoint.tier)
+
+
+# --- validation -----------------------------------------------------------
+
+Check = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class _Field:
+    kind: str  # "str" | "int" | "float" | "bool"
+    check: Check | None = None
+    expect: str = ""  # what a valid value looks like, for the message
+    example: str = ""  # a valid TOML value, shown in the fix
+    required: bool = False
+
+
+def _positive(v: Any) -> bool:
+    return v > 0
+
+
+def _one_of(options: tuple[str, ...]) -> _Field:
+    return _Field("str", lambda v: v in options, "one of " + ", ".join(repr(o) for o in options),
+                  f'"{options[0]}"')
+
+
+_SERVER_FIELDS = {
+    "host": _Field("str", lambda v: bool(v.strip()), "a host name or address", '"127.0.0.1"'),
+    "port": _Field("int", lambda v: 1 <= v <= 65535, "an integer from 1 to 65535", "3000"),
+    "request_timeout_seconds": _Field("float", _positive, "a number > 0", "120"),
+    "threads": _Field("int", lambda v: 1 <= v <= 1024, "an integer from 1 to 1024", "36"),
+    "max_body_bytes": _Field("int", _positive, "an integer > 0", "2097152"),
+}
+_ROUTING_FIELDS = {
+    "strategy": _one_of(STRATEGIES),
+    "default_importance": _one_of(IMPORTANCES),
+    "default_tier": _one_of(TIERS),
+    "router_tier": _one_of(TIERS),
+    "router_timeout_seconds": _Field("float", _positive, "a number > 0", "10"),
+    "max_attempts": _Field("int", lambda v: 1 <= v <= 100, "an integer from 1 to 100", "3"),
+    "tier_fallback": _Field("bool", None, "true or false", "true"),
+}
+_HEALTH_FIELDS = {
+    "interval_seconds": _Field("float", _positive, "a number > 0", "15"),
+    "timeout_seconds": _Field("float", _positive, "a number > 0", "3"),
+    "unhealthy_after": _Field("int", lambda v: v >= 1, "an integer >= 1", "3"),
+}
+_TIMEOUT_FIELDS = {t: _Field("float", _positive, "a number of seconds > 0", "60") for t in TIERS}
+_OBS_FIELDS = {
+    "log_level": _one_of(LOG_LEVELS),
+    "log_format": _one_of(LOG_FORMATS),
+}
+_ENDPOINT_FIELDS = {
+    "name": _Field("str", lambda v: bool(v.strip()), "a non-empty model id",
+                   '"qwen3-8b-instruct"', required=True),
+    "id": _Field("str", lambda v: bool(v.strip()) and len(v) <= 128, "a non-empty string",
+                 '"fast-1"'),
+    "base_url": _Field("str", None, "an http(s) URL", '"http://localhost:11434/v1"', required=True),
+    "max_tokens": _Field("int", _positive, "an integer > 0", "4096", required=True),
+    "temperature": _Field("float", lambda v: 0 <= v <= 2, "a number from 0 to 2", "0.7"),
+    "weight": _Field("float", _positive, "a number > 0", "1.0"),
+    "priority": _Field("int", None, "an integer (higher is tried first)", "1"),
+    "api_key_env": _Field("str", lambda v: bool(v.strip()), "an environment variable name",
+                          '"OLLAMA_API_KEY"'),
+    "timeout_seconds": _Field("float", _positive, "a number of seconds > 0", "60"),
+}
+_TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability")
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, what: str, fix: str) -> None:
+        self.items.append(f"{path}: {what}; {fix}")
+
+    def unknown(self, path: str, key: str, known: tuple[str, ...] | list[str]) -> None:
+        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+        where = f"{path}.{key}" if path else key
+        if close:
+            self.add(where, "unknown key", f"did you mean {close[0]!r}? rename it")
+        else:
+            self.add(where, "unknown key", "remove it (known keys: " + ", ".join(known) + ")")
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _section(raw: Any, path: str, fields: Mapping[str, _Field], problems: _Problems) -> dict[str, Any]:
+    """Check one table against ``fields``; return only the valid values."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        problems.add(path, f"must be a table, got {type(raw).__name__}", f"write it as [{path}]")
+        return {}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = fields.get(key)
+        if spec is None:
+            problems.unknown(path, key, list(fields))
+            continue
+        where = f"{path}.{key}"
+        if not _type_ok(spec.kind, value) or (spec.check is not None and not spec.check(value)):
+            problems.add(where, f"must be {spec.expect}, got {value!r}",
+                         f"write e.g. {key} = {spec.example}")
+        else:
+            values[key] = float(value) if spec.kind == "float" else value
+    for key, spec in fields.items():
+        if spec.required and key not in raw:
+            problems.add(f"{path}.{key}", "is required", f"add e.g. {key} = {spec.example}")
+    return values
+
+
+def _base_url(value: str, where: str, problems: _Problems) -> str | None:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.add(where, f"must be an http:// or https:// URL, got {value!r}",
+                     'write the OpenAI base URL, e.g. "http://localhost:11434/v1"')
+        return None
+    if parts.query or parts.fragment:
+        problems.add(where, "must not contain a query or fragment", "remove the part after ? or #")
+        return None
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        problems.add(where, f"has an invalid port in {value!r}", "use a port from 1 to 65535")
+        return None
+    return value.strip().rstrip("/")
+
+
+def _endpoints(raw: Any, env: Mapping[str, str], problems: _Problems) -> list[EndpointConfig]:
+    if raw is None:
+        problems.add("models", "is missing", "add [models.fast], [models.balanced] and [models.deep]")
+        return []
+    if not isinstance(raw, dict):
+        problems.add("models", "must be a table", "write [models.fast] etc.")
+        return []
+    for key in raw:
+        if key not in TIERS:
+            problems.unknown("models", key, TIERS)
+    found: list[EndpointConfig] = []
+    wheres: list[str] = []
+    for tier in TIERS:
+        entries = raw.get(tier)
+        if entries is None:
+            problems.add(f"models.{tier}", "has no endpoint",
+                         f"add a [models.{tier}] table (or [[models.{tier}]] for several)")
+            continue
+        if isinstance(entries, dict):
+            listed: list[tuple[str, Any]] = [(f"models.{tier}", entries)]
+        elif isinstance(entries, list):
+            listed = [(f"models.{tier}[{i}]", e) for i, e in enumerate(entries)]
+            if not listed:
+                problems.add(f"models.{tier}", "has no endpoint", f"add a [[models.{tier}]] table")
+        else:
+            problems.add(f"models.{tier}", "must be a table or an array of tables",
+                         f"write [models.{tier}] or [[models.{tier}]]")
+            continue
+        for where, entry in listed:
+            values = _section(entry, where, _ENDPOINT_FIELDS, problems)
+            if "base_url" in values:
+                values["base_url"] = _base_url(values["base_url"], f"{where}.base_url", problems)
+            if not all(values.get(k) is not None for k in ("name", "base_url", "max_tokens")):
+                continue
+            key_env = values.get("api_key_env")
+            api_key = None
+            if key_env is not None:
+                api_key = env.get(key_env)
+                if not api_key:
+                    problems.add(f"{where}.api_key_env",
+                                 f"names environment variable {key_env} which is not set or empty",
+                                 f"export {key_env}=<key> before starting, or remove api_key_env")
+            wheres.append(where)
+            found.append(EndpointConfig(
+                id=values.get("id", values["name"]).strip(), name=values["name"], tier=tier,
+                base_url=values["base_url"], max_tokens=values["max_tokens"],
+                temperature=values.get("temperature", 0.7), weight=values.get("weight", 1.0),
+                priority=values.get("priority", 1), api_key_env=key_env,
+                timeout_seconds=values.get("timeout_seconds"), api_key=api_key))
+    seen: dict[str, str] = {}
+    for e, where in zip(found, wheres):
+        if e.id in seen:
+            problems.add(f"{where}.id", f"endpoint id {e.id!r} is already used by {seen[e.id]}",
+                         'add a unique id = "..." to one of them (id defaults to name)')
+        else:
+            seen[e.id] = where
+    return found
+
+
+def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
+                 env: Mapping[str, str] | None = None) -> Config:
+    """Validate an already-parsed TOML document; raise ``ConfigError`` with every problem."""
+    env = os.environ if env is None else env
+    problems = _Problems()
+    for key in data:
+        if key not in _TOP_LEVEL:
+            problems.unknown("", key, _TOP_LEVEL)
+    server = _section(data.get("server"), "server", _SERVER_FIELDS, problems)
+    routing = _section(data.get("routing"), "routing", _ROUTING_FIELDS, problems)
+    health = _section(data.get("health"), "health", _HEALTH_FIELDS, problems)
+    timeouts = _section(data.get("timeouts"), "timeouts", _TIMEOUT_FIELDS, problems)
+    obs = _section(data.get("observability"), "observability", _OBS_FIELDS, problems)
+    endpoints = _endpoints(data.get("models"), env, problems)
+    if problems.items:
+        raise ConfigError(problems.items, source)
+    return Config(
+        endpoints=tuple(endpoints), server=ServerConfig(**server), routing=RoutingConfig(**routing),
+        health=HealthConfig(**health), timeouts=TimeoutsConfig(**timeouts),
+        observability=ObservabilityConfig(**obs), source=source)
+
+
+def parse_toml(text: str, *, source: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"TOML syntax error: {exc}; fix the line named"], source) from None
+    return parse_config(data, source=source, env=env)
+
+
+def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the TOML file at ``path``."""
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise ConfigError(["file not found; create one with `octoroute config > config.toml` "
+                           "or pass --config PATH"], source) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file ({exc.strerror}); check the path and permissions"],
+                          source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(["is not valid UTF-8; save the file as UTF-8"], source) from None
+    return parse_toml(text, source=source, env=env)
+
+
+def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
+    """``--config``, else ``$OCTOROUTE_CONFIG``, else ``./config.toml``."""
+    env = os.environ if env is None else env
+    return explicit or env.get(CONFIG_ENV) or "config.toml"
+
+
+def effective_log_level(config: Config, env: Mapping[str, str] | None = None) -> str:
+    """``$OCTOROUTE_LOG`` overrides ``observability.log_level`` when it names a level."""
+    env = os.environ if env is None else env
+    override = env.get(LOG_ENV, "").strip().lower()
+    return override if override in LOG_LEVELS else config.observability.log_level

@@ -1,0 +1,90 @@
+"""Every Prometheus metric Octoroute exports, defined in one place.
+
+Metrics live on a ``CollectorRegistry`` passed in by ``create_app`` (tests
+pass a fresh one each), so building two apps in one process never trips
+prometheus_client's duplicate-registration check. Label values known up front
+(tiers, strategies, endpoints) are initialised so dashboards show zeros
+instead of gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from octoroute.config import TIERS, EndpointConfig
+
+ROUTING_BUCKETS_MS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+STRATEGY_LABELS = ("rule", "llm", "tool", "explicit", "default")
+OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited", "bad_response")
+
+METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """The counters, gauges and histograms of one app instance."""
+
+    def __init__(self, registry: CollectorRegistry, endpoints: Iterable[EndpointConfig] = ()) -> None:
+        self.registry = registry
+        # The seed's three series, names and labels unchanged.
+        self.requests = Counter(
+            "octoroute_requests", "Requests served, by the tier that served and how it was chosen.",
+            ["tier", "strategy"], registry=registry)
+        self.routing_duration = Histogram(
+            "octoroute_routing_duration_ms", "Time to reach a routing decision, in milliseconds.",
+            ["strategy"], buckets=ROUTING_BUCKETS_MS, registry=registry)
+        self.model_invocations = Counter(
+            "octoroute_model_invocations", "Backend model calls (every attempt), by tier.",
+            ["tier"], registry=registry)
+        # Per endpoint.
+        self.endpoint_requests = Counter(
+            "octoroute_endpoint_requests", "Backend attempts by endpoint and outcome.",
+            ["endpoint", "tier", "outcome"], registry=registry)
+        self.endpoint_latency = Histogram(
+            "octoroute_endpoint_latency_seconds", "Duration of backend attempts, in seconds.",
+            ["endpoint", "tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.endpoint_up = Gauge(
+            "octoroute_endpoint_up", "1 when the endpoint is considered healthy, else 0.",
+            ["endpoint", "tier"], registry=registry)
+        self.health_checks = Counter(
+            "octoroute_health_checks", "Health probes by endpoint and result.",
+            ["endpoint", "result"], registry=registry)
+        self.health_loop_errors = Counter(
+            "octoroute_health_loop_errors", "Unexpected exceptions caught in the health thread.",
+            registry=registry)
+        # Routing.
+        self.fallbacks = Counter(
+            "octoroute_tier_fallbacks", "Requests served by another tier than the one routed to.",
+            ["from_tier", "to_tier"], registry=registry)
+        self.router_failures = Counter(
+            "octoroute_router_brain_failures", "Router-brain calls with no usable answer, by reason.",
+            ["reason"], registry=registry)
+        self.http_responses = Counter(
+            "octoroute_http_responses", "HTTP responses sent to clients, by route and status code.",
+            ["route", "status"], registry=registry)
+        self.request_duration = Histogram(
+            "octoroute_request_duration_seconds", "End-to-end duration of routed requests.",
+            ["route"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.in_flight = Gauge(
+            "octoroute_in_flight_requests", "Routed requests being served right now.",
+            registry=registry)
+        self._initialise(tuple(endpoints))
+
+    def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:
+        for tier in TIERS:
+            self.model_invocations.labels(tier=tier)
+            for strategy in STRATEGY_LABELS:
+                self.requests.labels(tier=tier, strategy=strategy)
+        for strategy in STRATEGY_LABELS:
+            self.routing_duration.labels(strategy=strategy)
+        for e in endpoints:
+            for outcome in OUTCOMES:
+                self.endpoint_requests.labels(endpoint=e.id, tier=e.tier, outcome=outcome)
+            self.endpoint_up.labels(endpoint=e.id, tier=e.tier).set(1)
+
+    def render(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)

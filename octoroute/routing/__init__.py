@@ -1,0 +1,1 @@
+"""Routing: which tier should serve a request, and why."""
