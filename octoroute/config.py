@@ -24,6 +24,8 @@ STRATEGIES: tuple[str, ...] = ("rule", "llm", "hybrid", "tool")
 IMPORTANCES: tuple[str, ...] = ("low", "normal", "high")
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
 LOG_FORMATS: tuple[str, ...] = ("text", "json")
+# RUST_LOG spellings a user of the seed types out of habit.
+_LOG_ALIASES = {"warn": "warning", "trace": "debug"}
 
 CONFIG_ENV = "OCTOROUTE_CONFIG"
 LOG_ENV = "OCTOROUTE_LOG"
@@ -169,7 +171,8 @@ _OBS_FIELDS = {
 _ENDPOINT_FIELDS = {
     "name": _Field("str", lambda v: bool(v.strip()), "a non-empty model id",
                    '"qwen3-8b-instruct"', required=True),
-    "id": _Field("str", lambda v: bool(v.strip()) and len(v) <= 128, "a non-empty string",
+    "id": _Field("str", lambda v: bool(v.strip()) and len(v) <= 128,
+                 "a non-empty string of at most 128 characters",
                  '"fast-1"'),
     "base_url": _Field("str", None, "an http(s) URL", '"http://localhost:11434/v1"', required=True),
     "max_tokens": _Field("int", _positive, "an integer > 0", "4096", required=True),
@@ -369,4 +372,5 @@ def effective_log_level(config: Config, env: Mapping[str, str] | None = None) ->
     """``$OCTOROUTE_LOG`` overrides ``observability.log_level`` when it names a level."""
     env = os.environ if env is None else env
     override = env.get(LOG_ENV, "").strip().lower()
+    override = _LOG_ALIASES.get(override, override)
     return override if override in LOG_LEVELS else config.observability.log_level

@@ -18,7 +18,11 @@ from typing import Any
 
 request_id_var: ContextVar[str] = ContextVar("octoroute_request_id", default="-")
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# C0 and C1 controls, DEL and the Unicode line separators: everything that
+# str.splitlines() or a log viewer may treat as the end of a line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# json.dumps(ensure_ascii=False) escapes C0 controls but leaves these raw.
+_JSON_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def escape(text: str) -> str:
@@ -72,7 +76,7 @@ class JsonFormatter(logging.Formatter):
             out.update(fields)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str, ensure_ascii=False)
+        return json.dumps(out, default=str, ensure_ascii=False).translate(_JSON_LINE_BREAKS)
 
 
 def configure_logging(level: str = "info", fmt: str = "text", stream: Any = None) -> None:
@@ -90,3 +94,5 @@ def configure_logging(level: str = "info", fmt: str = "text", stream: Any = None
     # NOTE: waitress warns "Task queue depth is N" for every request that waits
     # for a worker: a log flood under load that says nothing a metric does not.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # urllib3 logs each connect retry at WARNING; our own failover log says it once, better.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)

@@ -103,4 +103,7 @@ def validate_chat(data: Any) -> dict[str, Any]:
     if not data["prompt"].strip():
         raise RequestError("field 'prompt' must not be empty or blank", param="prompt",
                            code="invalid_value")
+    if isinstance(data.get("max_tokens"), float):
+        # JSON Schema counts 4.0 as an integer; strict OpenAI servers reject it upstream.
+        data["max_tokens"] = int(data["max_tokens"])
     return data

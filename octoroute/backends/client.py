@@ -213,6 +213,8 @@ def _translate(exc: Exception, timeout: float) -> BackendError:
 def _reason(obj: object) -> str:
     text = str(obj)
     # urllib3 wraps messages as "<object at 0x..>: Failed to establish...": keep the tail.
-    if ">: " in text:
-        text = text.split(">: ", 1)[1]
+    for marker in (">: ", "): "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+            break
     return " ".join(text.split())[:MAX_ERROR_TEXT]

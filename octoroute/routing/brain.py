@@ -97,7 +97,8 @@ def answer_tier(data: dict[str, Any]) -> tuple[str | None, str]:
         return None, "answer has no choices[0].message"
     if not isinstance(message, dict):
         return None, "answer message is not an object"
-    for call in message.get("tool_calls") or []:
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
         try:
             fn = call["function"]
             if fn.get("name") != TOOL_NAME:
@@ -105,7 +106,7 @@ def answer_tier(data: dict[str, Any]) -> tuple[str | None, str]:
             args = fn.get("arguments")
             parsed = json.loads(args) if isinstance(args, str) else args
             tier = parsed.get("tier") if isinstance(parsed, dict) else None
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             continue
         if isinstance(tier, str):
             picked = parse_tier(tier)

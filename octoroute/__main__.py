@@ -1,0 +1,5 @@
+"""``python -m octoroute``."""
+
+from octoroute.cli import main
+
+raise SystemExit(main())
