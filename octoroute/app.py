@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from octoroute.api import errors as api_errors
 from octoroute.api.chat import ChatResource
 from octoroute.api.middleware import RequestContext
+from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.backends.failover import Dispatcher
@@ -90,6 +91,9 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/health", HealthResource())
     app.add_route("/models", ModelsResource(state))
     app.add_route("/metrics", MetricsResource(metrics))
+    app.add_route("/v1/chat/completions",
+                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock))
+    app.add_route("/v1/models", OpenAIModelsResource(state))
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher)
 
 

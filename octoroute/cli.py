@@ -65,7 +65,10 @@ class Server:
             runtime.app, host=host, port=port, threads=cfg.threads, ident="octoroute",
             max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
             connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False,
-            asyncore_use_poll=True)
+            asyncore_use_poll=True,
+            # NOTE: waitress holds back output of a running task until send_bytes
+            # (default 18000) accumulate; SSE chunks must leave at once.
+            send_bytes=1)
         self.port: int = int(self._waitress.effective_port)
         self.host: str = str(self._waitress.effective_host)
 

@@ -80,6 +80,7 @@ class TimeoutsConfig:
     fast: float = 30.0  # seconds; one attempt against a fast endpoint
     balanced: float = 60.0  # seconds; one attempt against a balanced endpoint
     deep: float = 120.0  # seconds; one attempt against a deep endpoint
+    stream_idle: float = 60.0  # seconds; a stream silent this long after its first byte is cut
 
     def for_tier(self, tier: str) -> float:
         return float(getattr(self, tier))
@@ -163,7 +164,8 @@ _HEALTH_FIELDS = {
     "timeout_seconds": _Field("float", _positive, "a number > 0", "3"),
     "unhealthy_after": _Field("int", lambda v: v >= 1, "an integer >= 1", "3"),
 }
-_TIMEOUT_FIELDS = {t: _Field("float", _positive, "a number of seconds > 0", "60") for t in TIERS}
+_TIMEOUT_FIELDS = {t: _Field("float", _positive, "a number of seconds > 0", "60")
+                   for t in (*TIERS, "stream_idle")}
 _OBS_FIELDS = {
     "log_level": _one_of(LOG_LEVELS),
     "log_format": _one_of(LOG_FORMATS),
@@ -304,7 +306,7 @@ def _endpoints(raw: Any, env: Mapping[str, str], problems: _Problems) -> list[En
                 priority=values.get("priority", 1), api_key_env=key_env,
                 timeout_seconds=values.get("timeout_seconds"), api_key=api_key))
     seen: dict[str, str] = {}
-    for e, where in zip(found, wheres):
+    for e, where in zip(found, wheres, strict=True):
         if e.id in seen:
             problems.add(f"{where}.id", f"endpoint id {e.id!r} is already used by {seen[e.id]}",
                          'add a unique id = "..." to one of them (id defaults to name)')

@@ -19,6 +19,7 @@ from octoroute.config import TIERS, EndpointConfig
 ROUTING_BUCKETS_MS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 STRATEGY_LABELS = ("rule", "llm", "tool", "explicit", "default")
+STREAM_OUTCOMES = ("completed", "backend_error", "incomplete", "client_disconnected")
 OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited", "bad_response")
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -68,6 +69,18 @@ class Metrics:
         self.request_duration = Histogram(
             "octoroute_request_duration_seconds", "End-to-end duration of routed requests.",
             ["route"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        # Streams.
+        self.streams = Counter(
+            "octoroute_streams", "Streamed responses by how they ended.", ["outcome"], registry=registry)
+        self.stream_interruptions = Counter(
+            "octoroute_stream_interruptions", "Streams cut by a backend after their first byte.",
+            ["endpoint", "reason"], registry=registry)
+        self.stream_duration = Histogram(
+            "octoroute_stream_duration_seconds", "Duration of streamed responses, in seconds.",
+            ["tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.stream_first_byte = Histogram(
+            "octoroute_stream_first_byte_seconds", "Time from request to the backend's first byte.",
+            ["tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
         self.in_flight = Gauge(
             "octoroute_in_flight_requests", "Routed requests being served right now.",
             registry=registry)
@@ -80,6 +93,8 @@ class Metrics:
                 self.requests.labels(tier=tier, strategy=strategy)
         for strategy in STRATEGY_LABELS:
             self.routing_duration.labels(strategy=strategy)
+        for outcome in STREAM_OUTCOMES:
+            self.streams.labels(outcome=outcome)
         for e in endpoints:
             for outcome in OUTCOMES:
                 self.endpoint_requests.labels(endpoint=e.id, tier=e.tier, outcome=outcome)

@@ -68,7 +68,7 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTT
     status = ex.status_code
     message = ex.description or ex.title or "error"
     if status == 404:
-        message = f"no route for {req.path}; routes: POST /chat, GET /health, GET /models, GET /metrics"
+        message = f"no route for {req.path}; routes: POST /chat, POST /v1/chat/completions, GET /v1/models, GET /health, GET /models, GET /metrics"
     elif status == 405:
         allowed = (ex.headers or {}).get("Allow", "")
         message = f"method {req.method} is not allowed on {req.path}; allowed: {allowed}"

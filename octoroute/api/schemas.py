@@ -107,3 +107,51 @@ def validate_chat(data: Any) -> dict[str, Any]:
         # JSON Schema counts 4.0 as an integer; strict OpenAI servers reject it upstream.
         data["max_tokens"] = int(data["max_tokens"])
     return data
+
+
+# --- OpenAI chat completions -------------------------------------------------
+# Permissive on purpose: fields this version does not know are forwarded
+# untouched. Only what Octoroute itself reads or rewrites is checked.
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_OPTIONAL_POSITIVE_INT: dict[str, Any] = {"type": ["integer", "null"], "minimum": 1}
+OPENAI_CHAT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["messages"],
+    "properties": {
+        "model": {"type": ["string", "null"], "maxLength": 256},
+        "messages": {
+            "type": "array", "minItems": 1,
+            "items": {
+                "type": "object", "required": ["role"],
+                "properties": {
+                    "role": {"enum": list(ROLES)},
+                    "content": {"type": ["string", "array", "null"]},
+                    "name": {"type": "string"},
+                },
+            },
+        },
+        "stream": {"type": ["boolean", "null"]},
+        "stream_options": {"type": ["object", "null"]},
+        "max_tokens": _OPTIONAL_POSITIVE_INT,
+        "max_completion_tokens": _OPTIONAL_POSITIVE_INT,
+        "n": _OPTIONAL_POSITIVE_INT,
+        "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
+        "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "tools": {"type": ["array", "null"]},
+    },
+}
+_OPENAI_CHAT = Draft202012Validator(OPENAI_CHAT_SCHEMA)
+
+
+def validate_openai_chat(data: Any) -> dict[str, Any]:
+    """Validate a ``POST /v1/chat/completions`` body; return it or raise ``RequestError``."""
+    if not isinstance(data, dict):
+        raise RequestError(f"request body must be a JSON object, got {_json_type(data)}",
+                           code="invalid_type")
+    error = next(iter(sorted(_OPENAI_CHAT.iter_errors(data), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        if error.validator == "minItems":
+            raise RequestError("field 'messages' must contain at least one message",
+                               param="messages", code="invalid_value")
+        raise _describe(error, OPENAI_CHAT_SCHEMA)
+    return data

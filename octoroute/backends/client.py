@@ -112,6 +112,37 @@ class BackendClient:
             resp.close()
         return self._reply(resp.status_code, resp.headers, raw)
 
+    def open_stream(self, body: bytes, *, first_byte_timeout: float, idle_timeout: float) -> BackendStream:
+        """POST a streamed chat completion and wait for its first body bytes.
+
+        Headers alone do not commit: until a body byte arrives, any failure
+        (including a stall past ``first_byte_timeout``) is a ``BackendError``
+        the dispatcher can fail over on.
+        """
+        started = time.monotonic()
+        headers = dict(self._headers, Accept="text/event-stream")
+        try:
+            resp = self._session.post(self._url_chat, data=body, headers=headers, stream=True,
+                                      timeout=(min(CONNECT_TIMEOUT_S, first_byte_timeout),
+                                               first_byte_timeout))
+        except Exception as exc:
+            raise _translate(exc, first_byte_timeout) from None
+        try:
+            if resp.status_code >= 300:
+                raw = self._read(resp, started + first_byte_timeout, first_byte_timeout)
+                self._reply(resp.status_code, resp.headers, raw)  # raises for 4xx/5xx
+                raise BackendError(f"unexpected HTTP {resp.status_code}", kind="bad_response")
+            try:
+                first = bytes(resp.raw.read1(READ_CHUNK_BYTES))
+            except Exception as exc:
+                raise _translate(exc, first_byte_timeout) from None
+            if not first:
+                raise BackendError("stream ended before its first byte", kind="bad_response")
+        except BaseException:
+            resp.close()
+            raise
+        return BackendStream(resp, first, idle_timeout)
+
     def probe(self, *, timeout: float) -> None:
         """GET ``/models``: the liveness probe every OpenAI-style server answers."""
         started = time.monotonic()
@@ -167,6 +198,49 @@ class BackendClient:
         if not isinstance(data, dict):
             raise BackendError("answer is not a JSON object", kind="bad_response")
         return BackendReply(status=status, body=raw, data=data, headers=headers)
+
+
+class BackendStream:
+    """A streamed answer whose first body bytes have already arrived.
+
+    ``read()`` returns the next bytes as soon as the backend sends them
+    (``read1``: one socket read, whatever the framing, chunked or
+    close-delimited), ``b""`` at the end, or raises ``BackendError`` when the
+    connection breaks or stalls past ``idle_timeout``.
+    """
+
+    def __init__(self, resp: requests.Response, first: bytes, idle_timeout: float) -> None:
+        self._resp = resp
+        self.first = first
+        self.headers = resp.headers
+        self.status = resp.status_code
+        self._idle_timeout = idle_timeout
+        self._closed = False
+        _set_read_timeout(resp, idle_timeout)
+
+    def read(self) -> bytes:
+        try:
+            return bytes(self._resp.raw.read1(READ_CHUNK_BYTES))
+        except Exception as exc:
+            raise _translate(exc, self._idle_timeout) from None
+
+    def close(self) -> None:
+        """Release the connection; an unfinished stream's socket is closed, not reused."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._resp.close()
+        except Exception:  # noqa: BLE001 - closing a broken socket must not raise
+            pass
+
+
+def _set_read_timeout(resp: requests.Response, seconds: float) -> None:
+    """Switch the socket from the first-byte limit to the between-chunks limit."""
+    conn = getattr(resp.raw, "connection", None) or getattr(resp.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def completion_text(data: dict[str, Any]) -> tuple[str, int | None]:

@@ -88,8 +88,13 @@ class Dispatcher:
         return [(t, True) for t in tiers] + [(t, False) for t in tiers]
 
     def run(self, target: Target, send: Callable[[BackendClient, float], T], *,
-            deadline: float) -> Served[T]:
-        """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none."""
+            deadline: float, hold: bool = False) -> Served[T]:
+        """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none.
+
+        With ``hold``, the serving endpoint stays counted as in flight after
+        ``send`` returns (a stream still being relayed); the caller must call
+        ``release`` when it is done with it.
+        """
         attempts: list[Attempt] = []
         tried: set[str] = set()
         per_tier: dict[str, int] = {}
@@ -100,7 +105,7 @@ class Dispatcher:
             now = self._registry.now()
             if state.cooling(now):
                 raise self._give_up(attempts, [state.cooldown_until - now], target)
-            return self._attempt_or_raise(state, send, deadline, attempts, target)
+            return self._attempt_or_raise(state, send, deadline, attempts, target, hold)
         phases = self._phases(target)
         for tier, healthy_only in phases:
             while per_tier.get(tier, 0) < max_attempts:
@@ -124,7 +129,7 @@ class Dispatcher:
                 if deadline - now <= 0:
                     raise self._deadline(attempts)
                 try:
-                    value = self._attempt(chosen, send, deadline, attempts)
+                    value = self._attempt(chosen, send, deadline, attempts, hold)
                 except BackendError as exc:
                     if not exc.retryable:
                         raise self._fatal(exc, attempts) from None
@@ -143,11 +148,12 @@ class Dispatcher:
         raise self._give_up(attempts, cooling_waits, target)
 
     def _attempt_or_raise(self, state: EndpointState, send: Callable[[BackendClient, float], T],
-                          deadline: float, attempts: list[Attempt], target: Target) -> Served[T]:
+                          deadline: float, attempts: list[Attempt], target: Target,
+                          hold: bool) -> Served[T]:
         if deadline - self._registry.now() <= 0:
             raise self._deadline(attempts)
         try:
-            value = self._attempt(state, send, deadline, attempts)
+            value = self._attempt(state, send, deadline, attempts, hold)
         except BackendError as exc:
             if not exc.retryable:
                 raise self._fatal(exc, attempts) from None
@@ -158,8 +164,12 @@ class Dispatcher:
             raise self._give_up(attempts, [], target) from None
         return Served(value, state.endpoint, tuple(attempts))
 
+    def release(self, endpoint_id: str) -> None:
+        """End the in-flight count that ``run(..., hold=True)`` kept."""
+        self._registry.end(endpoint_id)
+
     def _attempt(self, state: EndpointState, send: Callable[[BackendClient, float], T],
-                 deadline: float, attempts: list[Attempt]) -> T:
+                 deadline: float, attempts: list[Attempt], hold: bool) -> T:
         endpoint = state.endpoint
         registry, metrics = self._registry, self._metrics
         timeout = min(self._config.attempt_timeout(endpoint), deadline - registry.now())
@@ -187,7 +197,7 @@ class Dispatcher:
             registry.end(endpoint.id)
             raise
         seconds = registry.now() - started
-        registry.record_success(endpoint.id, finished=True)
+        registry.record_success(endpoint.id, finished=not hold)
         attempts.append(Attempt(endpoint.id, endpoint.tier, "success", None, seconds))
         metrics.endpoint_requests.labels(endpoint=endpoint.id, tier=endpoint.tier,
                                          outcome="success").inc()

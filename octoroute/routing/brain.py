@@ -18,7 +18,9 @@ TOOL_MAX_TOKENS = 64  # tokens; a tool call is a little longer than a word
 PROMPT_EXCERPT_CHARS = 500  # characters of the user's request shown to the brain
 TOOL_NAME = "select_tier"
 
-_TIER_WORD = re.compile(r"\b(fast|balanced|deep)(?:[_\- ](?:8b|30b|120b))?\b", re.IGNORECASE)
+# Whole word, where "_" counts as punctuation so markdown's __DEEP__ and _fast_ are read.
+_TIER_WORD = re.compile(r"(?<![^\W_])(fast|balanced|deep)(?:[_\- ](?:8b|30b|120b))?(?![^\W_])",
+                        re.IGNORECASE)
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
 
 _QUESTION = """You route requests to one of three language models.

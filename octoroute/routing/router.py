@@ -34,6 +34,7 @@ class RouteInput:
     importance: str
     task_type: str | None = None  # None: infer from ``text``
     token_estimate: int | None = None  # None: estimate from ``text``
+    task_type_inferred: bool = False  # the caller inferred ``task_type`` itself
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,13 @@ class Router:
             tier = choice.tier
             target = Target.for_tier(tier, fallback=False)
         self._metrics.routing_duration.labels(strategy="explicit").observe(0.0)
-        return Decision(tier, "explicit", task_type, inp.task_type is None, inp.importance, tokens), target
+        inferred = inp.task_type is None or inp.task_type_inferred
+        return Decision(tier, "explicit", task_type, inferred, inp.importance, tokens), target
 
     def route(self, inp: RouteInput, *, strategy: str | None = None) -> Decision:
         started = self._clock()
         strategy = strategy or self._config.strategy
-        inferred = inp.task_type is None
+        inferred = inp.task_type is None or inp.task_type_inferred
         task_type = infer_task_type(inp.text) if inp.task_type is None else inp.task_type
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
         match = None

@@ -1,0 +1,195 @@
+"""``/v1/chat/completions`` and ``/v1/models``: a drop-in OpenAI base URL.
+
+The client's body is forwarded unchanged except ``model`` (the endpoint's
+name) and ``max_tokens``/``max_completion_tokens`` (capped at the endpoint's
+limit, only when the client sent them). The conversation is never
+flattened and no field is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import falcon
+
+from octoroute.api.body import read_json
+from octoroute.api.schemas import validate_openai_chat
+from octoroute.api.streaming import StreamEnd, StreamRelay
+from octoroute.backends.client import BackendClient, BackendReply, BackendStream
+from octoroute.backends.failover import Dispatcher, Served
+from octoroute.backends.registry import Registry
+from octoroute.config import IMPORTANCES, TIERS, Config
+from octoroute.errors import BackendError, RequestError, UpstreamUnavailable
+from octoroute.metrics import Metrics
+from octoroute.routing.conversation import conversation_input
+from octoroute.routing.models import AUTO, resolve_model
+from octoroute.routing.router import Decision, Router
+from octoroute.routing.rules import TASK_TYPES
+
+log = logging.getLogger("octoroute.api")
+
+IMPORTANCE_HEADER = "X-Octoroute-Importance"
+TASK_TYPE_HEADER = "X-Octoroute-Task-Type"
+
+
+def _hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | None:
+    value = req.get_header(header)
+    if value is None:
+        return None
+    key = value.strip().lower()
+    if key not in allowed:
+        raise RequestError(f"header {header} must be one of: {', '.join(allowed)}",
+                           param=header, code="invalid_header")
+    return key
+
+
+def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
+    """The client's body for one endpoint: its model name, token limits capped."""
+    body = dict(data)
+    body["model"] = name
+    for key in ("max_tokens", "max_completion_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and value > max_tokens:
+            body[key] = max_tokens
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _check_completion(reply: BackendReply) -> BackendReply:
+    choices = reply.data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise BackendError("answer has no choices", kind="bad_response")
+    return reply
+
+
+class ChatCompletionsResource:
+    def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, registry: Registry,
+                 metrics: Metrics, clock: Callable[[], float]) -> None:
+        self._config = config
+        self._router = router
+        self._dispatcher = dispatcher
+        self._registry = registry
+        self._metrics = metrics
+        self._clock = clock
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        data = validate_openai_chat(read_json(req, self._config.server.max_body_bytes))
+        importance = _hint(req, IMPORTANCE_HEADER, IMPORTANCES) or self._config.routing.default_importance
+        task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
+        choice = resolve_model(data.get("model"), self._config)
+        inp = conversation_input(data["messages"], importance=importance, task_type=task_type,
+                                 has_tools=bool(data.get("tools")))
+        fields = req.context.log_fields
+        fields.update(api="openai", messages=len(data["messages"]), prompt_chars=inp.token_estimate * 4
+                      if inp.token_estimate is not None else None)
+        decision, target = self._router.decide(choice, inp)
+        fields.update(strategy=decision.strategy, routed_tier=decision.tier, task_type=decision.task_type,
+                      rule=decision.rule, stream=bool(data.get("stream")))
+        deadline = req.context.started + self._config.server.request_timeout_seconds
+        if data.get("stream"):
+            self._stream(req, resp, data, decision, target, deadline)
+            return
+
+        def send(client: BackendClient, timeout: float) -> BackendReply:
+            e = client.endpoint
+            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens), timeout=timeout))
+
+        self._metrics.in_flight.inc()
+        try:
+            served = self._dispatcher.run(target, send, deadline=deadline)
+        except UpstreamUnavailable as exc:
+            fields["attempts"] = len(exc.attempts)
+            raise
+        finally:
+            self._metrics.in_flight.dec()
+        self._served(req, resp, decision, served)
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = served.value.body
+
+    def _served(self, req: falcon.Request, resp: falcon.Response, decision: Decision,
+                served: Served[Any]) -> None:
+        endpoint = served.endpoint
+        req.context.log_fields.update(tier=endpoint.tier, endpoint=endpoint.id, attempts=len(served.attempts))
+        self._metrics.requests.labels(tier=endpoint.tier, strategy=decision.strategy).inc()
+        resp.set_header("X-Octoroute-Tier", endpoint.tier)
+        resp.set_header("X-Octoroute-Endpoint", endpoint.id)
+        resp.set_header("X-Octoroute-Strategy", decision.strategy)
+        warnings = list(decision.warnings) + list(served.warnings)
+        if warnings:
+            # Header values must be one line of visible ASCII.
+            text = "; ".join(warnings).encode("ascii", "replace").decode()
+            resp.set_header("X-Octoroute-Warnings", " ".join(text.split())[:500])
+
+    def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
+                decision: Decision, target: Any, deadline: float) -> None:
+        idle = self._config.timeouts.stream_idle
+
+        def send(client: BackendClient, timeout: float) -> BackendStream:
+            e = client.endpoint
+            return client.open_stream(forward_body(data, e.name, e.max_tokens),
+                                      first_byte_timeout=timeout, idle_timeout=idle)
+
+        self._metrics.in_flight.inc()
+        try:
+            served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
+        except BaseException as exc:
+            self._metrics.in_flight.dec()
+            if isinstance(exc, UpstreamUnavailable):
+                req.context.log_fields["attempts"] = len(exc.attempts)
+            raise
+        first_byte_at = self._clock()
+        endpoint = served.endpoint
+        upstream = served.value
+        self._served(req, resp, decision, served)
+        metrics, registry, dispatcher = self._metrics, self._registry, self._dispatcher
+        fields = dict(req.context.log_fields)
+
+        def on_end(end: StreamEnd) -> None:
+            dispatcher.release(endpoint.id)
+            metrics.in_flight.dec()
+            metrics.streams.labels(outcome=end.outcome).inc()
+            metrics.stream_duration.labels(tier=endpoint.tier).observe(end.seconds)
+            metrics.stream_first_byte.labels(tier=endpoint.tier).observe(end.first_byte_seconds)
+            if end.outcome in ("backend_error", "incomplete"):
+                metrics.stream_interruptions.labels(endpoint=endpoint.id, reason=end.outcome).inc()
+                registry.record_failure(endpoint.id, end.error or end.outcome)
+                log.warning("stream from %s interrupted: %s", endpoint.id, end.error)
+            log.info("stream end", extra={"fields": {
+                **fields, "outcome": end.outcome, "duration_ms": end.seconds * 1000.0,
+                "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed}})
+
+        resp.content_type = upstream.headers.get("Content-Type", "text/event-stream")
+        resp.set_header("Cache-Control", "no-cache")
+        resp.set_header("X-Accel-Buffering", "no")
+        resp.stream = StreamRelay(upstream, request_id=req.context.request_id,
+                                  started=req.context.started, first_byte_at=first_byte_at,
+                                  clock=self._clock, on_end=on_end)
+
+
+class OpenAIModelsResource:
+    """The OpenAI list format: auto, the tiers, and every endpoint id."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._created = int(time.time())
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        snapshot = self._registry.snapshot()
+        states = list(snapshot.values())
+        data: list[dict[str, Any]] = [{
+            "id": AUTO, "object": "model", "created": self._created, "owned_by": "octoroute",
+            "description": "routed by Octoroute to fast, balanced or deep",
+            "healthy": any(s.healthy for s in states)}]
+        for tier in TIERS:
+            members = [s for s in states if s.endpoint.tier == tier]
+            data.append({"id": tier, "object": "model", "created": self._created, "owned_by": "octoroute",
+                         "tier": tier, "healthy": any(s.healthy for s in members),
+                         "endpoints": [s.endpoint.id for s in members]})
+        for s in states:
+            data.append({"id": s.endpoint.id, "object": "model", "created": self._created,
+                         "owned_by": "octoroute", "tier": s.endpoint.tier, "name": s.endpoint.name,
+                         "healthy": s.healthy})
+        resp.media = {"object": "list", "data": data}

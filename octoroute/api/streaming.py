@@ -1,0 +1,122 @@
+"""Relay a backend's server-sent events to the client, chunk by chunk.
+
+``StreamRelay`` is the WSGI response iterable. It owns the whole life of a
+stream after its first byte: framing of the error event when the backend
+fails mid-way, upstream cleanup, the endpoint's in-flight count, metrics and
+the closing log line, all in ``close()``, which WSGI servers always call, even
+when the client disconnected or iteration never started (a generator's
+``finally`` would not run in that case).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from octoroute.backends.client import BackendStream
+from octoroute.errors import BackendError
+from octoroute.logs import request_id_var
+
+log = logging.getLogger("octoroute.stream")
+
+DONE_MARKER = b"data: [DONE]"
+_TAIL_BYTES = len(DONE_MARKER) + 8  # bytes kept to find a marker split across reads
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """How a stream ended, handed to the ``on_end`` hook exactly once."""
+
+    outcome: str  # completed | backend_error | incomplete | client_disconnected
+    seconds: float  # from request start to the end of the stream
+    first_byte_seconds: float  # from request start to the first byte from the backend
+    bytes_relayed: int
+    error: str | None
+
+
+def error_event(message: str, *, code: str, request_id: str) -> bytes:
+    """An SSE ``data:`` event with an OpenAI-shaped error object (no ``[DONE]`` after it)."""
+    body = {"error": {"message": message, "type": "upstream_error", "param": None, "code": code,
+                      "request_id": request_id}}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+class StreamRelay:
+    """Iterate the backend's bytes as they arrive; clean up in ``close()``."""
+
+    def __init__(self, upstream: BackendStream, *, request_id: str, started: float,
+                 first_byte_at: float, clock: Callable[[], float],
+                 on_end: Callable[[StreamEnd], None]) -> None:
+        self._upstream = upstream
+        self._pending: bytes | None = upstream.first
+        self._request_id = request_id
+        self._started = started
+        self._first_byte_at = first_byte_at
+        self._clock = clock
+        self._on_end = on_end
+        self._tail = b""
+        self._saw_done = False
+        self._bytes = 0
+        self._finished = False  # no more items after the current one
+        self._outcome: str | None = None
+        self._error: str | None = None
+        self._close_lock = threading.Lock()
+        self._closed = False
+
+    def __iter__(self) -> StreamRelay:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._finished:
+            raise StopIteration
+        if self._pending is not None:
+            chunk, self._pending = self._pending, None
+        else:
+            try:
+                chunk = self._upstream.read()
+            except BackendError as exc:
+                return self._fail("backend_error", f"the backend failed mid-stream: {exc}",
+                                  "stream_interrupted")
+            if not chunk:
+                if self._saw_done:
+                    self._finished = True
+                    self._outcome = "completed"
+                    raise StopIteration
+                return self._fail("incomplete", "the backend ended the stream without [DONE]",
+                                  "stream_incomplete")
+        self._bytes += len(chunk)
+        if not self._saw_done:
+            window = self._tail + chunk
+            if DONE_MARKER in window:
+                self._saw_done = True
+            self._tail = window[-_TAIL_BYTES:]
+        return chunk
+
+    def _fail(self, outcome: str, message: str, code: str) -> bytes:
+        self._finished = True
+        self._outcome = outcome
+        self._error = message
+        return error_event(message, code=code, request_id=self._request_id)
+
+    def close(self) -> None:
+        """Release the upstream connection and record the outcome, exactly once."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._upstream.close()
+        if self._outcome is None:
+            # Iteration stopped early: waitress closes us when the client went away.
+            self._outcome = "completed" if self._saw_done else "client_disconnected"
+        token = request_id_var.set(self._request_id)
+        try:
+            now = self._clock()
+            self._on_end(StreamEnd(self._outcome, now - self._started,
+                                   self._first_byte_at - self._started, self._bytes, self._error))
+        except Exception:
+            log.exception("stream end hook failed")
+        finally:
+            request_id_var.reset(token)
