@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import falcon
 from prometheus_client import CollectorRegistry
@@ -44,7 +45,7 @@ class Runtime:
     """Everything one running Octoroute owns, so it can be stopped as a whole."""
 
     config: Config
-    app: falcon.App
+    app: falcon.App[Any, Any]
     registry: Registry
     metrics: Metrics
     health: HealthChecker
@@ -97,7 +98,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher)
 
 
-def create_app(config: Config | None = None, *, start_health: bool = True) -> falcon.App:
+def create_app(config: Config | None = None, *, start_health: bool = True) -> falcon.App[Any, Any]:
     """Build the WSGI app; with no config, load it as ``octoroute serve`` would."""
     if config is None:
         path = config_path(None)

@@ -30,7 +30,6 @@ from octoroute.backends.client import BackendClient
 from octoroute.config import (
     IMPORTANCES,
     STRATEGIES,
-    TIERS,
     Config,
     config_path,
     effective_log_level,
@@ -177,7 +176,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for c in clients:
         c.close()
     rows = [("TIER", "ID", "URL", "REACHABLE", "LATENCY", "ERROR")]
-    for client, (ok, seconds, error) in zip(clients, results):
+    for client, (ok, seconds, error) in zip(clients, results, strict=True):
         e = client.endpoint
         rows.append((e.tier, e.id, e.base_url, "yes" if ok else "no", f"{seconds * 1000:.0f} ms", error))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]

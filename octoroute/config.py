@@ -135,7 +135,7 @@ class _Field:
 
 
 def _positive(v: Any) -> bool:
-    return v > 0
+    return bool(v > 0)
 
 
 def _one_of(options: tuple[str, ...]) -> _Field:

@@ -49,7 +49,7 @@ class SimulatedBackend:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _send_json(self, status: int, payload: dict[str, Any]) -> None:
@@ -60,19 +60,20 @@ class SimulatedBackend:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/v1/models":
                     self._send_json(200, {"object": "list", "data": [
                         {"id": backend.model, "object": "model", "owned_by": "octoroute-demo"}]})
                 else:
                     self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     req = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
-                    self._send_json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
+                    self._send_json(400, {"error": {"message": "invalid JSON",
+                                                    "type": "invalid_request_error"}})
                     return
                 if self.path.rstrip("/") != "/v1/chat/completions" or not isinstance(req, dict):
                     self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
@@ -114,9 +115,10 @@ class SimulatedBackend:
         if not req.get("stream"):
             usage = {"prompt_tokens": 10, "completion_tokens": len(text.split()),
                      "total_tokens": 10 + len(text.split())}
+            finish = "tool_calls" if tool_calls else "stop"
             payload = {"id": "chatcmpl-sim", "object": "chat.completion", "created": created,
-                       "model": self.model, "choices": [{"index": 0, "message": message,
-                                                          "finish_reason": "tool_calls" if tool_calls else "stop"}],
+                       "model": self.model,
+                       "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                        "usage": usage}
             handler._send_json(200, payload)  # type: ignore[attr-defined]
             return

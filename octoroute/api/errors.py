@@ -67,12 +67,14 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTT
                       params: dict[str, Any]) -> None:
     status = ex.status_code
     message = ex.description or ex.title or "error"
+    headers = dict(ex.headers or {})
     if status == 404:
-        message = f"no route for {req.path}; routes: POST /chat, POST /v1/chat/completions, GET /v1/models, GET /health, GET /models, GET /metrics"
+        message = (f"no route for {req.path}; routes: POST /chat, POST /v1/chat/completions, "
+                   "GET /v1/models, GET /health, GET /models, GET /metrics")
     elif status == 405:
-        allowed = (ex.headers or {}).get("Allow", "")
+        allowed = headers.get("Allow", "")
         message = f"method {req.method} is not allowed on {req.path}; allowed: {allowed}"
-    for name, value in (ex.headers or {}).items():
+    for name, value in headers.items():
         resp.set_header(name, value)
     _respond(req, resp, status, error_body(req, message, error_type=_HTTP_TYPES.get(status, "error")))
 
@@ -87,7 +89,7 @@ def handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception,
                                         error_type="internal_error"))
 
 
-def install(app: falcon.App) -> None:
+def install(app: falcon.App[Any, Any]) -> None:
     """Register handlers; Falcon picks the most specific type for each exception."""
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)

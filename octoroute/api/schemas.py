@@ -43,10 +43,13 @@ _TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "an intege
 def _describe(error: ValidationError, schema: dict[str, Any]) -> RequestError:
     path = ".".join(str(p) for p in error.absolute_path)
     field = path or None
-    v = error.validator
-    if v == "additionalProperties" and isinstance(error.instance, dict):
-        known = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in known]
+    v = str(error.validator)
+    sub: dict[str, Any] = dict(error.schema) if isinstance(error.schema, dict) else {}
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    if v == "additionalProperties" and isinstance(instance, dict):
+        known = [str(k) for k in sub.get("properties", {})]
+        extra = [k for k in instance if k not in known]
         name = str(extra[0]) if extra else "?"
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
@@ -58,23 +61,22 @@ def _describe(error: ValidationError, schema: dict[str, Any]) -> RequestError:
         where = f"{path}.{missing}" if path else missing
         return RequestError(f"field {missing!r} is required", param=where, code="missing_field")
     if v == "type":
-        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        want = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
-        return RequestError(f"field {path!r} must be {want}, got {_json_type(error.instance)}",
+        types = expected if isinstance(expected, list) else [expected]
+        want = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in types)
+        return RequestError(f"field {path!r} must be {want}, got {_json_type(instance)}",
                             param=field, code="invalid_type")
     if v == "enum":
-        options = ", ".join(str(o) for o in error.validator_value)
+        options = ", ".join(str(o) for o in expected)
         return RequestError(f"field {path!r} must be one of: {options}", param=field, code="invalid_value")
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        bounds = error.schema
-        low, high = bounds.get("minimum"), bounds.get("maximum")
+        low, high = sub.get("minimum"), sub.get("maximum")
         rng = f"from {low} to {high}" if low is not None and high is not None else (
             f"at least {low}" if low is not None else f"at most {high}")
-        return RequestError(f"field {path!r} must be {rng}, got {error.instance}", param=field,
+        return RequestError(f"field {path!r} must be {rng}, got {instance}", param=field,
                             code="invalid_value")
     if v == "maxLength":
-        return RequestError(f"field {path!r} is too long ({len(error.instance)} characters; "
-                            f"at most {error.validator_value})", param=field, code="too_long")
+        return RequestError(f"field {path!r} is too long ({len(instance)} characters; "
+                            f"at most {expected})", param=field, code="too_long")
     return RequestError(f"field {path!r} is invalid", param=field, code="invalid_value")
 
 
