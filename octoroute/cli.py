@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -150,7 +149,9 @@ def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], No
         return 1
     _install_signals(server)
     runtime.health.start()
-    log.info("octoroute %s listening on %s (strategy %s, %d threads) endpoints: %s", __version__,
+    # The start-up line shows at any log level: it is how an operator knows where to look.
+    log.log(max(logging.INFO, logging.getLogger().getEffectiveLevel()),
+            "octoroute %s listening on %s (strategy %s, %d threads) endpoints: %s", __version__,
              server.url, config.routing.strategy, config.server.threads, describe_endpoints(config))
     if on_ready is not None:
         on_ready(server)
@@ -181,7 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows.append((e.tier, e.id, e.base_url, "yes" if ok else "no", f"{seconds * 1000:.0f} ms", error))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        print("  ".join(r[i].ljust(widths[i]) for i in range(5)) + ("  " + r[5] if r[5] else ""))
+        print(("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5]).rstrip())
     down = sum(1 for ok, _, _ in results if not ok)
     print(f"\nconfig {config.source}: valid; {len(results) - down}/{len(results)} endpoints reachable")
     return 2 if down else 0
@@ -218,7 +219,6 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from octoroute.simulated import SimulatedBackend  # demo-only code stays out of serve's imports
 
-    configure_logging(os.environ.get("OCTOROUTE_LOG", "info").lower(), "text")
     backends = {
         "fast": SimulatedBackend("fast", "simulated-8b").start(),
         "balanced": SimulatedBackend("balanced", "simulated-30b").start(),
@@ -231,6 +231,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "routing": {"strategy": args.strategy},
         "health": {"interval_seconds": 5},
     }, source="<demo>", env={})
+    configure_logging(effective_log_level(config), "text")
 
     def banner(server: Server) -> None:
         u = server.url
