@@ -36,8 +36,10 @@ class ChatResource:
         fields["prompt_chars"] = len(prompt)
         choice = resolve_model(data.get("model"), self._config)
         importance = data.get("importance") or self._config.routing.default_importance
+        deadline = req.context.started + self._config.server.request_timeout_seconds
         decision, target = self._router.decide(
-            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type")))
+            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type")),
+            deadline=deadline)
         fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                       task_type=decision.task_type, rule=decision.rule)
         temperature = data.get("temperature")
@@ -54,8 +56,7 @@ class ChatResource:
 
         self._metrics.in_flight.inc()
         try:
-            served = self._dispatcher.run(
-                target, send, deadline=req.context.started + self._config.server.request_timeout_seconds)
+            served = self._dispatcher.run(target, send, deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             raise

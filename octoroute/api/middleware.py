@@ -17,6 +17,7 @@ log = logging.getLogger("octoroute.access")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _QUIET_ROUTES = frozenset({"/health", "/metrics"})  # scraped often: access lines at DEBUG
+_TIMED_ROUTES = frozenset({"/chat", "/v1/chat/completions"})  # request-duration histogram
 
 
 def request_id_from(header: str | None) -> str:
@@ -48,9 +49,11 @@ class RequestContext:
         route = req.uri_template or "unmatched"
         status = resp.status_code
         self._metrics.http_responses.labels(route=route, status=str(status)).inc()
+        started = getattr(ctx, "started", None)
+        if route in _TIMED_ROUTES and started is not None:
+            self._metrics.request_duration.labels(route=route).observe(self._clock() - started)
         level = logging.DEBUG if route in _QUIET_ROUTES and status < 400 else logging.INFO
         if log.isEnabledFor(level):
-            started = getattr(ctx, "started", None)
             fields: dict[str, Any] = {"method": req.method, "path": req.path[:200], "status": status}
             fields.update(getattr(ctx, "log_fields", {}))
             if started is not None:

@@ -85,10 +85,10 @@ class ChatCompletionsResource:
         fields = req.context.log_fields
         fields.update(api="openai", messages=len(data["messages"]), prompt_chars=inp.token_estimate * 4
                       if inp.token_estimate is not None else None)
-        decision, target = self._router.decide(choice, inp)
+        deadline = req.context.started + self._config.server.request_timeout_seconds
+        decision, target = self._router.decide(choice, inp, deadline=deadline)
         fields.update(strategy=decision.strategy, routed_tier=decision.tier, task_type=decision.task_type,
                       rule=decision.rule, stream=bool(data.get("stream")))
-        deadline = req.context.started + self._config.server.request_timeout_seconds
         if data.get("stream"):
             self._stream(req, resp, data, decision, target, deadline)
             return

@@ -27,14 +27,24 @@ from urllib3.util.retry import Retry
 from octoroute.config import EndpointConfig
 from octoroute.errors import BackendError
 
-CONNECT_TIMEOUT_S = 3.0  # seconds; establishing a TCP connection to a backend
-CONNECT_RETRY = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
-                      backoff_factor=0.05, raise_on_status=False)  # immutable, shared
+CONNECT_TIMEOUT_S = 3.0  # seconds; at most, for one try at establishing a TCP connection
+CONNECT_RETRIES = 2  # extra tries at establishing a connection (never at re-sending a request)
+CONNECT_RETRY = Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES, read=0, status=0, other=0,
+                      redirect=0, backoff_factor=0.05, raise_on_status=False)  # immutable, shared
 READ_CHUNK_BYTES = 65536  # bytes read from a backend at a time
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # bytes; larger backend answers are refused
 MAX_ERROR_TEXT = 300  # characters of a backend's error body kept in messages
 
 SessionFactory = Callable[[], requests.Session]
+
+
+def _timeouts(timeout: float) -> tuple[float, float]:
+    """(connect, read) timeouts for one attempt of ``timeout`` seconds.
+
+    Each connect try gets a share of the attempt, so a host that black-holes
+    SYNs costs one attempt timeout in all, not one per retry.
+    """
+    return min(CONNECT_TIMEOUT_S, timeout / (CONNECT_RETRIES + 1)), timeout
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,7 @@ class BackendClient:
         started = time.monotonic()
         try:
             resp = self._session.post(self._url_chat, data=body, headers=self._headers,
-                                      timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout), stream=True)
+                                      timeout=_timeouts(timeout), stream=True)
         except Exception as exc:  # translated in exactly one place
             raise _translate(exc, timeout) from None
         try:
@@ -123,8 +133,7 @@ class BackendClient:
         headers = dict(self._headers, Accept="text/event-stream")
         try:
             resp = self._session.post(self._url_chat, data=body, headers=headers, stream=True,
-                                      timeout=(min(CONNECT_TIMEOUT_S, first_byte_timeout),
-                                               first_byte_timeout))
+                                      timeout=_timeouts(first_byte_timeout))
         except Exception as exc:
             raise _translate(exc, first_byte_timeout) from None
         try:
@@ -148,7 +157,7 @@ class BackendClient:
         started = time.monotonic()
         try:
             resp = self._session.get(self._url_models, headers=self._headers,
-                                     timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout), stream=True)
+                                     timeout=_timeouts(timeout), stream=True)
         except Exception as exc:
             raise _translate(exc, timeout) from None
         try:
@@ -165,7 +174,8 @@ class BackendClient:
         size = 0
         try:
             while True:
-                chunk = resp.raw.read(READ_CHUNK_BYTES)
+                # read1: whatever has arrived, so a trickle meets the deadline check.
+                chunk = resp.raw.read1(READ_CHUNK_BYTES)
                 if not chunk:
                     break
                 size += len(chunk)
@@ -273,6 +283,10 @@ def _translate(exc: Exception, timeout: float) -> BackendError:
         return BackendError(f"no answer within {timeout:g}s", kind="timeout")
     if isinstance(exc, requests.ConnectionError):
         cause = exc.args[0] if exc.args else exc
+        if isinstance(cause, urllib3.exceptions.ProtocolError):
+            # Sent, then the connection dropped: the backend may have started work.
+            return BackendError(f"connection dropped before an answer: {_reason(cause)}",
+                                kind="bad_response")
         reason = getattr(cause, "reason", cause)
         return BackendError(f"connection failed: {_reason(reason)}", kind="connect_error")
     if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError,

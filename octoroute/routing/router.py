@@ -52,7 +52,8 @@ class Decision:
 
 
 class Brain(Protocol):
-    def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool) -> tuple[str, str]:
+    def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool,
+            deadline: float | None = None) -> tuple[str, str]:
         """Return (tier, endpoint id) or raise ``RouterBrainError``."""
 
 
@@ -64,7 +65,8 @@ class LLMBrain:
         self._dispatcher = dispatcher
         self._clock = clock
 
-    def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool) -> tuple[str, str]:
+    def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool,
+            deadline: float | None = None) -> tuple[str, str]:
         question = brain.build_question(inp.text, task_type=task_type, importance=inp.importance,
                                         tokens=tokens)
 
@@ -73,12 +75,15 @@ class LLMBrain:
             reply = client.chat(json.dumps(payload).encode(), timeout=timeout)
             return brain.answer_tier(reply.data)
 
-        deadline = self._clock() + self._config.router_timeout_seconds
+        own = self._clock() + self._config.router_timeout_seconds
+        deadline = own if deadline is None else min(deadline, own)
         try:
             served = self._dispatcher.run(Target.for_tier(self._config.router_tier, fallback=False),
                                           send, deadline=deadline)
         except UpstreamUnavailable as exc:
-            reason = "timeout" if exc.status == 504 else "unavailable"
+            timed_out = exc.status == 504 or (
+                bool(exc.attempts) and all(a.get("outcome") == "timeout" for a in exc.attempts))
+            reason = "timeout" if timed_out else "unavailable"
             raise RouterBrainError(f"router brain {reason}: {exc.message}", reason=reason) from None
         tier, seen = served.value
         if tier is None:
@@ -98,14 +103,15 @@ class Router:
         self._metrics = metrics
         self._clock = clock
 
-    def decide(self, choice: ModelChoice, inp: RouteInput) -> tuple[Decision, Target]:
+    def decide(self, choice: ModelChoice, inp: RouteInput, *,
+               deadline: float | None = None) -> tuple[Decision, Target]:
         """The decision and the dispatch target for a resolved ``model`` choice.
 
         An explicit tier fails over within that tier only; an explicit endpoint
         is tried alone; a routed tier may fall back to its neighbours.
         """
         if not choice.explicit:
-            decision = self.route(inp)
+            decision = self.route(inp, deadline=deadline)
             return decision, Target.for_tier(decision.tier, fallback=True)
         task_type = infer_task_type(inp.text) if inp.task_type is None else inp.task_type
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
@@ -120,7 +126,9 @@ class Router:
         inferred = inp.task_type is None or inp.task_type_inferred
         return Decision(tier, "explicit", task_type, inferred, inp.importance, tokens), target
 
-    def route(self, inp: RouteInput, *, strategy: str | None = None) -> Decision:
+    def route(self, inp: RouteInput, *, strategy: str | None = None,
+              deadline: float | None = None) -> Decision:
+        """Decide a tier; ``deadline`` (clock time) bounds a router-brain call."""
         started = self._clock()
         strategy = strategy or self._config.strategy
         inferred = inp.task_type is None or inp.task_type_inferred
@@ -136,14 +144,15 @@ class Router:
             decision = Decision(self._config.default_tier, "default", task_type, inferred,
                                 inp.importance, tokens)
         else:
-            decision = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool")
+            decision = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool",
+                                       deadline=deadline)
         ms = (self._clock() - started) * 1000.0
         self._metrics.routing_duration.labels(strategy=decision.strategy).observe(ms)
         return Decision(decision.tier, decision.strategy, task_type, inferred, inp.importance, tokens,
                         decision.rule, decision.warnings, decision.brain_endpoint, ms)
 
     def _ask_brain(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int, *,
-                   use_tool: bool) -> Decision:
+                   use_tool: bool, deadline: float | None) -> Decision:
         label = "tool" if use_tool else "llm"
         if self._brain is None:
             reason = "router brain is not configured"
@@ -151,7 +160,8 @@ class Router:
             return Decision(self._config.default_tier, "default", task_type, inferred,
                             inp.importance, tokens, warnings=(reason,))
         try:
-            tier, endpoint_id = self._brain.ask(inp, task_type, tokens, use_tool=use_tool)
+            tier, endpoint_id = self._brain.ask(inp, task_type, tokens, use_tool=use_tool,
+                                                deadline=deadline)
         except RouterBrainError as exc:
             self._metrics.router_failures.labels(reason=exc.reason).inc()
             log.warning("router brain gave no usable answer (%s); using default tier %s",

@@ -1,0 +1,172 @@
+"""Shared fixtures: fake backends, configs, and Octoroute under a real waitress server.
+
+``serve(config)`` runs ``build_runtime(config)`` under waitress on an
+ephemeral loopback port, on a thread, and tears everything down in the
+right order: held fake requests are released first (so no worker thread is
+stuck in a backend call), then waitress stops, then the runtime closes its
+sessions. The health thread is not started: tests call
+``runtime.health.check_once()`` for deterministic rounds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import requests
+from fakes import Blackhole, FakeBackend, make_config, sample
+from waitress import wasyncore
+from waitress.server import create_server
+
+from octoroute.app import Runtime, build_runtime
+from octoroute.config import Config
+
+CLIENT_TIMEOUT_S = 15.0  # seconds; no test request may hang the suite
+SERVER_THREADS = 8  # waitress worker threads in tests
+STOP_TIMEOUT_S = 5.0  # seconds; waiting for waitress's loop and workers to stop
+
+
+class LiveServer:
+    """One Octoroute runtime served by waitress on ``127.0.0.1:<port>``."""
+
+    def __init__(self, runtime: Runtime, threads: int = SERVER_THREADS) -> None:
+        self.runtime = runtime
+        self._server = create_server(runtime.app, host="127.0.0.1", port=0, threads=threads)
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self._thread = threading.Thread(target=self._server.run, name="waitress-test", daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.session.close()
+        server = self._server
+        server.task_dispatcher.shutdown(timeout=STOP_TIMEOUT_S)
+
+        def close_everything() -> None:
+            # NOTE: runs on waitress's loop thread (a trigger thunk), so no channel is
+            # closed under the loop's feet; an empty map ends the loop at once.
+            wasyncore.close_all(server._map, ignore_all=True)
+
+        server.trigger.pull_trigger(close_everything)
+        self._thread.join(STOP_TIMEOUT_S)
+        self.runtime.close()
+
+    # --- client helpers
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", CLIENT_TIMEOUT_S)
+        return self.session.request(method, self.url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def chat(self, prompt: str = "hello there", *, headers: dict[str, str] | None = None,
+             **fields: Any) -> requests.Response:
+        """``POST /chat`` on a fresh connection (safe to call from several threads)."""
+        return requests.post(self.url + "/chat", json={"prompt": prompt, **fields}, headers=headers,
+                             timeout=CLIENT_TIMEOUT_S)
+
+    def models(self) -> dict[str, dict[str, Any]]:
+        """``GET /models`` as a mapping from endpoint id to its item."""
+        resp = self.get("/models")
+        assert resp.status_code == 200, resp.text
+        return {m["id"]: m for m in resp.json()["models"]}
+
+    def metrics_text(self) -> str:
+        resp = self.get("/metrics")
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    def metric(self, name: str, **labels: str) -> float | None:
+        """The one sample named ``name`` whose labels include ``labels``, via ``/metrics``."""
+        return sample(self.metrics_text(), name, **labels)
+
+
+@dataclass
+class Fakes:
+    """Every fake started in one test, so teardown can release and stop them all."""
+
+    started: list[FakeBackend]
+
+    def release_all(self) -> None:
+        for b in self.started:
+            b.release_all()
+
+
+@pytest.fixture
+def _fakes() -> Iterator[Fakes]:
+    fakes = Fakes([])
+    yield fakes
+    for b in reversed(fakes.started):
+        b.stop()
+
+
+@pytest.fixture
+def fake_backend(_fakes: Fakes) -> Callable[..., FakeBackend]:
+    """Factory: ``fake_backend("fast-1", chat=error(500))`` starts one fake, stopped at teardown."""
+    def start(name: str = "fake", **kwargs: Any) -> FakeBackend:
+        backend = FakeBackend(name, **kwargs).start()
+        _fakes.started.append(backend)
+        return backend
+    return start
+
+
+@pytest.fixture
+def trio(fake_backend: Callable[..., FakeBackend]) -> SimpleNamespace:
+    """One healthy fake per tier: ``trio.fast``, ``trio.balanced``, ``trio.deep``."""
+    return SimpleNamespace(fast=fake_backend("fast-1"), balanced=fake_backend("balanced-1"),
+                           deep=fake_backend("deep-1"))
+
+
+@pytest.fixture
+def blackhole() -> Iterator[Blackhole]:
+    """A loopback port where connects hang until they time out."""
+    with Blackhole() as hole:
+        yield hole
+
+
+@pytest.fixture(name="make_config")
+def make_config_fixture() -> Callable[..., Config]:
+    return make_config
+
+
+@pytest.fixture
+def serve(_fakes: Fakes) -> Iterator[Callable[..., LiveServer]]:
+    """Factory: ``serve(config, **build_runtime_kwargs)`` -> a running ``LiveServer``."""
+    running: list[LiveServer] = []
+
+    def start(config: Config, **build_kwargs: Any) -> LiveServer:
+        live = LiveServer(build_runtime(config, **build_kwargs)).start()
+        running.append(live)
+        return live
+
+    yield start
+    _fakes.release_all()  # no worker may stay stuck in a backend call
+    for live in reversed(running):
+        live.stop()
+
+
+@pytest.fixture
+def runtime_factory() -> Iterator[Callable[..., Runtime]]:
+    """Factory for in-process runtimes (no server), closed at teardown."""
+    built: list[Runtime] = []
+
+    def build(config: Config, **build_kwargs: Any) -> Runtime:
+        runtime = build_runtime(config, **build_kwargs)
+        built.append(runtime)
+        return runtime
+
+    yield build
+    for runtime in built:
+        runtime.close()
