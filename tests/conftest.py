@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 import requests
-from fakes import Blackhole, FakeBackend, make_config, sample
+from octoroute.app import Runtime, build_runtime
+from octoroute.config import Config
 from waitress import wasyncore
 from waitress.server import create_server
 
-from octoroute.app import Runtime, build_runtime
-from octoroute.config import Config
+from fakes import Blackhole, FakeBackend, make_config, sample
 
 CLIENT_TIMEOUT_S = 15.0  # seconds; no test request may hang the suite
 SERVER_THREADS = 8  # waitress worker threads in tests

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from octoroute.config import TIERS, Config, parse_config
+from prometheus_client.parser import text_string_to_metric_families
 
 HANG_LIMIT_S = 30.0  # seconds; a held request gives up even if nobody releases it
 JOIN_TIMEOUT_S = 5.0  # seconds; waiting for handler threads when a fake stops

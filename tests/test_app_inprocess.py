@@ -11,8 +11,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from fakes import endpoint, make_config, refused_url
 from falcon import testing
+
+from fakes import endpoint, make_config, refused_url
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 import octoroute
+import pytest
 from octoroute.config import parse_toml
 from octoroute.simulated import SimulatedBackend
 

@@ -15,6 +15,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
 from fakes import (
     FakeBackend,
     answer,
@@ -27,7 +29,6 @@ from fakes import (
     sample,
     tool_call,
 )
-from prometheus_client.parser import text_string_to_metric_families
 
 # No rule decides this one: question_answer, far fewer than 200 tokens.
 NO_RULE_PROMPT = "What is the capital of France?"
