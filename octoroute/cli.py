@@ -63,10 +63,10 @@ class Server:
             runtime.app, host=host, port=port, threads=cfg.threads, ident="octoroute",
             max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
             connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False,
-            asyncore_use_poll=True,
-            # NOTE: waitress holds back output of a running task until send_bytes
-            # (default 18000) accumulate; SSE chunks must leave at once.
-            send_bytes=1)
+            asyncore_use_poll=True)
+        # NOTE: waitress 3 flushes every write of a running task (send_bytes is
+        # 1 and deprecated); 2.x held SSE chunks back until 18,000 bytes piled up,
+        # hence waitress>=3 in setup.cfg.
         self.port: int = int(self._waitress.effective_port)
         self.host: str = str(self._waitress.effective_host)
 

@@ -1,11 +1,12 @@
 """Shared fixtures: fake backends, configs, and Octoroute under a real waitress server.
 
-``serve(config)`` runs ``build_runtime(config)`` under waitress on an
-ephemeral loopback port, on a thread, and tears everything down in the
-right order: held fake requests are released first (so no worker thread is
-stuck in a backend call), then waitress stops, then the runtime closes its
-sessions. The health thread is not started: tests call
-``runtime.health.check_once()`` for deterministic rounds.
+``serve(config)`` runs ``build_runtime(config)`` under the production
+``octoroute.cli.Server`` (waitress with the settings ``octoroute serve`` uses,
+``send_bytes=1`` included) on an ephemeral loopback port, on a thread, and
+tears everything down in the right order: held fake requests are released
+first (so no worker thread is stuck in a backend call), then the server
+drains and stops, closing the runtime's sessions. The health thread is not
+started: tests call ``runtime.health.check_once()`` for deterministic rounds.
 """
 
 from __future__ import annotations
@@ -19,45 +20,43 @@ from typing import Any
 import pytest
 import requests
 from octoroute.app import Runtime, build_runtime
+from octoroute.cli import Server
 from octoroute.config import Config
-from waitress import wasyncore
-from waitress.server import create_server
 
 from fakes import Blackhole, FakeBackend, make_config, sample
 
 CLIENT_TIMEOUT_S = 15.0  # seconds; no test request may hang the suite
-SERVER_THREADS = 8  # waitress worker threads in tests
-STOP_TIMEOUT_S = 5.0  # seconds; waiting for waitress's loop and workers to stop
+DRAIN_TIMEOUT_S = 1.0  # seconds; in-flight work a test left behind gets at teardown
+STOP_TIMEOUT_S = 10.0  # seconds; waiting for the server thread (drain included) to end
 
 
 class LiveServer:
-    """One Octoroute runtime served by waitress on ``127.0.0.1:<port>``."""
+    """One Octoroute runtime served by ``octoroute.cli.Server`` on ``127.0.0.1:<port>``.
 
-    def __init__(self, runtime: Runtime, threads: int = SERVER_THREADS) -> None:
+    The worker-thread count is ``config.server.threads``, as in production.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._server = create_server(runtime.app, host="127.0.0.1", port=0, threads=threads)
-        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self.server = Server(runtime, "127.0.0.1", 0)
+        self.url = self.server.url
         self.session = requests.Session()
         self.session.trust_env = False
-        self._thread = threading.Thread(target=self._server.run, name="waitress-test", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve, kwargs={"drain_timeout": DRAIN_TIMEOUT_S},
+                                        name="octoroute-test-server", daemon=True)
 
     def start(self) -> LiveServer:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop accepting, drain briefly, close connections and the runtime (``Server.serve``)."""
         self.session.close()
-        server = self._server
-        server.task_dispatcher.shutdown(timeout=STOP_TIMEOUT_S)
-
-        def close_everything() -> None:
-            # NOTE: runs on waitress's loop thread (a trigger thunk), so no channel is
-            # closed under the loop's feet; an empty map ends the loop at once.
-            wasyncore.close_all(server._map, ignore_all=True)
-
-        server.trigger.pull_trigger(close_everything)
+        self.server.request_stop()
         self._thread.join(STOP_TIMEOUT_S)
-        self.runtime.close()
+        if self._thread.is_alive():
+            self.runtime.close()  # the loop is stuck; at least stop what the runtime owns
+            raise AssertionError(f"the Octoroute server did not stop within {STOP_TIMEOUT_S:g}s")
 
     # --- client helpers
 
