@@ -21,6 +21,7 @@ import falcon
 from prometheus_client import CollectorRegistry
 
 from octoroute.api import errors as api_errors
+from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
 from octoroute.api.middleware import RequestContext
 from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
@@ -52,6 +53,7 @@ class Runtime:
     clients: dict[str, BackendClient]
     router: Router
     dispatcher: Dispatcher
+    slots: ChatSlots
 
     def close(self, timeout: float = 5.0) -> None:
         self.health.stop(timeout)
@@ -72,7 +74,9 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     state = Registry(config.endpoints, unhealthy_after=config.health.unhealthy_after, clock=clock,
                      listener=on_transition)
     clients = {e.id: BackendClient(e, pool_size=config.server.threads + PROBE_POOL_EXTRA,
-                                   session_factory=session_factory) for e in config.endpoints}
+                                   session_factory=session_factory,
+                                   max_response_bytes=config.server.max_response_bytes)
+               for e in config.endpoints}
     dispatcher = Dispatcher(config, state, clients, metrics, rng or random.Random())
 
     def on_probe(result: ProbeResult) -> None:
@@ -84,18 +88,23 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     brain = LLMBrain(config.routing, dispatcher, clock)
     router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints})
 
-    app = falcon.App(middleware=[RequestContext(metrics, clock)])
+    slots = ChatSlots(config.server.chat_slots, metrics)
+    middleware: list[Any] = [
+        RequestContext(metrics, clock),
+        BearerAuth(config.server.api_keys, metrics_public=config.observability.metrics_public),
+    ]
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     api_errors.install(app)
     # The whole route catalogue, on one screen.
-    app.add_route("/chat", ChatResource(config, router, dispatcher, metrics, clock))
+    app.add_route("/chat", ChatResource(config, router, dispatcher, metrics, clock, slots))
     app.add_route("/health", HealthResource())
     app.add_route("/models", ModelsResource(state))
     app.add_route("/metrics", MetricsResource(metrics))
     app.add_route("/v1/chat/completions",
-                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock))
+                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots))
     app.add_route("/v1/models", OpenAIModelsResource(state))
-    return Runtime(config, app, state, metrics, health, clients, router, dispatcher)
+    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots)
 
 
 def create_app(config: Config | None = None, *, start_health: bool = True) -> falcon.App[Any, Any]:

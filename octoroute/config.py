@@ -55,6 +55,18 @@ class ServerConfig:
     request_timeout_seconds: float = 120.0  # seconds; overall deadline for one request
     threads: int = 36  # waitress worker threads; each in-flight generation holds one
     max_body_bytes: int = 2 * 1024 * 1024  # bytes; larger request bodies get 413
+    max_in_flight: int | None = None  # chat requests at once; None: threads - 4 (429 beyond)
+    max_response_bytes: int = 16 * 1024 * 1024  # bytes; a larger backend answer is a failure
+    api_keys_env: str | None = None  # env var with comma-separated client keys; unset: open
+    trusted_proxy: str | None = None  # address of a reverse proxy whose X-Forwarded-* to trust
+    api_keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def chat_slots(self) -> int:
+        """Chat requests served at once; the rest of the threads stay free for /health etc."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return max(1, self.threads - 4)
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class TimeoutsConfig:
 class ObservabilityConfig:
     log_level: str = "info"  # debug | info | warning | error | critical
     log_format: str = "text"  # text | json
+    metrics_public: bool = False  # with client API keys set, /metrics needs a key unless true
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,11 @@ _SERVER_FIELDS = {
     "request_timeout_seconds": _Field("float", _positive, "a number > 0", "120"),
     "threads": _Field("int", lambda v: 1 <= v <= 1024, "an integer from 1 to 1024", "36"),
     "max_body_bytes": _Field("int", _positive, "an integer > 0", "2097152"),
+    "max_in_flight": _Field("int", lambda v: v >= 1, "an integer >= 1", "32"),
+    "max_response_bytes": _Field("int", lambda v: v >= 1024, "an integer >= 1024", "16777216"),
+    "api_keys_env": _Field("str", lambda v: bool(v.strip()), "an environment variable name",
+                           '"OCTOROUTE_API_KEYS"'),
+    "trusted_proxy": _Field("str", lambda v: bool(v.strip()), "an address", '"127.0.0.1"'),
 }
 _ROUTING_FIELDS = {
     "strategy": _one_of(STRATEGIES),
@@ -169,6 +187,7 @@ _TIMEOUT_FIELDS = {t: _Field("float", _positive, "a number of seconds > 0", "60"
 _OBS_FIELDS = {
     "log_level": _one_of(LOG_LEVELS),
     "log_format": _one_of(LOG_FORMATS),
+    "metrics_public": _Field("bool", None, "true or false", "true"),
 }
 _ENDPOINT_FIELDS = {
     "name": _Field("str", lambda v: bool(v.strip()), "a non-empty model id",
@@ -315,6 +334,25 @@ def _endpoints(raw: Any, env: Mapping[str, str], problems: _Problems) -> list[En
     return found
 
 
+def _server_limits(server: dict[str, Any], env: Mapping[str, str], problems: _Problems) -> None:
+    """Cross-field checks of [server], and the client API keys from the environment."""
+    threads = server.get("threads", ServerConfig.threads)
+    slots = server.get("max_in_flight")
+    if slots is not None and slots >= threads:
+        problems.add("server.max_in_flight", f"must be less than server.threads ({threads}), got {slots}",
+                     "leave a few threads free so /health and /metrics answer while chats are busy "
+                     f"(e.g. max_in_flight = {max(1, threads - 4)})")
+    key_env = server.get("api_keys_env")
+    if key_env is not None:
+        keys = tuple(k.strip() for k in env.get(key_env, "").split(",") if k.strip())
+        if not keys:
+            problems.add("server.api_keys_env",
+                         f"names environment variable {key_env} which is not set or holds no key",
+                         f"export {key_env}=key1,key2 before starting (Octoroute refuses to run open "
+                         "by accident), or remove api_keys_env to serve without keys")
+        server["api_keys"] = keys
+
+
 def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
                  env: Mapping[str, str] | None = None) -> Config:
     """Validate an already-parsed TOML document; raise ``ConfigError`` with every problem."""
@@ -329,6 +367,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
     timeouts = _section(data.get("timeouts"), "timeouts", _TIMEOUT_FIELDS, problems)
     obs = _section(data.get("observability"), "observability", _OBS_FIELDS, problems)
     endpoints = _endpoints(data.get("models"), env, problems)
+    _server_limits(server, env, problems)
     if problems.items:
         raise ConfigError(problems.items, source)
     return Config(

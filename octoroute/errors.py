@@ -53,6 +53,25 @@ class UnknownModelError(RequestError):
         self.valid = valid
 
 
+class AuthenticationError(RequestError):
+    """A protected route was called without a valid client API key (401)."""
+
+    error_type = "authentication_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="invalid_api_key", status=401)
+
+
+class OverloadedError(RequestError):
+    """Every chat slot is busy; the client should retry shortly (429)."""
+
+    error_type = "rate_limit_error"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message, code="overloaded", status=429)
+        self.retry_after = retry_after
+
+
 class BackendError(OctorouteError):
     """One attempt against one backend endpoint failed.
 

@@ -81,6 +81,9 @@ class Metrics:
         self.stream_first_byte = Histogram(
             "octoroute_stream_first_byte_seconds", "Time from request to the backend's first byte.",
             ["tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.rejected = Counter(
+            "octoroute_rejected_requests", "Requests refused before routing, by reason.",
+            ["reason"], registry=registry)
         self.in_flight = Gauge(
             "octoroute_in_flight_requests", "Routed requests being served right now.",
             registry=registry)

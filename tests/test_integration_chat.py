@@ -514,7 +514,7 @@ def test_concurrent_requests_are_served_in_parallel(trio, serve):
     n = 6
     together = threading.Barrier(n)
     trio.fast.chat_default = barrier(together, answer(), timeout=5.0)
-    live = serve(trio_config(trio))
+    live = serve(trio_config(trio, server={"threads": n + 4, "max_in_flight": n}))
     with ThreadPoolExecutor(n) as pool:
         responses = list(pool.map(lambda i: live.chat(f"hi there {i}"), range(n)))
     assert [r.status_code for r in responses] == [200] * n, [r.text for r in responses]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import falcon
 
+from octoroute.api.access import ChatSlots
 from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_chat
 from octoroute.backends.client import BackendClient, completion_text
@@ -22,8 +23,9 @@ class ChatResource:
     """Validate, route, dispatch, answer; everything else lives elsewhere."""
 
     def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, metrics: Metrics,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], slots: ChatSlots) -> None:
         self._config = config
+        self._slots = slots
         self._router = router
         self._dispatcher = dispatcher
         self._metrics = metrics
@@ -54,14 +56,14 @@ class ChatResource:
             reply = client.chat(json.dumps(body).encode(), timeout=timeout)
             return completion_text(reply.data)
 
-        self._metrics.in_flight.inc()
+        self._slots.enter()
         try:
             served = self._dispatcher.run(target, send, deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             raise
         finally:
-            self._metrics.in_flight.dec()
+            self._slots.leave()
         text, tokens = served.value
         endpoint = served.endpoint
         fields.update(tier=endpoint.tier, endpoint=endpoint.id, attempts=len(served.attempts))

@@ -14,7 +14,13 @@ from typing import Any
 
 import falcon
 
-from octoroute.errors import OctorouteError, RequestError, UpstreamUnavailable
+from octoroute.errors import (
+    AuthenticationError,
+    OctorouteError,
+    OverloadedError,
+    RequestError,
+    UpstreamUnavailable,
+)
 
 log = logging.getLogger("octoroute.api")
 
@@ -44,6 +50,10 @@ def _respond(req: falcon.Request, resp: falcon.Response, status: int, body: dict
 def handle_octoroute_error(req: falcon.Request, resp: falcon.Response, ex: OctorouteError,
                            params: dict[str, Any]) -> None:
     if isinstance(ex, RequestError):
+        if isinstance(ex, AuthenticationError):
+            resp.set_header("WWW-Authenticate", 'Bearer realm="octoroute"')
+        elif isinstance(ex, OverloadedError):
+            resp.set_header("Retry-After", str(max(1, math.ceil(ex.retry_after))))
         body = error_body(req, ex.message, error_type=ex.error_type, param=ex.param, code=ex.code)
         if getattr(ex, "valid", None):
             body["error"]["valid"] = ex.valid  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from typing import Any
 
 import falcon
 
+from octoroute.api.access import ChatSlots
 from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import StreamEnd, StreamRelay
@@ -67,8 +68,9 @@ def _check_completion(reply: BackendReply) -> BackendReply:
 
 class ChatCompletionsResource:
     def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, registry: Registry,
-                 metrics: Metrics, clock: Callable[[], float]) -> None:
+                 metrics: Metrics, clock: Callable[[], float], slots: ChatSlots) -> None:
         self._config = config
+        self._slots = slots
         self._router = router
         self._dispatcher = dispatcher
         self._registry = registry
@@ -97,14 +99,14 @@ class ChatCompletionsResource:
             e = client.endpoint
             return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens), timeout=timeout))
 
-        self._metrics.in_flight.inc()
+        self._slots.enter()
         try:
             served = self._dispatcher.run(target, send, deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             raise
         finally:
-            self._metrics.in_flight.dec()
+            self._slots.leave()
         self._served(req, resp, decision, served)
         resp.content_type = falcon.MEDIA_JSON
         resp.data = served.value.body
@@ -132,24 +134,22 @@ class ChatCompletionsResource:
             return client.open_stream(forward_body(data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
-        self._metrics.in_flight.inc()
+        self._slots.enter()
         try:
             served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
         except BaseException as exc:
-            self._metrics.in_flight.dec()
+            self._slots.leave()
             if isinstance(exc, UpstreamUnavailable):
                 req.context.log_fields["attempts"] = len(exc.attempts)
             raise
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value
-        self._served(req, resp, decision, served)
-        metrics, registry, dispatcher = self._metrics, self._registry, self._dispatcher
-        fields = dict(req.context.log_fields)
+        metrics, registry, dispatcher, slots = self._metrics, self._registry, self._dispatcher, self._slots
 
         def on_end(end: StreamEnd) -> None:
             dispatcher.release(endpoint.id)
-            metrics.in_flight.dec()
+            slots.leave()
             metrics.streams.labels(outcome=end.outcome).inc()
             metrics.stream_duration.labels(tier=endpoint.tier).observe(end.seconds)
             metrics.stream_first_byte.labels(tier=endpoint.tier).observe(end.first_byte_seconds)
@@ -161,12 +161,17 @@ class ChatCompletionsResource:
                 **fields, "outcome": end.outcome, "duration_ms": end.seconds * 1000.0,
                 "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed}})
 
+        # From here on, the relay's close() owns the upstream, the slot and the
+        # endpoint's in-flight count; it is created before anything else can fail.
+        relay = StreamRelay(upstream, request_id=req.context.request_id, started=req.context.started,
+                            first_byte_at=first_byte_at, clock=self._clock, on_end=on_end,
+                            max_bytes=self._config.server.max_response_bytes)
+        resp.stream = relay
+        self._served(req, resp, decision, served)
+        fields = dict(req.context.log_fields)
         resp.content_type = upstream.headers.get("Content-Type", "text/event-stream")
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
-        resp.stream = StreamRelay(upstream, request_id=req.context.request_id,
-                                  started=req.context.started, first_byte_at=first_byte_at,
-                                  clock=self._clock, on_end=on_end)
 
 
 class OpenAIModelsResource:

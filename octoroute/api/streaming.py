@@ -49,7 +49,8 @@ class StreamRelay:
 
     def __init__(self, upstream: BackendStream, *, request_id: str, started: float,
                  first_byte_at: float, clock: Callable[[], float],
-                 on_end: Callable[[StreamEnd], None]) -> None:
+                 on_end: Callable[[StreamEnd], None], max_bytes: int | None = None) -> None:
+        self._max_bytes = max_bytes
         self._upstream = upstream
         self._pending: bytes | None = upstream.first
         self._request_id = request_id
@@ -88,6 +89,9 @@ class StreamRelay:
                 return self._fail("incomplete", "the backend ended the stream without [DONE]",
                                   "stream_incomplete")
         self._bytes += len(chunk)
+        if self._max_bytes is not None and self._bytes > self._max_bytes:
+            return self._fail("backend_error", f"the backend's answer exceeded {self._max_bytes} bytes "
+                              "(server.max_response_bytes)", "response_too_large")
         if not self._saw_done:
             window = self._tail + chunk
             if DONE_MARKER in window:

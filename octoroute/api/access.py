@@ -1,0 +1,68 @@
+"""Who may come in, and how many at once: client API keys and chat slots."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+
+import falcon
+
+from octoroute.errors import AuthenticationError, OverloadedError
+from octoroute.metrics import Metrics
+
+ALWAYS_OPEN = frozenset({"/health", "/openapi.json"})
+
+
+class BearerAuth:
+    """Middleware: require ``Authorization: Bearer KEY`` when client keys are configured.
+
+    Every configured key is compared, in constant time, whatever the outcome,
+    so response timing says nothing about which prefix was right.
+    """
+
+    def __init__(self, keys: tuple[str, ...], *, metrics_public: bool) -> None:
+        self._keys = tuple(k.encode("utf-8") for k in keys)
+        self._open = ALWAYS_OPEN | ({"/metrics"} if metrics_public else frozenset())
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self._keys or req.path in self._open:
+            return
+        scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("missing API key; send Authorization: Bearer <key>")
+        presented = token.strip().encode("utf-8", "surrogateescape")
+        matched = False
+        for key in self._keys:
+            matched |= hmac.compare_digest(presented, key)
+        if not matched:
+            raise AuthenticationError("invalid API key")
+
+
+class ChatSlots:
+    """A non-blocking limit on chat requests in flight (streams until they end).
+
+    Over the limit a request is refused at once with 429, never queued: a
+    queue in front of busy GPUs only turns overload into timeouts.
+    """
+
+    def __init__(self, limit: int, metrics: Metrics) -> None:
+        self.limit = limit
+        self._semaphore = threading.BoundedSemaphore(limit)
+        self._metrics = metrics
+        self._count_lock = threading.Lock()
+        self.in_use = 0
+
+    def enter(self) -> None:
+        if not self._semaphore.acquire(blocking=False):
+            self._metrics.rejected.labels(reason="overloaded").inc()
+            raise OverloadedError(f"all {self.limit} chat slots are busy (server.max_in_flight); "
+                                  "retry shortly")
+        with self._count_lock:
+            self.in_use += 1
+        self._metrics.in_flight.inc()
+
+    def leave(self) -> None:
+        with self._count_lock:
+            self.in_use -= 1
+        self._metrics.in_flight.dec()
+        self._semaphore.release()
