@@ -52,18 +52,47 @@ def example_config_text() -> str:
     return resources.files("octoroute").joinpath("config.toml.example").read_text(encoding="utf-8")
 
 
-class Server:
-    """waitress, run one poll at a time so it can be drained on a signal."""
+RESTART_ONLY = ("host", "port", "threads", "trusted_proxy")  # [server] keys a reload cannot apply
+PROXY_HEADERS = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
 
-    def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+
+class AppSwitch:
+    """The WSGI app waitress calls; a reload swaps the app behind it atomically."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.current = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self.current(environ, start_response)
+
+
+class Server:
+    """waitress, run one poll at a time so it can be drained on a signal.
+
+    SIGHUP (``request_reload``) re-reads the config between polls: a valid one
+    gets a fresh runtime that takes new requests at once, while the old one
+    finishes what it is serving and is then closed; an invalid one is logged
+    and ignored.
+    """
+
+    def __init__(self, runtime: Runtime, host: str, port: int, *,
+                 reload_config: Callable[[], Config] | None = None) -> None:
         cfg = runtime.config.server
         self.runtime = runtime
         self.stop_requested = threading.Event()
+        self._reload_requested = threading.Event()
+        self._reload_config = reload_config
+        self._retiring: list[threading.Thread] = []
+        self._app = AppSwitch(runtime.app)
+        proxy: dict[str, Any] = {}
+        if cfg.trusted_proxy:
+            proxy = {"trusted_proxy": cfg.trusted_proxy, "trusted_proxy_headers": PROXY_HEADERS,
+                     "clear_untrusted_proxy_headers": True}
         self._waitress = create_server(
-            runtime.app, host=host, port=port, threads=cfg.threads, ident="octoroute",
+            self._app, host=host, port=port, threads=cfg.threads, ident="octoroute",
             max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
             connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False,
-            asyncore_use_poll=True)
+            asyncore_use_poll=True, **proxy)
         # NOTE: waitress 3 flushes every write of a running task (send_bytes is
         # 1 and deprecated); 2.x held SSE chunks back until 18,000 bytes piled up,
         # hence waitress>=3 in setup.cfg.
@@ -83,12 +112,57 @@ class Server:
         except OSError:
             pass
 
+    def request_reload(self, *_: Any) -> None:
+        """Signal-safe: ask the loop to re-read the config."""
+        self._reload_requested.set()
+        try:
+            self._waitress.pull_trigger()
+        except OSError:
+            pass
+
+    def reload(self) -> bool:
+        """Swap in a runtime built from the re-read config; keep the old one if it is invalid."""
+        if self._reload_config is None:
+            return False
+        try:
+            config = self._reload_config()
+        except ConfigError as exc:
+            log.error("reload failed; keeping the running config. Problems: %s",
+                      " | ".join(exc.problems))
+            return False
+        old = self.runtime
+        changed = [k for k in RESTART_ONLY
+                   if getattr(config.server, k) != getattr(old.config.server, k)]
+        if changed:
+            log.warning("reload: server.%s changed; that takes a restart (the rest applies now)",
+                        ", server.".join(changed))
+        configure_logging(effective_log_level(config), config.observability.log_format)
+        new = build_runtime(config)
+        new.health.start()
+        self._app.current = new.app
+        self.runtime = new
+        retire = threading.Thread(target=self._retire, args=(old,), name="octoroute-retire", daemon=True)
+        retire.start()
+        self._retiring.append(retire)
+        log.info("reloaded config from %s: %s", config.source, describe_endpoints(config))
+        return True
+
+    @staticmethod
+    def _retire(old: Runtime) -> None:
+        """Close a replaced runtime once the requests it was serving have finished."""
+        if not old.slots.wait_idle(old.config.server.request_timeout_seconds + DRAIN_TIMEOUT_S):
+            log.warning("replaced runtime still busy after its request timeout; closing it anyway")
+        old.close()
+
     def serve(self, drain_timeout: float = DRAIN_TIMEOUT_S) -> None:
         """Serve until ``request_stop``; then drain in-flight requests and shut down."""
         server = self._waitress
         socket_map = server._map
         while not self.stop_requested.is_set():
             wasyncore.loop(timeout=POLL_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
+            if self._reload_requested.is_set():
+                self._reload_requested.clear()
+                self.reload()
         log.info("stopping: no longer accepting connections; draining in-flight requests "
                  "(up to %.0fs)", drain_timeout)
         server.accepting = False
@@ -103,6 +177,8 @@ class Server:
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=2.0)
         server.trigger.close()
         self.runtime.close()
+        for retire in self._retiring:
+            retire.join(timeout=1.0)
         log.info("stopped")
 
     def _busy(self) -> bool:
@@ -117,6 +193,8 @@ class Server:
 def _install_signals(server: Server) -> None:
     signal.signal(signal.SIGTERM, server.request_stop)
     signal.signal(signal.SIGINT, server.request_stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, server.request_reload)
 
 
 def _load(path_arg: str | None) -> Config:
@@ -134,14 +212,17 @@ def _print_config_error(exc: ConfigError) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
     configure_logging(effective_log_level(config), config.observability.log_format)
+    path = config_path(args.config)
     return _serve(config, args.host or config.server.host,
-                  config.server.port if args.port is None else args.port)
+                  config.server.port if args.port is None else args.port,
+                  reload_config=lambda: load_config(path))
 
 
-def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], None] | None = None) -> int:
+def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], None] | None = None,
+           reload_config: Callable[[], Config] | None = None) -> int:
     runtime = build_runtime(config)
     try:
-        server = Server(runtime, host, port)
+        server = Server(runtime, host, port, reload_config=reload_config)
     except OSError as exc:
         runtime.close()
         print(f"octoroute: cannot listen on {host}:{port}: {exc.strerror}; "

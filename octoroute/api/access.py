@@ -49,7 +49,7 @@ class ChatSlots:
         self.limit = limit
         self._semaphore = threading.BoundedSemaphore(limit)
         self._metrics = metrics
-        self._count_lock = threading.Lock()
+        self._count_lock = threading.Condition()
         self.in_use = 0
 
     def enter(self) -> None:
@@ -64,5 +64,11 @@ class ChatSlots:
     def leave(self) -> None:
         with self._count_lock:
             self.in_use -= 1
+            self._count_lock.notify_all()
         self._metrics.in_flight.dec()
         self._semaphore.release()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no chat is in flight (a replaced runtime retiring after a reload)."""
+        with self._count_lock:
+            return self._count_lock.wait_for(lambda: self.in_use == 0, timeout)

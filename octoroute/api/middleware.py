@@ -54,7 +54,8 @@ class RequestContext:
             self._metrics.request_duration.labels(route=route).observe(self._clock() - started)
         level = logging.DEBUG if route in _QUIET_ROUTES and status < 400 else logging.INFO
         if log.isEnabledFor(level):
-            fields: dict[str, Any] = {"method": req.method, "path": req.path[:200], "status": status}
+            fields: dict[str, Any] = {"method": req.method, "path": req.path[:200], "status": status,
+                                      "client": req.remote_addr}
             fields.update(getattr(ctx, "log_fields", {}))
             if started is not None:
                 fields["duration_ms"] = (self._clock() - started) * 1000.0
