@@ -25,6 +25,7 @@ from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
 from octoroute.api.middleware import RequestContext
 from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
+from octoroute.api.openapi import OpenAPIResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.backends.failover import Dispatcher
@@ -104,6 +105,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/v1/chat/completions",
                   ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots))
     app.add_route("/v1/models", OpenAIModelsResource(state))
+    app.add_route("/openapi.json", OpenAPIResource())
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots)
 
 

@@ -80,7 +80,7 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTT
     headers = dict(ex.headers or {})
     if status == 404:
         message = (f"no route for {req.path}; routes: POST /chat, POST /v1/chat/completions, "
-                   "GET /v1/models, GET /health, GET /models, GET /metrics")
+                   "GET /v1/models, GET /health, GET /models, GET /metrics, GET /openapi.json")
     elif status == 405:
         allowed = headers.get("Allow", "")
         message = f"method {req.method} is not allowed on {req.path}; allowed: {allowed}"

@@ -1,0 +1,108 @@
+"""``GET /openapi.json``: an OpenAPI 3.1 description of what the app accepts.
+
+Built from the same JSON schemas the validators compile, so the document and
+the behaviour cannot drift apart; schemathesis fuzzes the running server
+against it in CI.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import falcon
+
+from octoroute import __version__
+from octoroute.api.schemas import CHAT_SCHEMA, OPENAI_CHAT_SCHEMA
+from octoroute.config import IMPORTANCES
+from octoroute.routing.rules import TASK_TYPES
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {
+        "type": "object", "required": ["message", "type"],
+        "properties": {"message": {"type": "string"}, "type": {"type": "string"},
+                       "param": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]},
+                       "request_id": {"type": ["string", "null"]}},
+    }},
+}
+CHAT_RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["response", "model_used", "tier", "routed_tier", "endpoint", "routing_strategy",
+                 "task_type", "token_count", "processing_time_ms", "request_id", "warnings"],
+    "properties": {
+        "response": {"type": "string"}, "model_used": {"type": "string"},
+        "tier": {"enum": ["fast", "balanced", "deep"]}, "routed_tier": {"enum": ["fast", "balanced", "deep"]},
+        "endpoint": {"type": "string"},
+        "routing_strategy": {"enum": ["rule", "llm", "tool", "explicit", "default"]},
+        "rule": {"type": ["string", "null"]}, "task_type": {"enum": list(TASK_TYPES)},
+        "token_count": {"type": "integer"}, "processing_time_ms": {"type": "number"},
+        "request_id": {"type": "string"}, "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Error"}}}} for c in codes}
+
+
+_ROUTED_ERRORS = (400, 401, 404, 413, 415, 429, 502, 503, 504)
+_HINTS = [
+    {"name": "X-Octoroute-Importance", "in": "header", "required": False,
+     "schema": {"enum": list(IMPORTANCES)}},
+    {"name": "X-Octoroute-Task-Type", "in": "header", "required": False,
+     "schema": {"enum": list(TASK_TYPES)}},
+]
+
+
+def build_document() -> dict[str, Any]:
+    chat = copy.deepcopy(CHAT_SCHEMA)
+    # NOTE: the validator also rejects a blank prompt; say so for fuzzers.
+    chat["properties"]["prompt"]["pattern"] = r"\S"
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Octoroute", "version": __version__,
+                 "description": "Routes each LLM request to the fast, balanced or deep model tier."},
+        "paths": {
+            "/chat": {"post": {
+                "summary": "Route one prompt and return the answer with the routing decision",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": chat}}},
+                "responses": {"200": {"description": "the answer", "content": {"application/json": {
+                    "schema": CHAT_RESPONSE_SCHEMA}}}, **_errors(*_ROUTED_ERRORS)}}},
+            "/v1/chat/completions": {"post": {
+                "summary": "OpenAI chat completions; model auto routes",
+                "parameters": _HINTS,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": OPENAI_CHAT_SCHEMA}}},
+                "responses": {"200": {"description": "the backend's answer (JSON, or SSE when streamed)",
+                                      "content": {"application/json": {"schema": {"type": "object"}},
+                                                  "text/event-stream": {"schema": {"type": "string"}}}},
+                              **_errors(*_ROUTED_ERRORS)}}},
+            "/v1/models": {"get": {"summary": "OpenAI model list", "responses": {
+                "200": {"description": "models", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["object", "data"]}}}}, **_errors(401)}}},
+            "/models": {"get": {"summary": "Endpoints and their health", "responses": {
+                "200": {"description": "endpoints", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["models"]}}}}, **_errors(401)}}},
+            "/health": {"get": {"summary": "Liveness of Octoroute itself", "responses": {
+                "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
+                "200": {"description": "text format", "content": {"text/plain": {
+                    "schema": {"type": "string"}}}}, **_errors(401)}}},
+        },
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+class OpenAPIResource:
+    def __init__(self) -> None:
+        self._body = json.dumps(build_document(), indent=1).encode()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = self._body
