@@ -1,16 +1,19 @@
 """Shared fixtures: fake backends, configs, and Octoroute under a real waitress server.
 
 ``serve(config)`` runs ``build_runtime(config)`` under the production
-``octoroute.cli.Server`` (waitress with the settings ``octoroute serve`` uses,
-``send_bytes=1`` included) on an ephemeral loopback port, on a thread, and
-tears everything down in the right order: held fake requests are released
-first (so no worker thread is stuck in a backend call), then the server
-drains and stops, closing the runtime's sessions. The health thread is not
-started: tests call ``runtime.health.check_once()`` for deterministic rounds.
+``octoroute.cli.Server`` (waitress with the settings ``octoroute serve`` uses)
+on an ephemeral loopback port, on a thread, and tears everything down in the
+right order: held fake requests are released first (so no worker thread is
+stuck in a backend call), then the server drains and stops, closing the
+runtime's sessions. The health thread is not started: tests call
+``runtime.health.check_once()`` for deterministic rounds. ``logwatch`` lets a
+test wait for a log line (such as the one a stream writes when it ends)
+instead of sleeping.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +45,7 @@ class LiveServer:
         self.url = self.server.url
         self.session = requests.Session()
         self.session.trust_env = False
+        self._sdk_clients: list[Any] = []
         self._thread = threading.Thread(target=self.server.serve, kwargs={"drain_timeout": DRAIN_TIMEOUT_S},
                                         name="octoroute-test-server", daemon=True)
 
@@ -52,6 +56,8 @@ class LiveServer:
     def stop(self) -> None:
         """Stop accepting, drain briefly, close connections and the runtime (``Server.serve``)."""
         self.session.close()
+        for client in self._sdk_clients:
+            client.close()
         self.server.request_stop()
         self._thread.join(STOP_TIMEOUT_S)
         if self._thread.is_alive():
@@ -59,6 +65,16 @@ class LiveServer:
             raise AssertionError(f"the Octoroute server did not stop within {STOP_TIMEOUT_S:g}s")
 
     # --- client helpers
+
+    def openai(self, *, timeout: float = CLIENT_TIMEOUT_S, **kwargs: Any) -> Any:
+        """The official ``openai`` SDK with this server as its base URL (no retries, no proxies)."""
+        import openai  # a test dependency only the OpenAI-API tests need
+
+        client = openai.OpenAI(base_url=self.url + "/v1", api_key="sk-unused", max_retries=0,
+                               timeout=timeout, http_client=openai.DefaultHttpxClient(trust_env=False),
+                               **kwargs)
+        self._sdk_clients.append(client)
+        return client
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", CLIENT_TIMEOUT_S)
@@ -154,6 +170,48 @@ def serve(_fakes: Fakes) -> Iterator[Callable[..., LiveServer]]:
     _fakes.release_all()  # no worker may stay stuck in a backend call
     for live in reversed(running):
         live.stop()
+
+
+class LogWatch(logging.Handler):
+    """Collects the records of one logger so a test can wait for a line deterministically."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self._cv = threading.Condition()  # guards records
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._cv:
+            self.records.append(record)
+            self._cv.notify_all()
+
+    def matching(self, message: str) -> list[logging.LogRecord]:
+        with self._cv:
+            return [r for r in self.records if r.getMessage() == message]
+
+    def wait_for(self, message: str, count: int = 1, timeout: float = 5.0) -> list[logging.LogRecord]:
+        """The first ``count`` records whose message is ``message``; fails after ``timeout``."""
+        with self._cv:
+            found = self._cv.wait_for(lambda: len(self.matching(message)) >= count, timeout)
+        assert found, f"no {count} log line(s) {message!r} within {timeout:g}s; saw {self.matching(message)}"
+        return self.matching(message)[:count]
+
+    def fields(self, message: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The structured ``fields`` of the first ``count`` records ``message``."""
+        return [dict(getattr(r, "fields", {})) for r in self.wait_for(message, count, timeout)]
+
+
+@pytest.fixture
+def logwatch() -> Iterator[LogWatch]:
+    """Records everything the ``octoroute`` loggers emit at INFO and above."""
+    logger = logging.getLogger("octoroute")
+    watch = LogWatch()
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(watch)
+    yield watch
+    logger.removeHandler(watch)
+    logger.setLevel(old_level)
 
 
 @pytest.fixture

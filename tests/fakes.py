@@ -12,15 +12,22 @@ Behaviours are plain functions of an ``Exchange``; the factories below
 ``truncated`` ...) cover the faults the router must survive. Anything that
 waits does so on a ``threading.Event`` that the test (or ``stop()``)
 releases, never on a sleep.
+
+Streamed answers are scripted with ``SSEScript``: server-sent events framed
+with chunked encoding or by closing the connection, each chunk written only
+when the test releases it, with the time of every write recorded, and an
+ending that is clean (``[DONE]``), clean without ``[DONE]``, or a cut.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +36,7 @@ from octoroute.config import TIERS, Config, parse_config
 from prometheus_client.parser import text_string_to_metric_families
 
 HANG_LIMIT_S = 30.0  # seconds; a held request gives up even if nobody releases it
+PEER_POLL_S = 0.005  # seconds; how often a held stream looks for its client's hang-up
 JOIN_TIMEOUT_S = 5.0  # seconds; waiting for handler threads when a fake stops
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
@@ -265,6 +273,208 @@ def barrier(party: threading.Barrier, then: Behaviour | None = None, *,
 def brain_says(word: str) -> Behaviour:
     """A router-brain answer in plain text."""
     return answer(word, tokens=1)
+
+
+# --- streamed answers ------------------------------------------------------
+
+DONE_EVENT = b"data: [DONE]\n\n"
+FRAMINGS = ("chunked", "close", "http10")  # how a stream's body is delimited
+ENDINGS = ("done", "eof", "cut")  # [DONE] then a clean end; a clean end without [DONE]; a cut
+
+
+def sse_event(payload: Any) -> bytes:
+    """One server-sent event carrying ``payload`` as JSON."""
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def delta_event(text: str, *, role: bool = False, finish: str | None = None,
+                model: str = "fake-model") -> bytes:
+    """A ``chat.completion.chunk`` event whose delta carries ``text``."""
+    delta: dict[str, Any] = {"content": text}
+    if role:
+        delta["role"] = "assistant"
+    return sse_event({"id": "chatcmpl-stream", "object": "chat.completion.chunk", "created": 0,
+                      "model": model,
+                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+
+def delta_events(texts: Sequence[str]) -> list[bytes]:
+    """One event per text, the first naming the role, the last finishing with ``stop``."""
+    last = len(texts) - 1
+    return [delta_event(t, role=i == 0, finish="stop" if i == last else None)
+            for i, t in enumerate(texts)]
+
+
+def _peer_gone(conn: socket.socket) -> bool:
+    """Whether the client closed its end (the request body was read, so data means EOF too)."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        if not readable:
+            return False
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
+class SSEScript:
+    """One streamed answer, written chunk by chunk as the test releases each one.
+
+    ``framing``: ``chunked`` (HTTP/1.1 chunked encoding, like llama.cpp and
+    vLLM), ``close`` (HTTP/1.1, no length, ``Connection: close``) or
+    ``http10`` (an HTTP/1.0 status line, no length): the body ends when the
+    connection closes. ``end``: ``done`` appends ``data: [DONE]`` and ends the
+    body cleanly; ``eof`` ends it cleanly without ``[DONE]`` (the last chunk
+    of chunked encoding, or a close); ``cut`` closes the connection without
+    ending the framing (for close-delimited bodies that looks like ``eof``).
+
+    The status line and headers go out at once; chunk ``k`` is written when
+    ``release(k)`` (or ``flow``) lets it, so a chunk never released is a stall,
+    and chunk 0 never released is a stall between headers and the first body
+    byte. ``written_at[k]`` is ``time.monotonic()`` just before chunk ``k``'s
+    write. While it waits the script watches its connection: ``peer_closed``
+    is set (with ``peer_closed_at``) when the client hangs up or a write fails.
+    One script serves one request.
+    """
+
+    def __init__(self, chunks: Sequence[bytes], *, framing: str = "chunked", end: str = "done",
+                 release: bool = False, content_type: str = "text/event-stream") -> None:
+        assert framing in FRAMINGS and end in ENDINGS
+        self.framing = framing
+        self.end = end
+        self.content_type = content_type
+        self.chunks: list[bytes] = list(chunks) + ([DONE_EVENT] if end == "done" else [])
+        self.gates = [threading.Event() for _ in self.chunks]
+        self.written_at: list[float | None] = [None] * len(self.chunks)
+        self.headers_sent = threading.Event()
+        self.headers_sent_at: float | None = None
+        self.peer_closed = threading.Event()
+        self.peer_closed_at: float | None = None
+        self.finished = threading.Event()  # the exchange is over, whichever way it ended
+        self.request: Received | None = None
+        self._flow_every: float | None = None
+        self._released = 0
+        if release:
+            self.release_all()
+
+    @property
+    def body(self) -> bytes:
+        """Every chunk's bytes, as a client should receive them."""
+        return b"".join(self.chunks)
+
+    def release(self, k: int | None = None) -> None:
+        """Let chunk ``k`` (by default the next one not yet released) be written."""
+        if k is None:
+            k = self._released
+        self._released = max(self._released, k + 1)
+        self.gates[k].set()
+
+    def release_all(self) -> None:
+        for k in range(len(self.gates)):
+            self.release(k)
+
+    def flow(self, every: float) -> None:
+        """Write every remaining chunk, one each ``every`` seconds (a paced, steady generation)."""
+        self._flow_every = every
+        self.release_all()
+
+    def written(self) -> int:
+        return sum(1 for t in self.written_at if t is not None)
+
+    def behaviour(self) -> Behaviour:
+        return self._run
+
+    def _mark_peer_closed(self) -> None:
+        if not self.peer_closed.is_set():
+            self.peer_closed_at = time.monotonic()
+            self.peer_closed.set()
+
+    def _await(self, k: int, ex: Exchange) -> bool:
+        """Wait until chunk ``k`` may go; ``False`` if the client hung up first."""
+        conn = ex.handler.connection
+        gate = self.gates[k]
+        give_up = time.monotonic() + HANG_LIMIT_S
+        while not gate.wait(PEER_POLL_S):
+            if _peer_gone(conn):
+                self._mark_peer_closed()
+                return False
+            if time.monotonic() > give_up:
+                return False
+        every = self._flow_every
+        if every is not None and k > 0:
+            # NOTE: the pacing is the scenario (a steady generation), not test synchronisation.
+            paced_until = time.monotonic() + every
+            while (left := paced_until - time.monotonic()) > 0:
+                if ex.backend.released.wait(min(left, PEER_POLL_S)):
+                    break
+                if _peer_gone(conn):
+                    self._mark_peer_closed()
+                    return False
+        return True
+
+    def _write(self, ex: Exchange, data: bytes) -> bool:
+        try:
+            ex.handler.wfile.write(data)
+            ex.handler.wfile.flush()
+        except OSError:
+            self._mark_peer_closed()
+            return False
+        return True
+
+    def _run(self, ex: Exchange) -> None:
+        self.request = ex.request
+        for gate in self.gates:
+            ex.backend.track(gate)
+        h = ex.handler
+        try:
+            if self.framing == "http10":
+                h.close_connection = True
+                head = (f"HTTP/1.0 200 OK\r\nContent-Type: {self.content_type}\r\n"
+                        "Cache-Control: no-cache\r\n\r\n")
+                if not self._write(ex, head.encode()):
+                    return
+            else:
+                h.send_response(200)
+                h.send_header("Content-Type", self.content_type)
+                h.send_header("Cache-Control", "no-cache")
+                if self.framing == "chunked":
+                    h.send_header("Transfer-Encoding", "chunked")
+                else:
+                    h.send_header("Connection", "close")
+                h.end_headers()
+                h.wfile.flush()
+            self.headers_sent_at = time.monotonic()
+            self.headers_sent.set()
+            chunked = self.framing == "chunked"
+            for k, chunk in enumerate(self.chunks):
+                if not self._await(k, ex):
+                    ex.drop()
+                    return
+                self.written_at[k] = time.monotonic()
+                data = b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
+                if not self._write(ex, data):
+                    return
+            if self.end == "cut" or not chunked:
+                h.close_connection = True
+                if self.end == "cut":
+                    ex.drop()
+                else:
+                    h.connection.shutdown(socket.SHUT_WR)
+            else:
+                self._write(ex, b"0\r\n\r\n")
+        finally:
+            self.finished.set()
+
+
+def stream(chunks: Sequence[bytes], **kwargs: Any) -> Behaviour:
+    """An ungated ``SSEScript`` (every chunk written at once) as a behaviour."""
+    return SSEScript(chunks, release=True, **kwargs).behaviour()
+
+
+def raw_answer(body: bytes, *, status: int = 200) -> Behaviour:
+    """Exactly ``body`` (as ``application/json``), byte for byte."""
+    def run(ex: Exchange) -> None:
+        ex.send(status, body)
+    return run
 
 
 # --- the server -----------------------------------------------------------

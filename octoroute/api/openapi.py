@@ -78,7 +78,7 @@ def build_document() -> dict[str, Any]:
                     "schema": OPENAI_CHAT_SCHEMA}}},
                 "responses": {"200": {"description": "the backend's answer (JSON, or SSE when streamed)",
                                       "content": {"application/json": {"schema": {"type": "object"}},
-                                                  "text/event-stream": {"schema": {"type": "string"}}}},
+                                                  "text/event-stream": {}}},
                               **_errors(*_ROUTED_ERRORS)}}},
             "/v1/models": {"get": {"summary": "OpenAI model list", "responses": {
                 "200": {"description": "models", "content": {"application/json": {"schema": {
