@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from octoroute.logs import request_id_var
 
 log = logging.getLogger("octoroute.stream")
 
-DONE_MARKER = b"data: [DONE]"
-_TAIL_BYTES = len(DONE_MARKER) + 8  # bytes kept to find a marker split across reads
+DONE_MARKER = re.compile(rb"data: ?\[DONE\]")  # the SSE space after the colon is optional
+_TAIL_BYTES = 24  # bytes kept to find a marker split across reads
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ class StreamRelay:
             try:
                 chunk = self._upstream.read()
             except BackendError as exc:
+                if self._saw_done:  # everything the client needs has arrived
+                    self._finished = True
+                    self._outcome = "completed"
+                    raise StopIteration from None
                 return self._fail("backend_error", f"the backend failed mid-stream: {exc}",
                                   "stream_interrupted")
             if not chunk:
@@ -94,7 +99,7 @@ class StreamRelay:
                               "(server.max_response_bytes)", "response_too_large")
         if not self._saw_done:
             window = self._tail + chunk
-            if DONE_MARKER in window:
+            if DONE_MARKER.search(window):
                 self._saw_done = True
             self._tail = window[-_TAIL_BYTES:]
         return chunk
