@@ -10,6 +10,7 @@ instead of gaps.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -25,68 +26,166 @@ OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited",
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
+class Family:
+    """A labelled metric whose children are looked up in a plain dict.
+
+    prometheus_client's ``labels()`` validates and locks on every call (a few
+    microseconds each, several times a request); label values repeat, so the
+    child is cached after the first call. A race only creates the same child
+    twice, which ``labels()`` itself makes harmless.
+    """
+
+    __slots__ = ("_children", "_names", "metric")
+
+    def __init__(self, metric: Any, names: tuple[str, ...]) -> None:
+        self.metric = metric
+        self._names = names
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def labels(self, **values: str) -> Any:
+        key = tuple(values[n] for n in self._names)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.metric.labels(*key)
+        return child
+
+
+def _family(
+    kind: Any, name: str, doc: str, labels: tuple[str, ...], registry: CollectorRegistry, **kwargs: Any
+) -> Family:
+    return Family(kind(name, doc, list(labels), registry=registry, **kwargs), labels)
+
+
 class Metrics:
     """The counters, gauges and histograms of one app instance."""
 
     def __init__(self, registry: CollectorRegistry, endpoints: Iterable[EndpointConfig] = ()) -> None:
         self.registry = registry
         # The seed's three series, names and labels unchanged.
-        self.requests = Counter(
-            "octoroute_requests", "Requests served, by the tier that served and how it was chosen.",
-            ["tier", "strategy"], registry=registry)
-        self.routing_duration = Histogram(
-            "octoroute_routing_duration_ms", "Time to reach a routing decision, in milliseconds.",
-            ["strategy"], buckets=ROUTING_BUCKETS_MS, registry=registry)
-        self.model_invocations = Counter(
-            "octoroute_model_invocations", "Backend model calls (every attempt), by tier.",
-            ["tier"], registry=registry)
+        self.requests = _family(
+            Counter,
+            "octoroute_requests",
+            "Requests served, by the tier that served and how it was chosen.",
+            ("tier", "strategy"),
+            registry,
+        )
+        self.routing_duration = _family(
+            Histogram,
+            "octoroute_routing_duration_ms",
+            "Time to reach a routing decision, in milliseconds.",
+            ("strategy",),
+            registry,
+            buckets=ROUTING_BUCKETS_MS,
+        )
+        self.model_invocations = _family(
+            Counter,
+            "octoroute_model_invocations",
+            "Backend model calls (every attempt), by tier.",
+            ("tier",),
+            registry,
+        )
         # Per endpoint.
-        self.endpoint_requests = Counter(
-            "octoroute_endpoint_requests", "Backend attempts by endpoint and outcome.",
-            ["endpoint", "tier", "outcome"], registry=registry)
-        self.endpoint_latency = Histogram(
-            "octoroute_endpoint_latency_seconds", "Duration of backend attempts, in seconds.",
-            ["endpoint", "tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
-        self.endpoint_up = Gauge(
-            "octoroute_endpoint_up", "1 when the endpoint is considered healthy, else 0.",
-            ["endpoint", "tier"], registry=registry)
-        self.health_checks = Counter(
-            "octoroute_health_checks", "Health probes by endpoint and result.",
-            ["endpoint", "result"], registry=registry)
+        self.endpoint_requests = _family(
+            Counter,
+            "octoroute_endpoint_requests",
+            "Backend attempts by endpoint and outcome.",
+            ("endpoint", "tier", "outcome"),
+            registry,
+        )
+        self.endpoint_latency = _family(
+            Histogram,
+            "octoroute_endpoint_latency_seconds",
+            "Duration of backend attempts, in seconds.",
+            ("endpoint", "tier"),
+            registry,
+            buckets=LATENCY_BUCKETS_S,
+        )
+        self.endpoint_up = _family(
+            Gauge,
+            "octoroute_endpoint_up",
+            "1 when the endpoint is considered healthy, else 0.",
+            ("endpoint", "tier"),
+            registry,
+        )
+        self.health_checks = _family(
+            Counter,
+            "octoroute_health_checks",
+            "Health probes by endpoint and result.",
+            ("endpoint", "result"),
+            registry,
+        )
         self.health_loop_errors = Counter(
-            "octoroute_health_loop_errors", "Unexpected exceptions caught in the health thread.",
-            registry=registry)
+            "octoroute_health_loop_errors",
+            "Unexpected exceptions caught in the health thread.",
+            registry=registry,
+        )
         # Routing.
-        self.fallbacks = Counter(
-            "octoroute_tier_fallbacks", "Requests served by another tier than the one routed to.",
-            ["from_tier", "to_tier"], registry=registry)
-        self.router_failures = Counter(
-            "octoroute_router_brain_failures", "Router-brain calls with no usable answer, by reason.",
-            ["reason"], registry=registry)
-        self.http_responses = Counter(
-            "octoroute_http_responses", "HTTP responses sent to clients, by route and status code.",
-            ["route", "status"], registry=registry)
-        self.request_duration = Histogram(
-            "octoroute_request_duration_seconds", "End-to-end duration of routed requests.",
-            ["route"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.fallbacks = _family(
+            Counter,
+            "octoroute_tier_fallbacks",
+            "Requests served by another tier than the one routed to.",
+            ("from_tier", "to_tier"),
+            registry,
+        )
+        self.router_failures = _family(
+            Counter,
+            "octoroute_router_brain_failures",
+            "Router-brain calls with no usable answer, by reason.",
+            ("reason",),
+            registry,
+        )
+        self.http_responses = _family(
+            Counter,
+            "octoroute_http_responses",
+            "HTTP responses sent to clients, by route and status code.",
+            ("route", "status"),
+            registry,
+        )
+        self.request_duration = _family(
+            Histogram,
+            "octoroute_request_duration_seconds",
+            "End-to-end duration of routed requests.",
+            ("route",),
+            registry,
+            buckets=LATENCY_BUCKETS_S,
+        )
         # Streams.
-        self.streams = Counter(
-            "octoroute_streams", "Streamed responses by how they ended.", ["outcome"], registry=registry)
-        self.stream_interruptions = Counter(
-            "octoroute_stream_interruptions", "Streams cut by a backend after their first byte.",
-            ["endpoint", "reason"], registry=registry)
-        self.stream_duration = Histogram(
-            "octoroute_stream_duration_seconds", "Duration of streamed responses, in seconds.",
-            ["tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
-        self.stream_first_byte = Histogram(
-            "octoroute_stream_first_byte_seconds", "Time from request to the backend's first byte.",
-            ["tier"], buckets=LATENCY_BUCKETS_S, registry=registry)
-        self.rejected = Counter(
-            "octoroute_rejected_requests", "Requests refused before routing, by reason.",
-            ["reason"], registry=registry)
+        self.streams = _family(
+            Counter, "octoroute_streams", "Streamed responses by how they ended.", ("outcome",), registry
+        )
+        self.stream_interruptions = _family(
+            Counter,
+            "octoroute_stream_interruptions",
+            "Streams cut by a backend after their first byte.",
+            ("endpoint", "reason"),
+            registry,
+        )
+        self.stream_duration = _family(
+            Histogram,
+            "octoroute_stream_duration_seconds",
+            "Duration of streamed responses, in seconds.",
+            ("tier",),
+            registry,
+            buckets=LATENCY_BUCKETS_S,
+        )
+        self.stream_first_byte = _family(
+            Histogram,
+            "octoroute_stream_first_byte_seconds",
+            "Time from request to the backend's first byte.",
+            ("tier",),
+            registry,
+            buckets=LATENCY_BUCKETS_S,
+        )
+        self.rejected = _family(
+            Counter,
+            "octoroute_rejected_requests",
+            "Requests refused before routing, by reason.",
+            ("reason",),
+            registry,
+        )
         self.in_flight = Gauge(
-            "octoroute_in_flight_requests", "Routed requests being served right now.",
-            registry=registry)
+            "octoroute_in_flight_requests", "Routed requests being served right now.", registry=registry
+        )
         self._initialise(tuple(endpoints))
 
     def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:

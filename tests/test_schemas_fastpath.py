@@ -1,0 +1,82 @@
+"""The validators' fast path never accepts what jsonschema would reject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from octoroute.api import schemas
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.floats(-3, 3, allow_nan=False),
+                    st.text(max_size=8), st.sampled_from(["user", "system", "tool", "high", "code", "low"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=6), inner,
+                                                                         max_size=3)), max_leaves=6)
+# Values near the edges of validity, so the fast path says "valid" often enough to be tested.
+NEAR = {
+    "prompt": st.text(max_size=5), "importance": st.sampled_from(["low", "normal", "high", "x"]),
+    "task_type": st.sampled_from(["code", "casual_chat", "poetry"]), "model": st.one_of(
+        st.none(), st.text(max_size=4)), "temperature": st.one_of(st.floats(-0.5, 2.5), st.integers(-1, 3)),
+    "max_tokens": st.one_of(st.integers(-1, 3), st.just(4.0)), "top_p": st.floats(-0.5, 1.5),
+    "n": st.integers(0, 2), "stream": st.one_of(st.booleans(), st.none(), st.integers(0, 1)),
+    "stream_options": st.one_of(st.none(), st.just({}), st.just([])),
+    "max_completion_tokens": st.integers(0, 2), "tools": st.one_of(st.none(), st.just([]), st.just({})),
+}
+MESSAGE = st.fixed_dictionaries(
+    {"role": st.one_of(st.sampled_from([*schemas.ROLES, "robot"]), VALUES)},
+    optional={"content": st.one_of(st.none(), st.text(max_size=3),
+                                   st.just([{"type": "text", "text": "x"}]), VALUES),
+              "name": st.one_of(st.text(max_size=3), VALUES), "tool_calls": VALUES})
+NEAR["messages"] = st.one_of(st.lists(MESSAGE, min_size=1, max_size=3), VALUES)
+
+
+def near_valid(keys: list[str], always: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    return st.dictionaries(st.sampled_from(keys), st.just(None), max_size=len(keys)).map(
+        lambda chosen: {**chosen, **dict.fromkeys(always)}).flatmap(
+        lambda chosen: st.fixed_dictionaries(
+            {k: st.one_of(NEAR.get(k, VALUES), VALUES) if k in NEAR else VALUES for k in chosen}))
+
+
+CHAT_KEYS = [*schemas.CHAT_SCHEMA["properties"], "imporance"]
+OPENAI_KEYS = [*schemas.OPENAI_CHAT_SCHEMA["properties"], "seed", "x_custom"]
+
+
+def _schema_errors(validator: Any, data: dict[str, Any]) -> list[Any]:
+    return list(validator.iter_errors(data))
+
+
+@settings(max_examples=400, deadline=None)
+@given(near_valid(CHAT_KEYS))
+def test_chat_fast_path_is_sound(data: dict[str, Any]) -> None:
+    if schemas._chat_surely_valid(data):
+        assert _schema_errors(schemas._CHAT, data) == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(near_valid(OPENAI_KEYS, always=("messages",)))
+def test_openai_fast_path_is_sound(data: dict[str, Any]) -> None:
+    if schemas._openai_surely_valid(data):
+        assert _schema_errors(schemas._OPENAI_CHAT, data) == []
+
+
+def test_ordinary_requests_take_the_fast_path() -> None:
+    chat = {"prompt": "hello", "importance": "high", "task_type": "code", "model": None,
+            "temperature": 0.2, "max_tokens": 128}
+    openai = {"model": "auto", "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+        {"role": "assistant", "content": None, "tool_calls": []},
+        {"role": "tool", "content": "42", "name": "calc"}],
+        "temperature": 0.2, "top_p": 1, "max_tokens": 128, "stream": False, "tools": [], "seed": 7}
+    assert schemas._chat_surely_valid(chat)
+    assert schemas._openai_surely_valid(openai)
+    assert schemas.validate_chat(chat) is chat
+    assert schemas.validate_openai_chat(openai) is openai
+
+
+def test_unsure_inputs_fall_back_to_jsonschema_with_the_same_verdict() -> None:
+    # 4.0 is an integer to JSON Schema: the fast path declines, jsonschema accepts.
+    data = {"prompt": "hi", "max_tokens": 4.0}
+    assert not schemas._chat_surely_valid(data)
+    assert schemas.validate_chat(data)["max_tokens"] == 4
