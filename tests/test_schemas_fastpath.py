@@ -15,13 +15,18 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
                                                                          max_size=3)), max_leaves=6)
 # Values near the edges of validity, so the fast path says "valid" often enough to be tested.
 NEAR = {
-    "prompt": st.text(max_size=5), "importance": st.sampled_from(["low", "normal", "high", "x"]),
-    "task_type": st.sampled_from(["code", "casual_chat", "poetry"]), "model": st.one_of(
-        st.none(), st.text(max_size=4)), "temperature": st.one_of(st.floats(-0.5, 2.5), st.integers(-1, 3)),
-    "max_tokens": st.one_of(st.integers(-1, 3), st.just(4.0)), "top_p": st.floats(-0.5, 1.5),
-    "n": st.integers(0, 2), "stream": st.one_of(st.booleans(), st.none(), st.integers(0, 1)),
+    "prompt": st.text(max_size=5),
+    "importance": st.sampled_from(["low", "normal", "high", "x"]),
+    "task_type": st.sampled_from(["code", "casual_chat", "poetry"]),
+    "model": st.one_of(st.none(), st.text(max_size=4)),
+    "temperature": st.sampled_from([0, 0.0, 2, 2.0, 2.0001, 2.5, -0.0001, 3, True]),
+    "max_tokens": st.sampled_from([-1, 0, 1, 2, 4.0, True, None]),
+    "top_p": st.sampled_from([0, 1, 1.0, 1.0001, -0.0001, False]),
+    "n": st.sampled_from([0, 1, 2, None, 1.5]),
+    "stream": st.one_of(st.booleans(), st.none(), st.integers(0, 1)),
     "stream_options": st.one_of(st.none(), st.just({}), st.just([])),
-    "max_completion_tokens": st.integers(0, 2), "tools": st.one_of(st.none(), st.just([]), st.just({})),
+    "max_completion_tokens": st.sampled_from([0, 1, 2, None, False]),
+    "tools": st.one_of(st.none(), st.just([]), st.just({})),
 }
 MESSAGE = st.fixed_dictionaries(
     {"role": st.one_of(st.sampled_from([*schemas.ROLES, "robot"]), VALUES)},
@@ -31,11 +36,18 @@ MESSAGE = st.fixed_dictionaries(
 NEAR["messages"] = st.one_of(st.lists(MESSAGE, min_size=1, max_size=3), VALUES)
 
 
-def near_valid(keys: list[str], always: tuple[str, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
-    return st.dictionaries(st.sampled_from(keys), st.just(None), max_size=len(keys)).map(
-        lambda chosen: {**chosen, **dict.fromkeys(always)}).flatmap(
-        lambda chosen: st.fixed_dictionaries(
-            {k: st.one_of(NEAR.get(k, VALUES), VALUES) if k in NEAR else VALUES for k in chosen}))
+BASE_CHAT: dict[str, Any] = {"prompt": "hello", "importance": "normal", "task_type": "code",
+                             "model": None, "temperature": 0.5, "max_tokens": 64}
+BASE_OPENAI: dict[str, Any] = {"model": "auto", "messages": [{"role": "user", "content": "hi"}],
+                               "temperature": 0.5, "top_p": 1, "max_tokens": 64, "stream": False,
+                               "tools": [], "n": 1, "stream_options": None, "max_completion_tokens": 9}
+
+
+def near_valid(base: dict[str, Any], keys: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid body with one to three fields replaced or added: edges and wrong types."""
+    change = st.sampled_from(keys).flatmap(
+        lambda k: st.tuples(st.just(k), st.one_of(NEAR[k], VALUES) if k in NEAR else VALUES))
+    return st.lists(change, min_size=1, max_size=3).map(lambda edits: {**base, **dict(edits)})
 
 
 CHAT_KEYS = [*schemas.CHAT_SCHEMA["properties"], "imporance"]
@@ -47,14 +59,14 @@ def _schema_errors(validator: Any, data: dict[str, Any]) -> list[Any]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(near_valid(CHAT_KEYS))
+@given(near_valid(BASE_CHAT, CHAT_KEYS))
 def test_chat_fast_path_is_sound(data: dict[str, Any]) -> None:
     if schemas._chat_surely_valid(data):
         assert _schema_errors(schemas._CHAT, data) == []
 
 
 @settings(max_examples=400, deadline=None)
-@given(near_valid(OPENAI_KEYS, always=("messages",)))
+@given(near_valid(BASE_OPENAI, OPENAI_KEYS))
 def test_openai_fast_path_is_sound(data: dict[str, Any]) -> None:
     if schemas._openai_surely_valid(data):
         assert _schema_errors(schemas._OPENAI_CHAT, data) == []
