@@ -46,6 +46,7 @@ class LiveServer:
         self.session = requests.Session()
         self.session.trust_env = False
         self._sdk_clients: list[Any] = []
+        self._stopped = False
         self._thread = threading.Thread(target=self.server.serve, kwargs={"drain_timeout": DRAIN_TIMEOUT_S},
                                         name="octoroute-test-server", daemon=True)
 
@@ -54,7 +55,13 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop accepting, drain briefly, close connections and the runtime (``Server.serve``)."""
+        """Stop accepting, drain briefly, close connections and the runtime (``Server.serve``).
+
+        Idempotent: a test may stop its server itself (to check what stopping leaves behind).
+        """
+        if self._stopped:
+            return
+        self._stopped = True
         self.session.close()
         for client in self._sdk_clients:
             client.close()

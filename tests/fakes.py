@@ -333,11 +333,15 @@ class SSEScript:
     byte. ``written_at[k]`` is ``time.monotonic()`` just before chunk ``k``'s
     write. While it waits the script watches its connection: ``peer_closed``
     is set (with ``peer_closed_at``) when the client hangs up or a write fails.
-    One script serves one request.
+    ``release=True`` lets every chunk go at once; ``released=n`` only the
+    first ``n`` (a stream that stalls after ``n`` chunks). An error status
+    before any streaming is the plain ``error(...)`` behaviour. One script
+    serves one request.
     """
 
     def __init__(self, chunks: Sequence[bytes], *, framing: str = "chunked", end: str = "done",
-                 release: bool = False, content_type: str = "text/event-stream") -> None:
+                 release: bool = False, released: int = 0,
+                 content_type: str = "text/event-stream") -> None:
         assert framing in FRAMINGS and end in ENDINGS
         self.framing = framing
         self.end = end
@@ -355,6 +359,8 @@ class SSEScript:
         self._released = 0
         if release:
             self.release_all()
+        for k in range(released):  # these go at once; chunk ``released`` then stalls
+            self.release(k)
 
     @property
     def body(self) -> bytes:

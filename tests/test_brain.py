@@ -299,3 +299,22 @@ def test_build_question_length_is_bounded_for_huge_prompts() -> None:
 @pytest.mark.parametrize("prompt", ["{task_type}", "{0}", "{", "}}", "%s %d", "{excerpt!r}"])
 def test_build_question_treats_braces_in_the_prompt_literally(prompt: str) -> None:
     assert prompt in _question(prompt, task_type="code")
+
+
+# --- echoes of the question (seen from Gemma 3 270M at temperature 0) -------------------
+
+GEMMA_ECHO = "You route requests to one of three language models.\nFAST: a small"
+
+
+def test_an_answer_that_repeats_the_question_is_unusable() -> None:
+    data = {"choices": [{"message": {"role": "assistant", "content": GEMMA_ECHO},
+                         "finish_reason": "length"}]}
+    tier, seen = answer_tier(data)
+    assert tier is None
+    assert "repeated the question" in seen
+
+
+@pytest.mark.parametrize("answer", ["FAST", "**DEEP**", "I'd pick BALANCED.", "deep_120b"])
+def test_real_answers_are_not_mistaken_for_echoes(answer: str) -> None:
+    data = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
+    assert answer_tier(data)[0] is not None

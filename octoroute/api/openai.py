@@ -59,6 +59,18 @@ def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
+def _as_client_error(exc: UpstreamUnavailable) -> Exception:
+    """A backend's own 4xx (say, context too long) keeps its status under /v1.
+
+    The OpenAI SDKs then raise BadRequestError and friends, as they would
+    against the backend itself, instead of a generic 502 InternalServerError.
+    """
+    status = exc.backend_status
+    if status is not None and 400 <= status < 500 and status != 429:
+        return RequestError(exc.message, status=status, code="backend_rejected_request")
+    return exc
+
+
 def _check_completion(reply: BackendReply) -> BackendReply:
     choices = reply.data.get("choices")
     if not isinstance(choices, list) or not choices:
@@ -104,7 +116,7 @@ class ChatCompletionsResource:
             served = self._dispatcher.run(target, send, deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
-            raise
+            raise _as_client_error(exc) from None
         finally:
             self._slots.leave()
         self._served(req, resp, decision, served)
@@ -141,6 +153,7 @@ class ChatCompletionsResource:
             self._slots.leave()
             if isinstance(exc, UpstreamUnavailable):
                 req.context.log_fields["attempts"] = len(exc.attempts)
+                raise _as_client_error(exc) from None
             raise
         first_byte_at = self._clock()
         endpoint = served.endpoint
@@ -163,13 +176,15 @@ class ChatCompletionsResource:
 
         # From here on, the relay's close() owns the upstream, the slot and the
         # endpoint's in-flight count; it is created before anything else can fail.
+        content_type = upstream.headers.get("Content-Type", "text/event-stream")
         relay = StreamRelay(upstream, request_id=req.context.request_id, started=req.context.started,
                             first_byte_at=first_byte_at, clock=self._clock, on_end=on_end,
-                            max_bytes=self._config.server.max_response_bytes)
+                            max_bytes=self._config.server.max_response_bytes,
+                            sse="event-stream" in content_type.lower())
         resp.stream = relay
         self._served(req, resp, decision, served)
         fields = dict(req.context.log_fields)
-        resp.content_type = upstream.headers.get("Content-Type", "text/event-stream")
+        resp.content_type = content_type
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
 

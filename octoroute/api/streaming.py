@@ -24,7 +24,7 @@ from octoroute.logs import request_id_var
 log = logging.getLogger("octoroute.stream")
 
 DONE_MARKER = re.compile(rb"data: ?\[DONE\]")  # the SSE space after the colon is optional
-_TAIL_BYTES = 24  # bytes kept to find a marker split across reads
+MAX_PARTIAL_EVENT_BYTES = 1024 * 1024  # bytes of one unfinished event held before giving up on framing
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class StreamRelay:
 
     def __init__(self, upstream: BackendStream, *, request_id: str, started: float,
                  first_byte_at: float, clock: Callable[[], float],
-                 on_end: Callable[[StreamEnd], None], max_bytes: int | None = None) -> None:
+                 on_end: Callable[[StreamEnd], None], max_bytes: int | None = None,
+                 sse: bool = True) -> None:
         self._max_bytes = max_bytes
         self._upstream = upstream
         self._pending: bytes | None = upstream.first
@@ -59,8 +60,8 @@ class StreamRelay:
         self._first_byte_at = first_byte_at
         self._clock = clock
         self._on_end = on_end
-        self._tail = b""
-        self._saw_done = False
+        self._partial = b""  # the start of an event whose end has not arrived
+        self._sse = sse
         self._bytes = 0
         self._finished = False  # no more items after the current one
         self._outcome: str | None = None
@@ -72,42 +73,58 @@ class StreamRelay:
         return self
 
     def __next__(self) -> bytes:
-        if self._finished:
-            raise StopIteration
-        if self._pending is not None:
-            chunk, self._pending = self._pending, None
-        else:
-            try:
-                chunk = self._upstream.read()
-            except BackendError as exc:
-                if self._saw_done:  # everything the client needs has arrived
-                    self._finished = True
-                    self._outcome = "completed"
-                    raise StopIteration from None
-                return self._fail("backend_error", f"the backend failed mid-stream: {exc}",
-                                  "stream_interrupted")
-            if not chunk:
-                if self._saw_done:
-                    self._finished = True
-                    self._outcome = "completed"
-                    raise StopIteration
-                return self._fail("incomplete", "the backend ended the stream without [DONE]",
-                                  "stream_incomplete")
-        self._bytes += len(chunk)
-        if self._max_bytes is not None and self._bytes > self._max_bytes:
-            return self._fail("backend_error", f"the backend's answer exceeded {self._max_bytes} bytes "
-                              "(server.max_response_bytes)", "response_too_large")
-        if not self._saw_done:
-            window = self._tail + chunk
-            if DONE_MARKER.search(window):
-                self._saw_done = True
-            self._tail = window[-_TAIL_BYTES:]
-        return chunk
+        while not self._finished:
+            if self._pending is not None:
+                chunk, self._pending = self._pending, None
+            else:
+                try:
+                    chunk = self._upstream.read()
+                except BackendError as exc:
+                    return self._fail("backend_error", f"the backend failed mid-stream: {exc}",
+                                      "stream_interrupted")
+                if not chunk:
+                    if not self._sse:  # a plain body ends when the connection does
+                        self._end("completed")
+                        return self._partial
+                    return self._fail("incomplete", "the backend ended the stream without [DONE]",
+                                      "stream_incomplete")
+            self._bytes += len(chunk)
+            if self._max_bytes is not None and self._bytes > self._max_bytes:
+                return self._fail("backend_error", f"the backend's answer exceeded {self._max_bytes} "
+                                  "bytes (server.max_response_bytes)", "response_too_large")
+            if not self._sse:
+                return chunk
+            out = self._complete_events(chunk)
+            if out:
+                if DONE_MARKER.search(out):
+                    # Everything the client needs has been sent; do not wait for a
+                    # backend that keeps the connection open after [DONE].
+                    self._end("completed")
+                return out
+        raise StopIteration
 
-    def _fail(self, outcome: str, message: str, code: str) -> bytes:
+    def _complete_events(self, chunk: bytes) -> bytes:
+        """The whole SSE events available so far; hold back an unfinished one.
+
+        Relaying only whole events means an error event can never be glued
+        onto half an event when the backend dies mid-event.
+        """
+        data = self._partial + chunk if self._partial else chunk
+        lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+        cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+        if cut == 0 and len(data) > MAX_PARTIAL_EVENT_BYTES:
+            cut = len(data)  # not SSE after all: do not hold it back forever
+        self._partial = data[cut:]
+        return data[:cut]
+
+    def _end(self, outcome: str) -> None:
         self._finished = True
         self._outcome = outcome
+
+    def _fail(self, outcome: str, message: str, code: str) -> bytes:
+        self._end(outcome)
         self._error = message
+        self._partial = b""  # half an event is worth nothing to the client
         return error_event(message, code=code, request_id=self._request_id)
 
     def close(self) -> None:
@@ -119,7 +136,7 @@ class StreamRelay:
         self._upstream.close()
         if self._outcome is None:
             # Iteration stopped early: waitress closes us when the client went away.
-            self._outcome = "completed" if self._saw_done else "client_disconnected"
+            self._outcome = "client_disconnected"
         token = request_id_var.set(self._request_id)
         try:
             now = self._clock()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from octoroute.backends.client import BackendClient
-from octoroute.backends.registry import EndpointState, Registry
+from octoroute.backends.registry import EndpointState, Registry, cooldown_seconds
 from octoroute.backends.selection import FALLBACK_ORDER, pick
 from octoroute.config import Config, EndpointConfig
 from octoroute.errors import BackendError, UpstreamUnavailable
@@ -134,7 +134,7 @@ class Dispatcher:
                     if not exc.retryable:
                         raise self._fatal(exc, attempts) from None
                     if exc.kind == "rate_limited":
-                        cooling_waits.append(exc.retry_after if exc.retry_after is not None else 5.0)
+                        cooling_waits.append(cooldown_seconds(exc.retry_after))
                     if self._registry.now() >= deadline:
                         raise self._deadline(attempts) from None
                     continue
@@ -158,7 +158,7 @@ class Dispatcher:
             if not exc.retryable:
                 raise self._fatal(exc, attempts) from None
             if exc.kind == "rate_limited":
-                raise self._give_up(attempts, [exc.retry_after or 5.0], target) from None
+                raise self._give_up(attempts, [cooldown_seconds(exc.retry_after)], target) from None
             if self._registry.now() >= deadline:
                 raise self._deadline(attempts) from None
             raise self._give_up(attempts, [], target) from None

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from octoroute.backends.client import BackendClient
 from octoroute.backends.registry import EndpointState, Registry
@@ -23,6 +24,12 @@ from octoroute.errors import BackendError
 log = logging.getLogger("octoroute.health")
 
 MAX_PROBE_THREADS = 8  # probes run at once in one round
+
+
+def server_key(base_url: str) -> str:
+    """The server process behind a base URL: scheme, host and port."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 @dataclass(frozen=True)
@@ -55,45 +62,61 @@ class HealthChecker:
         self.rounds = 0  # completed rounds, for tests and /models
         self.round_done = threading.Condition()
 
-    def due(self, state: EndpointState, now: float, *, force: bool = False) -> bool:
-        """Whether ``state`` should be probed now."""
+    def due(self, server: list[EndpointState], now: float, *, force: bool = False) -> bool:
+        """Whether the server behind these endpoints should be probed now.
+
+        Several endpoints (models) often share one server process, and the
+        busy-or-fresh rule must hold for the server: llama-cpp-python serves
+        one request at a time and aborts it when another arrives, so probing
+        an idle model while its sibling streams would cut the stream, or time
+        out behind it and mark a healthy server down.
+        """
         if force:
             return True
-        if state.in_flight > 0:
-            return False
-        if state.last_success is not None and now - state.last_success < self._interval:
-            return False
+        for state in server:
+            if state.in_flight > 0:
+                return False
+            if state.last_success is not None and now - state.last_success < self._interval:
+                return False
         return True
 
     def check_once(self, *, force: bool = False) -> list[ProbeResult]:
-        """Probe every endpoint that is due, in parallel; return the results."""
+        """Probe every server that is due once, in parallel; record it for each of its endpoints."""
         now = self._registry.now()
-        snapshot = self._registry.snapshot()
-        due = [s for s in snapshot.values() if self.due(s, now, force=force)]
-        skipped = [ProbeResult(s.endpoint.id, None, 0.0) for s in snapshot.values() if s not in due]
-        results = list(self._pool.map(self._probe, due)) + skipped
+        servers: dict[str, list[EndpointState]] = {}
+        for state in self._registry.snapshot().values():
+            servers.setdefault(server_key(state.endpoint.base_url), []).append(state)
+        due = [group for group in servers.values() if self.due(group, now, force=force)]
+        results = [r for group in self._pool.map(self._probe, due) for r in group]
+        probed = {r.endpoint for r in results}
+        results += [ProbeResult(s.endpoint.id, None, 0.0) for group in servers.values() for s in group
+                    if s.endpoint.id not in probed]
         with self.round_done:
             self.rounds += 1
             self.round_done.notify_all()
         return results
 
-    def _probe(self, state: EndpointState) -> ProbeResult:
-        endpoint_id = state.endpoint.id
+    def _probe(self, server: list[EndpointState]) -> list[ProbeResult]:
         started = self._registry.now()
+        error: str | None = None
         try:
-            self._clients[endpoint_id].probe(timeout=self._timeout)
+            self._clients[server[0].endpoint.id].probe(timeout=self._timeout)
         except BackendError as exc:
-            seconds = self._registry.now() - started
-            self._registry.record_failure(endpoint_id, f"health probe: {exc}")
-            result = ProbeResult(endpoint_id, False, seconds, str(exc))
-        else:
-            self._registry.record_success(endpoint_id)
-            result = ProbeResult(endpoint_id, True, self._registry.now() - started)
-        log.debug("probe %s: ok=%s in %.3fs %s", endpoint_id, result.ok, result.seconds,
-                  result.error or "")
-        if self._on_result is not None:
-            self._on_result(result)
-        return result
+            error = str(exc)
+        seconds = self._registry.now() - started
+        results = []
+        for state in server:
+            endpoint_id = state.endpoint.id
+            if error is None:
+                self._registry.record_success(endpoint_id)
+            else:
+                self._registry.record_failure(endpoint_id, f"health probe: {error}")
+            result = ProbeResult(endpoint_id, error is None, seconds, error)
+            log.debug("probe %s: ok=%s in %.3fs %s", endpoint_id, result.ok, seconds, error or "")
+            if self._on_result is not None:
+                self._on_result(result)
+            results.append(result)
+        return results
 
     def run(self) -> None:
         """The thread body: a round at start-up, then one every ``interval``."""

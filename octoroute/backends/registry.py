@@ -22,6 +22,13 @@ MAX_COOLDOWN_S = 60.0  # seconds; a 429's Retry-After is capped at this
 DEFAULT_COOLDOWN_S = 5.0  # seconds; a 429 without Retry-After cools down this long
 
 
+def cooldown_seconds(retry_after: float | None) -> float:
+    """How long a 429 keeps an endpoint out: its Retry-After, defaulted and capped."""
+    if retry_after is None:
+        return DEFAULT_COOLDOWN_S
+    return min(max(retry_after, 0.0), MAX_COOLDOWN_S)
+
+
 @dataclass(frozen=True)
 class EndpointState:
     """What Octoroute believes about one endpoint at one instant."""
@@ -118,7 +125,7 @@ class Registry:
     def record_rate_limited(self, endpoint_id: str, retry_after: float | None, *,
                             finished: bool = False) -> EndpointState:
         """A 429 is back-pressure, not failure: cool down, leave the health count alone."""
-        wait = DEFAULT_COOLDOWN_S if retry_after is None else min(max(retry_after, 0.0), MAX_COOLDOWN_S)
+        wait = cooldown_seconds(retry_after)
 
         def change(s: EndpointState, now: float) -> EndpointState:
             return replace(s, cooldown_until=max(s.cooldown_until, now + wait), last_check=now,

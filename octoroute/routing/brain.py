@@ -21,6 +21,9 @@ TOOL_NAME = "select_tier"
 # Whole word, where "_" counts as punctuation so markdown's __DEEP__ and _fast_ are read.
 _TIER_WORD = re.compile(r"(?<![^\W_])(fast|balanced|deep)(?:[_\- ](?:8b|30b|120b))?(?![^\W_])",
                         re.IGNORECASE)
+# Phrases of the question that no real answer contains.
+_ECHO_PHRASES = ("route requests to one of", "a small 8b model", "a 30b model", "a 120b model",
+                 "reply with exactly one word", "request metadata:")
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
 
 _QUESTION = """You route requests to one of three language models.
@@ -116,5 +119,18 @@ def answer_tier(data: dict[str, Any]) -> tuple[str | None, str]:
                 return picked, f"tool call tier={tier!r}"
     content = message.get("content")
     if isinstance(content, str):
+        if is_echo(content):
+            return None, f"the brain repeated the question ({content[:40]!r})"
         return parse_tier(content), f"text {content[:40]!r}"
     return None, "answer has neither a usable tool call nor text"
+
+
+def is_echo(text: str) -> bool:
+    """Whether an answer repeats the question instead of answering it.
+
+    Small models at temperature 0 often do (Gemma 3 270M always did): cut at
+    max_tokens right after "FAST: a small", the echo names exactly one tier
+    and would pass for a decision.
+    """
+    lowered = text.lower()
+    return any(phrase in lowered for phrase in _ECHO_PHRASES)
