@@ -9,6 +9,7 @@ RNG, session factory and metrics registry.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import sys
@@ -95,6 +96,10 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
         BearerAuth(config.server.api_keys, metrics_public=config.observability.metrics_public),
     ]
     app = falcon.App(middleware=middleware)
+    # NOTE: ASCII-escaped JSON: an error message that quotes a client's lone
+    # surrogate must still encode (falcon's default would raise, a 500).
+    json_handler = falcon.media.JSONHandler(dumps=json.dumps)
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
     app.req_options.strip_url_path_trailing_slash = True
     api_errors.install(app)
     # The whole route catalogue, on one screen.

@@ -41,9 +41,15 @@ class RequestIdFilter(logging.Filter):
 class TextFormatter(logging.Formatter):
     """``time level logger [request-id] message key=value ...``, one line."""
 
+    _second = -1
+    _stamp = ""
+
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
-        line = (f"{stamp}.{int(record.msecs):03d} {record.levelname} {record.name} "
+        second = int(record.created)
+        if second != self._second:  # strftime once a second, not once a line
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(second))
+            self._second = second
+        line = (f"{self._stamp}.{int(record.msecs):03d} {record.levelname} {record.name} "
                 f"[{getattr(record, 'request_id', '-')}] {escape(record.getMessage())}")
         fields: dict[str, Any] | None = getattr(record, "fields", None)
         if fields:
@@ -54,12 +60,20 @@ class TextFormatter(logging.Formatter):
 
 
 def _text_value(value: Any) -> str:
+    kind = type(value)
+    if kind is int or kind is bool:
+        return str(value)
+    if kind is float:
+        return f"{value:.2f}"
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    text = escape(str(value))
-    return json.dumps(text) if (" " in text or not text) else text
+    text = str(value)
+    if text and _PLAIN.fullmatch(text):
+        return text
+    return json.dumps(text)  # JSON escapes control characters and non-ASCII alike
+
+
+_PLAIN = re.compile(r"[^\x00-\x20\x7f-\x9f\u2028\u2029\"\\]+")  # needs neither escape nor quotes
 
 
 class JsonFormatter(logging.Formatter):

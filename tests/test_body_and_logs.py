@@ -258,7 +258,7 @@ def test_text_formatter_fields() -> None:
     line = TextFormatter().format(record("done", fields=fields))
     assert len(line.splitlines()) == 1
     tail = line.split("done ", 1)[1]
-    assert tail == 'tier=fast status=200 duration_ms=12.35 endpoint=- note="has space" evil=a\\nb=c ' \
+    assert tail == 'tier=fast status=200 duration_ms=12.35 endpoint=- note="has space" evil="a\\nb=c" ' \
         'empty="" flag=True'
 
 

@@ -56,7 +56,8 @@ def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
         value = body.get(key)
         if isinstance(value, int) and value > max_tokens:
             body[key] = max_tokens
-    return json.dumps(body, ensure_ascii=False).encode()
+    # ASCII escapes: a lone surrogate from the client cannot break the encoding.
+    return json.dumps(body).encode()
 
 
 def _as_client_error(exc: UpstreamUnavailable) -> Exception:
