@@ -7,14 +7,15 @@ once; an error message always names the field and says what would be valid.
 from __future__ import annotations
 
 import difflib
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+import functools
+from typing import TYPE_CHECKING, Any
 
 from octoroute.config import IMPORTANCES
 from octoroute.errors import RequestError
 from octoroute.routing.rules import TASK_TYPES
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 MAX_PROMPT_CHARS = 100_000  # characters; longer prompts are rejected with 400
 
@@ -34,7 +35,32 @@ CHAT_SCHEMA: dict[str, Any] = {
     },
 }
 
-_CHAT = Draft202012Validator(CHAT_SCHEMA)
+
+
+@functools.cache
+def _compiled(which: str) -> Any:
+    """A compiled validator, built on first use.
+
+    NOTE: importing jsonschema costs ~0.1 s of start-up; valid requests never
+    need it (see the fast path below), so only the first invalid one pays.
+    """
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(CHAT_SCHEMA if which == "chat" else OPENAI_CHAT_SCHEMA)
+
+
+def _first_error(which: str, data: Any) -> ValidationError | None:
+    """The first error by position in the document, so messages are stable."""
+    errors = sorted(_compiled(which).iter_errors(data), key=lambda e: list(e.absolute_path))
+    return errors[0] if errors else None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_CHAT":
+        return _compiled("chat")
+    if name == "_OPENAI_CHAT":
+        return _compiled("openai")
+    raise AttributeError(name)
 _TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "an integer",
                "object": "a JSON object", "array": "an array", "boolean": "true or false",
                "null": "null"}
@@ -100,7 +126,7 @@ def validate_chat(data: Any) -> dict[str, Any]:
         raise RequestError(f"request body must be a JSON object, got {_json_type(data)}",
                            code="invalid_type")
     if not _chat_surely_valid(data):
-        error = next(iter(sorted(_CHAT.iter_errors(data), key=lambda e: list(e.absolute_path))), None)
+        error = _first_error("chat", data)
         if error is not None:
             raise _describe(error, CHAT_SCHEMA)
     if not data["prompt"].strip():
@@ -143,7 +169,6 @@ OPENAI_CHAT_SCHEMA: dict[str, Any] = {
         "tools": {"type": ["array", "null"]},
     },
 }
-_OPENAI_CHAT = Draft202012Validator(OPENAI_CHAT_SCHEMA)
 
 
 def validate_openai_chat(data: Any) -> dict[str, Any]:
@@ -153,7 +178,7 @@ def validate_openai_chat(data: Any) -> dict[str, Any]:
                            code="invalid_type")
     if _openai_surely_valid(data):
         return data
-    error = next(iter(sorted(_OPENAI_CHAT.iter_errors(data), key=lambda e: list(e.absolute_path))), None)
+    error = _first_error("openai", data)
     if error is not None:
         if error.validator == "minItems":
             raise RequestError("field 'messages' must contain at least one message",
