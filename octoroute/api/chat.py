@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import falcon
 
@@ -11,12 +12,12 @@ from octoroute.api.access import ChatSlots
 from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_chat
 from octoroute.backends.client import BackendClient, completion_text
-from octoroute.backends.failover import Dispatcher
+from octoroute.backends.failover import Dispatcher, Served
 from octoroute.config import Config
 from octoroute.errors import UpstreamUnavailable
 from octoroute.metrics import Metrics
-from octoroute.routing.models import resolve_model
-from octoroute.routing.router import RouteInput, Router
+from octoroute.routing.models import ModelChoice, resolve_model
+from octoroute.routing.router import Decision, RouteInput, Router
 
 
 class ChatResource:
@@ -33,42 +34,21 @@ class ChatResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         data = validate_chat(read_json(req, self._config.server.max_body_bytes))
-        prompt: str = data["prompt"]
         fields = req.context.log_fields
-        fields["prompt_chars"] = len(prompt)
+        fields["prompt_chars"] = len(data["prompt"])
         choice = resolve_model(data.get("model"), self._config)
         importance = data.get("importance") or self._config.routing.default_importance
         deadline = req.context.started + self._config.server.request_timeout_seconds
-        decision, target = self._router.decide(
-            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type")),
-            deadline=deadline)
-        fields.update(strategy=decision.strategy, routed_tier=decision.tier,
-                      task_type=decision.task_type, rule=decision.rule)
-        temperature = data.get("temperature")
-        max_tokens = data.get("max_tokens")
-
-        def send(client: BackendClient, timeout: float) -> tuple[str, int | None]:
-            e = client.endpoint
-            body = {"model": e.name, "messages": [{"role": "user", "content": prompt}],
-                    "temperature": e.temperature if temperature is None else temperature,
-                    "max_tokens": e.max_tokens if max_tokens is None else min(max_tokens, e.max_tokens),
-                    "stream": False}
-            reply = client.chat(json.dumps(body).encode(), timeout=timeout)
-            return completion_text(reply.data)
-
+        # The slot first: an overloaded router must say 429 before it asks the router brain.
         self._slots.enter()
         try:
-            served = self._dispatcher.run(target, send, deadline=deadline)
-        except UpstreamUnavailable as exc:
-            fields["attempts"] = len(exc.attempts)
-            raise
+            decision, served = self._route_and_send(data, choice, importance, deadline, fields)
         finally:
             self._slots.leave()
         text, tokens = served.value
         endpoint = served.endpoint
         fields.update(tier=endpoint.tier, endpoint=endpoint.id, attempts=len(served.attempts))
         self._metrics.requests.labels(tier=endpoint.tier, strategy=decision.strategy).inc()
-        warnings = list(decision.warnings) + list(served.warnings)
         resp.set_header("X-Octoroute-Tier", endpoint.tier)
         resp.set_header("X-Octoroute-Endpoint", endpoint.id)
         resp.set_header("X-Octoroute-Strategy", decision.strategy)
@@ -89,5 +69,32 @@ class ChatResource:
             "routing_time_ms": round(decision.duration_ms, 3),
             "attempts": len(served.attempts),
             "request_id": req.context.request_id,
-            "warnings": warnings,
+            "warnings": list(decision.warnings) + list(served.warnings),
         }
+
+    def _route_and_send(self, data: dict[str, Any], choice: ModelChoice, importance: str,
+                        deadline: float, fields: dict[str, Any]
+                        ) -> tuple[Decision, Served[tuple[str, int | None]]]:
+        prompt: str = data["prompt"]
+        decision, target = self._router.decide(
+            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type")),
+            deadline=deadline)
+        fields.update(strategy=decision.strategy, routed_tier=decision.tier,
+                      task_type=decision.task_type, rule=decision.rule)
+        temperature = data.get("temperature")
+        max_tokens = data.get("max_tokens")
+
+        def send(client: BackendClient, timeout: float) -> tuple[str, int | None]:
+            e = client.endpoint
+            body = {"model": e.name, "messages": [{"role": "user", "content": prompt}],
+                    "temperature": e.temperature if temperature is None else temperature,
+                    "max_tokens": e.max_tokens if max_tokens is None else min(max_tokens, e.max_tokens),
+                    "stream": False}
+            reply = client.chat(json.dumps(body).encode(), timeout=timeout)
+            return completion_text(reply.data)
+
+        try:
+            return decision, self._dispatcher.run(target, send, deadline=deadline)
+        except UpstreamUnavailable as exc:
+            fields["attempts"] = len(exc.attempts)
+            raise

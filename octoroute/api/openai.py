@@ -101,28 +101,35 @@ class ChatCompletionsResource:
         fields.update(api="openai", messages=len(data["messages"]), prompt_chars=inp.token_estimate * 4
                       if inp.token_estimate is not None else None)
         deadline = req.context.started + self._config.server.request_timeout_seconds
-        decision, target = self._router.decide(choice, inp, deadline=deadline)
-        fields.update(strategy=decision.strategy, routed_tier=decision.tier, task_type=decision.task_type,
-                      rule=decision.rule, stream=bool(data.get("stream")))
-        if data.get("stream"):
-            self._stream(req, resp, data, decision, target, deadline)
-            return
-
-        def send(client: BackendClient, timeout: float) -> BackendReply:
-            e = client.endpoint
-            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens), timeout=timeout))
-
+        # The slot first: an overloaded router must say 429 before it asks the router brain.
+        # A stream hands its slot to the relay, which gives it back when the stream ends.
         self._slots.enter()
         try:
-            served = self._dispatcher.run(target, send, deadline=deadline)
+            decision, target = self._router.decide(choice, inp, deadline=deadline)
+            fields.update(strategy=decision.strategy, routed_tier=decision.tier,
+                          task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
+            if data.get("stream"):
+                self._stream(req, resp, data, decision, target, deadline)
+                return
+            served = self._dispatcher.run(target, self._sender(data), deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
-            raise _as_client_error(exc) from None
-        finally:
             self._slots.leave()
+            raise _as_client_error(exc) from None
+        except BaseException:
+            self._slots.leave()
+            raise
+        self._slots.leave()
         self._served(req, resp, decision, served)
         resp.content_type = falcon.MEDIA_JSON
         resp.data = served.value.body
+
+    @staticmethod
+    def _sender(data: dict[str, Any]) -> Callable[[BackendClient, float], BackendReply]:
+        def send(client: BackendClient, timeout: float) -> BackendReply:
+            e = client.endpoint
+            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens), timeout=timeout))
+        return send
 
     def _served(self, req: falcon.Request, resp: falcon.Response, decision: Decision,
                 served: Served[Any]) -> None:
@@ -147,15 +154,7 @@ class ChatCompletionsResource:
             return client.open_stream(forward_body(data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
-        self._slots.enter()
-        try:
-            served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
-        except BaseException as exc:
-            self._slots.leave()
-            if isinstance(exc, UpstreamUnavailable):
-                req.context.log_fields["attempts"] = len(exc.attempts)
-                raise _as_client_error(exc) from None
-            raise
+        served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value

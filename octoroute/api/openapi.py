@@ -88,6 +88,9 @@ def build_document() -> dict[str, Any]:
                     "type": "object", "required": ["models"]}}}}, **_errors(401)}}},
             "/health": {"get": {"summary": "Liveness of Octoroute itself", "responses": {
                 "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"summary": "This OpenAPI 3.1 document", "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {
+                    "type": "object"}}}}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
                 "200": {"description": "text format", "content": {"text/plain": {
                     "schema": {"type": "string"}}}}, **_errors(401)}}},

@@ -9,6 +9,7 @@ attempt's outcome in the registry and the metrics. It knows nothing of
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -222,9 +223,10 @@ class Dispatcher:
         where = f"endpoint {target.endpoint_id}" if target.endpoint_id else f"tier {target.tier}"
         as_dicts = [a.as_dict() for a in attempts]
         if cooling_waits and all(a.outcome == "rate_limited" for a in attempts):
-            wait = max(0.0, min(cooling_waits))
+            # Whole seconds, rounded up: the message and the Retry-After header agree.
+            wait = max(1, math.ceil(min(cooling_waits)))
             return UpstreamUnavailable(
-                f"every endpoint for {where} is rate limited; retry after {wait:.0f}s",
+                f"every endpoint for {where} is rate limited; retry after {wait}s",
                 status=429, attempts=as_dicts, retry_after=wait)
         if not attempts:
             return UpstreamUnavailable(f"no endpoint could be attempted for {where}",
