@@ -1,0 +1,451 @@
+"""``scripts/bench``: Octoroute's one-command benchmark.
+
+Sections (all by default; pick with ``--only``):
+  micro   in-process timings: routing decision, endpoint selection, validation, body forward
+  wrk     nginx mock + Octoroute (+ --with-baseline, --with-litellm), wrk at each --conns for
+          the direct path, /chat and /v1/chat/completions, interleaved; start-up; RSS after load
+          and after --soak-requests requests
+  stream  time to first event and chunk gaps through Octoroute vs directly from a paced SSE mock
+  many    hundreds of concurrent slow streams held through Octoroute; /health, RSS, threads
+
+Markdown tables go to stdout (and <out>/report.md), raw JSON lines to <out>/*.jsonl,
+progress to stderr. Every process the bench starts is stopped on exit, error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchlib import loadgen, micro, procs, servers, streams
+from benchlib.report import Output, fmt, load_average, median, table, verdict
+from benchlib.servers import REPO_DIR, BenchError, Server
+
+SECTIONS = ("micro", "wrk", "stream", "many")
+MANY_THREADS = 264  # server.threads for the many-streams check: 256 streams + 8 for /health etc.
+MANY_MAX_IN_FLIGHT = 260  # chat slots: every stream gets one, with room to spare
+STREAM_THREADS = 16  # server.threads for the streaming check (one stream at a time)
+
+# The issue's targets (medians; Octoroute vs the bare Falcon+waitress+requests pass-through).
+RPS_VS_BASELINE = 1.4
+CPU_VS_BASELINE = 0.7
+ADDED_P50_MS = 0.6
+SOAK_RSS_MB = 50.0
+STARTUP_S = 0.5
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", action="append", default=[], metavar="SECTION",
+                    help=f"run only these sections (comma list or repeated): {', '.join(SECTIONS)}")
+    ap.add_argument("--micro", action="store_true", help="same as --only micro")
+    ap.add_argument("--quick", action="store_true", help="smoke run: short durations, one repetition")
+    ap.add_argument("--conns", default="1,8,32,128", help="wrk connection counts (default 1,8,32,128)")
+    ap.add_argument("--duration", type=int, help="seconds per wrk run (default 10; quick 2)")
+    ap.add_argument("--reps", type=int, help="repetitions of the matrix (default 3; quick 1)")
+    ap.add_argument("--threads", type=int,
+                    help="Octoroute server.threads for the wrk section (default max(conns) + 8, so "
+                         "max_in_flight = threads - 4 never refuses a wrk connection)")
+    ap.add_argument("--with-baseline", action="store_true",
+                    help="include the bare Falcon+waitress+requests pass-through (waitress threads 8)")
+    ap.add_argument("--with-litellm", action="store_true", help="include the LiteLLM proxy (1 worker)")
+    ap.add_argument("--soak-requests", type=int,
+                    help="requests for the RSS soak on a fresh Octoroute (default 20000; quick 2000; "
+                         "the issue's figure is 100000; 0 skips)")
+    ap.add_argument("--startup-reps", type=int, help="start-ups timed per server (default 3; quick 1)")
+    ap.add_argument("--micro-iterations", type=int, help="calls per micro case (default 50000; quick 5000)")
+    ap.add_argument("--streams", type=int, help="timed streams per path (default 30; quick 6)")
+    ap.add_argument("--many", type=int, default=256, help="concurrent streams to hold (default 256)")
+    ap.add_argument("--many-seconds", type=int, help="length of each held stream, one event a second "
+                                                      "(default 20; quick 6)")
+    ap.add_argument("--out", help="output directory (default /tmp/octoroute-bench/<timestamp>)")
+    args = ap.parse_args(argv)
+    chosen = {s.strip() for group in args.only for s in group.split(",") if s.strip()}
+    if args.micro:
+        chosen.add("micro")
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    args.sections = [s for s in SECTIONS if s in chosen] if chosen else list(SECTIONS)
+    try:
+        args.conn_list = [int(c) for c in args.conns.split(",") if c.strip()]
+    except ValueError:
+        ap.error("--conns takes comma-separated integers, e.g. 1,8,32,128")
+    if not args.conn_list or min(args.conn_list) < 1:
+        ap.error("--conns needs at least one positive connection count")
+    q = args.quick
+
+    def default(name: str, full: int, quick: int) -> None:
+        if getattr(args, name) is None:
+            setattr(args, name, quick if q else full)
+
+    default("duration", 10, 2)
+    default("reps", 3, 1)
+    default("soak_requests", 20_000, 2_000)
+    default("startup_reps", 3, 1)
+    default("micro_iterations", 50_000, 5_000)
+    default("streams", 30, 6)
+    default("many_seconds", 20, 6)
+    args.threads = args.threads or max(args.conn_list) + 8
+    return args
+
+
+def _git(*cmd: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(REPO_DIR), *cmd], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _versions() -> str:
+    from importlib import metadata
+    parts = []
+    for dist in ("falcon", "waitress", "requests", "urllib3", "prometheus-client", "jsonschema"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            pass
+    for cmd in ([servers.NGINX, "-v"], ["wrk", "-v"]):
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            text = (done.stdout + done.stderr).strip().splitlines()
+            if text:
+                parts.append(text[0].replace("nginx version: ", "").split(" [")[0].split(" Copyright")[0])
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return ", ".join(parts)
+
+
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python loop: how fast this machine is right now."""
+    import timeit
+    return min(timeit.repeat("sum(range(100000))", number=10, repeat=20)) / 10 * 1000.0
+
+
+def header(out: Output, args: argparse.Namespace) -> None:
+    dirty = _git("status", "--porcelain", "--", "octoroute")
+    out.emit(f"## Octoroute benchmark, {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+    out.emit(f"- host: {os.cpu_count()} CPUs ({_cpu_model()}), {platform.platform()}, Python "
+             f"{platform.python_version()}")
+    out.emit(f"- octoroute: commit {_git('rev-parse', '--short', 'HEAD')}"
+             + (" + uncommitted changes in octoroute/" if dirty else ""))
+    out.emit(f"- stack: {_versions()}")
+    out.emit(f"- CPU speed probe: {calibrate():.2f} ms for sum(range(100000)) in this Python, best of "
+             f"20 (lower is faster; compare runs on different days with it)")
+    out.emit(f"- load average (1/5/15 min) at start: {load_average()}")
+    quick = " (quick)" if args.quick else ""
+    out.emit(f"- sections: {', '.join(args.sections)}{quick}; raw data: {out.dir}\n")
+
+
+class Run:
+    """State shared by the sections of one run."""
+
+    def __init__(self, args: argparse.Namespace, out: Output) -> None:
+        self.args = args
+        self.out = out
+        self.procs = procs.Procs()
+        self.run_dir = out.dir / "run"
+        self.run_dir.mkdir(exist_ok=True)
+        self.summary: dict[str, Any] = {}
+
+    # --- wrk ------------------------------------------------------------------
+    def wrk(self) -> None:
+        a, out = self.args, self.out
+        servers.ensure_tools()
+        loadgen.progress("wrk: starting the nginx mock and the servers under test ...")
+        mock_port = procs.free_port()
+        mock = servers.start_nginx(self.procs, self.run_dir, mock_port)
+        backend = f"http://127.0.0.1:{mock_port}/v1"
+        octo_port = procs.free_port()
+
+        def start_octo() -> Server:
+            return servers.start_octoroute(self.procs, self.run_dir, "octoroute", octo_port, backend,
+                                           threads=a.threads)
+
+        started: list[tuple[Server, Any]] = [(start_octo(), start_octo)]
+        if a.with_baseline:
+            why = servers.baseline_available()
+            if why:
+                out.emit(f"- baseline skipped: {why}")
+            else:
+                port = procs.free_port()
+                started.append((servers.start_baseline(self.procs, self.run_dir, port, mock_port),
+                                lambda port=port: servers.start_baseline(self.procs, self.run_dir, port,
+                                                                         mock_port)))
+        if a.with_litellm:
+            why = servers.litellm_available()
+            if why:
+                out.emit(f"- LiteLLM skipped: {why}")
+            else:
+                port = procs.free_port()
+                started.append((servers.start_litellm(self.procs, self.run_dir, port, mock_port),
+                                lambda port=port: servers.start_litellm(self.procs, self.run_dir, port,
+                                                                        mock_port)))
+        running: dict[str, Server] = {"direct": mock}
+        for server, start in started:
+            for _ in range(a.startup_reps - 1):
+                server = servers.restart(self.procs, server, start)
+            running[server.name] = server
+            loadgen.progress(f"  {server.name}: start-up {', '.join(f'{s:.2f}' for s in server.startup_s)} s")
+        octo = running["octoroute"]
+
+        bodies = self.run_dir / "bodies"
+        bodies.mkdir(exist_ok=True)
+
+        def body(name: str, payload: dict[str, Any]) -> str:
+            path = bodies / f"{name}.json"
+            path.write_bytes(servers.encode(payload))
+            return str(path)
+
+        v1 = "/v1/chat/completions"
+        fast_body = body("openai-fast", servers.openai_body("fast"))
+        targets = [loadgen.Target("direct", v1, mock, fast_body),
+                   loadgen.Target("octoroute", "/chat", octo, body("chat", servers.chat_body())),
+                   loadgen.Target("octoroute", v1, octo, body("openai-auto", servers.openai_body("auto")))]
+        for name in ("baseline-t8", "litellm-w1"):
+            if name in running:
+                targets.append(loadgen.Target(name.split("-")[0], v1, running[name], fast_body))
+        for t in targets:
+            if not servers.request_ok(t.server.port, "POST", t.path, Path(t.body_file).read_bytes(),
+                                      key=t.server.key):
+                raise BenchError(f"{t.label} does not answer 200 to the bench body; see {t.server.log_path}")
+        for server in running.values():
+            out.record("meta", {"name": server.name, "phase": "idle", "startup_s": server.startup_s,
+                                **procs.memory(server.pid)})
+        loadgen.progress("wrk: warm-up ...")
+        load_before = load_average()
+        loadgen.warm_up(targets, 1 if a.quick else 3)
+        runs = a.reps * len(a.conn_list) * len(targets)
+        loadgen.progress(f"wrk: {runs} runs of {a.duration} s ({a.reps} reps x {len(a.conn_list)} conns x "
+                         f"{len(targets)} targets, order rotated each rep) ...")
+        rows = loadgen.run_matrix(targets, a.conn_list, a.duration, a.reps, out, self.procs.pids)
+        rss_after: dict[str, float] = {}
+        for server in running.values():
+            mem = procs.memory(server.pid)
+            rss_after[server.name] = mem["rss_mb"]
+            out.record("meta", {"name": server.name, "phase": "after_load", **mem})
+        requests_total = _metric_total(octo.port, "octoroute_requests_total")
+        log_lines = _count_lines(octo.log_path)
+        by = loadgen.cells(rows)
+        foreign = [r.get("foreign_cpu_pct_of_core", 0.0) for r in rows]
+
+        soak: list[dict[str, Any]] = []
+        if a.soak_requests > 0:
+            loadgen.progress(f"soak: {a.soak_requests:,} requests through a fresh Octoroute ...")
+            octo = servers.restart(self.procs, octo, start_octo)
+            soak_targets = [loadgen.Target("octoroute", "/chat", octo, targets[1].body_file),
+                            loadgen.Target("octoroute", v1, octo, targets[2].body_file)]
+            soak = loadgen.soak(soak_targets, a.soak_requests, out)
+        startup = {s.name: s.startup_s for s in running.values()}
+        startup["octoroute"] = octo.startup_s
+
+        out.emit(f"### Load: wrk, medians of {a.reps} interleaved repetition(s) of {a.duration} s "
+                 f"(load average before: {load_before}, after: {load_average()})\n")
+        out.emit(f"Octoroute: `octoroute serve`, strategy rule, three tiers on the nginx mock, metrics on "
+                 f"(octoroute_requests_total = {requests_total}), INFO logging to a file ({log_lines:,} "
+                 f"lines), server.threads = {a.threads}. Baseline: the bare pass-through, waitress "
+                 f"threads 8. "
+                 f"Foreign CPU (processes outside the bench) per run: median {fmt(median(foreign), 0)} %, "
+                 f"max {fmt(max(foreign, default=None), 0)} % of a core.\n")
+        out.emit(loadgen.matrix_table(targets, a.conn_list, by, rss_after))
+        out.emit()
+        out.emit(loadgen.headline_table(targets, by, rss_after, startup))
+        out.emit()
+        if soak:
+            first, last = soak[0], soak[-1]
+            after_warm = next((s for s in soak if s["requests"] >= a.soak_requests * 0.1), last)
+            rows_soak = [[f"{s['requests']:,}", s["seconds"], s["rss_mb"], s["pss_mb"], s["threads"],
+                          s.get("errors", "-")] for s in _thin(soak, 12)]
+            out.emit(f"RSS of a fresh Octoroute over {last['requests']:,} requests (alternating /chat and "
+                     f"/v1, 8 conns): {first['rss_mb']} MB idle → {last['rss_mb']} MB; growth after the "
+                     f"first 10 %: {last['rss_mb'] - after_warm['rss_mb']:+.1f} MB.\n")
+            out.emit(table(["requests", "s", "RSS MB", "PSS MB", "threads", "errors"], rows_soak))
+            out.emit()
+            self.summary["soak"] = {"requests": last["requests"], "rss_mb": last["rss_mb"]}
+        self.summary["wrk"] = {"by": by, "startup": startup, "rss_after": rss_after,
+                               "has_baseline": "baseline-t8" in running}
+        for server in [s for s in running.values() if s is not mock]:
+            self.procs.stop(server.child)
+        if octo.child.popen.poll() is None:
+            self.procs.stop(octo.child)
+        self.procs.stop(mock.child)
+
+    # --- streams --------------------------------------------------------------
+    def sse_mock(self) -> Server:
+        if "sse_mock" not in self.summary:
+            self.summary["sse_mock"] = servers.start_ssemock(self.procs, self.run_dir, procs.free_port())
+        mock: Server = self.summary["sse_mock"]
+        return mock
+
+    def stream(self) -> None:
+        a = self.args
+        loadgen.progress("stream: paced SSE mock and Octoroute ...")
+        mock = self.sse_mock()
+        octo = servers.start_octoroute(self.procs, self.run_dir, "octoroute-stream", procs.free_port(),
+                                       f"http://127.0.0.1:{mock.port}/v1", threads=STREAM_THREADS)
+        try:
+            self.summary["stream"] = streams.stream_check(
+                octo, mock, self.out, streams=a.streams, chunks=10 if a.quick else 20, gap_ms=50.0)
+            self.summary["stream_idle"] = (STREAM_THREADS, procs.memory(octo.pid))
+        finally:
+            self.procs.stop(octo.child)
+
+    def many(self) -> None:
+        a = self.args
+        loadgen.progress(f"many: {a.many} streams of {a.many_seconds} s through Octoroute ...")
+        mock = self.sse_mock()
+        threads = max(MANY_THREADS, a.many + 8)
+        in_flight = max(MANY_MAX_IN_FLIGHT, a.many + 4)
+        octo = servers.start_octoroute(self.procs, self.run_dir, "octoroute-many", procs.free_port(),
+                                       f"http://127.0.0.1:{mock.port}/v1", threads=threads,
+                                       max_in_flight=in_flight)
+        try:
+            self.summary["many"] = streams.many_streams(
+                octo, self.out, streams=a.many, chunks=a.many_seconds, gap_ms=1000.0,
+                probes=10 if a.quick else 20, threads=threads, max_in_flight=in_flight,
+                fewer_threads=self.summary.get("stream_idle"))
+        finally:
+            self.procs.stop(octo.child)
+
+    # --- the targets ------------------------------------------------------------
+    def targets(self) -> None:
+        s, rows = self.summary, []
+        if "micro" in s and s["micro"].get("route_p99_us") is not None:
+            p99 = s["micro"]["route_p99_us"]
+            bench = s["micro"].get("bench_p99_us")
+            rows.append(["rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
+                         f"{fmt(bench)} µs; {fmt(p99)} µs",
+                         verdict(bench is not None and bench < micro.ROUTE_P99_TARGET_US)])
+        if "wrk" in s:
+            w = s["wrk"]
+            by: dict[tuple[str, str, int], loadgen.Cell] = w["by"]
+            v1 = loadgen.BASELINE_PATH
+            direct1, base8 = by.get(("direct", v1, 1)), by.get(("baseline", v1, 8))
+            for path in ("/chat", v1):
+                at8, at1 = by.get(("octoroute", path, 8)), by.get(("octoroute", path, 1))
+                if at8 and base8 and at8.rps and base8.rps:
+                    rows.append([f"{path}: req/s at 8 conns ≥ {RPS_VS_BASELINE}x baseline",
+                                 f"{at8.rps / base8.rps:.2f}x ({fmt(at8.rps, 0)} vs {fmt(base8.rps, 0)})",
+                                 verdict(at8.rps / base8.rps >= RPS_VS_BASELINE)])
+                if at8 and base8 and at8.cpu and base8.cpu:
+                    rows.append([f"{path}: server CPU/request ≤ {CPU_VS_BASELINE}x baseline (8 conns)",
+                                 f"{at8.cpu / base8.cpu:.2f}x ({fmt(at8.cpu, 3)} vs {fmt(base8.cpu, 3)} ms)",
+                                 verdict(at8.cpu / base8.cpu <= CPU_VS_BASELINE)])
+                if at1 and direct1 and at1.p50 is not None and direct1.p50 is not None:
+                    added = at1.p50 - direct1.p50
+                    rows.append([f"{path}: added p50 at 1 conn < {ADDED_P50_MS} ms", f"{added:.3f} ms",
+                                 verdict(added < ADDED_P50_MS)])
+            starts = w["startup"].get("octoroute", [])
+            if starts:
+                rows.append([f"ready < {STARTUP_S} s after start (median)", f"{fmt(median(starts))} s",
+                             verdict((median(starts) or 0) < STARTUP_S)])
+        if "soak" in s:
+            rows.append([f"RSS < {SOAK_RSS_MB:.0f} MB after {s['soak']['requests']:,} requests "
+                         "(issue: 100,000)", f"{s['soak']['rss_mb']} MB",
+                         verdict(s["soak"]["rss_mb"] < SOAK_RSS_MB)])
+        if "stream" in s:
+            st = s["stream"]
+            rows.append(["streaming: first event within 2 ms of direct",
+                         f"{fmt(st['ttfb_delta_ms'])} ms", verdict(st["ttfb_ok"])])
+            rows.append(["streaming: median chunk gap preserved (±1 ms)",
+                         f"{fmt(st['gap_shift_ms'])} ms", verdict(st["gaps_ok"])])
+        if "many" in s:
+            m = s["many"]
+            rows.append([f"{m['streams']} streams held, /health < 100 ms (max)",
+                         f"{fmt(m['health_max_ms'])} ms, {m['completed_ok']}/{m['streams']} completed, "
+                         f"{fmt(m['rss_per_stream_kb'], 0)} KB/stream", verdict(m["health_ok"])])
+        if rows:
+            self.out.emit("### Against the issue's targets\n")
+            self.out.emit(table(["target", "measured", "met"], rows, "lrl"))
+            self.out.emit()
+
+
+def _thin(samples: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    if len(samples) <= n:
+        return samples
+    step = (len(samples) - 1) / (n - 1)
+    return [samples[round(i * step)] for i in range(n)]
+
+
+def _metric_total(port: int, name: str) -> str:
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    except (OSError, http.client.HTTPException):
+        return "?"
+    finally:
+        conn.close()
+    total = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith(name + "{") or line.startswith(name + " "))
+    return f"{total:,.0f}"
+
+
+def _count_lines(path: str) -> int:
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Output(Path(args.out or f"/tmp/octoroute-bench/{stamp}"))
+    run = Run(args, out)
+    # NOTE: explicit handlers, because a shell starts background jobs with SIGINT ignored
+    # and Python then never raises KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    started = time.monotonic()
+    header(out, args)
+    try:
+        if "micro" in args.sections:
+            loadgen.progress("micro: in-process timings ...")
+            run.summary["micro"] = micro.run(out, iterations=args.micro_iterations)
+        if "wrk" in args.sections:
+            run.wrk()
+        if "stream" in args.sections:
+            run.stream()
+        if "many" in args.sections:
+            run.many()
+        run.targets()
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; stopping everything it started", file=sys.stderr)
+        return 130
+    finally:
+        run.procs.stop_all()
+    out.emit(f"Load average at end: {load_average()}; CPU speed probe {calibrate():.2f} ms; "
+             f"took {time.monotonic() - started:.0f} s; "
+             f"raw data in {out.dir}")
+    return 0

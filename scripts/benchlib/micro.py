@@ -1,0 +1,204 @@
+"""In-process micro-benchmarks of the per-request work Octoroute does itself.
+
+Each case is a zero-argument callable timed call by call with
+``time.perf_counter_ns`` (timeit-style: warm-up first, garbage collector off
+during the loop), reported as p50/p90/p99 in microseconds. The first row is
+the timer and call overhead alone; it is included in every other row.
+A case that cannot be built or run (say, an API renamed by work in progress)
+is reported in the table instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from benchlib.report import Output, fmt, load_average, percentile, table, verdict
+from benchlib.servers import USER_TEXT, chat_body, encode, openai_body
+
+ROUTE_P99_TARGET_US = 20.0  # microseconds: the issue's bound for a rule routing decision
+CASE_BUDGET_S = 2.0  # seconds of timed calls per case at most (slow cases get fewer calls)
+MIN_CALLS = 200  # timed calls per case at least
+WARMUP_CALLS = 1000  # untimed calls first ...
+WARMUP_S = 0.2  # ... or this many seconds of them, whichever comes first
+
+PROMPTS = {
+    "casual": "hi there, how are you today?",
+    "bench": USER_TEXT,  # the summary request every wrk target gets
+    "code": "Refactor this Python function so it streams the file instead of reading it whole:\n"
+            "def load(path):\n    return open(path).read().splitlines()",
+    "long 12k chars": ("The committee reviewed the quarterly figures and the operational notes in "
+                       "detail. " * 150).strip(),
+}
+
+
+@dataclass
+class Case:
+    group: str
+    name: str
+    fn: Callable[[], Any] | None
+    target_us: float | None = None  # p99 bound from the issue, when there is one
+    error: str | None = None
+
+
+def _noop() -> None:
+    return None
+
+
+def build_cases() -> list[Case]:
+    """Import Octoroute's pieces and bind realistic arguments; one case per row."""
+    cases = [Case("overhead", "perf_counter_ns pair + empty call", _noop)]
+
+    def add(group: str, name: str, make: Callable[[], Callable[[], Any]],
+            target: float | None = None) -> None:
+        try:
+            fn = make()
+            fn()  # fail while building, not in the timed loop
+            cases.append(Case(group, name, fn, target))
+        except Exception as exc:  # reported in the table; the other cases still run
+            cases.append(Case(group, name, None, target, f"{type(exc).__name__}: {exc}"[:120]))
+
+    def router() -> Any:
+        from octoroute.config import parse_config
+        from octoroute.metrics import Metrics
+        from octoroute.routing.router import Router
+        from prometheus_client import CollectorRegistry
+
+        config = parse_config({
+            "routing": {"strategy": "rule"},
+            "models": {t: {"id": f"{t}-mock", "name": "mock-model", "base_url": "http://127.0.0.1:9/v1",
+                           "max_tokens": 4096} for t in ("fast", "balanced", "deep")},
+        }, source="<bench>", env={})
+        metrics = Metrics(CollectorRegistry(), config.endpoints)
+        return Router(config.routing, None, metrics, time.monotonic, {e.id: e.tier for e in config.endpoints})
+
+    def route(text: str, importance: str = "normal", task_type: str | None = None) -> Callable[[], Any]:
+        from octoroute.routing.router import RouteInput
+        return partial(router().route, RouteInput(text=text, importance=importance, task_type=task_type))
+
+    for key, text in PROMPTS.items():
+        add("routing decision", f"Router.route, rule: {key} prompt", partial(route, text),
+            ROUTE_P99_TARGET_US)
+    add("routing decision", "Router.route, rule: task_type + importance given",
+        partial(route, PROMPTS["code"], "high", "code"), ROUTE_P99_TARGET_US)
+
+    def infer(text: str) -> Callable[[], Any]:
+        from octoroute.routing.rules import infer_task_type
+        return partial(infer_task_type, text)
+
+    for key, text in PROMPTS.items():
+        add("rules", f"infer_task_type: {key} prompt", partial(infer, text))
+
+    def rules() -> Callable[[], Any]:
+        from octoroute.routing.rules import apply_rules
+        return partial(apply_rules, "document_summary", "normal", 40)
+
+    add("rules", "apply_rules (no rule matches: all checked)", rules)
+
+    def conversation() -> Callable[[], Any]:
+        from octoroute.routing.conversation import conversation_input
+        return partial(conversation_input, openai_body("auto")["messages"], importance="normal",
+                       task_type=None, has_tools=False)
+
+    add("rules", "conversation_input (system + user)", conversation)
+
+    def pick(weights: tuple[float, ...], priorities: tuple[int, ...]) -> Callable[[], Any]:
+        from octoroute.backends.registry import EndpointState
+        from octoroute.backends.selection import pick
+        from octoroute.config import EndpointConfig
+        candidates = [EndpointState(EndpointConfig(id=f"e{i}", name="m", tier="balanced",
+                                                   base_url="http://127.0.0.1:9/v1", max_tokens=4096,
+                                                   weight=w, priority=p))
+                      for i, (w, p) in enumerate(zip(weights, priorities, strict=True))]
+        return partial(pick, candidates, random.Random(42))
+
+    add("endpoint selection", "pick: 1 endpoint", partial(pick, (1.0,), (1,)))
+    add("endpoint selection", "pick: 3 endpoints, weights 1/2/3",
+        partial(pick, (1.0, 2.0, 3.0), (1, 1, 1)))
+    add("endpoint selection", "pick: 3 endpoints, priorities 2/1/1",
+        partial(pick, (1.0, 1.0, 1.0), (2, 1, 1)))
+
+    def validate(kind: str, body: dict[str, Any]) -> Callable[[], Any]:
+        from octoroute.api import schemas
+        return partial(getattr(schemas, kind), body)
+
+    long_conversation = openai_body("auto")
+    long_conversation["messages"] = [long_conversation["messages"][0]] + [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}: " + USER_TEXT}
+        for i in range(20)]
+    add("validation", "validate_chat (/chat body)", partial(validate, "validate_chat", chat_body()))
+    add("validation", "validate_openai_chat (system + user)",
+        partial(validate, "validate_openai_chat", openai_body("auto")))
+    add("validation", "validate_openai_chat (21 messages)",
+        partial(validate, "validate_openai_chat", long_conversation))
+    add("validation", "validate_openai_chat, jsonschema path (max_tokens 128.0)",
+        partial(validate, "validate_openai_chat", openai_body("auto", max_tokens=128.0)))
+    add("validation", "reference: json.loads of the /v1 body",
+        lambda: partial(json.loads, encode(openai_body("auto"))))
+
+    def forward(body: dict[str, Any]) -> Callable[[], Any]:
+        from octoroute.api.openai import forward_body
+        return partial(forward_body, body, "mock-model", 4096)
+
+    add("body forward", "forward_body (system + user)", partial(forward, openai_body("auto")))
+    add("body forward", "forward_body (21 messages)", partial(forward, long_conversation))
+    return cases
+
+
+def measure(fn: Callable[[], Any], iterations: int, *, budget_s: float = CASE_BUDGET_S) -> list[float]:
+    """Per-call durations in microseconds; fewer than ``iterations`` when a call is slow."""
+    started, calls = time.perf_counter(), 0
+    while calls < WARMUP_CALLS and time.perf_counter() - started < WARMUP_S:
+        fn()
+        calls += 1
+    per_call = (time.perf_counter() - started) / calls
+    iterations = max(MIN_CALLS, min(iterations, int(budget_s / per_call)))
+    clock = time.perf_counter_ns
+    samples = [0] * iterations
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(iterations):
+            started_ns = clock()
+            fn()
+            samples[i] = clock() - started_ns
+    finally:
+        if enabled:
+            gc.enable()
+    return [s / 1000.0 for s in samples]
+
+
+def run(out: Output, *, iterations: int) -> dict[str, Any]:
+    """Time every case; print the table; return the routing figures for the targets summary."""
+    rows: list[list[Any]] = []
+    worst_route = bench_route = None
+    for case in build_cases():
+        if case.fn is None:
+            rows.append([case.group, case.name, "-", "-", "-", "-", "-", f"error: {case.error}"])
+            out.record("micro", {"group": case.group, "case": case.name, "error": case.error})
+            continue
+        samples = measure(case.fn, iterations)
+        p50, p90, p99 = (percentile(samples, q) for q in (50, 90, 99))
+        mean = sum(samples) / len(samples)
+        check = ""
+        if case.target_us is not None and p99 is not None:
+            check = f"p99 < {case.target_us:.0f} µs: {verdict(p99 < case.target_us)}"
+            worst_route = p99 if worst_route is None else max(worst_route, p99)
+            if "bench prompt" in case.name:
+                bench_route = p99
+        rows.append([case.group, case.name, f"{len(samples):,}", fmt(p50), fmt(p90), fmt(p99), fmt(mean),
+                     check])
+        out.record("micro", {"group": case.group, "case": case.name, "iterations": len(samples),
+                             "p50_us": p50, "p90_us": p90, "p99_us": p99, "mean_us": mean,
+                             "max_us": max(samples)})
+    out.emit(f"### In-process micro-benchmarks (µs per call; up to {iterations:,} calls or "
+             f"{CASE_BUDGET_S:.0f} s per case; load average before: {load_average()})\n")
+    out.emit(table(["group", "case", "calls", "p50", "p90", "p99", "mean", "target"], rows, "llrrrrrl"))
+    out.emit()
+    return {"route_p99_us": worst_route, "bench_p99_us": bench_route}
