@@ -123,7 +123,7 @@ def create_app(config: Config | None = None, *, start_health: bool = True) -> fa
         except ConfigError as exc:
             print(exc.message, file=sys.stderr)
             raise SystemExit(1) from None
-        configure_logging(effective_log_level(config), config.observability.log_format)
+        configure_logging(effective_log_level(config), config.observability.log_format, background=True)
     runtime = build_runtime(config)
     if start_health:
         runtime.health.start()

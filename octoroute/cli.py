@@ -136,7 +136,8 @@ class Server:
         if changed:
             log.warning("reload: server.%s changed; that takes a restart (the rest applies now)",
                         ", server.".join(changed))
-        configure_logging(effective_log_level(config), config.observability.log_format)
+        configure_logging(effective_log_level(config), config.observability.log_format,
+                          background=True)
         new = build_runtime(config)
         new.health.start()
         self._app.current = new.app
@@ -211,7 +212,7 @@ def _print_config_error(exc: ConfigError) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    configure_logging(effective_log_level(config), config.observability.log_format)
+    configure_logging(effective_log_level(config), config.observability.log_format, background=True)
     path = config_path(args.config)
     return _serve(config, args.host or config.server.host,
                   config.server.port if args.port is None else args.port,
