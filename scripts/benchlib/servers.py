@@ -185,8 +185,30 @@ def octoroute_config(port: int, backend: str, *, threads: int, max_in_flight: in
     return "\n".join(lines)
 
 
+_compiled = False
+
+
+def compile_octoroute() -> None:
+    """Write Octoroute's bytecode caches once, as ``pip install .`` does.
+
+    An editable install under ``PYTHONDONTWRITEBYTECODE=1`` (this machine's
+    default) recompiles every module at each start: about 80 ms of a 0.5 s
+    start-up that no installed copy pays.
+    """
+    global _compiled
+    if _compiled:
+        return
+    import compileall
+    import importlib.util
+    spec = importlib.util.find_spec("octoroute")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        compileall.compile_dir(location, quiet=1)
+    _compiled = True
+
+
 def start_octoroute(procs: Procs, run_dir: Path, name: str, port: int, backend: str, *, threads: int,
                     max_in_flight: int | None = None) -> Server:
+    compile_octoroute()
     config = run_dir / f"{name}.toml"
     config.write_text(octoroute_config(port, backend, threads=threads, max_in_flight=max_in_flight))
     env = {k: v for k, v in os.environ.items() if k not in ("OCTOROUTE_LOG", "OCTOROUTE_CONFIG")}
