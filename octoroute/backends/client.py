@@ -1,6 +1,7 @@
 """One HTTP client per backend endpoint: a ``requests.Session`` and its pool.
 
-This is the only module that knows requests and urllib3. Every transport
+This module and ``wire`` (the lean exchange the non-streamed chat call uses)
+are the only ones that know requests and urllib3. Every transport
 exception is translated into ``BackendError`` here, in ``_translate``, the
 way ``HTTPAdapter.send`` translates urllib3's, so callers reason about
 outcomes (connect error, timeout, HTTP error, rate limit, bad response)
@@ -27,6 +28,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from octoroute import __version__
+from octoroute.backends import wire
 from octoroute.config import EndpointConfig
 from octoroute.errors import BackendError
 
@@ -115,8 +117,15 @@ class BackendClient:
         if endpoint.api_key:
             self._headers["Authorization"] = f"Bearer {endpoint.api_key}"
         self._stream_headers = dict(self._headers, Accept="text/event-stream")
+        # The non-streamed chat call (the hot path) goes over wire.py's lean exchange.
+        self._wire = wire.WirePool(endpoint.base_url, pool_size)
+        netloc = urlsplit(endpoint.base_url).netloc.rpartition("@")[2]
+        lines = [f"POST {self._path_chat} HTTP/1.1", f"Host: {netloc}", "Accept-Encoding: identity"]
+        lines += [f"{k}: {v}" for k, v in self._headers.items()]
+        self._wire_head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
 
     def close(self) -> None:
+        self._wire.close()
         self._session.close()
 
     def _post(self, headers: Mapping[str, str], body: bytes, timeout: float) -> BaseHTTPResponse:
@@ -134,9 +143,11 @@ class BackendClient:
     def chat(self, body: bytes, *, timeout: float) -> BackendReply:
         """POST a chat completion; return the parsed 2xx answer or raise ``BackendError``."""
         started = time.monotonic()
-        resp = self._post(self._headers, body, timeout)
-        raw = self._read(resp, started + timeout, timeout)
-        return self._reply(resp.status, resp.headers, raw)
+        connect, _ = _timeouts(timeout)
+        answer = wire.post(self._wire, self._wire_head, body, deadline=started + timeout, timeout=timeout,
+                           connect_timeout=connect, connect_retries=CONNECT_RETRIES,
+                           max_bytes=self.max_response_bytes)
+        return self._reply(answer.status, answer.headers, answer.body)
 
     def open_stream(self, body: bytes, *, first_byte_timeout: float, idle_timeout: float) -> BackendStream:
         """POST a streamed chat completion and wait for its first body bytes.
@@ -208,7 +219,7 @@ class BackendClient:
     def _reply(self, status: int, headers: Mapping[str, str], raw: bytes) -> BackendReply:
         if status == 429:
             raise BackendError("rate limited (HTTP 429)", kind="rate_limited", status_code=429,
-                               retry_after=_retry_after(headers.get("Retry-After")))
+                               retry_after=_retry_after(headers.get("retry-after")))
         if status >= 400:
             # 5xx, and 401/403/404 (a misconfigured key or model name at this
             # endpoint), may be served elsewhere; other 4xx are about the request.
