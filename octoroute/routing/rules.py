@@ -31,22 +31,30 @@ class RuleMatch:
     rule: str  # a stable name, reported in responses, logs and `octoroute route`
 
 
+# Every outcome of the table, built once: a frozen dataclass costs microseconds to construct.
+_CASUAL_SHORT = RuleMatch("fast", "casual_short")
+_HIGH_IMPORTANCE = RuleMatch("deep", "high_importance")
+_DEEP_ANALYSIS = RuleMatch("deep", "deep_analysis")
+_CREATIVE_WRITING = RuleMatch("deep", "creative_writing")
+_CODE_LONG = RuleMatch("deep", "code_long")
+_CODE = RuleMatch("balanced", "code")
+_MEDIUM = {t: RuleMatch("balanced", "medium_" + t) for t in ("question_answer", "document_summary")}
+
+
 def apply_rules(task_type: str, importance: str, tokens: int) -> RuleMatch | None:
     """First match wins; ``None`` when no rule decides."""
     if task_type == "casual_chat" and tokens < CASUAL_MAX_TOKENS and importance != "high":
-        return RuleMatch("fast", "casual_short")
+        return _CASUAL_SHORT
     if importance == "high" and task_type != "casual_chat":
-        return RuleMatch("deep", "high_importance")
+        return _HIGH_IMPORTANCE
     if task_type == "deep_analysis":
-        return RuleMatch("deep", "deep_analysis")
+        return _DEEP_ANALYSIS
     if task_type == "creative_writing":
-        return RuleMatch("deep", "creative_writing")
+        return _CREATIVE_WRITING
     if task_type == "code":
-        if tokens > CODE_DEEP_ABOVE_TOKENS:
-            return RuleMatch("deep", "code_long")
-        return RuleMatch("balanced", "code")
-    if task_type in ("question_answer", "document_summary") and QA_MIN_TOKENS <= tokens <= QA_MAX_TOKENS:
-        return RuleMatch("balanced", "medium_" + task_type)
+        return _CODE_LONG if tokens > CODE_DEEP_ABOVE_TOKENS else _CODE
+    if task_type in _MEDIUM and QA_MIN_TOKENS <= tokens <= QA_MAX_TOKENS:
+        return _MEDIUM[task_type]
     return None
 
 
