@@ -333,3 +333,128 @@ def test_backend_client_429_reads_retry_after_from_the_lean_answer(serve: Callab
         assert (info.value.kind, info.value.retry_after) == ("rate_limited", 7.0)
     finally:
         client.close()
+
+
+# --- streams -----------------------------------------------------------------
+
+
+def open_stream(pool: wire.WirePool, timeout: float = 5.0, idle: float = 5.0) -> wire.Answer | wire.Stream:
+    return wire.open_stream(pool, HEAD, b"{}", deadline=time.monotonic() + timeout, timeout=timeout,
+                            connect_timeout=1.0, connect_retries=0, max_bytes=1 << 20, idle_timeout=idle)
+
+
+def drain(stream: wire.Stream) -> bytes:
+    out = stream.first
+    while chunk := stream.read():
+        out += chunk
+    return out
+
+
+def stepped(parts: list[bytes], keep: bool = True) -> tuple[Reply, list[threading.Event]]:
+    """Send ``parts`` one at a time, each after the test opens its gate."""
+    gates = [threading.Event() for _ in parts]
+
+    def reply(conn: socket.socket, _request: bytes) -> bool:
+        for gate, part in zip(gates, parts, strict=True):
+            gate.wait(10)
+            conn.sendall(part)
+        return keep
+    gates[0].set()
+    return reply, gates
+
+
+SSE = [b"data: {\"n\":1}\n\n", b"data: {\"n\":2}\n\n", b"data: [DONE]\n\n"]
+
+
+def test_chunked_stream_hands_over_each_piece_as_it_arrives_and_is_reused(
+        serve: Callable[..., RawServer]) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    # The second event's chunk arrives in two halves; the reader must not wait for the whole chunk.
+    half = len(SSE[1]) // 2
+    parts = [head + b"%x\r\n%s\r\n" % (len(SSE[0]), SSE[0]),
+             b"%x\r\n%s" % (len(SSE[1]), SSE[1][:half]),
+             SSE[1][half:] + b"\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(SSE[2]), SSE[2])]
+    reply, gates = stepped(parts)
+    server = serve(reply, fixed(ok()))
+    pool = wire.WirePool(server.url, 4)
+    stream = open_stream(pool)
+    assert isinstance(stream, wire.Stream)
+    assert stream.first == SSE[0] and stream.headers["content-type"] == "text/event-stream"
+    gates[1].set()
+    assert stream.read() == SSE[1][:half]  # returned although the rest of the chunk is not sent yet
+    gates[2].set()
+    rest = b""
+    while chunk := stream.read():
+        rest += chunk
+    assert rest == SSE[1][half:] + SSE[2]
+    stream.close()
+    assert pool.idle_count() == 1
+    assert post(pool).body == OK_BODY
+    assert server.accepted == 1  # the finished stream's connection served the next call
+
+
+@pytest.mark.parametrize("framing", ["content-length", "close"])
+def test_unchunked_streams_are_relayed_whole(serve: Callable[..., RawServer], framing: str) -> None:
+    body = b"".join(SSE)
+    length = b"Content-Length: %d\r\n" % len(body) if framing == "content-length" else b""
+    server = serve(fixed(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n" + length + b"\r\n" + body,
+                         keep=framing == "content-length"))
+    pool = wire.WirePool(server.url, 4)
+    stream = open_stream(pool)
+    assert isinstance(stream, wire.Stream)
+    assert drain(stream) == body
+    stream.close()
+    assert pool.idle_count() == (1 if framing == "content-length" else 0)
+
+
+def test_a_stream_closed_early_closes_its_connection(serve: Callable[..., RawServer]) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    reply, gates = stepped([head + b"%x\r\n%s\r\n" % (len(SSE[0]), SSE[0]), b"0\r\n\r\n"])
+    server = serve(reply)
+    pool = wire.WirePool(server.url, 4)
+    stream = open_stream(pool)
+    assert isinstance(stream, wire.Stream)
+    sock = stream._conn.sock
+    stream.close()  # the client went away mid-stream
+    gates[1].set()
+    assert sock.fileno() == -1 and pool.idle_count() == 0
+
+
+def test_a_stalled_stream_is_an_idle_timeout(serve: Callable[..., RawServer]) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    reply, gates = stepped([head + b"%x\r\n%s\r\n" % (len(SSE[0]), SSE[0]), b"0\r\n\r\n"])
+    server = serve(reply)
+    stream = open_stream(wire.WirePool(server.url, 4), idle=0.2)
+    assert isinstance(stream, wire.Stream)
+    try:
+        with pytest.raises(BackendError) as info:
+            stream.read()
+        assert info.value.kind == "timeout"
+    finally:
+        gates[1].set()
+        stream.close()
+
+
+def test_a_stream_cut_inside_a_chunk_is_a_dropped_connection(serve: Callable[..., RawServer]) -> None:
+    raw = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n40\r\ndata: {"
+           % (len(SSE[0]), SSE[0]))
+    server = serve(fixed(raw, keep=False))
+    stream = open_stream(wire.WirePool(server.url, 4))
+    assert isinstance(stream, wire.Stream)
+    assert stream.read() == b"data: {"
+    with pytest.raises(BackendError) as info:
+        stream.read()
+    assert info.value.kind == "bad_response"
+
+
+def test_headers_without_a_body_byte_do_not_commit(serve: Callable[..., RawServer]) -> None:
+    server = serve(fixed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
+    with pytest.raises(BackendError) as info:
+        open_stream(wire.WirePool(server.url, 4))
+    assert "before its first byte" in info.value.message
+
+
+def test_a_non_2xx_stream_answer_comes_back_whole(serve: Callable[..., RawServer]) -> None:
+    server = serve(fixed(b"HTTP/1.1 503 Busy\r\nContent-Length: 2\r\n\r\n{}"))
+    answer = open_stream(wire.WirePool(server.url, 4))
+    assert isinstance(answer, wire.Answer) and (answer.status, answer.body) == (503, b"{}")

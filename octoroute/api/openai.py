@@ -176,7 +176,7 @@ class ChatCompletionsResource:
 
         # From here on, the relay's close() owns the upstream, the slot and the
         # endpoint's in-flight count; it is created before anything else can fail.
-        content_type = upstream.headers.get("Content-Type", "text/event-stream")
+        content_type = upstream.headers.get("content-type", "text/event-stream")
         relay = StreamRelay(upstream, request_id=req.context.request_id, started=req.context.started,
                             first_byte_at=first_byte_at, clock=self._clock, on_end=on_end,
                             max_bytes=self._config.server.max_response_bytes,

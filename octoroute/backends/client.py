@@ -101,15 +101,13 @@ class BackendClient:
         # and honouring HTTP_PROXY for them is a classic homelab misroute
         # (it also costs ~0.1 ms per call in requests' environment merging).
         session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), pool_block=False,
+        # The session serves the health probes (one at a time per endpoint); chat
+        # calls have their own pool in ``wire``, sized to the worker threads.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=2, pool_block=False,
                               max_retries=CONNECT_RETRY)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
-        # NOTE: the hot path calls the adapter's own urllib3 pool directly:
-        # requests' per-call request preparation, hooks and cookie handling cost
-        # ~0.25 ms of CPU a call and serve nothing here. Same pool, same Retry.
-        self._pool = adapter.poolmanager.connection_from_url(endpoint.base_url)
         path = urlsplit(endpoint.base_url).path.rstrip("/")
         self._path_chat = path + "/chat/completions"
         self._headers = {"Content-Type": "application/json", "Accept": "application/json",
@@ -117,28 +115,20 @@ class BackendClient:
         if endpoint.api_key:
             self._headers["Authorization"] = f"Bearer {endpoint.api_key}"
         self._stream_headers = dict(self._headers, Accept="text/event-stream")
-        # The non-streamed chat call (the hot path) goes over wire.py's lean exchange.
+        # Chat calls, streamed or not (the hot path), go over wire.py's lean exchange.
         self._wire = wire.WirePool(endpoint.base_url, pool_size)
         netloc = urlsplit(endpoint.base_url).netloc.rpartition("@")[2]
-        lines = [f"POST {self._path_chat} HTTP/1.1", f"Host: {netloc}", "Accept-Encoding: identity"]
-        lines += [f"{k}: {v}" for k, v in self._headers.items()]
-        self._wire_head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
+
+        def head(headers: Mapping[str, str]) -> bytes:
+            lines = [f"POST {self._path_chat} HTTP/1.1", f"Host: {netloc}", "Accept-Encoding: identity"]
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            return ("\r\n".join(lines) + "\r\n").encode("latin-1")
+        self._wire_head = head(self._headers)
+        self._wire_stream_head = head(self._stream_headers)
 
     def close(self) -> None:
         self._wire.close()
         self._session.close()
-
-    def _post(self, headers: Mapping[str, str], body: bytes, timeout: float) -> BaseHTTPResponse:
-        connect, read = _timeouts(timeout)
-        try:
-            resp: BaseHTTPResponse = self._pool.urlopen(
-                "POST", self._path_chat, body=body, headers=headers, retries=CONNECT_RETRY,
-                redirect=False, assert_same_host=False,
-                timeout=urllib3.Timeout(connect=connect, read=read),
-                preload_content=False, decode_content=True)
-        except Exception as exc:  # translated in exactly one place
-            raise _translate(exc, timeout) from None
-        return resp
 
     def chat(self, body: bytes, *, timeout: float) -> BackendReply:
         """POST a chat completion; return the parsed 2xx answer or raise ``BackendError``."""
@@ -157,22 +147,15 @@ class BackendClient:
         the dispatcher can fail over on.
         """
         started = time.monotonic()
-        resp = self._post(self._stream_headers, body, first_byte_timeout)
-        try:
-            if resp.status >= 300:
-                raw = self._read(resp, started + first_byte_timeout, first_byte_timeout)
-                self._reply(resp.status, resp.headers, raw)  # raises for 4xx/5xx
-                raise BackendError(f"unexpected HTTP {resp.status}", kind="bad_response")
-            try:
-                first = bytes(resp.read1(READ_CHUNK_BYTES))
-            except Exception as exc:
-                raise _translate(exc, first_byte_timeout) from None
-            if not first:
-                raise BackendError("stream ended before its first byte", kind="bad_response")
-        except BaseException:
-            _discard(resp)
-            raise
-        return BackendStream(resp, first, idle_timeout)
+        connect, _ = _timeouts(first_byte_timeout)
+        opened = wire.open_stream(self._wire, self._wire_stream_head, body,
+                                  deadline=started + first_byte_timeout, timeout=first_byte_timeout,
+                                  connect_timeout=connect, connect_retries=CONNECT_RETRIES,
+                                  max_bytes=self.max_response_bytes, idle_timeout=idle_timeout)
+        if isinstance(opened, wire.Answer):
+            self._reply(opened.status, opened.headers, opened.body)  # raises for 4xx/5xx
+            raise BackendError(f"unexpected HTTP {opened.status}", kind="bad_response")
+        return opened
 
     def probe(self, *, timeout: float) -> None:
         """GET ``/models``: the liveness probe every OpenAI-style server answers."""
@@ -235,39 +218,7 @@ class BackendClient:
         return BackendReply(status=status, body=raw, data=data, headers=headers)
 
 
-class BackendStream:
-    """A streamed answer whose first body bytes have already arrived.
-
-    ``read()`` returns the next bytes as soon as the backend sends them
-    (``read1``: one socket read, whatever the framing, chunked or
-    close-delimited), ``b""`` at the end, or raises ``BackendError`` when the
-    connection breaks or stalls past ``idle_timeout``.
-    """
-
-    def __init__(self, resp: BaseHTTPResponse, first: bytes, idle_timeout: float) -> None:
-        self._resp = resp
-        self.first = first
-        self.headers = resp.headers
-        self.status = resp.status
-        self._idle_timeout = idle_timeout
-        self._closed = False
-        _set_read_timeout(resp, idle_timeout)
-
-    def read(self) -> bytes:
-        try:
-            return bytes(self._resp.read1(READ_CHUNK_BYTES))
-        except Exception as exc:
-            raise _translate(exc, self._idle_timeout) from None
-
-    def close(self) -> None:
-        """Release the connection; an unfinished stream's socket is closed, not reused."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._resp.close()
-        except Exception:
-            pass
+BackendStream = wire.Stream  # a streamed answer, first bytes arrived (see wire.Stream)
 
 
 def _discard(resp: BaseHTTPResponse) -> None:
@@ -277,14 +228,6 @@ def _discard(resp: BaseHTTPResponse) -> None:
         resp.release_conn()
     except Exception:
         pass
-
-
-def _set_read_timeout(resp: BaseHTTPResponse, seconds: float) -> None:
-    """Switch the socket from the first-byte limit to the between-chunks limit."""
-    conn = getattr(resp, "connection", None) or getattr(resp, "_connection", None)
-    sock = getattr(conn, "sock", None)
-    if sock is not None:
-        sock.settimeout(seconds)
 
 
 def completion_text(data: dict[str, Any]) -> tuple[str, int | None]:

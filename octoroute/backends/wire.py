@@ -173,7 +173,9 @@ def post(pool: WirePool, head: bytes, body: bytes, *, deadline: float, timeout: 
     """
     conn = pool.acquire(connect_timeout, connect_retries)
     try:
-        answer, reusable = _exchange(conn, head, body, deadline, timeout, max_bytes, clock)
+        reader = _send(conn, head, body, deadline, timeout, clock)
+        status, http10, headers = reader.final_head()
+        answer, reusable = _whole(reader, status, http10, headers, max_bytes)
     except BaseException:
         conn.close()
         raise
@@ -184,22 +186,54 @@ def post(pool: WirePool, head: bytes, body: bytes, *, deadline: float, timeout: 
     return answer
 
 
-def _exchange(conn: Conn, head: bytes, body: bytes, deadline: float, timeout: float, max_bytes: int,
-              clock: Callable[[], float]) -> tuple[Answer, bool]:
-    sock = conn.sock
+def open_stream(pool: WirePool, head: bytes, body: bytes, *, deadline: float, timeout: float,
+                connect_timeout: float, connect_retries: int, max_bytes: int, idle_timeout: float,
+                clock: Callable[[], float] = time.monotonic) -> Answer | Stream:
+    """Send a streamed request and wait for the first body bytes (by ``deadline``).
+
+    A 2xx comes back as a ``Stream`` whose ``first`` bytes have arrived; any
+    other status as the whole ``Answer``. Headers alone do not commit: until
+    a body byte arrives, every failure raises ``WireError``.
+    """
+    conn = pool.acquire(connect_timeout, connect_retries)
+    try:
+        reader = _send(conn, head, body, deadline, timeout, clock)
+        status, http10, headers = reader.final_head()
+        if status >= 300:
+            answer, reusable = _whole(reader, status, http10, headers, max_bytes)
+            if reusable:
+                pool.release(conn)
+            else:
+                conn.close()
+            return answer
+        stream = Stream(pool, conn, reader, status, http10, headers, idle_timeout)
+        first = stream.next_bytes()
+        if not first:
+            raise WireError("stream ended before its first byte", kind="bad_response")
+        stream.first = first
+        reader.timeout = idle_timeout
+    except BaseException:
+        conn.close()
+        raise
+    return stream
+
+
+def _send(conn: Conn, head: bytes, body: bytes, deadline: float, timeout: float,
+          clock: Callable[[], float]) -> _Reader:
     request = b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
     try:
-        sock.settimeout(max(deadline - clock(), 0.001))
-        sock.sendall(request)
+        conn.sock.settimeout(max(deadline - clock(), 0.001))
+        conn.sock.sendall(request)
     except TimeoutError:
         raise WireError(f"no answer within {timeout:g}s", kind="timeout") from None
     except OSError as exc:
         raise WireError(f"connection dropped mid-exchange: {_reason(exc)}", kind="bad_response") from None
-    reader = _Reader(conn, deadline, timeout, clock)
-    while True:
-        status, http10, headers = reader.head()
-        if status >= 200:
-            break  # 1xx (100 Continue, 103 Early Hints): a final answer follows
+    return _Reader(conn, deadline, timeout, clock)
+
+
+def _whole(reader: _Reader, status: int, http10: bool, headers: dict[str, str],
+           max_bytes: int) -> tuple[Answer, bool]:
+    """Read a complete body by its framing; also say whether the connection can be reused."""
     te = headers.get("transfer-encoding", "").lower()
     length = headers.get("content-length")
     if status in (204, 304):
@@ -207,12 +241,7 @@ def _exchange(conn: Conn, head: bytes, body: bytes, deadline: float, timeout: fl
     elif "chunked" in te:
         raw, framed = reader.chunked(max_bytes), True
     elif length is not None:
-        try:
-            n = int(length)
-        except ValueError:
-            raise WireError(f"invalid Content-Length {length[:40]!r}", kind="bad_response") from None
-        if n < 0:
-            raise WireError(f"invalid Content-Length {n}", kind="bad_response")
+        n = _content_length(length)
         if n > max_bytes:
             raise WireError(f"response larger than {max_bytes} bytes", kind="bad_response")
         raw, framed = reader.exactly(n), True
@@ -221,10 +250,107 @@ def _exchange(conn: Conn, head: bytes, body: bytes, deadline: float, timeout: fl
     encoding = headers.get("content-encoding", "identity").lower()
     if encoding not in ("identity", ""):
         raw = _decode(raw, encoding, max_bytes)
+    return Answer(status, headers, raw), framed and _keep_alive(reader.conn, http10, headers)
+
+
+def _content_length(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise WireError(f"invalid Content-Length {text[:40]!r}", kind="bad_response") from None
+    if n < 0:
+        raise WireError(f"invalid Content-Length {n}", kind="bad_response")
+    return n
+
+
+def _keep_alive(conn: Conn, http10: bool, headers: dict[str, str]) -> bool:
     connection = headers.get("connection", "").lower()
-    keep = framed and not conn.buf and (
-        "keep-alive" in connection if http10 else "close" not in connection)
-    return Answer(status, headers, raw), keep
+    return not conn.buf and ("keep-alive" in connection if http10 else "close" not in connection)
+
+
+class Stream:
+    """A streamed 2xx answer whose first body bytes have arrived.
+
+    ``read()`` returns the next body bytes as soon as any have arrived (one
+    ``recv`` at most; chunked framing removed, never waiting for a chunk to
+    complete), ``b""`` at the end, or raises ``WireError`` when the
+    connection breaks or stays silent past ``idle_timeout``. A stream read to
+    its framed end goes back to the pool on ``close()``; any other is closed.
+    """
+
+    def __init__(self, pool: WirePool, conn: Conn, reader: _Reader, status: int, http10: bool,
+                 headers: dict[str, str], idle_timeout: float) -> None:
+        self._pool = pool
+        self._conn = conn
+        self._reader = reader
+        self.status = status
+        self.headers = headers
+        self.first = b""
+        self._idle_timeout = idle_timeout
+        self._http10 = http10
+        te = headers.get("transfer-encoding", "").lower()
+        length = headers.get("content-length")
+        self._mode = "chunked" if "chunked" in te else "length" if length is not None else "close"
+        self._left = _content_length(length) if self._mode == "length" and length is not None else 0
+        self._crlf_due = False  # a chunk's data ended; its CRLF comes next
+        self._done = False
+        self._closed = False
+
+    def read(self) -> bytes:
+        self._reader.deadline = self._reader.clock() + self._idle_timeout
+        return self.next_bytes()
+
+    def next_bytes(self) -> bytes:
+        """What the backend has sent next, within the reader's deadline."""
+        if self._done:
+            return b""
+        buf = self._conn.buf
+        reader = self._reader
+        if self._mode == "close":
+            if not buf and not reader._fill():
+                self._done = True
+                return b""
+            return self._take(len(self._conn.buf))
+        if self._mode == "chunked" and self._left == 0:
+            if self._crlf_due:
+                if reader._line():
+                    raise WireError("chunk not followed by CRLF", kind="bad_response")
+                self._crlf_due = False
+            size_text = reader._line().split(b";", 1)[0].strip()
+            try:
+                self._left = int(size_text, 16)
+            except ValueError:
+                raise WireError(f"invalid chunk size {size_text[:20]!r}", kind="bad_response") from None
+            if self._left == 0:
+                while reader._line():  # trailers, up to the blank line
+                    pass
+                self._done = True
+                return b""
+        if self._mode == "length" and self._left == 0:
+            self._done = True
+            return b""
+        if not self._conn.buf and not reader._fill():
+            raise WireError("connection dropped mid-exchange: the stream ended early", kind="bad_response")
+        data = self._take(min(self._left, len(self._conn.buf)))
+        self._left -= len(data)
+        if self._mode == "chunked" and self._left == 0:
+            self._crlf_due = True
+        return data
+
+    def _take(self, n: int) -> bytes:
+        buf = self._conn.buf
+        data = bytes(buf[:n])
+        del buf[:n]
+        return data
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._done and self._mode != "close" and _keep_alive(self._conn, self._http10, self.headers):
+            self._pool.release(self._conn)
+        else:
+            self._conn.close()
 
 
 def _decode(raw: bytes, encoding: str, max_bytes: int) -> bytes:
@@ -274,6 +400,13 @@ class _Reader:
             return False
         self.conn.buf += data
         return True
+
+    def final_head(self) -> tuple[int, bool, dict[str, str]]:
+        """The first non-1xx status line and headers (100 Continue, 103 Early Hints skipped)."""
+        while True:
+            status, http10, headers = self.head()
+            if status >= 200:
+                return status, http10, headers
 
     def head(self) -> tuple[int, bool, dict[str, str]]:
         """Status, whether it is HTTP/1.0, and headers (lower-case names, repeats joined)."""
