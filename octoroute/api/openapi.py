@@ -14,7 +14,7 @@ from typing import Any
 import falcon
 
 from octoroute import __version__
-from octoroute.api.schemas import CHAT_SCHEMA, OPENAI_CHAT_SCHEMA
+from octoroute.api.schemas import CHAT_SCHEMA, OPENAI_CHAT_SCHEMA, PROMPT_TEXT_PATTERN
 from octoroute.config import IMPORTANCES
 from octoroute.routing.rules import TASK_TYPES
 
@@ -60,7 +60,7 @@ _HINTS = [
 def build_document() -> dict[str, Any]:
     chat = copy.deepcopy(CHAT_SCHEMA)
     # NOTE: the validator also rejects a blank prompt; say so for fuzzers.
-    chat["properties"]["prompt"]["pattern"] = r"\S"
+    chat["properties"]["prompt"]["pattern"] = PROMPT_TEXT_PATTERN
     return {
         "openapi": "3.1.0",
         "info": {"title": "Octoroute", "version": __version__,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 from octoroute.config import IMPORTANCES
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 MAX_PROMPT_CHARS = 100_000  # characters; longer prompts are rejected with 400
+
+# A prompt needs one character that is not blank in either Python's sense
+# (str.isspace: also \x1c-\x1f and \x85) or ECMAScript's (\s: also \ufeff),
+# so /openapi.json can state the same rule as a pattern that fuzzers and
+# clients read with ECMAScript regular expressions.
+PROMPT_TEXT_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
+PROMPT_TEXT = re.compile(PROMPT_TEXT_PATTERN)
 
 CHAT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -129,7 +137,7 @@ def validate_chat(data: Any) -> dict[str, Any]:
         error = _first_error("chat", data)
         if error is not None:
             raise _describe(error, CHAT_SCHEMA)
-    if not data["prompt"].strip():
+    if not PROMPT_TEXT.search(data["prompt"]):
         raise RequestError("field 'prompt' must not be empty or blank", param="prompt",
                            code="invalid_value")
     if isinstance(data.get("max_tokens"), float):
