@@ -1,4 +1,4 @@
-"""A lean HTTP/1.1 exchange for the hot path: one POST, one JSON answer.
+"""A lean HTTP/1.1 exchange for the hot path: a chat POST and its answer, whole or streamed.
 
 Measured on the target machine against the nginx mock, one non-streamed call
 cost 613 µs of CPU through urllib3's ``urlopen`` (Retry and Timeout objects,
@@ -7,12 +7,14 @@ per request), 272 µs through bare ``http.client`` and 58 µs as bytes over the
 socket. Octoroute's own answer must be paid for by a leaner path than the
 naive one, and this is the biggest single piece of it.
 
-So the non-streamed chat call writes its request as one ``sendall`` and parses
-the status line, the few headers it needs and the body (Content-Length,
-chunked, or until close) itself. urllib3 still does what is hard: it opens
+So a chat call writes its request as one ``sendall`` and parses the status
+line, the few headers it needs and the body (Content-Length, chunked, or
+until close) itself; a streamed answer is handed on as its bytes arrive
+(``Stream``), and its connection is reused when it ended cleanly. urllib3 still does what is hard: it opens
 the connection (``urllib3.connection.HTTPConnection``/``HTTPSConnection``:
-socket options, TCP_NODELAY, TLS and certificate checks). Streaming, probes
-and everything else stay on the ``requests`` session and its urllib3 pool.
+socket options, TCP_NODELAY, TLS and certificate checks), and its ``Retry``
+decides when a failed connect is tried again. Health probes stay on the
+``requests`` session of each endpoint.
 
 Every failure raises ``WireError`` with the ``BackendError`` kind it means;
 a connection that saw any error is closed, never pooled.
@@ -30,13 +32,14 @@ from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.util.retry import Retry
 from urllib3.util.wait import wait_for_read
 
 from octoroute.errors import BackendError
 
 RECV_BYTES = 65536  # bytes per recv
 MAX_HEAD_BYTES = 65536  # bytes; a status line plus headers longer than this is not an LLM server
-CONNECT_BACKOFF_S = (0.0, 0.1)  # seconds slept before each connect retry (urllib3's backoff 0.05)
+CONNECT_BACKOFF_FACTOR = 0.05  # urllib3 Retry backoff: no wait before the first retry, then 0.1 s, ...
 
 
 class WireError(BackendError):
@@ -118,11 +121,11 @@ class WirePool:
             return len(self._idle)
 
     def _connect(self, timeout: float, retries: int) -> Conn:
+        """Open a connection; urllib3's ``Retry`` decides whether and when to try again."""
         kind = HTTPSConnection if self.https else HTTPConnection
-        last: Exception | None = None
-        for attempt in range(retries + 1):
-            if attempt:
-                self._sleep(CONNECT_BACKOFF_S[min(attempt - 1, len(CONNECT_BACKOFF_S) - 1)])
+        retry = Retry(total=retries, connect=retries, read=0, status=0, other=0, redirect=0,
+                      backoff_factor=CONNECT_BACKOFF_FACTOR, raise_on_status=False)
+        while True:
             http = kind(self.host, self.port, timeout=timeout)
             try:
                 http.connect()
@@ -131,15 +134,18 @@ class WirePool:
                 raise WireError(f"TLS handshake failed: {_reason(exc)}", kind="connect_error") from None
             except (OSError, urllib3.exceptions.HTTPError) as exc:
                 http.close()
-                last = exc
+                try:
+                    retry = retry.increment("POST", None, error=exc)
+                except urllib3.exceptions.MaxRetryError:
+                    # NOTE: NewConnectionError subclasses ConnectTimeoutError; it is a refusal.
+                    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
+                            exc, urllib3.exceptions.NewConnectionError):
+                        raise WireError("connect timed out", kind="connect_error") from None
+                    raise WireError(f"connection failed: {_reason(exc)}", kind="connect_error") from None
+                self._sleep(retry.get_backoff_time())
                 continue
             assert http.sock is not None
             return Conn(http)
-        # NOTE: NewConnectionError subclasses ConnectTimeoutError; it is a refusal, not a timeout.
-        if isinstance(last, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
-                last, urllib3.exceptions.NewConnectionError):
-            raise WireError("connect timed out", kind="connect_error")
-        raise WireError(f"connection failed: {_reason(last)}", kind="connect_error")
 
 
 def _reason(exc: object) -> str:
