@@ -1,6 +1,6 @@
 """One HTTP client per backend endpoint: a ``requests.Session`` and its pool.
 
-This module and ``wire`` (the lean exchange the non-streamed chat call uses)
+This module and ``wire`` (the lean exchange chat calls use, streamed or not)
 are the only ones that know requests and urllib3. Every transport
 exception is translated into ``BackendError`` here, in ``_translate``, the
 way ``HTTPAdapter.send`` translates urllib3's, so callers reason about
@@ -261,7 +261,7 @@ def _translate(exc: Exception, timeout: float) -> BackendError:
         exc = exc.reason
     errors = urllib3.exceptions
     if isinstance(exc, errors.NewConnectionError):  # before ConnectTimeoutError: it subclasses it
-        return BackendError(f"connection failed: {_reason(exc)}", kind="connect_error")
+        return BackendError(f"connection failed: {wire.reason(exc)}", kind="connect_error")
     if isinstance(exc, (errors.ConnectTimeoutError, requests.ConnectTimeout)):
         return BackendError("connect timed out", kind="connect_error")
     if isinstance(exc, (errors.ReadTimeoutError, errors.TimeoutError, requests.Timeout, TimeoutError)):
@@ -270,17 +270,7 @@ def _translate(exc: Exception, timeout: float) -> BackendError:
                         requests.exceptions.ChunkedEncodingError,
                         requests.exceptions.ContentDecodingError)):
         # Sent, then the connection broke: the backend may have started work.
-        return BackendError(f"connection dropped mid-exchange: {_reason(exc)}", kind="bad_response")
+        return BackendError(f"connection dropped mid-exchange: {wire.reason(exc)}", kind="bad_response")
     if isinstance(exc, (OSError, errors.HTTPError, requests.RequestException)):
-        return BackendError(f"connection failed: {_reason(exc)}", kind="connect_error")
+        return BackendError(f"connection failed: {wire.reason(exc)}", kind="connect_error")
     raise exc
-
-
-def _reason(obj: object) -> str:
-    text = str(obj)
-    # urllib3 wraps messages as "<object at 0x..>: Failed to establish...": keep the tail.
-    for marker in (">: ", "): "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-            break
-    return " ".join(text.split())[:MAX_ERROR_TEXT]

@@ -10,8 +10,8 @@ naive one, and this is the biggest single piece of it.
 So a chat call writes its request as one ``sendall`` and parses the status
 line, the few headers it needs and the body (Content-Length, chunked, or
 until close) itself; a streamed answer is handed on as its bytes arrive
-(``Stream``), and its connection is reused when it ended cleanly. urllib3 still does what is hard: it opens
-the connection (``urllib3.connection.HTTPConnection``/``HTTPSConnection``:
+(``Stream``), and its connection is reused when it ended cleanly. urllib3
+still does what is hard: it opens the connection (``urllib3.connection.HTTPConnection``/``HTTPSConnection``:
 socket options, TCP_NODELAY, TLS and certificate checks), and its ``Retry``
 decides when a failed connect is tried again. Health probes stay on the
 ``requests`` session of each endpoint.
@@ -39,23 +39,23 @@ from octoroute.errors import BackendError
 
 RECV_BYTES = 65536  # bytes per recv
 MAX_HEAD_BYTES = 65536  # bytes; a status line plus headers longer than this is not an LLM server
+MAX_REASON_CHARS = 300  # characters of an error's message kept
 CONNECT_BACKOFF_FACTOR = 0.05  # urllib3 Retry backoff: no wait before the first retry, then 0.1 s, ...
 
 
 class WireError(BackendError):
-    """A failed exchange; ``fresh`` says whether the connection had just been opened."""
+    """A failed exchange, with the ``BackendError`` kind that says what failover should do."""
 
 
 class Conn:
     """One keep-alive connection and the bytes read past the last answer."""
 
-    __slots__ = ("buf", "http", "sock", "used")
+    __slots__ = ("buf", "http", "sock")
 
     def __init__(self, http: HTTPConnection) -> None:
         self.http = http
         self.sock: socket.socket = http.sock
         self.buf = bytearray()
-        self.used = False  # has served an exchange before (a reused connection)
 
     def close(self) -> None:
         try:
@@ -71,14 +71,12 @@ class WirePool:
     extra connections, which are closed instead of pooled when they return.
     """
 
-    def __init__(self, base_url: str, maxsize: int, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, base_url: str, maxsize: int, *, sleep: Callable[[float], None] = time.sleep) -> None:
         parts = urlsplit(base_url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or "localhost"
         self.port = parts.port or (443 if self.https else 80)
         self.maxsize = max(1, maxsize)
-        self._clock = clock
         self._sleep = sleep
         self._idle: list[Conn] = []
         self._pool_lock = threading.Lock()
@@ -102,7 +100,6 @@ class WirePool:
             conn.close()
 
     def release(self, conn: Conn) -> None:
-        conn.used = True
         with self._pool_lock:
             if not self._closed and len(self._idle) < self.maxsize:
                 self._idle.append(conn)
@@ -131,7 +128,7 @@ class WirePool:
                 http.connect()
             except ssl.SSLError as exc:  # a certificate problem does not go away on retry
                 http.close()
-                raise WireError(f"TLS handshake failed: {_reason(exc)}", kind="connect_error") from None
+                raise WireError(f"TLS handshake failed: {reason(exc)}", kind="connect_error") from None
             except (OSError, urllib3.exceptions.HTTPError) as exc:
                 http.close()
                 try:
@@ -141,20 +138,21 @@ class WirePool:
                     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
                             exc, urllib3.exceptions.NewConnectionError):
                         raise WireError("connect timed out", kind="connect_error") from None
-                    raise WireError(f"connection failed: {_reason(exc)}", kind="connect_error") from None
+                    raise WireError(f"connection failed: {reason(exc)}", kind="connect_error") from None
                 self._sleep(retry.get_backoff_time())
                 continue
             assert http.sock is not None
             return Conn(http)
 
 
-def _reason(exc: object) -> str:
+def reason(exc: object) -> str:
+    """An exception's message, one line, without urllib3's "<object at 0x..>: " prefix."""
     text = str(exc)
     for marker in (">: ", "): "):
         if marker in text:
             text = text.split(marker, 1)[1]
             break
-    return " ".join(text.split())[:300]
+    return " ".join(text.split())[:MAX_REASON_CHARS]
 
 
 class Answer:
@@ -233,7 +231,7 @@ def _send(conn: Conn, head: bytes, body: bytes, deadline: float, timeout: float,
     except TimeoutError:
         raise WireError(f"no answer within {timeout:g}s", kind="timeout") from None
     except OSError as exc:
-        raise WireError(f"connection dropped mid-exchange: {_reason(exc)}", kind="bad_response") from None
+        raise WireError(f"connection dropped mid-exchange: {reason(exc)}", kind="bad_response") from None
     return _Reader(conn, deadline, timeout, clock)
 
 
@@ -313,29 +311,22 @@ class Stream:
         buf = self._conn.buf
         reader = self._reader
         if self._mode == "close":
-            if not buf and not reader._fill():
+            if not buf and not reader.fill():
                 self._done = True
                 return b""
             return self._take(len(self._conn.buf))
         if self._mode == "chunked" and self._left == 0:
             if self._crlf_due:
-                if reader._line():
-                    raise WireError("chunk not followed by CRLF", kind="bad_response")
+                reader.chunk_end()
                 self._crlf_due = False
-            size_text = reader._line().split(b";", 1)[0].strip()
-            try:
-                self._left = int(size_text, 16)
-            except ValueError:
-                raise WireError(f"invalid chunk size {size_text[:20]!r}", kind="bad_response") from None
+            self._left = reader.chunk_size()
             if self._left == 0:
-                while reader._line():  # trailers, up to the blank line
-                    pass
                 self._done = True
                 return b""
         if self._mode == "length" and self._left == 0:
             self._done = True
             return b""
-        if not self._conn.buf and not reader._fill():
+        if not self._conn.buf and not reader.fill():
             raise WireError("connection dropped mid-exchange: the stream ended early", kind="bad_response")
         data = self._take(min(self._left, len(self._conn.buf)))
         self._left -= len(data)
@@ -388,7 +379,7 @@ class _Reader:
         self.timeout = timeout
         self.clock = clock
 
-    def _fill(self) -> bool:
+    def fill(self) -> bool:
         """Read what has arrived; False at end of stream."""
         remaining = self.deadline - self.clock()
         if remaining <= 0:
@@ -400,7 +391,7 @@ class _Reader:
         except TimeoutError:
             raise WireError(f"no answer within {self.timeout:g}s", kind="timeout") from None
         except OSError as exc:
-            raise WireError(f"connection dropped mid-exchange: {_reason(exc)}",
+            raise WireError(f"connection dropped mid-exchange: {reason(exc)}",
                             kind="bad_response") from None
         if not data:
             return False
@@ -423,7 +414,7 @@ class _Reader:
                 break
             if len(buf) > MAX_HEAD_BYTES:
                 raise WireError("response headers too long", kind="bad_response")
-            if not self._fill():
+            if not self.fill():
                 what = "before its status line" if not buf else "inside its headers"
                 raise WireError(f"connection dropped mid-exchange: closed {what}", kind="bad_response")
             buf = self.conn.buf
@@ -445,7 +436,7 @@ class _Reader:
 
     def exactly(self, n: int) -> bytes:
         while len(self.conn.buf) < n:
-            if not self._fill():
+            if not self.fill():
                 raise WireError(f"connection dropped mid-exchange: body ended after "
                                 f"{len(self.conn.buf)} of {n} bytes", kind="bad_response")
         buf = self.conn.buf
@@ -457,13 +448,13 @@ class _Reader:
         while True:
             if len(self.conn.buf) > max_bytes:
                 raise WireError(f"response larger than {max_bytes} bytes", kind="bad_response")
-            if not self._fill():
+            if not self.fill():
                 break
         body = bytes(self.conn.buf)
         self.conn.buf.clear()
         return body
 
-    def _line(self) -> bytes:
+    def line(self) -> bytes:
         buf = self.conn.buf
         while True:
             end = buf.find(b"\r\n")
@@ -473,25 +464,32 @@ class _Reader:
                 return line
             if len(buf) > MAX_HEAD_BYTES:
                 raise WireError("chunk header too long", kind="bad_response")
-            if not self._fill():
+            if not self.fill():
                 raise WireError("connection dropped mid-exchange: inside a chunked body",
                                 kind="bad_response")
             buf = self.conn.buf
 
+    def chunk_size(self) -> int:
+        """The next chunk's size; at the last chunk (0) its trailers are consumed too."""
+        size_text = self.line().split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise WireError(f"invalid chunk size {size_text[:20]!r}", kind="bad_response") from None
+        if size == 0:
+            while self.line():  # trailers, up to the blank line
+                pass
+        return size
+
+    def chunk_end(self) -> None:
+        if self.line():
+            raise WireError("chunk not followed by CRLF", kind="bad_response")
+
     def chunked(self, max_bytes: int) -> bytes:
         out = bytearray()
-        while True:
-            size_text = self._line().split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise WireError(f"invalid chunk size {size_text[:20]!r}", kind="bad_response") from None
-            if size == 0:
-                while self._line():  # trailers, up to the blank line
-                    pass
-                return bytes(out)
+        while size := self.chunk_size():
             if len(out) + size > max_bytes:
                 raise WireError(f"response larger than {max_bytes} bytes", kind="bad_response")
             out += self.exactly(size)
-            if self._line():
-                raise WireError("chunk not followed by CRLF", kind="bad_response")
+            self.chunk_end()
+        return bytes(out)

@@ -18,7 +18,7 @@ from octoroute.backends.client import BackendClient
 from octoroute.backends.failover import Dispatcher, Target
 from octoroute.config import RoutingConfig
 from octoroute.errors import RouterBrainError, UpstreamUnavailable
-from octoroute.metrics import Metrics
+from octoroute.metrics import STRATEGY_LABELS, Metrics
 from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.rules import apply_rules, estimate_tokens, infer_task_type
@@ -106,8 +106,7 @@ class Router:
         self._clock = clock
         # The histogram child per strategy, looked up once: a labels() call per
         # decision was a third of a rule decision's own cost.
-        self._duration = {s: metrics.routing_duration.labels(strategy=s)
-                          for s in ("rule", "default", "llm", "tool", "explicit")}
+        self._duration = {s: metrics.routing_duration.labels(strategy=s) for s in STRATEGY_LABELS}
 
     def decide(self, choice: ModelChoice, inp: RouteInput, *,
                deadline: float | None = None) -> tuple[Decision, Target]:

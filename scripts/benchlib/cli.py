@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,24 +185,20 @@ class Run:
                                            threads=a.threads)
 
         started: list[tuple[Server, Any]] = [(start_octo(), start_octo)]
-        if a.with_baseline:
-            why = servers.baseline_available()
+        peers = [(a.with_baseline, "baseline", servers.baseline_available, servers.start_baseline),
+                 (a.with_litellm, "LiteLLM", servers.litellm_available, servers.start_litellm)]
+        for wanted, label, available, start_peer in peers:
+            if not wanted:
+                continue
+            why = available()
             if why:
-                out.emit(f"- baseline skipped: {why}")
-            else:
-                port = procs.free_port()
-                started.append((servers.start_baseline(self.procs, self.run_dir, port, mock_port),
-                                lambda port=port: servers.start_baseline(self.procs, self.run_dir, port,
-                                                                         mock_port)))
-        if a.with_litellm:
-            why = servers.litellm_available()
-            if why:
-                out.emit(f"- LiteLLM skipped: {why}")
-            else:
-                port = procs.free_port()
-                started.append((servers.start_litellm(self.procs, self.run_dir, port, mock_port),
-                                lambda port=port: servers.start_litellm(self.procs, self.run_dir, port,
-                                                                        mock_port)))
+                out.emit(f"- {label} skipped: {why}")
+                continue
+            port = procs.free_port()
+
+            def start(start_peer: Callable[..., Server] = start_peer, port: int = port) -> Server:
+                return start_peer(self.procs, self.run_dir, port, mock_port)
+            started.append((start(), start))
         running: dict[str, Server] = {"direct": mock}
         for server, start in started:
             for _ in range(a.startup_reps - 1):
