@@ -62,10 +62,15 @@ def free_port() -> int:
 
 
 def connection_refused(port: int) -> bool:
+    """True once nothing accepts on the port any more.
+
+    A connect that raced the listener's close (queued in its backlog when it closed) is
+    reset rather than refused: that too means the server has stopped accepting.
+    """
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2):
             return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
 
 
