@@ -1,9 +1,10 @@
 """The ``octoroute`` command: serve, check, route, config, demo.
 
-This is the only module that knows waitress. ``serve`` runs waitress's event
-loop one poll at a time so a SIGTERM or SIGINT can stop accepting, let
-in-flight requests (streams included) finish within a bound, stop the health
-thread and exit 0, instead of dropping work on the floor.
+This is the only module that knows waitress (with ``eventloop``, which steps
+its socket map). ``serve`` runs waitress's event loop one step at a time so
+a SIGTERM or SIGINT can stop accepting, let in-flight requests (streams
+included) finish within a bound, stop the health thread and exit 0, instead
+of dropping work on the floor.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from octoroute.config import (
     parse_config,
 )
 from octoroute.errors import BackendError, ConfigError
+from octoroute.eventloop import EventLoop
 from octoroute.logs import configure_logging
 from octoroute.routing.router import RouteInput
 from octoroute.routing.rules import TASK_TYPES
@@ -91,8 +93,8 @@ class Server:
         self._waitress = create_server(
             self._app, host=host, port=port, threads=cfg.threads, ident="octoroute",
             max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
-            connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False,
-            asyncore_use_poll=True, **proxy)
+            connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False, **proxy)
+        self._loop = EventLoop(self._waitress._map)
         # NOTE: waitress 3 flushes every write of a running task (send_bytes is
         # 1 and deprecated); 2.x held SSE chunks back until 18,000 bytes piled up,
         # hence waitress>=3 in setup.cfg.
@@ -158,9 +160,8 @@ class Server:
     def serve(self, drain_timeout: float = DRAIN_TIMEOUT_S) -> None:
         """Serve until ``request_stop``; then drain in-flight requests and shut down."""
         server = self._waitress
-        socket_map = server._map
         while not self.stop_requested.is_set():
-            wasyncore.loop(timeout=POLL_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
+            self._loop.step(POLL_TIMEOUT_S)
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.reload()
@@ -170,13 +171,14 @@ class Server:
         wasyncore.dispatcher.close(server)  # closes the listening socket, keeps the trigger
         deadline = time.monotonic() + drain_timeout
         while self._busy() and time.monotonic() < deadline:
-            wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
+            self._loop.step(0.05)
         if self._busy():
             log.warning("drain timed out after %.0fs; closing remaining connections", drain_timeout)
         for channel in list(server.active_channels.values()):
             channel.handle_close()
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=2.0)
         server.trigger.close()
+        self._loop.close()
         self.runtime.close()
         for retire in self._retiring:
             retire.join(timeout=1.0)

@@ -1,0 +1,172 @@
+"""The epoll step that drives waitress's socket map (``octoroute.eventloop``).
+
+Fake channels over real socket pairs: they answer ``readable()``/``writable()``
+as a test sets them and record which events the loop handed them.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+from collections.abc import Iterator
+
+import pytest
+from octoroute.eventloop import EventLoop
+
+needs_epoll = pytest.mark.skipif(not hasattr(select, "epoll"), reason="epoll is Linux-only")
+
+
+class FakeChannel:
+    """What waitress's loop asks of a dispatcher, and nothing more."""
+
+    def __init__(self, sock: socket.socket, *, readable: bool = True, writable: bool = False) -> None:
+        self.sock = sock
+        self.want_read = readable
+        self.want_write = writable
+        self.accepting = False
+        self.events: list[str] = []
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def readable(self) -> bool:
+        return self.want_read
+
+    def writable(self) -> bool:
+        return self.want_write
+
+    def handle_read_event(self) -> None:
+        self.events.append("read")
+        self.sock.recv(65536)
+
+    def handle_write_event(self) -> None:
+        self.events.append("write")
+        self.want_write = False
+
+    def handle_expt_event(self) -> None:
+        self.events.append("expt")
+
+    def handle_close(self) -> None:
+        self.events.append("close")
+
+    def handle_error(self) -> None:  # pragma: no cover - would hide a bug in the test
+        raise AssertionError("handle_error called")
+
+
+@pytest.fixture(params=[True, False], ids=["epoll", "select"])
+def use_epoll(request: pytest.FixtureRequest) -> bool:
+    if request.param and not hasattr(select, "epoll"):
+        pytest.skip("epoll is Linux-only")
+    return bool(request.param)
+
+
+@pytest.fixture
+def pairs() -> Iterator[list[tuple[socket.socket, socket.socket]]]:
+    made: list[tuple[socket.socket, socket.socket]] = []
+    yield made
+    for a, b in made:
+        a.close()
+        b.close()
+
+
+def pair(made: list[tuple[socket.socket, socket.socket]]) -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    made.append((a, b))
+    return a, b
+
+
+def test_read_event_reaches_only_the_channel_with_data(use_epoll: bool, pairs: list) -> None:
+    (a, peer_a), (b, _) = pair(pairs), pair(pairs)
+    ca, cb = FakeChannel(a), FakeChannel(b)
+    loop = EventLoop({a.fileno(): ca, b.fileno(): cb}, use_epoll=use_epoll)
+    assert loop.uses_epoll is use_epoll
+    peer_a.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    loop.step(1.0)
+    assert ca.events == ["read"]
+    assert cb.events == []
+    loop.close()
+
+
+def test_interest_changes_between_steps_are_honoured(use_epoll: bool, pairs: list) -> None:
+    a, peer = pair(pairs)
+    channel = FakeChannel(a, readable=False)
+    loop = EventLoop({a.fileno(): channel}, use_epoll=use_epoll)
+    peer.sendall(b"x")
+    loop.step(0.01)  # data waits, but the channel does not want to read yet
+    assert channel.events == []
+    channel.want_read = True
+    loop.step(1.0)
+    assert channel.events == ["read"]
+    channel.want_write = True  # a socket pair is always writable
+    loop.step(1.0)
+    assert channel.events == ["read", "write"]
+    loop.step(0.01)  # write interest dropped by the handler: nothing more
+    assert channel.events == ["read", "write"]
+    loop.close()
+
+
+@needs_epoll
+def test_a_channel_without_interest_hears_no_hang_up(pairs: list) -> None:
+    """As with waitress's own loops, a channel asking for nothing is not watched at all."""
+    a, peer = pair(pairs)
+    channel = FakeChannel(a, readable=False)
+    loop = EventLoop({a.fileno(): channel})
+    peer.close()  # a hang-up epoll would report even with no events requested
+    loop.step(0.01)
+    assert channel.events == []
+    channel.want_read = True
+    loop.step(1.0)
+    assert channel.events and channel.events[0] == "read"
+    loop.close()
+
+
+@needs_epoll
+def test_a_reused_descriptor_number_is_watched_again(pairs: list) -> None:
+    """A closed channel's number handed to a new socket: the kernel dropped the old entry."""
+    a, _peer = pair(pairs)
+    fd = a.fileno()
+    socket_map: dict[int, FakeChannel] = {fd: FakeChannel(a)}
+    loop = EventLoop(socket_map)
+    loop.step(0.01)  # registers fd
+    a.close()  # the kernel drops the registration with the socket
+    del socket_map[fd]
+    b, peer_b = pair(pairs)
+    if b.fileno() != fd:  # take the exact number back, as a busy server would
+        os.dup2(b.fileno(), fd)
+        b.close()
+        b = socket.socket(fileno=fd)
+        pairs.append((b, peer_b))
+    channel = FakeChannel(b)  # the same interest as the closed channel had
+    socket_map[fd] = channel
+    peer_b.sendall(b"hello")
+    loop.step(1.0)
+    assert channel.events == ["read"]
+    channel.want_write = True  # and a later change of interest reaches the kernel too
+    loop.step(1.0)
+    assert channel.events == ["read", "write"]
+    loop.close()
+
+
+@needs_epoll
+def test_channels_that_leave_the_map_are_forgotten(pairs: list) -> None:
+    a, peer = pair(pairs)
+    socket_map: dict[int, FakeChannel] = {a.fileno(): FakeChannel(a)}
+    loop = EventLoop(socket_map)
+    loop.step(0.01)
+    assert loop._watched == {a.fileno(): (socket_map[a.fileno()], select.POLLIN | select.POLLPRI)}
+    del socket_map[a.fileno()]
+    peer.sendall(b"late")  # ready, but no longer ours
+    loop.step(0.01)
+    assert loop._watched == {}
+    loop.close()
+
+
+def test_accepting_sockets_are_never_watched_for_writing(use_epoll: bool, pairs: list) -> None:
+    a, _ = pair(pairs)
+    channel = FakeChannel(a, readable=False, writable=True)
+    channel.accepting = True
+    loop = EventLoop({a.fileno(): channel}, use_epoll=use_epoll)
+    loop.step(0.01)
+    assert channel.events == []
+    loop.close()
