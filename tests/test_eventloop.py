@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import select
 import socket
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from octoroute.eventloop import EventLoop
@@ -170,3 +172,32 @@ def test_accepting_sockets_are_never_watched_for_writing(use_epoll: bool, pairs:
     loop.step(0.01)
     assert channel.events == []
     loop.close()
+
+
+def test_a_server_answers_every_one_of_many_short_connections(serve: Any, trio: Any,
+                                                             make_config: Any) -> None:
+    """Clients that connect, ask once and hang up, eight at a time: a closed connection's
+    descriptor number goes to the next one, often within one loop step. Each must be answered."""
+    live = serve(make_config({"fast": [trio.fast], "balanced": [trio.balanced], "deep": [trio.deep]}))
+    host, port = live.url.removeprefix("http://").split(":")
+    replies: list[bytes] = []
+    failures: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            for _ in range(60):
+                with socket.create_connection((host, int(port)), timeout=5.0) as conn:
+                    conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                    reply = conn.recv(65536)  # then hang up without waiting for more
+                replies.append(reply)
+        except BaseException as exc:  # reported below; a hang ends in a socket timeout
+            failures.append(exc)
+
+    threads = [threading.Thread(target=client, name=f"test-short-{i}") for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60.0)
+    assert not failures, failures[:3]
+    assert len(replies) == 8 * 60
+    assert all(r.startswith(b"HTTP/1.1 200") for r in replies)
