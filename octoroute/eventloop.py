@@ -51,12 +51,15 @@ class EventLoop:
         if self._epoll is None:
             wasyncore.poll(timeout, self._map)
             return
-        self._sync_interest()
+        invalid = self._sync_interest()
         try:
-            events = self._epoll.poll(timeout)
+            events = self._epoll.poll(0.0 if invalid else timeout)
         except InterruptedError:  # pragma: no cover - PEP 475 retries unless a handler raised
             return
         channels = self._map
+        # A channel whose socket was closed behind waitress's back: poll(2)
+        # would report POLLNVAL, which makes readwrite close the channel.
+        events += [(fd, select.POLLNVAL) for fd in invalid]
         for fd, flags in events:
             channel = channels.get(fd)
             if channel is not None:  # closed by an earlier event of this step
@@ -64,27 +67,34 @@ class EventLoop:
                 # writes, hang-ups and errors exactly as waitress's poll loop does.
                 wasyncore.readwrite(channel, flags)
 
-    def _sync_interest(self) -> None:
+    def _sync_interest(self) -> list[int]:
+        """Tell the epoll what changed; return the descriptors it refused as invalid."""
         assert self._epoll is not None
         previous, current = self._watched, {}
+        invalid: list[int] = []
         for fd, channel in list(self._map.items()):
             mask = _READ if channel.readable() else 0
             if not channel.accepting and channel.writable():
                 mask |= _WRITE
             if not mask:
                 continue  # left in ``previous``: unregistered below
-            current[fd] = (channel, mask)
             was = previous.pop(fd, None)
-            if was is None or was[0] is not channel:
-                # New, or a closed channel's number given to a new connection
-                # within one step: the kernel dropped the old entry with the
-                # old socket, so the unchanged mask must be registered anew.
-                self._register(fd, mask)
-            elif was[1] != mask:
-                self._modify(fd, mask)
+            try:
+                if was is None or was[0] is not channel:
+                    # New, or a closed channel's number given to a new connection
+                    # within one step: the kernel dropped the old entry with the
+                    # old socket, so the unchanged mask must be registered anew.
+                    self._register(fd, mask)
+                elif was[1] != mask:
+                    self._modify(fd, mask)
+            except OSError:  # EBADF: closed, yet still in waitress's map
+                invalid.append(fd)
+                continue
+            current[fd] = (channel, mask)
         for fd in previous:  # no interest any more, or the channel is gone
             self._unregister(fd)
         self._watched = current
+        return invalid
 
     def _register(self, fd: int, mask: int) -> None:
         assert self._epoll is not None

@@ -201,3 +201,20 @@ def test_a_server_answers_every_one_of_many_short_connections(serve: Any, trio: 
     assert not failures, failures[:3]
     assert len(replies) == 8 * 60
     assert all(r.startswith(b"HTTP/1.1 200") for r in replies)
+
+
+@needs_epoll
+def test_a_channel_whose_socket_was_closed_is_closed_not_fatal(pairs: list) -> None:
+    """poll(2) reports a closed descriptor as POLLNVAL and waitress closes the channel; the
+    epoll refuses to register it, and the loop must do the same rather than raise."""
+    a, _ = pair(pairs)
+    closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fd = closed.fileno()
+    channel = FakeChannel(closed)
+    socket_map: dict[int, FakeChannel] = {fd: channel, a.fileno(): FakeChannel(a)}
+    loop = EventLoop(socket_map)  # first, so its own descriptor cannot take the closed number
+    closed.close()  # behind the map's back
+    loop.step(5.0)  # returns at once: the invalid channel is dispatched without waiting
+    assert channel.events == ["close"]
+    assert fd not in loop._watched
+    loop.close()
