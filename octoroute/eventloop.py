@@ -12,6 +12,11 @@ long per request). An epoll kept across steps matched ``select``
 streams and their backend connections can reach; only a channel whose
 interest changed costs an ``epoll_ctl`` call.
 
+A step also accepts every connection waiting on the listening socket (up to
+``ACCEPT_BATCH`` and waitress's connection limit), where waitress accepts one
+per step: with 128 clients connecting at once, the last waited seconds for
+their turn (p99 4-5 s at 128 connections, 0.2 s with the batch).
+
 Where there is no epoll (macOS, Windows), the step is waitress's ``select``.
 """
 
@@ -25,6 +30,7 @@ from waitress import wasyncore
 
 _READ = select.POLLIN | select.POLLPRI
 _WRITE = select.POLLOUT
+ACCEPT_BATCH = 32  # connections accepted per step at most (waitress accepts one per step)
 
 
 class EventLoop:
@@ -66,6 +72,24 @@ class EventLoop:
                 # epoll's event bits are poll's on Linux; readwrite handles reads,
                 # writes, hang-ups and errors exactly as waitress's poll loop does.
                 wasyncore.readwrite(channel, flags)
+                if channel.accepting and flags & select.POLLIN:
+                    self._accept_more(channel)
+
+    def _accept_more(self, listener: Any) -> None:
+        """Accept what else is queued on the listening socket, within the connection limit.
+
+        waitress accepts one connection per step, and a step costs more the
+        more connections are open, so a burst of new clients queued for seconds.
+        """
+        limit = getattr(getattr(listener, "adj", None), "connection_limit", None)
+        channels = self._map
+        for _ in range(ACCEPT_BATCH - 1):
+            before = len(channels)
+            if limit is not None and before >= limit:
+                return
+            wasyncore.readwrite(listener, select.POLLIN)
+            if len(channels) == before:  # nothing was waiting (or the connection was aborted)
+                return
 
     def _sync_interest(self) -> list[int]:
         """Tell the epoll what changed; return the descriptors it refused as invalid."""

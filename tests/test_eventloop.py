@@ -11,10 +11,11 @@ import select
 import socket
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from octoroute.eventloop import EventLoop
+from octoroute.eventloop import ACCEPT_BATCH, EventLoop
 
 needs_epoll = pytest.mark.skipif(not hasattr(select, "epoll"), reason="epoll is Linux-only")
 
@@ -218,3 +219,67 @@ def test_a_channel_whose_socket_was_closed_is_closed_not_fatal(pairs: list) -> N
     assert channel.events == ["close"]
     assert fd not in loop._watched
     loop.close()
+
+
+class FakeListener:
+    """A listening socket that accepts one connection per read event, as waitress's server does."""
+
+    def __init__(self, socket_map: dict[int, Any], connection_limit: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.setblocking(False)
+        self.accepting = True
+        self.adj = SimpleNamespace(connection_limit=connection_limit)
+        self.map = socket_map
+        self.accepted: list[socket.socket] = []
+        socket_map[self.sock.fileno()] = self
+
+    def readable(self) -> bool:
+        return len(self.map) < self.adj.connection_limit  # waitress's own overflow rule
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read_event(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except BlockingIOError:
+            return
+        self.accepted.append(conn)
+        self.map[conn.fileno()] = FakeChannel(conn)
+
+    def close(self) -> None:
+        for conn in self.accepted:
+            conn.close()
+        self.sock.close()
+
+
+def _connect_many(listener: FakeListener, n: int) -> list[socket.socket]:
+    # On loopback the kernel completes each handshake before connect returns, so all n
+    # wait in the accept queue when this returns.
+    return [socket.create_connection(listener.sock.getsockname(), timeout=5.0) for _ in range(n)]
+
+
+@needs_epoll
+@pytest.mark.parametrize(("waiting", "limit", "expected"), [
+    (5, 100, 5),  # all that wait, in one step (waitress alone would take five)
+    (5, 3, 2),  # never past the connection limit (the listener itself counts, as in waitress)
+    (ACCEPT_BATCH + 5, 1000, ACCEPT_BATCH),  # at most ACCEPT_BATCH per step
+])
+def test_one_step_accepts_every_waiting_connection_within_limits(waiting: int, limit: int,
+                                                                 expected: int) -> None:
+    socket_map: dict[int, Any] = {}
+    listener = FakeListener(socket_map, limit)
+    clients = _connect_many(listener, waiting)
+    loop = EventLoop(socket_map)
+    try:
+        loop.step(1.0)
+        assert len(listener.accepted) == expected
+        loop.step(1.0)  # the rest on later steps
+        assert len(listener.accepted) == min(waiting, limit - 1, 2 * ACCEPT_BATCH)
+    finally:
+        loop.close()
+        listener.close()
+        for c in clients:
+            c.close()
