@@ -568,6 +568,7 @@ class FakeBackend:
         self._received: list[Received] = []
         self._conn_lock = threading.Lock()  # guards _connections, _threads and _gates
         self._connections: set[socket.socket] = set()
+        self.connections_accepted = 0  # TCP connections ever accepted (reuse shows as fewer)
         self._threads: list[threading.Thread] = []
         self._gates: list[threading.Event] = []
         self._server = _Server(self)
@@ -686,6 +687,7 @@ class FakeBackend:
     def connection_opened(self, conn: socket.socket) -> None:
         with self._conn_lock:
             self._connections.add(conn)
+            self.connections_accepted += 1
 
     def connection_closed(self, conn: socket.socket) -> None:
         with self._conn_lock:

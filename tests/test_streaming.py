@@ -566,3 +566,17 @@ def test_streams_leave_no_threads_behind(fake_backend, serve, logwatch):
         threading.Event().wait(0.05)  # bounded wait for exiting threads, not synchronisation
     leftover = [t.name for t in threading.enumerate()]
     assert threading.active_count() <= before, f"threads left behind: {leftover}"
+
+
+def test_completed_streams_hand_their_backend_connection_to_the_next_request(trio, serve, logwatch):
+    """The relay stops at [DONE]; the chunked body's end is read afterwards, so the next
+    request (streamed or not) reuses the connection instead of opening another."""
+    for _ in range(3):
+        trio.fast.enqueue(stream(delta_events(TEXTS)))
+    live = serve(trio_config(trio))
+    for i in range(3):
+        with RawStream(live, stream_body(), {"X-Request-ID": f"reuse-{i}"}) as rs:
+            rs.read_to_end()
+        logwatch.wait_for("stream end", count=i + 1)
+    assert live.chat("hi there").status_code == 200
+    assert trio.fast.connections_accepted == 1

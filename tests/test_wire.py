@@ -458,3 +458,40 @@ def test_a_non_2xx_stream_answer_comes_back_whole(serve: Callable[..., RawServer
     server = serve(fixed(b"HTTP/1.1 503 Busy\r\nContent-Length: 2\r\n\r\n{}"))
     answer = open_stream(wire.WirePool(server.url, 4))
     assert isinstance(answer, wire.Answer) and (answer.status, answer.body) == (503, b"{}")
+
+
+def test_finish_reads_the_framing_end_after_done_and_pools_the_connection(
+        serve: Callable[..., RawServer]) -> None:
+    """The relay stops reading at [DONE]; finish() reads the last chunk so the connection is reused."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    done = b"%x\r\n%s\r\n" % (len(SSE[2]), SSE[2])
+    reply, gates = stepped([head + b"%x\r\n%s\r\n" % (len(SSE[0]), SSE[0]) + done, b"0\r\n\r\n"])
+    server = serve(reply, fixed(ok()))
+    pool = wire.WirePool(server.url, 4)
+    stream = open_stream(pool)
+    assert isinstance(stream, wire.Stream)
+    assert stream.read() == SSE[2]  # [DONE]: the caller has all it needs and stops reading
+    finisher = threading.Thread(target=stream.finish, args=(5.0,), name="test-finish")
+    finisher.start()
+    gates[1].set()  # the framing's end arrives a moment later
+    finisher.join(10)
+    assert pool.idle_count() == 1
+    assert post(pool).body == OK_BODY
+    assert server.accepted == 1
+
+
+def test_finish_gives_up_on_a_backend_that_keeps_the_stream_open(serve: Callable[..., RawServer]) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    done = b"%x\r\n%s\r\n" % (len(SSE[2]), SSE[2])
+    reply, gates = stepped([head + done, b"0\r\n\r\n"])  # the end is never released
+    server = serve(reply)
+    pool = wire.WirePool(server.url, 4)
+    stream = open_stream(pool)
+    assert isinstance(stream, wire.Stream)
+    sock = stream._conn.sock
+    started = time.monotonic()
+    stream.finish(0.05)
+    assert time.monotonic() - started < 5.0  # bounded by its own limit (generously)
+    assert sock.fileno() == -1 and pool.idle_count() == 0
+    gates[1].set()
+    assert server.accepted == 1

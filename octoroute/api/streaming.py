@@ -25,6 +25,7 @@ log = logging.getLogger("octoroute.stream")
 
 DONE_MARKER = re.compile(rb"data: ?\[DONE\]")  # the SSE space after the colon is optional
 MAX_PARTIAL_EVENT_BYTES = 1024 * 1024  # bytes of one unfinished event held before giving up on framing
+FINISH_SECONDS = 0.02  # seconds a completed stream's framing end may take to arrive (then: closed)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,12 @@ class StreamRelay:
             if self._closed:
                 return
             self._closed = True
-        self._upstream.close()
+        if self._outcome == "completed":
+            # Read the end of the backend's framing so its connection is reused;
+            # a backend that keeps it open after [DONE] costs FINISH_SECONDS.
+            self._upstream.finish(FINISH_SECONDS)
+        else:
+            self._upstream.close()
         if self._outcome is None:
             # Iteration stopped early: waitress closes us when the client went away.
             self._outcome = "client_disconnected"

@@ -39,6 +39,7 @@ from octoroute.errors import BackendError
 
 RECV_BYTES = 65536  # bytes per recv
 MAX_HEAD_BYTES = 65536  # bytes; a status line plus headers longer than this is not an LLM server
+MAX_DRAIN_READS = 16  # reads spent on the end of a finished stream before closing it instead
 MAX_REASON_CHARS = 300  # characters of an error's message kept
 CONNECT_BACKOFF_FACTOR = 0.05  # urllib3 Retry backoff: no wait before the first retry, then 0.1 s, ...
 
@@ -339,6 +340,24 @@ class Stream:
         data = bytes(buf[:n])
         del buf[:n]
         return data
+
+    def finish(self, seconds: float) -> None:
+        """Close a stream whose content the caller has whole (an SSE ``[DONE]`` seen).
+
+        The backend's framing still has an end to read (the last chunk of a
+        chunked body); reading it, for at most ``seconds``, lets the
+        connection go back to the pool instead of a new one being opened for
+        the next stream. Whatever else arrives is discarded.
+        """
+        if not self._closed and not self._done and self._mode != "close":
+            self._reader.deadline = self._reader.clock() + seconds
+            try:
+                for _ in range(MAX_DRAIN_READS):
+                    if not self.next_bytes():
+                        break
+            except WireError:
+                pass  # not finished in time, or broken: closed below
+        self.close()
 
     def close(self) -> None:
         if self._closed:
