@@ -568,9 +568,12 @@ def test_streams_leave_no_threads_behind(fake_backend, serve, logwatch):
     assert threading.active_count() <= before, f"threads left behind: {leftover}"
 
 
-def test_completed_streams_hand_their_backend_connection_to_the_next_request(trio, serve, logwatch):
+def test_completed_streams_hand_their_backend_connection_to_the_next_request(trio, serve, logwatch,
+                                                                            monkeypatch):
     """The relay stops at [DONE]; the chunked body's end is read afterwards, so the next
     request (streamed or not) reuses the connection instead of opening another."""
+    # The fake writes the end right after [DONE], but shares this process's GIL: allow it time.
+    monkeypatch.setattr("octoroute.api.streaming.FINISH_SECONDS", 5.0)
     for _ in range(3):
         trio.fast.enqueue(stream(delta_events(TEXTS)))
     live = serve(trio_config(trio))
