@@ -63,9 +63,10 @@ class EventLoop:
         except InterruptedError:  # pragma: no cover - PEP 475 retries unless a handler raised
             return
         channels = self._map
-        # A channel whose socket was closed behind waitress's back: poll(2)
-        # would report POLLNVAL, which makes readwrite close the channel.
-        events += [(fd, select.POLLNVAL) for fd in invalid]
+        if invalid:
+            # A channel whose socket was closed behind waitress's back: poll(2)
+            # would report POLLNVAL, which makes readwrite close the channel.
+            events += [(fd, select.POLLNVAL) for fd in invalid]
         for fd, flags in events:
             channel = channels.get(fd)
             if channel is not None:  # closed by an earlier event of this step
@@ -124,7 +125,7 @@ class EventLoop:
         assert self._epoll is not None
         try:
             self._epoll.register(fd, mask)
-        except FileExistsError:  # the old channel's socket is still open somewhere
+        except FileExistsError:  # defensive: a new channel object over a still-registered socket
             self._epoll.modify(fd, mask)
 
     def _modify(self, fd: int, mask: int) -> None:
@@ -132,8 +133,8 @@ class EventLoop:
         try:
             self._epoll.modify(fd, mask)
         except FileNotFoundError:
-            # The socket was closed (the kernel dropped its registration) and a
-            # new one was given the same descriptor number.
+            # Defensive: the kernel dropped the entry although the channel is the
+            # same (a reused number under a new channel is caught by identity).
             self._epoll.register(fd, mask)
 
     def _unregister(self, fd: int) -> None:
