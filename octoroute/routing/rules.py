@@ -106,6 +106,12 @@ _CASUAL_START = re.compile(
 # text with \w+. Both give the word boundaries of ``\b``.
 _ASCII_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else 32 for c in range(256))
 _WORD = re.compile(r"\w+")
+# Every word any test below looks up. The prompt's words are intersected with
+# it in one C-level pass (only the few hits are kept), instead of building a
+# set of all of the prompt's words and then probing it.
+_VOCABULARY = frozenset().union(
+    _CODE_WORDS, _SUMMARY_WORDS, _CREATIVE_WORDS, _ANALYSIS_WORDS, _CODE_PHRASES[0], _SUMMARY_PHRASES[0],
+    _CREATIVE_PHRASES[0], _ANALYSIS_PHRASES[0], (word for word, _ in _CODE_SHAPES))
 
 
 def _has(words: frozenset[str], text: str, keywords: frozenset[str],
@@ -117,14 +123,16 @@ def _has(words: frozenset[str], text: str, keywords: frozenset[str],
 
 
 def _code_shape(words: frozenset[str], text: str) -> bool:
-    if "```" in text or "=>" in text:
+    # A one-character test is a memchr; a longer needle is a slower search,
+    # run only when its rare first character is in the text at all.
+    if ("`" in text and "```" in text) or ("=" in text and "=>" in text):
         return True
     for word, pattern in _CODE_SHAPES:
         if word in words and _after_boundary(pattern, text):
             return True
-    if "#include" in text and _INCLUDE.search(text):
+    if "#" in text and "#include" in text and _INCLUDE.search(text):
         return True
-    return "function" in text and _after_boundary(_FUNCTION_CALL, text)
+    return "(" in text and "function" in text and _after_boundary(_FUNCTION_CALL, text)
 
 
 def _after_boundary(pattern: re.Pattern[str], text: str) -> bool:
@@ -148,8 +156,8 @@ def infer_task_type(prompt: str) -> str:
     text = prompt if len(prompt) <= INFER_SCAN_CHARS else prompt[:INFER_SCAN_CHARS // 2] + "\n" + \
         prompt[-INFER_SCAN_CHARS // 2:]
     text = text.lower()
-    words = frozenset(text.encode().translate(_ASCII_NON_WORD).decode().split() if text.isascii()
-                      else _WORD.findall(text))
+    words = _VOCABULARY.intersection(text.encode().translate(_ASCII_NON_WORD).decode().split()
+                                     if text.isascii() else _WORD.findall(text))
     if _has(words, text, _CODE_WORDS, _CODE_PHRASES) or _code_shape(words, text):
         return "code"
     if _has(words, text, _SUMMARY_WORDS, _SUMMARY_PHRASES):
