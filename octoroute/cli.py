@@ -1,10 +1,10 @@
 """The ``octoroute`` command: serve, check, route, config, demo.
 
 This is the only module that knows waitress (with ``eventloop``, which steps
-its socket map). ``serve`` runs waitress's event loop one step at a time so
-a SIGTERM or SIGINT can stop accepting, let in-flight requests (streams
-included) finish within a bound, stop the health thread and exit 0, instead
-of dropping work on the floor.
+its socket map, and ``workers``, which wakes its threads). ``serve`` runs
+waitress's event loop one step at a time so a SIGTERM or SIGINT can stop
+accepting, let in-flight requests (streams included) finish within a bound,
+stop the health thread and exit 0, instead of dropping work on the floor.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from octoroute.eventloop import EventLoop
 from octoroute.logs import configure_logging
 from octoroute.routing.router import RouteInput
 from octoroute.routing.rules import TASK_TYPES
+from octoroute.workers import LifoTaskDispatcher
 
 log = logging.getLogger("octoroute")
 
@@ -92,6 +93,7 @@ class Server:
                      "clear_untrusted_proxy_headers": True}
         self._waitress = create_server(
             self._app, host=host, port=port, threads=cfg.threads, ident="octoroute",
+            _dispatcher=LifoTaskDispatcher(cfg.threads),
             max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
             connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False, **proxy)
         self._loop = EventLoop(self._waitress._map)
