@@ -151,7 +151,10 @@ class BackgroundWriter(logging.Handler):
             lines = []
             pending = self._pending
             while pending:
-                record = pending.popleft()
+                try:
+                    record = pending.popleft()
+                except IndexError:  # emptied under us (only by a handler misuse; be robust)
+                    break
                 try:
                     lines.append(self.format(record))
                 except Exception:
@@ -201,3 +204,11 @@ def configure_logging(level: str = "info", fmt: str = "text", stream: Any = None
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     # urllib3 logs each connect retry at WARNING; our own failover log says it once, better.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
+    if background:
+        # NOTE: the logging HOWTO's "Optimization" switches for what no line of
+        # ours prints: the caller's file and line (a stack walk per record) and
+        # the process id and name (a getpid system call). The access line of
+        # every request cost 7.7 µs to log with them, 5.4 µs without.
+        logging._srcfile = None
+        logging.logProcesses = False
+        logging.logMultiprocessing = False

@@ -159,3 +159,42 @@ def test_concurrent_loggers_lose_nothing(logger: logging.Logger) -> None:
     for n in range(8):  # each thread's own lines stay in its order
         mine = [int(line.rsplit("-", 1)[1]) for line in lines if f" t{n}-" in line]
         assert mine == list(range(500))
+
+
+def test_server_logging_skips_the_caller_and_process_lookups_no_line_prints() -> None:
+    """The server's set-up turns off the stack walk and getpid per record (the
+    logging HOWTO's optimisation switches); the line itself is unchanged."""
+    from octoroute.logs import configure_logging
+
+    saved = (logging._srcfile, logging.logProcesses, logging.logMultiprocessing)
+    root = logging.getLogger()
+    old_level, old_handlers = root.level, list(root.handlers)
+    out = io.StringIO()
+    try:
+        configure_logging("info", "text", out, background=True)
+        captured: list[logging.LogRecord] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                captured.append(record)
+
+        keep = Keep()
+        root.addHandler(keep)
+        logging.getLogger("octoroute.access").info("request", extra={"fields": {"status": 200}})
+        root.removeHandler(keep)
+        for handler in root.handlers:
+            handler.flush()
+        (record,) = captured
+        assert record.lineno == 0 and record.pathname == "(unknown file)"  # no stack walk
+        assert record.process is None and record.processName is None  # no getpid
+        assert " INFO octoroute.access [-] request status=200" in out.getvalue()
+    finally:
+        for handler in list(root.handlers):
+            if handler not in old_handlers:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in old_handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(old_level)
+        logging._srcfile, logging.logProcesses, logging.logMultiprocessing = saved
