@@ -25,6 +25,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from octoroute import __version__
+from octoroute.api.middleware import AfterResponse
 from octoroute.app import Runtime, build_runtime, describe_endpoints
 from octoroute.backends.client import BackendClient
 from octoroute.config import (
@@ -92,7 +93,7 @@ class Server:
             proxy = {"trusted_proxy": cfg.trusted_proxy, "trusted_proxy_headers": PROXY_HEADERS,
                      "clear_untrusted_proxy_headers": True}
         self._waitress = create_server(
-            self._app, host=host, port=port, threads=cfg.threads, ident="octoroute",
+            AfterResponse(self._app), host=host, port=port, threads=cfg.threads, ident="octoroute",
             _dispatcher=LifoTaskDispatcher(cfg.threads),
             max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
             connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False, **proxy)

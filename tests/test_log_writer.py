@@ -95,13 +95,13 @@ def test_close_writes_everything_left_and_stops_the_thread(logger: logging.Logge
                    for t in threading.enumerate())
 
 
-def test_the_request_id_is_taken_when_logged_not_when_written(logger: logging.Logger) -> None:
+def test_the_request_id_is_the_one_current_when_logged_not_when_written(logger: logging.Logger) -> None:
     stream = SignallingStream()
     handler = attach(logger, stream)
     token = request_id_var.set("req-123")
     logger.info("inside a request")
     request_id_var.reset(token)
-    handler.flush()  # formatted here, outside the request's context
+    handler.flush()  # written here, outside the request's context
     assert "[req-123] inside a request" in stream.getvalue()
 
 

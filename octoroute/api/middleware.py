@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sized
+from functools import partial
 from typing import Any
 
 import falcon
@@ -18,6 +19,9 @@ log = logging.getLogger("octoroute.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _QUIET_ROUTES = frozenset({"/health", "/metrics"})  # scraped often: access lines at DEBUG
 _TIMED_ROUTES = frozenset({"/chat", "/v1/chat/completions"})  # request-duration histogram
+# The WSGI environ key under which ``AfterResponse`` collects what to run once
+# the response is written; absent when the app is called some other way.
+AFTER_RESPONSE = "octoroute.after_response"
 # Request ids need to be unique, not secret: 128 bits from a PRNG seeded once
 # from os.urandom, instead of uuid4's getrandom system call per request.
 _ids = random.Random()
@@ -65,8 +69,78 @@ class RequestContext:
             error = getattr(ctx, "error", None)
             if error is not None:
                 fields["error"] = error[:300]
-            log.log(level, "request", extra={"fields": fields})
+            after = req.env.get(AFTER_RESPONSE)
+            if after is not None and resp.stream is None:
+                after.append(partial(_log_request, level, getattr(ctx, "request_id", "-"), fields))
+            else:
+                _log_request(level, None, fields)
         token = getattr(ctx, "token", None)
         if token is not None:
             request_id_var.reset(token)
             ctx.token = None
+
+
+def _log_request(level: int, request_id: str | None, fields: dict[str, Any]) -> None:
+    """The access line; ``request_id`` is restored when it is logged after the request's context."""
+    if request_id is None:
+        log.log(level, "request", extra={"fields": fields})
+        return
+    token = request_id_var.set(request_id)
+    try:
+        log.log(level, "request", extra={"fields": fields})
+    finally:
+        request_id_var.reset(token)
+
+
+class AfterResponse:
+    """A WSGI wrapper that runs work after the server has written the response.
+
+    The access line (building it, formatting it) was a tenth of a proxied
+    request's time at one connection, all of it before the response left.
+    ``RequestContext`` appends the line to ``environ[AFTER_RESPONSE]`` for a
+    response with a body in hand (a stream still logs as it starts); the
+    server calls the response iterable's ``close()`` after it has sent the
+    body, and that is where the line is logged. Without this wrapper (an
+    in-process test client) the line is logged at once, as before.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        after: list[Callable[[], None]] = []
+        environ[AFTER_RESPONSE] = after
+        result = self.app(environ, start_response)
+        if not after:
+            return result
+        return _ThenRun(result, after)
+
+
+class _ThenRun:
+    """A response iterable whose ``close()`` also runs the deferred work."""
+
+    __slots__ = ("_after", "_result")
+
+    def __init__(self, result: Iterable[bytes], after: list[Callable[[], None]]) -> None:
+        self._result = result
+        self._after = after
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._result)
+
+    def __len__(self) -> int:
+        # waitress sets Content-Length itself for a one-chunk body it can len();
+        # 0 (never 1) says nothing, like an iterable without a length.
+        return len(self._result) if isinstance(self._result, Sized) else 0
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            for work in self._after:
+                try:
+                    work()
+                except Exception:  # never let logging break the connection's clean-up
+                    log.exception("deferred work after a response failed")
