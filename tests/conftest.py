@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -70,6 +71,18 @@ class LiveServer:
         if self._thread.is_alive():
             self.runtime.close()  # the loop is stuck; at least stop what the runtime owns
             raise AssertionError(f"the Octoroute server did not stop within {STOP_TIMEOUT_S:g}s")
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until every worker is idle: what runs after a response (its access line)
+        has run. A client has its answer before that work is done."""
+        dispatcher = self.server._waitress.task_dispatcher
+        deadline = time.monotonic() + timeout
+        while True:
+            with dispatcher.lock:
+                if dispatcher.active_count == 0 and not dispatcher.queue:
+                    return
+            assert time.monotonic() < deadline, f"workers still busy after {timeout:g}s"
+            time.sleep(0.002)
 
     # --- client helpers
 

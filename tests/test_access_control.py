@@ -226,6 +226,7 @@ def test_no_key_or_prompt_in_logs_errors_or_metrics(protected: Callable[..., Any
                                 json=body_for("/v1/chat/completions")).text)  # 400 bad hint
         metrics = live.get("/metrics", headers=bearer(KEYS[0])).text
         live.runtime.health.check_once(force=True)
+        live.settle()  # every access line (logged after its response) is in the capture
     logs = out["text"].getvalue() + out["json"].getvalue()
     assert "request" in logs and "attempt on deep-1" in logs  # the capture did see the traffic
     for secret in SECRET_TEXTS:

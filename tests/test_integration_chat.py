@@ -427,6 +427,7 @@ def test_prompt_text_never_reaches_logs_at_info(trio, serve, caplog):
     assert live.chat(secret, model="fast_8b").status_code == 502  # explicit tier, one endpoint
     assert live.chat(secret).status_code == 200
     assert live.chat(secret, model="nope").status_code == 404
+    live.settle()  # access lines are logged once their responses have been sent
     records = [r for r in caplog.records if r.name.startswith("octoroute")]
     assert any(r.levelno == logging.WARNING for r in records)  # the failed attempt
     access = [r for r in records if r.name == "octoroute.access"]
@@ -456,6 +457,7 @@ def test_every_log_line_of_a_request_carries_its_request_id(trio, serve):
         trio.fast.enqueue(error(500))  # logs a failed attempt, then falls back
         live = serve(trio_config(trio))
         resp = live.chat("hi there", headers={"X-Request-ID": "trace-me-1"})
+        live.settle()  # the access line follows the response
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
