@@ -95,8 +95,9 @@ def _log_request(level: int, request_id: str | None, fields: dict[str, Any]) -> 
 class AfterResponse:
     """A WSGI wrapper that runs work after the server has written the response.
 
-    The access line (building it, formatting it) was a tenth of a proxied
-    request's time at one connection, all of it before the response left.
+    The access line (building it, formatting it) ran before the response
+    left; with it switched off altogether, a proxied request at one
+    connection measured 8% faster at p50 and 25% at p99.
     ``RequestContext`` appends the line to ``environ[AFTER_RESPONSE]`` for a
     response with a body in hand (a stream still logs as it starts); the
     server calls the response iterable's ``close()`` after it has sent the
