@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--with-baseline", action="store_true",
                     help="include the bare Falcon+waitress+requests pass-through (waitress threads 8)")
     ap.add_argument("--with-litellm", action="store_true", help="include the LiteLLM proxy (1 worker)")
+    ap.add_argument("--with-pinned", metavar="CPUS",
+                    help="also run a second Octoroute under `taskset -c CPUS` (e.g. 1), /v1 only, as "
+                         "systemd's CPUAffinity= would pin it")
     ap.add_argument("--soak-requests", type=int,
                     help="requests for the RSS soak on a fresh Octoroute (default 20000; quick 2000; "
                          "the issue's figure is 100000; 0 skips)")
@@ -185,6 +188,13 @@ class Run:
                                            threads=a.threads)
 
         started: list[tuple[Server, Any]] = [(start_octo(), start_octo)]
+        if a.with_pinned:
+            pinned_port = procs.free_port()
+
+            def start_pinned() -> Server:
+                return servers.start_octoroute(self.procs, self.run_dir, "octoroute-pinned", pinned_port,
+                                               backend, threads=a.threads, cpus=a.with_pinned)
+            started.append((start_pinned(), start_pinned))
         peers = [(a.with_baseline, "baseline", servers.baseline_available, servers.start_baseline),
                  (a.with_litellm, "LiteLLM", servers.litellm_available, servers.start_litellm)]
         for wanted, label, available, start_peer in peers:
@@ -220,6 +230,9 @@ class Run:
         targets = [loadgen.Target("direct", v1, mock, fast_body),
                    loadgen.Target("octoroute", "/chat", octo, body("chat", servers.chat_body())),
                    loadgen.Target("octoroute", v1, octo, body("openai-auto", servers.openai_body("auto")))]
+        if "octoroute-pinned" in running:
+            targets.append(loadgen.Target("octoroute-pinned", v1, running["octoroute-pinned"],
+                                          targets[2].body_file))
         for name in ("baseline-t8", "litellm-w1"):
             if name in running:
                 targets.append(loadgen.Target(name.split("-")[0], v1, running[name], fast_body))
@@ -257,12 +270,14 @@ class Run:
         startup = {s.name: s.startup_s for s in running.values()}
         startup["octoroute"] = octo.startup_s
 
+        pinned_note = (f"octoroute-pinned: the same under `taskset -c {a.with_pinned}`. "
+                       if a.with_pinned else "")
         out.emit(f"### Load: wrk, medians of {a.reps} interleaved repetition(s) of {a.duration} s "
                  f"(load average before: {load_before}, after: {load_average()})\n")
         out.emit(f"Octoroute: `octoroute serve`, strategy rule, three tiers on the nginx mock, metrics on "
                  f"(octoroute_requests_total = {requests_total}), INFO logging to a file ({log_lines:,} "
-                 f"lines), server.threads = {a.threads}. Baseline: the bare pass-through, waitress "
-                 f"threads 8. "
+                 f"lines), server.threads = {a.threads}. {pinned_note}"
+                 "Baseline: the bare pass-through, waitress threads 8. "
                  f"Foreign CPU (processes outside the bench) per run: median {fmt(median(foreign), 0)} %, "
                  f"max {fmt(max(foreign, default=None), 0)} % of a core.\n")
         out.emit(loadgen.matrix_table(targets, a.conn_list, by, rss_after))

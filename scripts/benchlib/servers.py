@@ -207,12 +207,14 @@ def compile_octoroute() -> None:
 
 
 def start_octoroute(procs: Procs, run_dir: Path, name: str, port: int, backend: str, *, threads: int,
-                    max_in_flight: int | None = None) -> Server:
+                    max_in_flight: int | None = None, cpus: str | None = None) -> Server:
+    """``cpus``: run it under ``taskset -c cpus`` (what systemd's ``CPUAffinity=`` does)."""
     compile_octoroute()
     config = run_dir / f"{name}.toml"
     config.write_text(octoroute_config(port, backend, threads=threads, max_in_flight=max_in_flight))
     env = {k: v for k, v in os.environ.items() if k not in ("OCTOROUTE_LOG", "OCTOROUTE_CONFIG")}
-    return _start(procs, name, [*octoroute_command(), "serve", "--config", str(config)],
+    pin = ["taskset", "-c", cpus] if cpus else []  # taskset execs: the pid stays the server's
+    return _start(procs, name, [*pin, *octoroute_command(), "serve", "--config", str(config)],
                   log_path=str(run_dir / f"{name}.log"), port=port, ready_path="/chat",
                   ready_body=encode({"prompt": "ping", "max_tokens": 8}), env=env)
 
