@@ -130,7 +130,7 @@ def _code_shape(words: frozenset[str], text: str) -> bool:
     for word, pattern in _CODE_SHAPES:
         if word in words and _after_boundary(pattern, text):
             return True
-    if "#" in text and "#include" in text and _INCLUDE.search(text):
+    if "#" in text and _INCLUDE.search(text):
         return True
     return "(" in text and "function" in text and _after_boundary(_FUNCTION_CALL, text)
 
