@@ -21,6 +21,7 @@ from typing import Any
 import falcon
 from prometheus_client import CollectorRegistry
 
+from octoroute.affinity import format_cpu_list, pin
 from octoroute.api import errors as api_errors
 from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
@@ -115,7 +116,12 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
 
 
 def create_app(config: Config | None = None, *, start_health: bool = True) -> falcon.App[Any, Any]:
-    """Build the WSGI app; with no config, load it as ``octoroute serve`` would."""
+    """Build the WSGI app; with no config, load it as ``octoroute serve`` would.
+
+    That path (``waitress-serve --call``) also applies ``server.cpu_affinity``,
+    before waitress starts its threads; a caller passing ``config`` owns its
+    process and is not pinned.
+    """
     if config is None:
         path = config_path(None)
         try:
@@ -124,6 +130,12 @@ def create_app(config: Config | None = None, *, start_health: bool = True) -> fa
             print(exc.message, file=sys.stderr)
             raise SystemExit(1) from None
         configure_logging(effective_log_level(config), config.observability.log_format, background=True)
+        if config.server.cpu_affinity is not None:
+            reason = pin(config.server.cpu_affinity)
+            if reason is not None:
+                print(ConfigError([f"server.cpu_affinity: {reason}"], config.source).message, file=sys.stderr)
+                raise SystemExit(1)
+            log.info("pinned to CPU %s (server.cpu_affinity)", format_cpu_list(config.server.cpu_affinity))
     runtime = build_runtime(config)
     if start_health:
         runtime.health.start()

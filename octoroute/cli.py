@@ -25,6 +25,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from octoroute import __version__
+from octoroute.affinity import format_cpu_list, pin, unavailable_reason
 from octoroute.api.middleware import AfterResponse
 from octoroute.app import Runtime, build_runtime, describe_endpoints
 from octoroute.backends.client import BackendClient
@@ -56,7 +57,8 @@ def example_config_text() -> str:
     return resources.files("octoroute").joinpath("config.toml.example").read_text(encoding="utf-8")
 
 
-RESTART_ONLY = ("host", "port", "threads", "trusted_proxy")  # [server] keys a reload cannot apply
+# [server] keys a reload cannot apply
+RESTART_ONLY = ("host", "port", "threads", "trusted_proxy", "cpu_affinity")
 PROXY_HEADERS = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
 
 
@@ -226,6 +228,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], None] | None = None,
            reload_config: Callable[[], Config] | None = None) -> int:
+    cpus = config.server.cpu_affinity
+    if cpus is not None:
+        reason = pin(cpus)
+        if reason is not None:
+            _print_config_error(ConfigError([f"server.cpu_affinity: {reason}"], config.source))
+            return 1
     runtime = build_runtime(config)
     try:
         server = Server(runtime, host, port, reload_config=reload_config)
@@ -237,9 +245,11 @@ def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], No
     _install_signals(server)
     runtime.health.start()
     # The start-up line shows at any log level: it is how an operator knows where to look.
+    pinned = "" if cpus is None else f", pinned to CPU {format_cpu_list(cpus)}"
     log.log(max(logging.INFO, logging.getLogger().getEffectiveLevel()),
-            "octoroute %s listening on %s (strategy %s, %d threads) endpoints: %s", __version__,
-             server.url, config.routing.strategy, config.server.threads, describe_endpoints(config))
+            "octoroute %s listening on %s (strategy %s, %d threads%s) endpoints: %s", __version__,
+            server.url, config.routing.strategy, config.server.threads, pinned,
+            describe_endpoints(config))
     if on_ready is not None:
         on_ready(server)
     server.serve()
@@ -248,6 +258,11 @@ def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], No
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
+    if config.server.cpu_affinity is not None:
+        reason = unavailable_reason(config.server.cpu_affinity)
+        if reason is not None:
+            _print_config_error(ConfigError([f"server.cpu_affinity: {reason}"], config.source))
+            return 1
     timeout = config.health.timeout_seconds
 
     def probe(client: BackendClient) -> tuple[bool, float, str]:

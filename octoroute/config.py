@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from octoroute.affinity import parse_cpu_list
 from octoroute.errors import ConfigError
 
 TIERS: tuple[str, ...] = ("fast", "balanced", "deep")
@@ -59,6 +60,7 @@ class ServerConfig:
     max_response_bytes: int = 16 * 1024 * 1024  # bytes; a larger backend answer is a failure
     api_keys_env: str | None = None  # env var with comma-separated client keys; unset: open
     trusted_proxy: str | None = None  # address of a reverse proxy whose X-Forwarded-* to trust
+    cpu_affinity: tuple[int, ...] | None = None  # CPUs to pin the server to; None: any CPU
     api_keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -140,11 +142,12 @@ Check = Callable[[Any], bool]
 
 @dataclass(frozen=True)
 class _Field:
-    kind: str  # "str" | "int" | "float" | "bool"
+    kind: str  # "str" | "int" | "float" | "bool" | "any" (``convert`` judges it)
     check: Check | None = None
     expect: str = ""  # what a valid value looks like, for the message
     example: str = ""  # a valid TOML value, shown in the fix
     required: bool = False
+    convert: Callable[[Any], Any] | None = None  # raw -> stored value; ValueError says what is wrong
 
 
 def _positive(v: Any) -> bool:
@@ -167,6 +170,8 @@ _SERVER_FIELDS = {
     "api_keys_env": _Field("str", lambda v: bool(v.strip()), "an environment variable name",
                            '"OCTOROUTE_API_KEYS"'),
     "trusted_proxy": _Field("str", lambda v: bool(v.strip()), "an address", '"127.0.0.1"'),
+    "cpu_affinity": _Field("any", None, "CPU numbers as taskset -c takes them", '"1" (or "0,2-3", or [1])',
+                           convert=parse_cpu_list),
 }
 _ROUTING_FIELDS = {
     "strategy": _one_of(STRATEGIES),
@@ -224,6 +229,8 @@ class _Problems:
 
 
 def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "any":
+        return True
     if kind == "str":
         return isinstance(value, str)
     if kind == "bool":
@@ -247,7 +254,13 @@ def _section(raw: Any, path: str, fields: Mapping[str, _Field], problems: _Probl
             problems.unknown(path, key, list(fields))
             continue
         where = f"{path}.{key}"
-        if not _type_ok(spec.kind, value) or (spec.check is not None and not spec.check(value)):
+        if spec.convert is not None:
+            try:
+                values[key] = spec.convert(value)
+            except ValueError as exc:
+                problems.add(where, f"must be {spec.expect}, got {value!r}: {exc}",
+                             f"write e.g. {key} = {spec.example}")
+        elif not _type_ok(spec.kind, value) or (spec.check is not None and not spec.check(value)):
             problems.add(where, f"must be {spec.expect}, got {value!r}",
                          f"write e.g. {key} = {spec.example}")
         else:

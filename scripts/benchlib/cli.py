@@ -60,8 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="include the bare Falcon+waitress+requests pass-through (waitress threads 8)")
     ap.add_argument("--with-litellm", action="store_true", help="include the LiteLLM proxy (1 worker)")
     ap.add_argument("--with-pinned", metavar="CPUS",
-                    help="also run a second Octoroute under `taskset -c CPUS` (e.g. 1), /v1 only, as "
-                         "systemd's CPUAffinity= would pin it")
+                    help="also run a second Octoroute pinned to CPUS (e.g. 1) with server.cpu_affinity "
+                         "(as taskset -c or systemd's CPUAffinity= would pin it), /v1 only")
     ap.add_argument("--soak-requests", type=int,
                     help="requests for the RSS soak on a fresh Octoroute (default 20000; quick 2000; "
                          "the issue's figure is 100000; 0 skips)")
@@ -270,7 +270,7 @@ class Run:
         startup = {s.name: s.startup_s for s in running.values()}
         startup["octoroute"] = octo.startup_s
 
-        pinned_note = (f"octoroute-pinned: the same under `taskset -c {a.with_pinned}`. "
+        pinned_note = (f'octoroute-pinned: the same with `cpu_affinity = "{a.with_pinned}"`. '
                        if a.with_pinned else "")
         out.emit(f"### Load: wrk, medians of {a.reps} interleaved repetition(s) of {a.duration} s "
                  f"(load average before: {load_before}, after: {load_average()})\n")
