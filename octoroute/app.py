@@ -25,7 +25,7 @@ from octoroute.affinity import format_cpu_list, pin
 from octoroute.api import errors as api_errors
 from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
-from octoroute.api.middleware import RequestContext
+from octoroute.api.middleware import AfterResponse, RequestContext
 from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
 from octoroute.api.openapi import OpenAPIResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
@@ -115,12 +115,13 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots)
 
 
-def create_app(config: Config | None = None, *, start_health: bool = True) -> falcon.App[Any, Any]:
+def create_app(config: Config | None = None, *, start_health: bool = True) -> Callable[..., Any]:
     """Build the WSGI app; with no config, load it as ``octoroute serve`` would.
 
     That path (``waitress-serve --call``) also applies ``server.cpu_affinity``,
     before waitress starts its threads; a caller passing ``config`` owns its
-    process and is not pinned.
+    process and is not pinned. The app logs each access line after its
+    response has been sent (``AfterResponse``), as ``octoroute serve`` does.
     """
     if config is None:
         path = config_path(None)
@@ -140,7 +141,7 @@ def create_app(config: Config | None = None, *, start_health: bool = True) -> fa
     if start_health:
         runtime.health.start()
     log.info("octoroute app ready: %s", describe_endpoints(config))
-    return runtime.app
+    return AfterResponse(runtime.app)
 
 
 def describe_endpoints(config: Config) -> str:

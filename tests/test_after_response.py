@@ -100,3 +100,38 @@ def test_a_live_server_sends_the_answer_before_logging_it(serve: Any, trio: Any,
         access.removeHandler(handler)
         access.setLevel(old_level)
     assert handler.seen == [(True, "after-response-1")]
+
+
+def test_create_app_for_waitress_serve_also_logs_after_the_response(trio: Any, make_config: Any) -> None:
+    """``waitress-serve --call octoroute.app:create_app`` gets the same deferral as ``octoroute serve``."""
+    import json
+
+    from falcon.testing import create_environ
+    from octoroute.app import create_app
+
+    app = create_app(make_config({"fast": [trio.fast], "balanced": [trio.balanced], "deep": [trio.deep]}),
+                     start_health=False)
+    body = json.dumps({"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
+    environ = create_environ(method="POST", path="/v1/chat/completions", body=body,
+                             headers={"Content-Type": "application/json", "X-Request-ID": "waitress-serve-1"})
+    statuses: list[str] = []
+    seen: list[tuple[Any, str]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append((record.fields, request_id_var.get()))  # type: ignore[attr-defined]
+
+    access = logging.getLogger("octoroute.access")
+    old_level, capture = access.level, Capture()
+    access.setLevel(logging.INFO)
+    access.addHandler(capture)
+    try:
+        result = app(environ, lambda status, headers, *exc: statuses.append(status))
+        assert b"chat.completion" in b"".join(result) and statuses == ["200 OK"]
+        assert seen == []
+        result.close()  # what the server does once the body has been sent
+    finally:
+        access.removeHandler(capture)
+        access.setLevel(old_level)
+    [(fields, request_id)] = seen
+    assert (fields["path"], fields["status"], request_id) == ("/v1/chat/completions", 200, "waitress-serve-1")
