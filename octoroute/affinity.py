@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
+from octoroute.errors import ConfigError
+
 MAX_CPU = 4095  # highest CPU number accepted in a list (Linux's default NR_CPUS ceiling)
 
 
@@ -90,29 +92,29 @@ def unavailable_reason(cpus: tuple[int, ...]) -> str | None:
     return None
 
 
-def pin(cpus: tuple[int, ...]) -> str | None:
-    """Pin the whole process to ``cpus``; why it cannot be done (with the fix), or None."""
+def check(cpus: tuple[int, ...], source: str) -> None:
+    """Raise ``ConfigError`` (reported like any config problem) when ``cpus`` cannot be applied here."""
     reason = unavailable_reason(cpus)
     if reason is not None:
-        return reason
-    try:
-        pin_process(cpus)
-    except OSError as exc:  # a CPU went offline since the check
-        return f"the kernel refused to pin to CPU {format_cpu_list(cpus)} ({exc.strerror}); pick another"
-    return None
+        raise ConfigError([f"server.cpu_affinity: {reason}"], source)
 
 
-def pin_process(cpus: tuple[int, ...]) -> None:
+def pin(cpus: tuple[int, ...], source: str) -> None:
     """Pin every thread of this process to ``cpus``; threads started later inherit it.
 
-    Raises ``OSError`` when the kernel refuses.
+    Raises ``ConfigError`` when the CPUs are not available or the kernel refuses.
     """
+    check(cpus, source)
     try:
         threads = [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:  # no /proc: the calling thread is all we can reach
         threads = [0]
-    for tid in threads:
-        try:
-            os.sched_setaffinity(tid, cpus)
-        except ProcessLookupError:  # the thread ended meanwhile
-            continue
+    try:
+        for tid in threads:
+            try:
+                os.sched_setaffinity(tid, cpus)
+            except ProcessLookupError:  # the thread ended meanwhile
+                continue
+    except OSError as exc:  # a CPU went offline since the check
+        raise ConfigError([f"server.cpu_affinity: the kernel refused to pin to CPU "
+                           f"{format_cpu_list(cpus)} ({exc.strerror}); pick another"], source) from None

@@ -21,7 +21,7 @@ from typing import Any
 import falcon
 from prometheus_client import CollectorRegistry
 
-from octoroute.affinity import format_cpu_list, pin
+from octoroute import affinity
 from octoroute.api import errors as api_errors
 from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
@@ -127,16 +127,15 @@ def create_app(config: Config | None = None, *, start_health: bool = True) -> Ca
         path = config_path(None)
         try:
             config = load_config(path)
+            if config.server.cpu_affinity is not None:
+                affinity.pin(config.server.cpu_affinity, config.source)
         except ConfigError as exc:
             print(exc.message, file=sys.stderr)
             raise SystemExit(1) from None
         configure_logging(effective_log_level(config), config.observability.log_format, background=True)
         if config.server.cpu_affinity is not None:
-            reason = pin(config.server.cpu_affinity)
-            if reason is not None:
-                print(ConfigError([f"server.cpu_affinity: {reason}"], config.source).message, file=sys.stderr)
-                raise SystemExit(1)
-            log.info("pinned to CPU %s (server.cpu_affinity)", format_cpu_list(config.server.cpu_affinity))
+            log.info("pinned to CPU %s (server.cpu_affinity)",
+                     affinity.format_cpu_list(config.server.cpu_affinity))
     runtime = build_runtime(config)
     if start_health:
         runtime.health.start()

@@ -24,8 +24,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
-from octoroute import __version__
-from octoroute.affinity import format_cpu_list, pin, unavailable_reason
+from octoroute import __version__, affinity
 from octoroute.api.middleware import AfterResponse
 from octoroute.app import Runtime, build_runtime, describe_endpoints
 from octoroute.backends.client import BackendClient
@@ -230,10 +229,7 @@ def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], No
            reload_config: Callable[[], Config] | None = None) -> int:
     cpus = config.server.cpu_affinity
     if cpus is not None:
-        reason = pin(cpus)
-        if reason is not None:
-            _print_config_error(ConfigError([f"server.cpu_affinity: {reason}"], config.source))
-            return 1
+        affinity.pin(cpus, config.source)  # a ConfigError is reported by main(): exit 1
     runtime = build_runtime(config)
     try:
         server = Server(runtime, host, port, reload_config=reload_config)
@@ -245,7 +241,7 @@ def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], No
     _install_signals(server)
     runtime.health.start()
     # The start-up line shows at any log level: it is how an operator knows where to look.
-    pinned = "" if cpus is None else f", pinned to CPU {format_cpu_list(cpus)}"
+    pinned = "" if cpus is None else f", pinned to CPU {affinity.format_cpu_list(cpus)}"
     log.log(max(logging.INFO, logging.getLogger().getEffectiveLevel()),
             "octoroute %s listening on %s (strategy %s, %d threads%s) endpoints: %s", __version__,
             server.url, config.routing.strategy, config.server.threads, pinned,
@@ -259,10 +255,7 @@ def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], No
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config.server.cpu_affinity is not None:
-        reason = unavailable_reason(config.server.cpu_affinity)
-        if reason is not None:
-            _print_config_error(ConfigError([f"server.cpu_affinity: {reason}"], config.source))
-            return 1
+        affinity.check(config.server.cpu_affinity, config.source)
     timeout = config.health.timeout_seconds
 
     def probe(client: BackendClient) -> tuple[bool, float, str]:
