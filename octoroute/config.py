@@ -142,7 +142,7 @@ Check = Callable[[Any], bool]
 
 @dataclass(frozen=True)
 class _Field:
-    kind: str  # "str" | "int" | "float" | "bool" | "any" (``convert`` judges it)
+    kind: str  # "str" | "int" | "float" | "bool", or "any" with ``convert`` judging the value
     check: Check | None = None
     expect: str = ""  # what a valid value looks like, for the message
     example: str = ""  # a valid TOML value, shown in the fix
@@ -229,8 +229,6 @@ class _Problems:
 
 
 def _type_ok(kind: str, value: Any) -> bool:
-    if kind == "any":
-        return True
     if kind == "str":
         return isinstance(value, str)
     if kind == "bool":
