@@ -62,6 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--with-pinned", metavar="CPUS",
                     help="also run a second Octoroute pinned to CPUS (e.g. 1) with server.cpu_affinity "
                          "(as taskset -c or systemd's CPUAffinity= would pin it), /v1 only")
+    ap.add_argument("--with-python", metavar="PATH",
+                    help="also run a second Octoroute on the interpreter at PATH (e.g. a distribution's "
+                         "/usr/bin/python3 in a venv with Octoroute installed), /v1 only")
     ap.add_argument("--soak-requests", type=int,
                     help="requests for the RSS soak on a fresh Octoroute (default 20000; quick 2000; "
                          "the issue's figure is 100000; 0 skips)")
@@ -195,6 +198,21 @@ class Run:
                 return servers.start_octoroute(self.procs, self.run_dir, "octoroute-pinned", pinned_port,
                                                backend, threads=a.threads, cpus=a.with_pinned)
             started.append((start_pinned(), start_pinned))
+        python_note = ""
+        if a.with_python:
+            why = servers.python_problem(a.with_python)
+            if why:
+                out.emit(f"- octoroute-py skipped: {why}")
+            else:
+                python_port = procs.free_port()
+                python_note = (f"octoroute-py: the same on `{a.with_python}` "
+                               f"({servers.python_description(a.with_python)}; this one: "
+                               f"{servers.python_description(sys.executable)}). ")
+
+                def start_python() -> Server:
+                    return servers.start_octoroute(self.procs, self.run_dir, "octoroute-py", python_port,
+                                                   backend, threads=a.threads, python=a.with_python)
+                started.append((start_python(), start_python))
         peers = [(a.with_baseline, "baseline", servers.baseline_available, servers.start_baseline),
                  (a.with_litellm, "LiteLLM", servers.litellm_available, servers.start_litellm)]
         for wanted, label, available, start_peer in peers:
@@ -209,6 +227,14 @@ class Run:
             def start(start_peer: Callable[..., Server] = start_peer, port: int = port) -> Server:
                 return start_peer(self.procs, self.run_dir, port, mock_port)
             started.append((start(), start))
+            if label == "baseline" and python_note:
+                # The interpreter speeds the pass-through too: same-interpreter ratios for octoroute-py.
+                py_port = procs.free_port()
+
+                def start_py(port: int = py_port) -> Server:
+                    return servers.start_baseline(self.procs, self.run_dir, port, mock_port,
+                                                  python=a.with_python)
+                started.append((start_py(), start_py))
         running: dict[str, Server] = {"direct": mock}
         for server, start in started:
             for _ in range(a.startup_reps - 1):
@@ -230,12 +256,13 @@ class Run:
         targets = [loadgen.Target("direct", v1, mock, fast_body),
                    loadgen.Target("octoroute", "/chat", octo, body("chat", servers.chat_body())),
                    loadgen.Target("octoroute", v1, octo, body("openai-auto", servers.openai_body("auto")))]
-        if "octoroute-pinned" in running:
-            targets.append(loadgen.Target("octoroute-pinned", v1, running["octoroute-pinned"],
-                                          targets[2].body_file))
-        for name in ("baseline-t8", "litellm-w1"):
+        for variant in ("octoroute-pinned", "octoroute-py"):
+            if variant in running:
+                targets.append(loadgen.Target(variant, v1, running[variant], targets[2].body_file))
+        for name, label in (("baseline-t8", "baseline"), ("baseline-py-t8", "baseline-py"),
+                            ("litellm-w1", "litellm")):
             if name in running:
-                targets.append(loadgen.Target(name.split("-")[0], v1, running[name], fast_body))
+                targets.append(loadgen.Target(label, v1, running[name], fast_body))
         for t in targets:
             if not servers.request_ok(t.server.port, "POST", t.path, Path(t.body_file).read_bytes(),
                                       key=t.server.key):
@@ -276,7 +303,7 @@ class Run:
                  f"(load average before: {load_before}, after: {load_average()})\n")
         out.emit(f"Octoroute: `octoroute serve`, strategy rule, three tiers on the nginx mock, metrics on "
                  f"(octoroute_requests_total = {requests_total}), INFO logging to a file ({log_lines:,} "
-                 f"lines), server.threads = {a.threads}. {pinned_note}"
+                 f"lines), server.threads = {a.threads}. {pinned_note}{python_note}"
                  "Baseline: the bare pass-through, waitress threads 8. "
                  f"Foreign CPU (processes outside the bench) per run: median {fmt(median(foreign), 0)} %, "
                  f"max {fmt(max(foreign, default=None), 0)} % of a core.\n")
@@ -346,16 +373,25 @@ class Run:
         if "micro" in s and s["micro"].get("route_p99_us") is not None:
             p99 = s["micro"]["route_p99_us"]
             bench = s["micro"].get("bench_p99_us")
+            pauses = s["micro"].get("pauses")
+            floor = (f" (host pauses: a call over {fmt(pauses.one_percent_us)} µs has one in its p99)"
+                     if pauses is not None and pauses.one_percent_us is not None else "")
             rows.append(["rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
-                         f"{fmt(bench)} µs; {fmt(p99)} µs",
+                         f"{fmt(bench)} µs; {fmt(p99)} µs{floor}",
                          verdict(bench is not None and bench < micro.ROUTE_P99_TARGET_US)])
         if "wrk" in s:
             w = s["wrk"]
             by: dict[tuple[str, str, int], loadgen.Cell] = w["by"]
             v1 = loadgen.BASELINE_PATH
-            direct1, base8 = by.get(("direct", v1, 1)), by.get(("baseline", v1, 8))
-            for path in ("/chat", v1):
-                at8, at1 = by.get(("octoroute", path, 8)), by.get(("octoroute", path, 1))
+            direct1 = by.get(("direct", v1, 1))
+            variants = [("octoroute", "/chat", ""), ("octoroute", v1, "")]
+            if any(key[0] == "octoroute-py" for key in by):
+                variants.append(("octoroute-py", v1, "octoroute-py "))
+            for name, path, prefix in variants:
+                at8, at1 = by.get((name, path, 8)), by.get((name, path, 1))
+                base_name = loadgen.base_of(name, by)
+                base8, base1 = by.get((base_name, v1, 8)), by.get((base_name, v1, 1))
+                path = prefix + path
                 if at8 and base8 and at8.rps and base8.rps:
                     rows.append([f"{path}: req/s at 8 conns ≥ {RPS_VS_BASELINE}x baseline",
                                  f"{at8.rps / base8.rps:.2f}x ({fmt(at8.rps, 0)} vs {fmt(base8.rps, 0)})",
@@ -367,7 +403,6 @@ class Run:
                 if at1 and direct1 and at1.p50 is not None and direct1.p50 is not None:
                     added = at1.p50 - direct1.p50
                     measured = f"{added:.3f} ms"
-                    base1 = by.get(("baseline", v1, 1))
                     if base1 and base1.p50 is not None and base1.p50 > direct1.p50:
                         # context for a host whose speed changes: the pass-through's own figure
                         # in the same run (the issue saw it add 0.58 ms)
@@ -375,10 +410,12 @@ class Run:
                         measured += f" (pass-through +{base_added:.3f} ms: {added / base_added:.2f}x)"
                     rows.append([f"{path}: added p50 at 1 conn < {ADDED_P50_MS} ms", measured,
                                  verdict(added < ADDED_P50_MS)])
-            starts = w["startup"].get("octoroute", [])
-            if starts:
-                rows.append([f"ready < {STARTUP_S} s after start (median)", f"{fmt(median(starts))} s",
-                             verdict((median(starts) or 0) < STARTUP_S)])
+            for name in ("octoroute", "octoroute-py"):
+                starts = w["startup"].get(name, [])
+                if starts:
+                    prefix = "" if name == "octoroute" else f"{name}: "
+                    rows.append([f"{prefix}ready < {STARTUP_S} s after start (median)",
+                                 f"{fmt(median(starts))} s", verdict((median(starts) or 0) < STARTUP_S)])
         if "soak" in s:
             rows.append([f"RSS < {SOAK_RSS_MB:.0f} MB after {s['soak']['requests']:,} requests "
                          "(issue: 100,000)", f"{s['soak']['rss_mb']} MB",

@@ -156,6 +156,13 @@ def cells(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str, int], Cell]:
 BASELINE_PATH = "/v1/chat/completions"
 
 
+def base_of(name: str, by: dict[tuple[str, str, int], Cell]) -> str:
+    """The pass-through a target is compared with: the one on the same interpreter when run."""
+    if name.endswith("-py") and any(key[0] == "baseline-py" for key in by):
+        return "baseline-py"
+    return "baseline"
+
+
 def matrix_table(targets: Sequence[Target], conns: Sequence[int], by: dict[tuple[str, str, int], Cell],
                  rss_after: dict[str, float]) -> str:
     has_base = any(t.name == "baseline" for t in targets)
@@ -171,7 +178,7 @@ def matrix_table(targets: Sequence[Target], conns: Sequence[int], by: dict[tuple
             if cell is None:
                 continue
             direct = by.get(("direct", BASELINE_PATH, c))
-            base = by.get(("baseline", BASELINE_PATH, c))
+            base = by.get((base_of(t.name, by), BASELINE_PATH, c))
             added = "-"
             if t.name != "direct" and direct and cell.p50 is not None and direct.p50 is not None:
                 added = f"+{cell.p50 - direct.p50:.3f} ms"

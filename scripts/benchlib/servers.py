@@ -208,15 +208,42 @@ def compile_octoroute() -> None:
     _compiled = True
 
 
+def python_problem(python: str) -> str | None:
+    """Why Octoroute cannot run on the interpreter ``python``, or None when it can."""
+    try:
+        found = subprocess.run([python, "-c", "import octoroute.cli"], capture_output=True, text=True,
+                               timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{python} does not run: {exc}"
+    if found.returncode != 0:
+        last = (found.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"{python} cannot import Octoroute ({last}); install it there: {python} -m pip install -e ."
+    return None
+
+
+def python_description(python: str) -> str:
+    """Version and build of an interpreter: what makes one faster than another."""
+    # sysconfig can describe another build than the binary (Debian's python3 links libpython
+    # statically, yet reports Py_ENABLE_SHARED); the process's own mappings cannot.
+    code = ("import platform; shared = any('libpython' in line for line in open('/proc/self/maps')); "
+            "print(f'Python {platform.python_version()},', 'libpython shared' if shared else "
+            "'libpython linked in')")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip() or "unknown"
+
+
 def start_octoroute(procs: Procs, run_dir: Path, name: str, port: int, backend: str, *, threads: int,
-                    max_in_flight: int | None = None, cpus: str | None = None) -> Server:
-    """``cpus``: pin it with ``server.cpu_affinity`` (as ``taskset -c`` or ``CPUAffinity=`` would)."""
+                    max_in_flight: int | None = None, cpus: str | None = None,
+                    python: str | None = None) -> Server:
+    """``cpus``: pin it with ``server.cpu_affinity`` (as ``taskset -c`` or ``CPUAffinity=`` would);
+    ``python``: run it on that interpreter (``python -m octoroute``) instead of this one."""
     compile_octoroute()
     config = run_dir / f"{name}.toml"
     config.write_text(octoroute_config(port, backend, threads=threads, max_in_flight=max_in_flight,
                                        cpus=cpus))
     env = {k: v for k, v in os.environ.items() if k not in ("OCTOROUTE_LOG", "OCTOROUTE_CONFIG")}
-    return _start(procs, name, [*octoroute_command(), "serve", "--config", str(config)],
+    command = [python, "-m", "octoroute"] if python else octoroute_command()
+    return _start(procs, name, [*command, "serve", "--config", str(config)],
                   log_path=str(run_dir / f"{name}.log"), port=port, ready_path="/chat",
                   ready_body=encode({"prompt": "ping", "max_tokens": 8}), env=env)
 
@@ -232,14 +259,20 @@ def baseline_available() -> str | None:
     return None
 
 
-def start_baseline(procs: Procs, run_dir: Path, port: int, mock_port: int, threads: int = 8) -> Server:
-    """The shared harness's 40-line Falcon + waitress + requests pass-through."""
+def start_baseline(procs: Procs, run_dir: Path, port: int, mock_port: int, threads: int = 8, *,
+                   python: str | None = None) -> Server:
+    """The shared harness's 40-line Falcon + waitress + requests pass-through.
+
+    ``python``: run it on that interpreter (its own falcon, waitress and
+    requests; Octoroute's dependencies) instead of the harness's venv.
+    """
     env = {**os.environ, "PYTHONPATH": str(SHARED_BENCH / "baseline"),
            "UPSTREAM": f"http://127.0.0.1:{mock_port}", "POOL": str(threads)}
-    return _start(procs, f"baseline-t{threads}",
-                  [str(PROTO_DIR / "bin" / "waitress-serve"), "--host", "127.0.0.1", "--port", str(port),
-                   "--threads", str(threads), "app:app"],
-                  log_path=str(run_dir / f"baseline-t{threads}.log"), port=port,
+    serve = [python, "-m", "waitress"] if python else [str(PROTO_DIR / "bin" / "waitress-serve")]
+    name = f"baseline-py-t{threads}" if python else f"baseline-t{threads}"
+    return _start(procs, name,
+                  [*serve, "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads), "app:app"],
+                  log_path=str(run_dir / f"{name}.log"), port=port,
                   ready_path="/v1/chat/completions", ready_body=encode(openai_body("fast")), env=env)
 
 
