@@ -379,6 +379,12 @@ class Run:
             rows.append(["rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
                          f"{fmt(bench)} µs; {fmt(p99)} µs{floor}",
                          verdict(bench is not None and bench < micro.ROUTE_P99_TARGET_US)])
+        if "micro_py" in s:
+            other = s["micro_py"]
+            rows.append(["octoroute-py: rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
+                         f"{fmt(other['bench_p99_us'])} µs; {fmt(other['route_p99_us'])} µs",
+                         verdict(other["bench_p99_us"] is not None
+                                 and other["bench_p99_us"] < micro.ROUTE_P99_TARGET_US)])
         if "wrk" in s:
             w = s["wrk"]
             by: dict[tuple[str, str, int], loadgen.Cell] = w["by"]
@@ -486,6 +492,14 @@ def main(argv: list[str] | None = None) -> int:
         if "micro" in args.sections:
             loadgen.progress("micro: in-process timings ...")
             run.summary["micro"] = micro.run(out, iterations=args.micro_iterations)
+            why = servers.python_problem(args.with_python) if args.with_python else None
+            if why:
+                out.emit(f"- micro-benchmarks on another interpreter skipped: {why}\n")
+            elif args.with_python:
+                loadgen.progress(f"micro: the same on {args.with_python} ...")
+                elsewhere = micro.run_elsewhere(out, args.with_python, iterations=args.micro_iterations)
+                if elsewhere is not None:
+                    run.summary["micro_py"] = elsewhere
         if "wrk" in args.sections:
             run.wrk()
         if "stream" in args.sections:

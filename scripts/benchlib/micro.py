@@ -13,10 +13,13 @@ from __future__ import annotations
 import gc
 import json
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from benchlib.report import Output, fmt, load_average, percentile, table, verdict
@@ -248,3 +251,40 @@ def run(out: Output, *, iterations: int) -> dict[str, Any]:
              "in more than 1 % of calls, so its p99 is its p50 plus a pause, however lean the code; "
              "compare p50s across prompts.\n")
     return {"route_p99_us": worst_route, "bench_p99_us": bench_route, "pauses": pauses}
+
+
+def run_elsewhere(out: Output, python: str, *, iterations: int) -> dict[str, Any] | None:
+    """The same cases on another interpreter (``--with-python``), its routing rows side by side.
+
+    The other interpreter runs this bench's micro section in a child process;
+    the rows are read back from its JSON lines. None when it failed (reported).
+    """
+    child_dir = out.dir / "micro-py"
+    script = str(Path(__file__).resolve().parent.parent / "bench")
+    done = subprocess.run([python, script, "--micro", "--micro-iterations", str(iterations),
+                           "--out", str(child_dir)], capture_output=True, text=True, timeout=1800)
+    lines = child_dir / "micro.jsonl"
+    if done.returncode != 0 or not lines.exists():
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        out.emit(f"Micro-benchmarks on `{python}` failed (exit {done.returncode}): {tail}\n")
+        return None
+    theirs = {r["case"]: r for r in map(json.loads, lines.read_text().splitlines()) if "p50_us" in r}
+    ours = {r["case"]: r for r in map(json.loads, (out.dir / "micro.jsonl").read_text().splitlines())
+            if "p50_us" in r}
+    rows, worst, bench = [], None, None
+    for case, r in theirs.items():
+        if case == "host pauses":
+            continue
+        mine = ours.get(case, {})
+        rows.append([case, fmt(mine.get("p50_us")), fmt(r["p50_us"]), fmt(mine.get("p99_us")),
+                     fmt(r["p99_us"])])
+        if case.startswith("Router.route, rule:"):
+            worst = r["p99_us"] if worst is None else max(worst, r["p99_us"])
+            if "bench prompt" in case:
+                bench = r["p99_us"]
+    out.emit(f"### The same micro-benchmarks on `{python}` (µs per call; run after this process's "
+             "cases, not interleaved with them: this host's speed can change between the two)\n")
+    out.emit(table(["case", f"p50 {sys.version.split()[0]}", "p50 there", f"p99 {sys.version.split()[0]}",
+                    "p99 there"], rows, "lrrrr"))
+    out.emit()
+    return {"route_p99_us": worst, "bench_p99_us": bench}
