@@ -209,15 +209,26 @@ def compile_octoroute() -> None:
 
 
 def python_problem(python: str) -> str | None:
-    """Why Octoroute cannot run on the interpreter ``python``, or None when it can."""
+    """Why this checkout of Octoroute cannot run on the interpreter ``python``, or None when it can.
+
+    Another copy installed there (an older release, another checkout) would
+    compare two versions of the code, not two interpreters.
+    """
+    import octoroute
+    here = str(Path(octoroute.__file__).resolve().parent)
+    fix = f"install this checkout there: {python} -m pip install -e {Path(here).parent}"
     try:
-        found = subprocess.run([python, "-c", "import octoroute.cli"], capture_output=True, text=True,
-                               timeout=60)
+        found = subprocess.run([python, "-c", "import octoroute.cli, octoroute, pathlib; "
+                                "print(pathlib.Path(octoroute.__file__).resolve().parent)"],
+                               capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{python} does not run: {exc}"
     if found.returncode != 0:
         last = (found.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"{python} cannot import Octoroute ({last}); install it there: {python} -m pip install -e ."
+        return f"{python} cannot import Octoroute ({last}); {fix}"
+    there = found.stdout.strip()
+    if there != here:
+        return f"{python} imports another copy of Octoroute ({there}, not {here}); {fix}"
     return None
 
 
