@@ -63,8 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="also run a second Octoroute pinned to CPUS (e.g. 1) with server.cpu_affinity "
                          "(as taskset -c or systemd's CPUAffinity= would pin it), /v1 only")
     ap.add_argument("--with-python", metavar="PATH",
-                    help="also run a second Octoroute on the interpreter at PATH (e.g. a distribution's "
-                         "/usr/bin/python3 in a venv with Octoroute installed), /v1 only")
+                    help="also run Octoroute on the interpreter at PATH (e.g. a venv of a distribution's "
+                         "/usr/bin/python3 with this checkout installed): a second /v1 target, a second "
+                         "pass-through with --with-baseline, and the micro-benchmarks")
     ap.add_argument("--soak-requests", type=int,
                     help="requests for the RSS soak on a fresh Octoroute (default 20000; quick 2000; "
                          "the issue's figure is 100000; 0 skips)")
@@ -175,6 +176,8 @@ class Run:
         self.run_dir = out.dir / "run"
         self.run_dir.mkdir(exist_ok=True)
         self.summary: dict[str, Any] = {}
+        # Why --with-python cannot be used (None: it can); asked once, each check starts the interpreter.
+        self.python_problem = servers.python_problem(args.with_python) if args.with_python else None
 
     # --- wrk ------------------------------------------------------------------
     def wrk(self) -> None:
@@ -200,9 +203,8 @@ class Run:
             started.append((start_pinned(), start_pinned))
         python_note = ""
         if a.with_python:
-            why = servers.python_problem(a.with_python)
-            if why:
-                out.emit(f"- octoroute-py skipped: {why}")
+            if self.python_problem:
+                out.emit(f"- octoroute-py skipped: {self.python_problem}")
             else:
                 python_port = procs.free_port()
                 python_note = (f"octoroute-py: the same on `{a.with_python}` "
@@ -370,21 +372,16 @@ class Run:
     # --- the targets ------------------------------------------------------------
     def targets(self) -> None:
         s, rows = self.summary, []
-        if "micro" in s and s["micro"].get("route_p99_us") is not None:
-            p99 = s["micro"]["route_p99_us"]
-            bench = s["micro"].get("bench_p99_us")
-            pauses = s["micro"].get("pauses")
+        for key, prefix in (("micro", ""), ("micro_py", "octoroute-py: ")):
+            if key not in s or s[key].get("route_p99_us") is None:
+                continue
+            p99, bench = s[key]["route_p99_us"], s[key].get("bench_p99_us")
+            pauses = s[key].get("pauses")
             floor = (f" (host pauses: a call over {fmt(pauses.one_percent_us)} µs has one in its p99)"
                      if pauses is not None and pauses.one_percent_us is not None else "")
-            rows.append(["rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
+            rows.append([f"{prefix}rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
                          f"{fmt(bench)} µs; {fmt(p99)} µs{floor}",
                          verdict(bench is not None and bench < micro.ROUTE_P99_TARGET_US)])
-        if "micro_py" in s:
-            other = s["micro_py"]
-            rows.append(["octoroute-py: rule routing decision p99 < 20 µs (bench prompt; worst prompt)",
-                         f"{fmt(other['bench_p99_us'])} µs; {fmt(other['route_p99_us'])} µs",
-                         verdict(other["bench_p99_us"] is not None
-                                 and other["bench_p99_us"] < micro.ROUTE_P99_TARGET_US)])
         if "wrk" in s:
             w = s["wrk"]
             by: dict[tuple[str, str, int], loadgen.Cell] = w["by"]
@@ -492,9 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         if "micro" in args.sections:
             loadgen.progress("micro: in-process timings ...")
             run.summary["micro"] = micro.run(out, iterations=args.micro_iterations)
-            why = servers.python_problem(args.with_python) if args.with_python else None
-            if why:
-                out.emit(f"- micro-benchmarks on another interpreter skipped: {why}\n")
+            if run.python_problem:
+                out.emit(f"- micro-benchmarks on another interpreter skipped: {run.python_problem}\n")
             elif args.with_python:
                 loadgen.progress(f"micro: the same on {args.with_python} ...")
                 elsewhere = micro.run_elsewhere(out, args.with_python, iterations=args.micro_iterations)
