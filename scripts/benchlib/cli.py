@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import signal
@@ -59,6 +60,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--with-baseline", action="store_true",
                     help="include the bare Falcon+waitress+requests pass-through (waitress threads 8)")
     ap.add_argument("--with-litellm", action="store_true", help="include the LiteLLM proxy (1 worker)")
+    ap.add_argument("--with-floor", action="store_true",
+                    help="include the stack's floor: waitress (threads 8) with a bare WSGI app that "
+                         "relays with http.client (floor), and one that replies without calling the "
+                         "mock (floor-canned); benchlib/floor.py")
     ap.add_argument("--with-pinned", metavar="CPUS",
                     help="also run a second Octoroute pinned to CPUS (e.g. 1) with server.cpu_affinity "
                          "(as taskset -c or systemd's CPUAffinity= would pin it), /v1 only")
@@ -216,7 +221,10 @@ class Run:
                                                    backend, threads=a.threads, python=a.with_python)
                 started.append((start_python(), start_python))
         peers = [(a.with_baseline, "baseline", servers.baseline_available, servers.start_baseline),
-                 (a.with_litellm, "LiteLLM", servers.litellm_available, servers.start_litellm)]
+                 (a.with_litellm, "LiteLLM", servers.litellm_available, servers.start_litellm),
+                 (a.with_floor, "floor", lambda: None, servers.start_floor),
+                 (a.with_floor, "floor-canned", lambda: None,
+                  functools.partial(servers.start_floor, canned=True))]
         for wanted, label, available, start_peer in peers:
             if not wanted:
                 continue
@@ -262,7 +270,7 @@ class Run:
             if variant in running:
                 targets.append(loadgen.Target(variant, v1, running[variant], targets[2].body_file))
         for name, label in (("baseline-t8", "baseline"), ("baseline-py-t8", "baseline-py"),
-                            ("litellm-w1", "litellm")):
+                            ("litellm-w1", "litellm"), ("floor", "floor"), ("floor-canned", "floor-canned")):
             if name in running:
                 targets.append(loadgen.Target(label, v1, running[name], fast_body))
         for t in targets:
@@ -301,12 +309,15 @@ class Run:
 
         pinned_note = (f'octoroute-pinned: the same with `cpu_affinity = "{a.with_pinned}"`. '
                        if a.with_pinned else "")
+        floor_note = ("Floor: waitress threads 8 serving a bare WSGI app that relays with http.client; "
+                      "floor-canned: the same app replying without calling the mock. "
+                      if a.with_floor else "")
         out.emit(f"### Load: wrk, medians of {a.reps} interleaved repetition(s) of {a.duration} s "
                  f"(load average before: {load_before}, after: {load_average()})\n")
         out.emit(f"Octoroute: `octoroute serve`, strategy rule, three tiers on the nginx mock, metrics on "
                  f"(octoroute_requests_total = {requests_total}), INFO logging to a file ({log_lines:,} "
                  f"lines), server.threads = {a.threads}. {pinned_note}{python_note}"
-                 "Baseline: the bare pass-through, waitress threads 8. "
+                 f"Baseline: the bare pass-through, waitress threads 8. {floor_note}"
                  f"Foreign CPU (processes outside the bench) per run: median {fmt(median(foreign), 0)} %, "
                  f"max {fmt(max(foreign, default=None), 0)} % of a core.\n")
         out.emit(loadgen.matrix_table(targets, a.conn_list, by, rss_after))
@@ -411,6 +422,11 @@ class Run:
                         # in the same run (the issue saw it add 0.58 ms)
                         base_added = base1.p50 - direct1.p50
                         measured += f" (pass-through +{base_added:.3f} ms: {added / base_added:.2f}x)"
+                    floor1 = by.get(("floor", v1, 1)) if name == "octoroute" else None
+                    if floor1 and floor1.p50 is not None:
+                        # what any waitress-served relay adds on this host now; the rest is ours
+                        measured += (f"; floor +{floor1.p50 - direct1.p50:.3f} ms, Octoroute's own "
+                                     f"{at1.p50 - floor1.p50:+.3f} ms")
                     rows.append([f"{path}: added p50 at 1 conn < {ADDED_P50_MS} ms", measured,
                                  verdict(added < ADDED_P50_MS)])
             for name in ("octoroute", "octoroute-py"):

@@ -287,6 +287,20 @@ def start_baseline(procs: Procs, run_dir: Path, port: int, mock_port: int, threa
                   ready_path="/v1/chat/completions", ready_body=encode(openai_body("fast")), env=env)
 
 
+FLOOR_THREADS = 8  # waitress threads of the floor apps: the pass-through's
+
+
+def start_floor(procs: Procs, run_dir: Path, port: int, mock_port: int, *, canned: bool = False) -> Server:
+    """The stack's floor (benchlib/floor.py) on this interpreter: waitress + http.client, or
+    waitress alone with ``canned``."""
+    name = "floor-canned" if canned else "floor"
+    env = {**os.environ, "PYTHONPATH": str(SCRIPTS_DIR)}
+    cmd = [sys.executable, "-m", "benchlib.floor", "--port", str(port), "--upstream-port", str(mock_port),
+           "--threads", str(FLOOR_THREADS)] + (["--canned"] if canned else [])
+    return _start(procs, name, cmd, log_path=str(run_dir / f"{name}.log"), port=port,
+                  ready_path="/v1/chat/completions", ready_body=encode(openai_body("fast")), env=env)
+
+
 def litellm_available() -> str | None:
     if not (LITELLM_DIR / "bin" / "litellm").exists():
         return f"no {LITELLM_DIR}/bin/litellm (run {SHARED_BENCH}/setup.sh litellm)"
