@@ -9,6 +9,7 @@ backend received.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -314,6 +315,13 @@ def test_sdk_request_reaches_the_backend_as_the_sdk_sent_it(trio, serve):
     assert sent["x_custom"] == {"a": 1}
     (received,) = trio.balanced.chats()
     assert received.json == {**sent, "model": trio.balanced.model, "max_completion_tokens": 256}
+    # byte for byte: the SDK's own body with just the two values replaced where they stood
+    model = json.dumps(trio.balanced.model).encode()
+    expected, n = re.subn(rb'("model"\s*:\s*)"auto"', lambda m: m.group(1) + model,
+                          raw.http_response.request.content)
+    expected, m = re.subn(rb'("max_completion_tokens"\s*:\s*)4096', rb"\g<1>256", expected)
+    assert (n, m) == (1, 1)
+    assert received.body == expected
 
 
 # --- routing input ------------------------------------------------------------------

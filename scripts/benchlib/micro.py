@@ -11,6 +11,7 @@ is reported in the table instead of stopping the run.
 from __future__ import annotations
 
 import gc
+import io
 import json
 import random
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib.report import Output, fmt, load_average, percentile, table, verdict
-from benchlib.servers import USER_TEXT, chat_body, encode, openai_body
+from benchlib.servers import SYSTEM_TEXT, USER_TEXT, chat_body, encode, openai_body
 
 ROUTE_P99_TARGET_US = 20.0  # microseconds: the issue's bound for a rule routing decision
 CASE_BUDGET_S = 2.0  # seconds of timed calls per case at most (slow cases get fewer calls)
@@ -147,13 +148,50 @@ def build_cases() -> list[Case]:
     add("validation", "reference: json.loads of the /v1 body",
         lambda: partial(json.loads, encode(openai_body("auto"))))
 
-    def forward(body: dict[str, Any]) -> Callable[[], Any]:
-        from octoroute.api.openai import forward_body
-        return partial(forward_body, body, "mock-model", 4096)
+    # A coding assistant's request: a long system prompt (tool descriptions) and files pasted
+    # into the conversation, about 100 KB.
+    code = "".join(f"def handler_{i}(request):\n    return {{'status': {i}, 'body': request.text}}\n"
+                   for i in range(60))
+    assistant_body = openai_body("auto", tools=[{"type": "function", "function": {
+        "name": f"tool_{i}", "description": "Reads a file of the project and returns its text. " * 6,
+        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}} for i in range(30)])
+    assistant_body["messages"] = [{"role": "system", "content": SYSTEM_TEXT * 200}] + [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"file {i}:\n" + code} for i in range(12)]
+    sized = [("system + user", openai_body("auto")), ("21 messages", long_conversation),
+             (f"coding assistant, {len(encode(assistant_body)) // 1000} KB", assistant_body)]
 
-    add("body forward", "forward_body (system + user)", partial(forward, openai_body("auto")))
-    add("body forward", "forward_body (21 messages)", partial(forward, long_conversation))
+    def read(body: dict[str, Any]) -> Callable[[], Any]:
+        from octoroute.api.body import read_json_source
+        raw = encode(body)
+        return lambda: read_json_source(_Request(raw), 1 << 24)  # type: ignore[arg-type]
+
+    def forward(body: dict[str, Any], spliced: bool) -> Callable[[], Any]:
+        from octoroute.api.body import read_json_source
+        from octoroute.api.openai import forward_body
+        data, source = read_json_source(_Request(encode(body)), 1 << 24)  # type: ignore[arg-type]
+        return partial(forward_body, data, "mock-model", 4096, source if spliced else None)
+
+    for label, body in sized:
+        add("body", f"read_json_source ({label})", partial(read, body))
+    add("body", f"reference: json.loads ({sized[-1][0]})",
+        lambda: partial(json.loads, encode(assistant_body)))
+    for label, body in sized:
+        add("body", f"forward_body, client's bytes spliced ({label})", partial(forward, body, True))
+    for label, body in sized[1:]:
+        add("body", f"reference: forward_body re-encoding the object ({label})",
+            partial(forward, body, False))
     return cases
+
+
+class _Request:
+    """What ``read_json_source`` reads of a Falcon request (one per call, as each request has
+    its own stream)."""
+
+    content_type = "application/json"
+
+    def __init__(self, raw: bytes) -> None:
+        self.content_length = len(raw)
+        self.bounded_stream = io.BytesIO(raw)
 
 
 def measure(fn: Callable[[], Any], iterations: int, *, budget_s: float = CASE_BUDGET_S) -> list[float]:
