@@ -5,7 +5,8 @@ ships (``waitress.serve``, threads as given):
 
 - ``relay``: posts the request body to the mock with the stdlib's
   ``http.client`` (one keep-alive connection per worker thread, the leanest
-  client the standard library has) and returns the mock's bytes;
+  client the standard library has; one retry when a kept-alive connection
+  turns out closed) and returns the mock's bytes;
 - ``canned``: returns the mock's reply bytes (fetched once at start) without
   calling it: waitress's own cost.
 
@@ -43,13 +44,19 @@ def relay_app(upstream_port: int) -> Callable[[dict[str, Any], StartResponse], I
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
-        try:
-            conn.request("POST", PATH, body, HEADERS)
-            reply = conn.getresponse()
-            data = reply.read()
-        except (OSError, http.client.HTTPException):
-            conn.close()  # the next request reconnects
-            raise
+        for retry in (False, True):
+            reused = conn.sock is not None
+            try:
+                conn.request("POST", PATH, body, HEADERS)
+                reply = conn.getresponse()
+                data = reply.read()
+                break
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                # a kept-alive connection the backend has closed meanwhile (nginx drops idle
+                # ones when it runs short of connections): once more on a new one, as urllib3 does
+                if retry or not reused:
+                    raise
         start_response(f"{reply.status} {reply.reason}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
         return [data]
