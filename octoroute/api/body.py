@@ -11,13 +11,14 @@ import json
 import math
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import falcon
 
 from octoroute.errors import RequestError
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+_T = TypeVar("_T", str, bytes)
 
 
 def _finite(text: str) -> float:
@@ -60,23 +61,22 @@ class Source(NamedTuple):
             added = ",".join(f"{json.dumps(key)}:{text}" for key, text in values.items() if key not in spans)
             edits.insert(0, ((self.brace + 1, self.brace + 1), added + ("," if spans else "")))
         if isinstance(whole, bytes):
-            parts: list[Any] = []
-            at = 0
-            for (start, end), text in edits:
-                parts += (whole[at:start], text.encode())
-                at = end
-            parts.append(whole[at:])
-            return b"".join(parts)
-        parts = []
-        at = 0
-        for (start, end), text in edits:
-            parts += (whole[at:start], text)
-            at = end
-        parts.append(whole[at:])
+            return _joined(whole, [(span, text.encode()) for span, text in edits])
         try:
-            return "".join(parts).encode()
+            return _joined(whole, edits).encode()
         except UnicodeEncodeError:  # a lone surrogate: only json.dumps's escapes can carry it
             return None
+
+
+def _joined(whole: _T, edits: list[tuple[tuple[int, int], _T]]) -> _T:
+    """``whole`` (str or bytes) with each (start, end) span, in order, replaced by its text."""
+    parts: list[_T] = []
+    at = 0
+    for (start, end), text in edits:
+        parts += (whole[at:start], text)
+        at = end
+    parts.append(whole[at:])
+    return whole[:0].join(parts)
 
 
 _WS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, as json.decoder skips it
