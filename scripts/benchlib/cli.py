@@ -42,6 +42,7 @@ CPU_VS_BASELINE = 0.7
 ADDED_P50_MS = 0.6
 SOAK_RSS_MB = 50.0
 STARTUP_S = 0.5
+FLOOR_OF = {"octoroute": "floor", "octoroute-py": "floor-py"}  # the floor on the same interpreter
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -62,8 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--with-litellm", action="store_true", help="include the LiteLLM proxy (1 worker)")
     ap.add_argument("--with-floor", action="store_true",
                     help="include the stack's floor: waitress (threads 8) with a bare WSGI app that "
-                         "relays with http.client (floor), and one that replies without calling the "
-                         "mock (floor-canned); benchlib/floor.py")
+                         "relays with http.client (floor; also floor-py with --with-python), and one "
+                         "that replies without calling the mock (floor-canned); benchlib/floor.py")
     ap.add_argument("--with-pinned", metavar="CPUS",
                     help="also run a second Octoroute pinned to CPUS (e.g. 1) with server.cpu_affinity "
                          "(as taskset -c or systemd's CPUAffinity= would pin it), /v1 only")
@@ -237,13 +238,14 @@ class Run:
             def start(start_peer: Callable[..., Server] = start_peer, port: int = port) -> Server:
                 return start_peer(self.procs, self.run_dir, port, mock_port)
             started.append((start(), start))
-            if label == "baseline" and python_note:
-                # The interpreter speeds the pass-through too: same-interpreter ratios for octoroute-py.
+            if label in ("baseline", "floor") and python_note:
+                # The interpreter speeds the pass-through and the floor too: octoroute-py is
+                # compared with them on its own interpreter.
                 py_port = procs.free_port()
+                start_on = servers.start_baseline if label == "baseline" else servers.start_floor
 
-                def start_py(port: int = py_port) -> Server:
-                    return servers.start_baseline(self.procs, self.run_dir, port, mock_port,
-                                                  python=a.with_python)
+                def start_py(port: int = py_port, start_on: Callable[..., Server] = start_on) -> Server:
+                    return start_on(self.procs, self.run_dir, port, mock_port, python=a.with_python)
                 started.append((start_py(), start_py))
         running: dict[str, Server] = {"direct": mock}
         for server, start in started:
@@ -270,7 +272,8 @@ class Run:
             if variant in running:
                 targets.append(loadgen.Target(variant, v1, running[variant], targets[2].body_file))
         for name, label in (("baseline-t8", "baseline"), ("baseline-py-t8", "baseline-py"),
-                            ("litellm-w1", "litellm"), ("floor", "floor"), ("floor-canned", "floor-canned")):
+                            ("litellm-w1", "litellm"), ("floor", "floor"), ("floor-py", "floor-py"),
+                            ("floor-canned", "floor-canned")):
             if name in running:
                 targets.append(loadgen.Target(label, v1, running[name], fast_body))
         for t in targets:
@@ -309,8 +312,9 @@ class Run:
 
         pinned_note = (f'octoroute-pinned: the same with `cpu_affinity = "{a.with_pinned}"`. '
                        if a.with_pinned else "")
-        floor_note = ("Floor: waitress threads 8 serving a bare WSGI app that relays with http.client; "
-                      "floor-canned: the same app replying without calling the mock. "
+        floor_note = ("Floor: waitress threads 8 serving a bare WSGI app that relays with http.client"
+                      + (" (floor-py: on the other interpreter)" if python_note else "")
+                      + "; floor-canned: the same app replying without calling the mock. "
                       if a.with_floor else "")
         out.emit(f"### Load: wrk, medians of {a.reps} interleaved repetition(s) of {a.duration} s "
                  f"(load average before: {load_before}, after: {load_average()})\n")
@@ -422,7 +426,7 @@ class Run:
                         # in the same run (the issue saw it add 0.58 ms)
                         base_added = base1.p50 - direct1.p50
                         measured += f" (pass-through +{base_added:.3f} ms: {added / base_added:.2f}x)"
-                    floor1 = by.get(("floor", v1, 1)) if name == "octoroute" else None
+                    floor1 = by.get((FLOOR_OF.get(name, ""), v1, 1))
                     if floor1 and floor1.p50 is not None:
                         # what any waitress-served relay adds on this host now; the rest is ours
                         measured += (f"; floor +{floor1.p50 - direct1.p50:.3f} ms, Octoroute's own "

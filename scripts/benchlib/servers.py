@@ -290,13 +290,14 @@ def start_baseline(procs: Procs, run_dir: Path, port: int, mock_port: int, threa
 FLOOR_THREADS = 8  # waitress threads of the floor apps: the pass-through's
 
 
-def start_floor(procs: Procs, run_dir: Path, port: int, mock_port: int, *, canned: bool = False) -> Server:
-    """The stack's floor (benchlib/floor.py) on this interpreter: waitress + http.client, or
-    waitress alone with ``canned``."""
-    name = "floor-canned" if canned else "floor"
+def start_floor(procs: Procs, run_dir: Path, port: int, mock_port: int, *, canned: bool = False,
+                python: str | None = None) -> Server:
+    """The stack's floor (benchlib/floor.py): waitress + http.client, or waitress alone with
+    ``canned``; on the interpreter ``python`` (its own waitress) instead of this one."""
+    name = ("floor-canned" if canned else "floor") + ("-py" if python else "")
     env = {**os.environ, "PYTHONPATH": str(SCRIPTS_DIR)}
-    cmd = [sys.executable, "-m", "benchlib.floor", "--port", str(port), "--upstream-port", str(mock_port),
-           "--threads", str(FLOOR_THREADS)] + (["--canned"] if canned else [])
+    cmd = [python or sys.executable, "-m", "benchlib.floor", "--port", str(port), "--upstream-port",
+           str(mock_port), "--threads", str(FLOOR_THREADS)] + (["--canned"] if canned else [])
     return _start(procs, name, cmd, log_path=str(run_dir / f"{name}.log"), port=port,
                   ready_path="/v1/chat/completions", ready_body=encode(openai_body("fast")), env=env)
 
