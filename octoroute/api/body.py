@@ -171,22 +171,26 @@ def _invalid(exc: ValueError, is_form: bool) -> RequestError:
 
 def read_json(req: falcon.Request, max_bytes: int) -> Any:
     """Return the parsed JSON body or raise ``RequestError`` (400, 413 or 415)."""
-    return read_json_source(req, max_bytes)[0]
+    return _parse(*_read_text(req, max_bytes), with_source=False)[0]
 
 
 def read_json_source(req: falcon.Request, max_bytes: int) -> tuple[Any, Source | None]:
     """``read_json``, plus the ``Source`` of a JSON object body (``None`` for anything else, or
     an object with a repeated top-level key)."""
-    raw, text, is_form = _read_text(req, max_bytes)
+    return _parse(*_read_text(req, max_bytes), with_source=True)
+
+
+def _parse(raw: bytes | None, text: str, is_form: bool, *, with_source: bool) -> tuple[Any, Source | None]:
     try:
-        brace = _WS.match(text).end()  # type: ignore[union-attr]
-        if text.startswith("{", brace):
-            try:
-                obj, spans = _object_with_source(text, brace)
-            except ValueError:
-                pass  # not valid JSON: json's own decoder below says where and why
-            else:
-                return obj, None if spans is None else Source(text if raw is None else raw, brace, spans)
+        if with_source:  # the slower walk over the top-level values only where a body is forwarded
+            brace = _WS.match(text).end()  # type: ignore[union-attr]
+            if text.startswith("{", brace):
+                try:
+                    obj, spans = _object_with_source(text, brace)
+                except ValueError:
+                    pass  # not valid JSON: json's own decoder below says where and why
+                else:
+                    return obj, None if spans is None else Source(text if raw is None else raw, brace, spans)
         return _DECODER.decode(text), None
     except RecursionError:
         raise RequestError("request body is nested too deeply", code="invalid_json") from None
