@@ -21,6 +21,7 @@ ending that is clean (``[DONE]``), clean without ``[DONE]``, or a cut.
 
 from __future__ import annotations
 
+import io
 import json
 import select
 import socket
@@ -789,3 +790,13 @@ def sample(text: str, name: str, **labels: str) -> float | None:
              if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
     assert len(found) <= 1, f"{name}{labels} matches {len(found)} samples"
     return found[0] if found else None
+
+
+class FakeRequest:
+    """Just what ``read_json``/``read_json_source`` read of a Falcon request: a body without a
+    Content-Length (e.g. chunked), and its content type."""
+
+    def __init__(self, body: bytes, content_type: str | None = "application/json") -> None:
+        self.content_type = content_type
+        self.content_length = None
+        self.bounded_stream = io.BytesIO(body)

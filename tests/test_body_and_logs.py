@@ -25,6 +25,8 @@ from octoroute.logs import (
     request_id_var,
 )
 
+from fakes import FakeRequest
+
 LIMIT = 200_000  # bytes; above the 100,000-byte nesting bomb below
 
 
@@ -125,15 +127,6 @@ def test_body_over_the_limit_is_413(client: falcon.testing.TestClient, size: int
 def test_size_is_checked_before_content(client: falcon.testing.TestClient) -> None:
     # Over the limit and not JSON: the size is what the client must fix first.
     assert_error(post(client, b"x" * (LIMIT + 1), "application/json"), 413)
-
-
-class FakeRequest:
-    """Just what ``read_json`` reads: a body without a Content-Length (e.g. chunked)."""
-
-    def __init__(self, body: bytes, content_type: str | None = "application/json") -> None:
-        self.content_type = content_type
-        self.content_length = None
-        self.bounded_stream = io.BytesIO(body)
 
 
 def test_body_over_the_limit_without_content_length_is_413() -> None:

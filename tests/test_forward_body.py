@@ -14,23 +14,7 @@ from octoroute.api.body import read_json_source
 from octoroute.api.openai import forward_body
 from octoroute.errors import RequestError
 
-
-class FakeStream:
-    def __init__(self, raw: bytes) -> None:
-        self._raw = raw
-
-    def read(self, size: int = -1) -> bytes:
-        return self._raw if size < 0 else self._raw[:size]
-
-
-class FakeRequest:
-    """Just what ``read_json_source`` reads."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.content_type = "application/json"
-        self.content_length = len(raw)
-        self.bounded_stream = FakeStream(raw)
-
+from fakes import FakeRequest
 
 LIMIT = 1 << 20
 
