@@ -53,8 +53,9 @@ def relay_app(upstream_port: int) -> Callable[[dict[str, Any], StartResponse], I
                 break
             except (OSError, http.client.HTTPException):
                 conn.close()
-                # a kept-alive connection the backend has closed meanwhile (nginx drops idle
-                # ones when it runs short of connections): once more on a new one, as urllib3 does
+                # a kept-alive connection the backend has closed meanwhile (nginx's
+                # keepalive_timeout, while the bench drives other targets): once more on a
+                # new one, as urllib3 does
                 if retry or not reused:
                     raise
         start_response(f"{reply.status} {reply.reason}",
