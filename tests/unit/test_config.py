@@ -787,7 +787,7 @@ def test_effective_log_level_reads_process_env_by_default(monkeypatch: pytest.Mo
 
 def test_example_config_documents_every_key() -> None:
     """Every key the validator knows appears in config.toml.example."""
-    example = (Path(__file__).resolve().parent.parent / "octoroute" / "config.toml.example").read_text()
+    example = (Path(__file__).resolve().parents[2] / "octoroute" / "config.toml.example").read_text()
     keys = set(re.findall(r"^#?\s*([a-z_]+)\b", example, re.MULTILINE))
     for dc in (EndpointConfig, ServerConfig, RoutingConfig, HealthConfig, TimeoutsConfig,
                ObservabilityConfig):
@@ -798,6 +798,6 @@ def test_example_config_documents_every_key() -> None:
 
 
 def test_example_config_is_valid() -> None:
-    example = (Path(__file__).resolve().parent.parent / "octoroute" / "config.toml.example").read_text()
+    example = (Path(__file__).resolve().parents[2] / "octoroute" / "config.toml.example").read_text()
     env = {name: "x" for name in re.findall(r'^\s*api_key_env\s*=\s*"([^"]+)"', example, re.MULTILINE)}
     assert parse_toml(example, env=env).endpoints

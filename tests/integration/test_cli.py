@@ -30,7 +30,7 @@ import pytest
 from octoroute.config import parse_toml
 from octoroute.simulated import SimulatedBackend
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 30.0  # seconds; generous: a cold interpreter imports falcon, jsonschema, ...
 EXIT_TIMEOUT_S = 15.0  # seconds; the drain bound is 10 s, plus shutdown
 HTTP_TIMEOUT_S = 15.0  # seconds; one request to a child

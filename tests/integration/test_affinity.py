@@ -11,7 +11,6 @@ import pytest
 from octoroute.affinity import format_cpu_list, parse_cpu_list, unavailable_reason
 from octoroute.config import parse_config
 from octoroute.errors import ConfigError
-
 from test_cli import (
     Spawn,
     backends,  # noqa: F401 - fixture

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
 import ssl
 import tempfile
@@ -57,7 +58,9 @@ class Proxy:
 
 @pytest.fixture
 def proxy(octoroute: Any) -> Iterator[Proxy]:
-    assert Path(NGINX).exists(), f"{NGINX} is missing: apt-get install -y nginx (CI does)"
+    if not Path(NGINX).exists() and not os.environ.get("CI"):
+        pytest.skip(f"{NGINX} is missing: apt-get install -y nginx (.ci/run does)")
+    assert Path(NGINX).exists(), f"{NGINX} is missing in CI: .ci/run installs it"
     # Workers run as an unprivileged user when we are root: the prefix must be reachable.
     prefix = Path(tempfile.mkdtemp(prefix="octoroute-nginx-"))
     prefix.chmod(0o755)
