@@ -299,9 +299,13 @@ class Stream:
         self._left = _content_length(length) if self._mode == "length" and length is not None else 0
         self._crlf_due = False  # a chunk's data ended; its CRLF comes next
         self._done = False
+        self._socket_lock = threading.Lock()  # guards _closed and _aborted: abort() comes from another thread
         self._closed = False
+        self._aborted = False
 
     def read(self) -> bytes:
+        if self._aborted:
+            raise WireError("the stream was aborted", kind="bad_response")
         self._reader.deadline = self._reader.clock() + self._idle_timeout
         return self.next_bytes()
 
@@ -349,7 +353,7 @@ class Stream:
         connection go back to the pool instead of a new one being opened for
         the next stream. Whatever else arrives is discarded.
         """
-        if not self._closed and not self._done and self._mode != "close":
+        if not self._closed and not self._aborted and not self._done and self._mode != "close":
             self._reader.deadline = self._reader.clock() + seconds
             try:
                 for _ in range(MAX_DRAIN_READS):
@@ -360,13 +364,33 @@ class Stream:
         self.close()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._done and self._mode != "close" and _keep_alive(self._conn, self._http10, self.headers):
+        with self._socket_lock:
+            if self._closed:
+                return
+            self._closed = True
+            reusable = (not self._aborted and self._done and self._mode != "close"
+                        and _keep_alive(self._conn, self._http10, self.headers))
+            if not reusable:
+                # Under the lock: abort() must never shut down a descriptor reused by then.
+                self._conn.close()
+        if reusable:
             self._pool.release(self._conn)
-        else:
-            self._conn.close()
+
+    def abort(self) -> None:
+        """Make a read blocked in another thread return now; the connection is never reused.
+
+        Thread-safe and non-blocking: shutting the socket down wakes a
+        blocked ``recv`` (it returns end-of-stream); ``close()`` still
+        releases it, from the reading thread.
+        """
+        with self._socket_lock:
+            if self._closed or self._aborted:
+                return
+            self._aborted = True
+            try:
+                self._conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the peer: the read ends on its own
 
 
 def _decode(raw: bytes, encoding: str, max_bytes: int) -> bytes:

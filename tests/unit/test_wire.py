@@ -435,6 +435,51 @@ def test_a_stalled_stream_is_an_idle_timeout(serve: Callable[..., RawServer]) ->
         stream.close()
 
 
+@pytest.mark.parametrize("framing", ["chunked", "close"])
+def test_abort_wakes_a_blocked_read_from_another_thread_and_never_pools(
+        serve: Callable[..., RawServer], framing: str) -> None:
+    """The stream watchdog's way in: a read blocked on a silent backend returns at once."""
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" if framing == "chunked" else (
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+    first = b"%x\r\n%s\r\n" % (len(SSE[0]), SSE[0]) if framing == "chunked" else SSE[0]
+    reply, gates = stepped([head + first, b"0\r\n\r\n"])
+    server = serve(reply)
+    pool = wire.WirePool(server.url, 4)
+    stream = open_stream(pool, idle=30.0)
+    assert isinstance(stream, wire.Stream)
+    reading = threading.Event()
+    ended: list[bytes | BackendError] = []
+    done = threading.Event()
+
+    def read() -> None:
+        reading.set()
+        try:
+            ended.append(stream.read())
+        except BackendError as exc:
+            ended.append(exc)
+        done.set()
+
+    reader = threading.Thread(target=read, name="test-blocked-read", daemon=True)
+    reader.start()
+    try:
+        assert reading.wait(5.0)
+        assert not done.wait(0.05)  # blocked on the silent backend (idle timeout 30 s)
+        aborted_at = time.monotonic()
+        stream.abort()
+        assert done.wait(1.0), "abort() did not wake the blocked read"
+        print(f"{framing}: read returned {1000 * (time.monotonic() - aborted_at):.1f} ms after abort()")
+        assert ended[0] == b"" or isinstance(ended[0], BackendError)
+        with pytest.raises(BackendError):
+            stream.read()  # an aborted stream stays ended
+        stream.abort()  # idempotent
+    finally:
+        gates[1].set()
+        stream.close()
+        reader.join(5.0)
+    stream.abort()  # after close: a no-op, never a shutdown of a reused descriptor
+    assert pool.idle_count() == 0
+
+
 def test_a_stream_cut_inside_a_chunk_is_a_dropped_connection(serve: Callable[..., RawServer]) -> None:
     raw = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n40\r\ndata: {"
            % (len(SSE[0]), SSE[0]))
