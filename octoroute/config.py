@@ -95,6 +95,7 @@ class TimeoutsConfig:
     balanced: float = 60.0  # seconds; one attempt against a balanced endpoint
     deep: float = 120.0  # seconds; one attempt against a deep endpoint
     stream_idle: float = 60.0  # seconds; a stream silent this long after its first byte is cut
+    stream_total_seconds: float = 600.0  # seconds; from request start, a stream still running is cut
 
     def for_tier(self, tier: str) -> float:
         return float(getattr(self, tier))
@@ -189,6 +190,7 @@ _HEALTH_FIELDS = {
 }
 _TIMEOUT_FIELDS = {t: _Field("float", _positive, "a number of seconds > 0", "60")
                    for t in (*TIERS, "stream_idle")}
+_TIMEOUT_FIELDS["stream_total_seconds"] = _Field("float", _positive, "a number of seconds > 0", "600")
 _OBS_FIELDS = {
     "log_level": _one_of(LOG_LEVELS),
     "log_format": _one_of(LOG_FORMATS),

@@ -99,6 +99,7 @@ def test_minimal_config_gets_documented_defaults() -> None:
     assert (config.health.interval_seconds, config.health.timeout_seconds,
             config.health.unhealthy_after) == (15, 3, 3)
     assert (config.timeouts.fast, config.timeouts.balanced, config.timeouts.deep) == (30, 60, 120)
+    assert (config.timeouts.stream_idle, config.timeouts.stream_total_seconds) == (60, 600)
     assert (config.observability.log_level, config.observability.log_format) == ("info", "text")
     fast = config.tier_endpoints("fast")[0]
     assert fast.id == fast.name == "qwen3-8b"
@@ -219,6 +220,9 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("timeouts.fast", 0), ("timeouts.fast", -5), ("timeouts.fast", "30"), ("timeouts.fast", True),
     ("timeouts.balanced", 0), ("timeouts.balanced", math.nan), ("timeouts.deep", -1),
     ("timeouts.deep", False),
+    ("timeouts.stream_total_seconds", 0), ("timeouts.stream_total_seconds", -1),
+    ("timeouts.stream_total_seconds", "600"), ("timeouts.stream_total_seconds", True),
+    ("timeouts.stream_total_seconds", math.nan),
     ("observability.log_level", "verbose"), ("observability.log_level", "INFO"),
     ("observability.log_level", 10), ("observability.log_format", "xml"),
     ("observability.log_format", ""),
