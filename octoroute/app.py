@@ -29,6 +29,7 @@ from octoroute.api.middleware import AfterResponse, RequestContext
 from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
 from octoroute.api.openapi import OpenAPIResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
+from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.backends.failover import Dispatcher
 from octoroute.backends.health import HealthChecker, ProbeResult
@@ -57,9 +58,11 @@ class Runtime:
     router: Router
     dispatcher: Dispatcher
     slots: ChatSlots
+    watchdog: StreamWatchdog  # starts with the first stream
 
     def close(self, timeout: float = 5.0) -> None:
         self.health.stop(timeout)
+        self.watchdog.stop(timeout)
         for client in self.clients.values():
             client.close()
 
@@ -92,6 +95,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints})
 
     slots = ChatSlots(config.server.chat_slots, metrics)
+    watchdog = StreamWatchdog(clock=clock)
     middleware: list[Any] = [
         RequestContext(metrics, clock),
         BearerAuth(config.server.api_keys, metrics_public=config.observability.metrics_public),
@@ -109,10 +113,10 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/models", ModelsResource(state))
     app.add_route("/metrics", MetricsResource(metrics))
     app.add_route("/v1/chat/completions",
-                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots))
+                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots, watchdog))
     app.add_route("/v1/models", OpenAIModelsResource(state))
     app.add_route("/openapi.json", OpenAPIResource())
-    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots)
+    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots, watchdog)
 
 
 def create_app(config: Config | None = None, *, start_health: bool = True) -> Callable[..., Any]:

@@ -21,6 +21,7 @@ from octoroute.api.access import ChatSlots
 from octoroute.api.body import Source, read_json_source
 from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import StreamEnd, StreamRelay
+from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, BackendReply, BackendStream
 from octoroute.backends.failover import Dispatcher, Served
 from octoroute.backends.registry import Registry
@@ -98,8 +99,10 @@ def _check_completion(reply: BackendReply) -> BackendReply:
 
 class ChatCompletionsResource:
     def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, registry: Registry,
-                 metrics: Metrics, clock: Callable[[], float], slots: ChatSlots) -> None:
+                 metrics: Metrics, clock: Callable[[], float], slots: ChatSlots,
+                 watchdog: StreamWatchdog | None = None) -> None:
         self._config = config
+        self._watchdog = watchdog
         self._slots = slots
         self._router = router
         self._dispatcher = dispatcher
@@ -190,6 +193,8 @@ class ChatCompletionsResource:
                 metrics.stream_interruptions.labels(endpoint=endpoint.id, reason=end.outcome).inc()
                 registry.record_failure(endpoint.id, end.error or end.outcome)
                 log.warning("stream from %s interrupted: %s", endpoint.id, end.error)
+            elif end.outcome == "stream_timeout":  # a long answer, not a sick endpoint
+                log.warning("stream from %s cut: %s", endpoint.id, end.error)
             log.info("stream end", extra={"fields": {
                 **fields, "outcome": end.outcome, "duration_ms": end.seconds * 1000.0,
                 "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed}})
@@ -200,7 +205,10 @@ class ChatCompletionsResource:
         relay = StreamRelay(upstream, request_id=req.context.request_id, started=req.context.started,
                             first_byte_at=first_byte_at, clock=self._clock, on_end=on_end,
                             max_bytes=self._config.server.max_response_bytes,
-                            sse="event-stream" in content_type.lower())
+                            sse="event-stream" in content_type.lower(),
+                            total_seconds=self._config.timeouts.stream_total_seconds,
+                            client_gone=req.env.get("waitress.client_disconnected"),
+                            watchdog=self._watchdog)
         resp.stream = relay
         self._served(req, resp, decision, served)
         fields = dict(req.context.log_fields)

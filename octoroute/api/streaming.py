@@ -1,4 +1,4 @@
-"""Relay a backend's server-sent events to the client, chunk by chunk.
+"""Relay a backend's server-sent events to the client, whole events at a time.
 
 ``StreamRelay`` is the WSGI response iterable. It owns the whole life of a
 stream after its first byte: framing of the error event when the backend
@@ -6,6 +6,16 @@ fails mid-way, upstream cleanup, the endpoint's in-flight count, metrics and
 the closing log line, all in ``close()``, which WSGI servers always call, even
 when the client disconnected or iteration never started (a generator's
 ``finally`` would not run in that case).
+
+A stream also ends when its client hangs up (waitress's
+``waitress.client_disconnected``) or when it outlives
+``timeouts.stream_total_seconds``. The relay checks both before every
+backend read; a read that blocks (a silent or trickling backend) is
+interrupted by the ``StreamWatchdog``, which calls ``abort()``.
+
+The SSE framing is hand-written (no library on the design card parses SSE)
+and kept to what the relay needs: where an event ends, and whether an event
+is ``[DONE]``. Bytes are relayed unchanged.
 """
 
 from __future__ import annotations
@@ -17,22 +27,36 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendStream
 from octoroute.errors import BackendError
 from octoroute.logs import request_id_var
 
 log = logging.getLogger("octoroute.stream")
 
-DONE_MARKER = re.compile(rb"data: ?\[DONE\]")  # the SSE space after the colon is optional
+# An event ends at an empty line: two line ends in a row, where a line ends
+# with CRLF, LF or CR (the SSE specification's three). A CR is a line end of
+# its own only when no LF follows it.
+EVENT_END = re.compile(rb"(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))")
+LINE_END = re.compile(rb"\r\n|\r|\n")
+EVENT_END_MAX_BYTES = 4  # the longest match of EVENT_END (CRLF CRLF)
+# Endings that always close an event at the very end (an LF is a line end
+# whatever precedes it; a CR after a line end ends an empty line even if its
+# LF is still to come): the relay's fast path, without a search.
+ENDS_WITH_EVENT_END = (b"\n\n", b"\r\r", b"\n\r\n", b"\r\r\n", b"\n\r")
+DONE_LINES = (b"data: [DONE]", b"data:[DONE]")  # the SSE space after the colon is optional
 MAX_PARTIAL_EVENT_BYTES = 1024 * 1024  # bytes of one unfinished event held before giving up on framing
 FINISH_SECONDS = 0.02  # seconds a completed stream's framing end may take to arrive (then: closed)
+
+CLIENT_DISCONNECTED = "client_disconnected"
+STREAM_TIMEOUT = "stream_timeout"
 
 
 @dataclass(frozen=True)
 class StreamEnd:
     """How a stream ended, handed to the ``on_end`` hook exactly once."""
 
-    outcome: str  # completed | backend_error | incomplete | client_disconnected
+    outcome: str  # completed | backend_error | incomplete | client_disconnected | stream_timeout
     seconds: float  # from request start to the end of the stream
     first_byte_seconds: float  # from request start to the first byte from the backend
     bytes_relayed: int
@@ -46,13 +70,93 @@ def error_event(message: str, *, code: str, request_id: str) -> bytes:
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
+class EventSplitter:
+    """Cuts a byte stream after its last complete SSE event, in linear time.
+
+    Only the bytes not scanned yet are searched on each ``feed`` (plus the
+    few at the end that may start a separator completed by the next read),
+    so an event that arrives in a thousand pieces is scanned once, not a
+    thousand times. ``scanned`` counts the bytes searched, for tests.
+    """
+
+    def __init__(self, max_partial: int = MAX_PARTIAL_EVENT_BYTES) -> None:
+        self._max_partial = max_partial
+        self._held = bytearray()  # the start of an event whose end has not arrived
+        self._scan_from = 0  # bytes of _held already searched for an event end
+        self.scanned = 0
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The complete events available with ``chunk``; hold back an unfinished one.
+
+        Relaying only whole events means an error event can never be glued
+        onto half an event when the backend dies mid-event. An unfinished
+        event longer than ``max_partial`` is let through (not SSE after all,
+        or a broken backend: better than holding it forever).
+        """
+        held = self._held
+        if not held and chunk.endswith(ENDS_WITH_EVENT_END):
+            # The common case, a read of whole events: nothing to search or copy.
+            self.scanned += EVENT_END_MAX_BYTES
+            return chunk
+        held += chunk
+        if held.endswith(ENDS_WITH_EVENT_END):
+            cut = len(held)
+        else:
+            cut = -1
+            for match in EVENT_END.finditer(held, self._scan_from):
+                cut = match.end()
+            self.scanned += len(held) - self._scan_from
+            if cut < 0:
+                if len(held) <= self._max_partial:
+                    self._scan_from = max(0, len(held) - (EVENT_END_MAX_BYTES - 1))
+                    return b""
+                cut = len(held)
+        out = bytes(held[:cut])
+        del held[:cut]  # bytearray drops its head without moving the rest
+        self._scan_from = max(0, len(held) - (EVENT_END_MAX_BYTES - 1))
+        return out
+
+    def clear(self) -> None:
+        self._held.clear()
+        self._scan_from = 0
+
+
+def done_end(events: bytes) -> int | None:
+    """Where the ``[DONE]`` event in ``events`` (whole events) ends, or ``None``.
+
+    ``[DONE]`` counts only as the one ``data:`` line of its own event; the
+    same text inside an answer (a JSON string about SSE) is content.
+    """
+    if b"[DONE]" not in events:
+        return None
+    start = 0
+    for match in EVENT_END.finditer(events):
+        event = events[start:match.start()]
+        if b"[DONE]" in event and is_done_event(event):
+            return match.end()
+        start = match.end()
+    return None
+
+
+def is_done_event(event: bytes) -> bool:
+    """Whether one event (without its final empty line) is the ``[DONE]`` marker."""
+    data = [line for line in LINE_END.split(event) if line.startswith(b"data:")]
+    return len(data) == 1 and data[0] in DONE_LINES
+
+
 class StreamRelay:
     """Iterate the backend's bytes as they arrive; clean up in ``close()``."""
 
     def __init__(self, upstream: BackendStream, *, request_id: str, started: float,
                  first_byte_at: float, clock: Callable[[], float],
                  on_end: Callable[[StreamEnd], None], max_bytes: int | None = None,
-                 sse: bool = True) -> None:
+                 sse: bool = True, total_seconds: float | None = None,
+                 client_gone: Callable[[], bool] | None = None,
+                 watchdog: StreamWatchdog | None = None) -> None:
         self._max_bytes = max_bytes
         self._upstream = upstream
         self._pending: bytes | None = upstream.first
@@ -61,14 +165,21 @@ class StreamRelay:
         self._first_byte_at = first_byte_at
         self._clock = clock
         self._on_end = on_end
-        self._partial = b""  # the start of an event whose end has not arrived
+        self._events = EventSplitter()
         self._sse = sse
+        self._total_seconds = total_seconds
+        self._deadline = started + total_seconds if total_seconds is not None else None
+        self._client_gone = client_gone
+        self._watchdog = watchdog
         self._bytes = 0
         self._finished = False  # no more items after the current one
         self._outcome: str | None = None
         self._error: str | None = None
-        self._close_lock = threading.Lock()
+        self._state_lock = threading.Lock()  # guards _closed and _aborted (the watchdog's thread)
         self._closed = False
+        self._aborted: str | None = None  # why abort() was called
+        if watchdog is not None:
+            watchdog.watch(self)
 
     def __iter__(self) -> StreamRelay:
         return self
@@ -78,15 +189,24 @@ class StreamRelay:
             if self._pending is not None:
                 chunk, self._pending = self._pending, None
             else:
+                # Checked before each read: a trickling backend returns often
+                # enough for this to catch it without the watchdog.
+                reason = self._aborted or self.stop_reason(self._clock())
+                if reason is not None:
+                    return self._stop(reason)
                 try:
                     chunk = self._upstream.read()
                 except BackendError as exc:
+                    if self._aborted is not None:  # our own abort broke the read
+                        return self._stop(self._aborted)
                     return self._fail("backend_error", f"the backend failed mid-stream: {exc}",
                                       "stream_interrupted")
                 if not chunk:
+                    if self._aborted is not None:
+                        return self._stop(self._aborted)
                     if not self._sse:  # a plain body ends when the connection does
                         self._end("completed")
-                        return self._partial
+                        return b""
                     return self._fail("incomplete", "the backend ended the stream without [DONE]",
                                       "stream_incomplete")
             self._bytes += len(chunk)
@@ -95,28 +215,41 @@ class StreamRelay:
                                   "bytes (server.max_response_bytes)", "response_too_large")
             if not self._sse:
                 return chunk
-            out = self._complete_events(chunk)
+            out = self._events.feed(chunk)
             if out:
-                if DONE_MARKER.search(out):
+                end = done_end(out)
+                if end is not None:
                     # Everything the client needs has been sent; do not wait for a
                     # backend that keeps the connection open after [DONE].
                     self._end("completed")
+                    return out[:end]
                 return out
         raise StopIteration
 
-    def _complete_events(self, chunk: bytes) -> bytes:
-        """The whole SSE events available so far; hold back an unfinished one.
+    def stop_reason(self, now: float) -> str | None:
+        """``client_disconnected`` or ``stream_timeout`` when the stream should end now."""
+        if self._client_gone is not None and self._client_gone():
+            return CLIENT_DISCONNECTED
+        if self._deadline is not None and now >= self._deadline:
+            return STREAM_TIMEOUT
+        return None
 
-        Relaying only whole events means an error event can never be glued
-        onto half an event when the backend dies mid-event.
-        """
-        data = self._partial + chunk if self._partial else chunk
-        lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
-        cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
-        if cut == 0 and len(data) > MAX_PARTIAL_EVENT_BYTES:
-            cut = len(data)  # not SSE after all: do not hold it back forever
-        self._partial = data[cut:]
-        return data[:cut]
+    def abort(self, reason: str) -> None:
+        """End the stream from another thread: the blocked backend read returns at once."""
+        with self._state_lock:
+            if self._closed or self._aborted is not None:
+                return
+            self._aborted = reason
+        self._upstream.abort()
+
+    def _stop(self, reason: str) -> bytes:
+        if reason == STREAM_TIMEOUT:
+            return self._fail(STREAM_TIMEOUT, f"the stream took longer than {self._total_seconds:g}s "
+                              "(timeouts.stream_total_seconds)", STREAM_TIMEOUT)
+        # The client is gone: nothing more is written, close() cleans up.
+        self._end(CLIENT_DISCONNECTED)
+        self._events.clear()
+        raise StopIteration
 
     def _end(self, outcome: str) -> None:
         self._finished = True
@@ -125,16 +258,19 @@ class StreamRelay:
     def _fail(self, outcome: str, message: str, code: str) -> bytes:
         self._end(outcome)
         self._error = message
-        self._partial = b""  # half an event is worth nothing to the client
+        self._events.clear()  # half an event is worth nothing to the client
         return error_event(message, code=code, request_id=self._request_id)
 
     def close(self) -> None:
         """Release the upstream connection and record the outcome, exactly once."""
-        with self._close_lock:
+        with self._state_lock:
             if self._closed:
                 return
             self._closed = True
-        if self._outcome == "completed":
+            aborted = self._aborted is not None
+        if self._watchdog is not None:
+            self._watchdog.forget(self)
+        if self._outcome == "completed" and not aborted:
             # Read the end of the backend's framing so its connection is reused;
             # a backend that keeps it open after [DONE] costs FINISH_SECONDS.
             self._upstream.finish(FINISH_SECONDS)
@@ -142,7 +278,7 @@ class StreamRelay:
             self._upstream.close()
         if self._outcome is None:
             # Iteration stopped early: waitress closes us when the client went away.
-            self._outcome = "client_disconnected"
+            self._outcome = CLIENT_DISCONNECTED
         token = request_id_var.set(self._request_id)
         try:
             now = self._clock()

@@ -514,7 +514,8 @@ def test_streaming_endpoint_is_in_flight_and_skipped_by_health_rounds(trio, serv
     script = SSEScript(delta_events(TEXTS))
     trio.fast.enqueue(script.behaviour())
     clock = ManualClock()
-    live = serve(trio_config(trio), clock=clock)
+    # The clock jumps an hour mid-stream: past the default timeouts.stream_total_seconds.
+    live = serve(trio_config(trio, timeouts={"stream_total_seconds": 86400.0}), clock=clock)
     script.release(0)
     with RawStream(live, stream_body()) as rs:
         rs.read_through(script.chunks[0])
