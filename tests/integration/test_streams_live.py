@@ -7,16 +7,19 @@ client must see chunk ``k`` while chunk ``k + 1`` has not been written yet
 backend's write to the client's read is bounded (one-sided, generously).
 Failover before the first body byte, cuts and stalls after it, client
 disconnects, metrics, in-flight accounting and thread hygiene are covered
-for both chunked and close-delimited backends.
+for both chunked and close-delimited backends. A raw-socket backend that
+trickles one byte per 100 ms inside an event (or goes silent) shows that a
+client's hang-up and ``timeouts.stream_total_seconds`` end such streams.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +32,7 @@ from fakes import (
     FRAMINGS,
     FakeBackend,
     SSEScript,
+    delta_event,
     delta_events,
     endpoint,
     error,
@@ -584,3 +588,229 @@ def test_completed_streams_hand_their_backend_connection_to_the_next_request(tri
         logwatch.wait_for("stream end", count=i + 1)
     assert live.chat("hi there").status_code == 200
     assert trio.fast.connections_accepted == 1
+
+
+# --- trickling and silent backends: hang-ups and the total deadline ------------------
+
+TRICKLE_EVERY_S = 0.1  # seconds between two bytes of the event that never ends
+RELEASE_BOUND_S = 1.0  # seconds; from a client's hang-up to its worker, slot and backend connection freed
+FIRST_EVENT = delta_event("Hel", role=True)
+ENDLESS_EVENT = delta_event("lo" * 10_000)  # trickled a byte at a time: never whole
+
+
+class TrickleBackend:
+    """A raw-socket SSE backend: one whole event, then the next one byte per ``every`` seconds.
+
+    With ``every=None`` it goes silent after the first event instead. Either
+    way the second event never ends, so nothing reaches the client after the
+    first and only a hang-up or a deadline can end the stream. Every POST
+    gets this answer; ``closed_at`` records when each connection was closed
+    by Octoroute, seen at once (the server waits on the socket, not a timer).
+    """
+
+    def __init__(self, every: float | None) -> None:
+        self._every = every
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+        self._stop = threading.Event()
+        self._cv = threading.Condition()  # guards accepted, trickled and closed_at
+        self.accepted = 0
+        self.trickled = 0  # bytes of the endless event sent, all connections
+        self.closed_at: list[float] = []
+        self._threads: list[threading.Thread] = []
+        self._conns: list[socket.socket] = []
+        self._start(self._accept, "test-trickle-accept")
+
+    def _start(self, target: Callable[..., None], name: str, *args: Any) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._cv:
+                self.accepted += 1
+                self._conns.append(conn)
+            self._start(self._serve, "test-trickle-conn", conn)
+
+    def _read_request(self, conn: socket.socket) -> bool:
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            data = conn.recv(65536)
+            if not data:
+                return False
+            buf += data
+        head, _, body = buf.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(body) < length:
+            data = conn.recv(65536)
+            if not data:
+                return False
+            body += data
+        return True
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            if not self._read_request(conn):
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n" % (len(FIRST_EVENT), FIRST_EVENT))
+            for k in range(len(ENDLESS_EVENT)):
+                # NOTE: the pacing is the fault itself; the wait also watches for Octoroute's close.
+                readable, _, _ = select.select([conn], [], [], self._every or TRICKLE_EVERY_S)
+                if self._stop.is_set():
+                    return
+                if readable and not conn.recv(1, socket.MSG_PEEK):
+                    self._closed()
+                    return
+                if self._every is not None:
+                    conn.sendall(b"1\r\n%s\r\n" % ENDLESS_EVENT[k:k + 1])
+                    with self._cv:
+                        self.trickled += 1
+                        self._cv.notify_all()
+        except OSError:
+            self._closed()
+        finally:
+            conn.close()
+
+    def _closed(self) -> None:
+        with self._cv:
+            self.closed_at.append(time.monotonic())
+            self._cv.notify_all()
+
+    def wait_closed(self, count: int, timeout: float = STEP_TIMEOUT_S) -> bool:
+        with self._cv:
+            return self._cv.wait_for(lambda: len(self.closed_at) >= count, timeout)
+
+    def wait_trickled(self, count: int, timeout: float = STEP_TIMEOUT_S) -> bool:
+        with self._cv:
+            return self._cv.wait_for(lambda: self.trickled >= count, timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
+        except OSError:
+            pass
+        self._listener.close()
+        with self._cv:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in self._threads:
+            t.join(STOP_WAIT_S)
+
+
+@pytest.fixture
+def trickle_backend() -> Iterator[Callable[[float | None], TrickleBackend]]:
+    started: list[TrickleBackend] = []
+
+    def start(every: float | None) -> TrickleBackend:
+        backend = TrickleBackend(every)
+        started.append(backend)
+        return backend
+    yield start
+    for backend in started:
+        backend.stop()
+
+
+def trickle_config(backend: TrickleBackend, trio: SimpleNamespace, **sections: Any) -> Any:
+    return trio_config(trio, fast=[endpoint(backend.base_url, id="trickle-1", name="m")], **sections)
+
+
+TRICKLE_MODES = {"trickling": TRICKLE_EVERY_S, "silent": None}
+
+
+@pytest.mark.parametrize("every", TRICKLE_MODES.values(), ids=TRICKLE_MODES.keys())
+def test_a_hang_up_releases_worker_slot_and_backend_within_a_second(trickle_backend, trio, serve,
+                                                                    logwatch, every):
+    backend = trickle_backend(every)
+    live = serve(trickle_config(backend, trio, server={"threads": 2}))  # one worker for others
+    rs = RawStream(live, stream_body())
+    rs.read_through(FIRST_EVENT)
+    if every is not None:
+        assert backend.wait_trickled(3)  # inside the endless event
+    assert live.runtime.slots.in_use == 1
+    rs.close()
+    assert backend.wait_closed(1), "the backend connection stayed open"
+    assert rs.closed_at is not None
+    backend_released = backend.closed_at[0] - rs.closed_at
+    end = one_end(logwatch)
+    live.settle(timeout=RELEASE_BOUND_S)  # the worker is back (bounded poll, fails after the bound)
+    worker_released = time.monotonic() - rs.closed_at
+    print(f"{'silent' if every is None else 'trickling'}: backend connection closed "
+          f"{backend_released * 1000:.0f} ms and the worker idle {worker_released * 1000:.0f} ms "
+          "after the client hung up")
+    assert backend_released < RELEASE_BOUND_S
+    assert worker_released < RELEASE_BOUND_S + 0.1  # the settle poll's own granularity
+    assert end["outcome"] == "client_disconnected"
+    assert end["endpoint"] == "trickle-1"
+    assert live.runtime.slots.in_use == 0
+    assert live.models()["trickle-1"]["in_flight"] == 0
+    assert live.models()["trickle-1"]["consecutive_failures"] == 0
+    assert live.metric("octoroute_streams_total", outcome="client_disconnected") == 1
+    assert live.runtime.watchdog.watching() == 0
+
+
+@pytest.mark.parametrize("every", TRICKLE_MODES.values(), ids=TRICKLE_MODES.keys())
+def test_the_total_deadline_ends_a_never_ending_event_with_a_stream_timeout_event(
+        trickle_backend, trio, serve, logwatch, every):
+    backend = trickle_backend(every)
+    live = serve(trickle_config(backend, trio, timeouts={"stream_total_seconds": 1.0}))
+    started = time.monotonic()
+    with RawStream(live, stream_body(), {"X-Request-ID": "endless-1"}) as rs:
+        body = rs.read_to_end()
+    took = time.monotonic() - started
+    print(f"{'silent' if every is None else 'trickling'}: cut after {took:.3f}s "
+          "(timeouts.stream_total_seconds 1s)")
+    assert 1.0 <= took < 1.0 + 1.0
+    first, error_payload = events(body)  # the half-sent event is not relayed
+    assert body.startswith(FIRST_EVENT) and first == FIRST_EVENT[len(b"data: "):-2]
+    err = json.loads(error_payload)["error"]
+    assert err["code"] == "stream_timeout"
+    assert err["request_id"] == "endless-1"
+    assert "timeouts.stream_total_seconds" in err["message"]
+    assert b"[DONE]" not in body
+    assert backend.wait_closed(1), "the backend connection stayed open"
+    end = one_end(logwatch)
+    assert end["outcome"] == "stream_timeout"
+    assert logwatch.wait_for("stream from trickle-1 cut: " + err["message"])
+    assert live.metric("octoroute_streams_total", outcome="stream_timeout") == 1
+    assert live.runtime.slots.in_use == 0
+    trickle = live.models()["trickle-1"]
+    assert trickle["in_flight"] == 0
+    assert trickle["consecutive_failures"] == 0  # a long answer is not a sick endpoint
+
+
+def test_many_trickling_streams_whose_clients_left_do_not_lock_others_out(trickle_backend, trio, serve,
+                                                                          logwatch):
+    """Twelve such streams used to hold every chat slot for good: everyone else got 429."""
+    backend = trickle_backend(TRICKLE_EVERY_S)
+    slots = 12
+    live = serve(trickle_config(backend, trio, server={"threads": slots + 4, "max_in_flight": slots}))
+    for round_ in range(2):
+        streams = [RawStream(live, stream_body(), read_head=False) for _ in range(slots)]
+        for rs in streams:
+            rs.read_head()
+        assert [rs.status for rs in streams] == [200] * slots  # no 429: the last round's slots are free
+        for rs in streams:
+            rs.read_through(FIRST_EVENT)
+        assert live.runtime.slots.in_use == slots
+        for rs in streams:
+            rs.close()
+        ends = logwatch.fields(STREAM_END, count=slots * (round_ + 1))
+        assert backend.wait_closed(slots * (round_ + 1))
+        assert {e["outcome"] for e in ends} == {"client_disconnected"}
+        assert live.runtime.slots.in_use == 0
+    assert live.metric("octoroute_streams_total", outcome="client_disconnected") == 2 * slots
+    assert live.models()["trickle-1"]["in_flight"] == 0
+    other = live.post("/v1/chat/completions", json={"model": "balanced", "messages": HELLO})
+    assert other.status_code == 200, other.text  # a chat slot for everyone else too
