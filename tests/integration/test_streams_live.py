@@ -404,6 +404,35 @@ def test_done_then_a_cut_is_still_a_completed_stream(trio, serve, logwatch):
                        reason="backend_error") is None
 
 
+def test_done_quoted_inside_an_answer_does_not_truncate_it(trio, serve, logwatch):
+    """An answer about SSE quotes the marker: it is content, the stream goes on to its own [DONE]."""
+    texts = ["End a stream with ", "data: [DONE]\n\n", " on a line of its own.", " That is all."]
+    trio.fast.enqueue(stream(delta_events(texts)))
+    live = serve(trio_config(trio))
+    client = live.openai()
+    got = [c.choices[0].delta.content for c in client.chat.completions.create(
+        model="auto", messages=HELLO, stream=True)]
+    assert got == texts
+    assert one_end(logwatch)["outcome"] == "completed"
+
+
+SEPARATORS = {"crlf": b"\r\n\r\n", "cr": b"\r\r", "lf-crlf": b"\n\r\n", "mixed": None}
+
+
+@pytest.mark.parametrize("sep", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_every_event_separator_the_spec_allows_is_relayed_whole(trio, serve, logwatch, sep):
+    seps = [sep] * 6 if sep is not None else [b"\r\r", b"\n\n", b"\r\n\r\n", b"\n\r\n", b"\r\n\n", b"\r\r"]
+    chunks = [c[:-2] + s for c, s in zip([*delta_events(TEXTS), DONE_EVENT], seps, strict=True)]
+    script = SSEScript(chunks, framing="chunked", end="eof", release=True)
+    trio.fast.enqueue(script.behaviour())
+    live = serve(trio_config(trio))
+    with RawStream(live, stream_body()) as rs:
+        body = rs.read_to_end()
+    assert body == script.body
+    assert one_end(logwatch)["outcome"] == "completed"
+    assert live.models()["fast-1"]["consecutive_failures"] == 0
+
+
 def test_done_without_the_optional_space_completes(trio, serve, logwatch):
     """SSE makes the space after ``data:`` optional; ``data:[DONE]`` ends a stream all the same."""
     chunks = [c.replace(b"data: ", b"data:") for c in delta_events(TEXTS)] + [b"data:[DONE]\n\n"]
