@@ -433,8 +433,6 @@ def _sets(args: argparse.Namespace) -> list[tuple[str, list[Case]]]:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """The ``eval`` command: exit 0, or 1 with the problem on stderr."""
     out = out or sys.stdout
-    # The offline brain's fallback warns once per request, which is noise here.
-    logging.getLogger("octoroute").setLevel(logging.ERROR)
     try:
         config = load_config(args.config) if args.config else placeholder_config()
         sets = _sets(args)
@@ -444,9 +442,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     strategy = args.strategy or config.routing.strategy
     router = build_router(config)
     reports = []
-    for name, cases in sets:
-        routed = route_all(cases, router, config, strategy)
-        reports.append((name, summarise(cases, routed, args.params)))
+    # The offline brain's fallback warns once per line, which is noise here.
+    quiet = logging.getLogger("octoroute")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        for name, cases in sets:
+            routed = route_all(cases, router, config, strategy)
+            reports.append((name, summarise(cases, routed, args.params)))
+    finally:
+        quiet.setLevel(level)
     if args.json:
         json.dump({"strategy": strategy, "params_b": args.params, "config": config.source,
                    "sets": [report_dict(n, s, args.misses) for n, s in reports]}, out, ensure_ascii=False)
