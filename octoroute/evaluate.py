@@ -216,9 +216,16 @@ def route_input(case: Case, default_importance: str) -> RouteInput:
     return RouteInput(text=case.prompt, importance=importance, task_type=case.task_type)
 
 
-def route_all(cases: Sequence[Case], router: Router, config: Config, strategy: str) -> list[str]:
-    return [router.route(route_input(c, config.routing.default_importance), strategy=strategy).tier
-            for c in cases]
+def route_all(cases: Sequence[Case], config: Config, strategy: str) -> list[str]:
+    """The tier the router picks for each line, every line as a request of its own.
+
+    A fresh router per line (about 2 ms): lines are independent requests, so
+    no state a router keeps between requests (a conversation's session, a
+    cache) may carry one line's decision into another's, as it would when
+    two lines share their opening messages.
+    """
+    importance = config.routing.default_importance
+    return [build_router(config).route(route_input(c, importance), strategy=strategy).tier for c in cases]
 
 
 # --- metrics -------------------------------------------------------------
@@ -321,6 +328,18 @@ def summarise(cases: Sequence[Case], routed: Sequence[str], params_b: Mapping[st
     return summary
 
 
+def baselines(cases: Sequence[Case], params_b: Mapping[str, float]) -> dict[str, Summary]:
+    """Fixed routers over the labelled lines, to read a strategy's figures against.
+
+    ``always-<tier>`` sends everything to one tier; ``cheapest-acceptable``
+    is the labels' own best (every line on its smallest acceptable tier).
+    """
+    labelled = [c for c in cases if c.acceptable]
+    fixed: dict[str, list[str]] = {f"always-{t}": [t] * len(labelled) for t in TIERS}
+    fixed["cheapest-acceptable"] = [c.acceptable[0] for c in labelled]
+    return {name: summarise(labelled, routed, params_b, by_category=False) for name, routed in fixed.items()}
+
+
 # --- reporting -----------------------------------------------------------
 
 def _pct(value: float | None) -> str:
@@ -359,8 +378,20 @@ def format_report(name: str, s: Summary, misses: int, out: TextIO) -> None:
     print(file=out)
 
 
-def report_dict(name: str, s: Summary, misses: int) -> dict[str, Any]:
+def format_baselines(fixed: Mapping[str, Summary], out: TextIO) -> None:
+    print("baselines (labelled lines):", file=out)
+    for name, b in fixed.items():
+        lift = f"  lift {_num(b.lift)}" if b.scored else ""
+        print(f"  {name:20} acceptable {_pct(b.rate(b.acceptable)):>6}  under {_pct(b.rate(b.under)):>6}  "
+              f"over {_pct(b.rate(b.over)):>6}  saved {_pct(b.compute_saved):>6}{lift}", file=out)
+    print(file=out)
+
+
+def report_dict(name: str, s: Summary, misses: int,
+                fixed: Mapping[str, Summary] | None = None) -> dict[str, Any]:
     out = {"name": name, **s.as_dict()}
+    if fixed is not None:
+        out["baselines"] = {k: v.as_dict() for k, v in fixed.items()}
     out["categories"] = {k: v.as_dict() for k, v in s.categories.items()}
     out["misses_total"] = len(s.misses)
     out["misses"] = [{"id": m.id, "category": m.category, "routed": m.routed,
@@ -416,6 +447,8 @@ def add_parser(sub: Any) -> None:
                    help="parameters (billions) per tier for compute saved, e.g. fast=8,balanced=30,deep=120")
     p.add_argument("--misses", type=_non_negative, default=DEFAULT_MISSES,
                    help=f"list at most N misses per set (default {DEFAULT_MISSES})")
+    p.add_argument("--baselines", action="store_true",
+                   help="also report always-fast/-balanced/-deep and the cheapest acceptable tier")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -440,7 +473,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"octoroute eval: {exc}", file=sys.stderr)
         return 1
     strategy = args.strategy or config.routing.strategy
-    router = build_router(config)
     reports = []
     # The offline brain's fallback warns once per line, which is noise here.
     quiet = logging.getLogger("octoroute")
@@ -448,13 +480,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     quiet.setLevel(logging.ERROR)
     try:
         for name, cases in sets:
-            routed = route_all(cases, router, config, strategy)
+            routed = route_all(cases, config, strategy)
             reports.append((name, summarise(cases, routed, args.params)))
     finally:
         quiet.setLevel(level)
+    fixed = {name: baselines(cases, args.params) for name, cases in sets} if args.baselines else {}
     if args.json:
         json.dump({"strategy": strategy, "params_b": args.params, "config": config.source,
-                   "sets": [report_dict(n, s, args.misses) for n, s in reports]}, out, ensure_ascii=False)
+                   "sets": [report_dict(n, s, args.misses, fixed.get(n)) for n, s in reports]},
+                  out, ensure_ascii=False)
         out.write("\n")
         return 0
     params = ", ".join(f"{t}={args.params[t]:g}B" for t in TIERS)
@@ -462,6 +496,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
           f"params {params}\n", file=out)
     for name, s in reports:
         format_report(name, s, args.misses, out)
+        if name in fixed:
+            format_baselines(fixed[name], out)
     return 0
 
 
@@ -484,5 +520,5 @@ def stratified_split(cases: Sequence[Case], *, fraction: float, seed: int) -> tu
     return train, held
 
 
-__all__ = ["Case", "EvalDataError", "Summary", "add_parser", "parse_case", "read_cases",
+__all__ = ["Case", "EvalDataError", "Summary", "add_parser", "baselines", "parse_case", "read_cases",
            "run", "shipped_set", "stratified_split", "summarise"]

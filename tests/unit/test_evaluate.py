@@ -364,3 +364,42 @@ def test_stratified_split_keeps_every_category_on_both_sides() -> None:
     assert len(train) + len(held) == 22
     again = evaluate.stratified_split(list(reversed(cases)), fraction=0.1, seed=1)
     assert [c.id for c in again[1]] == [c.id for c in held]
+
+
+def test_every_line_is_routed_as_a_request_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A router that remembers earlier requests (sessions, caches) must not carry one line into the next."""
+
+    class Escalating:
+        def __init__(self) -> None:
+            self.seen = 0
+
+        def route(self, inp: Any, *, strategy: str | None = None) -> Any:
+            self.seen += 1
+            return type("D", (), {"tier": "fast" if self.seen == 1 else "deep"})()
+
+    monkeypatch.setattr(evaluate, "build_router", lambda config: Escalating())
+    cases = read_cases(['{"messages": [{"role": "user", "content": "same opening"}]}'] * 3, "t")
+    assert evaluate.route_all(cases, evaluate.placeholder_config(), "rule") == ["fast"] * 3
+
+
+def test_baselines_on_a_known_set() -> None:
+    cases = [case(["fast", "balanced"], scores={"small": 0.0, "large": 1.0}),
+             case(["deep"], scores={"small": 0.5, "large": 1.0}), case(["balanced"])]
+    fixed = evaluate.baselines(cases, PARAMS)
+    assert set(fixed) == {"always-fast", "always-balanced", "always-deep", "cheapest-acceptable"}
+    fast, deep, best = fixed["always-fast"], fixed["always-deep"], fixed["cheapest-acceptable"]
+    assert (fast.acceptable, fast.under, fast.over) == (1, 2, 0)
+    assert (deep.acceptable, deep.over, deep.compute_saved) == (1, 2, 0.0)
+    assert deep.lift == pytest.approx(0.0) and fast.lift == pytest.approx(0.0)
+    assert (best.acceptable, best.compute_saved) == (3, pytest.approx(1 - (8 + 120 + 30) / 360))
+    # cheapest-acceptable sends one of two scored lines to deep: (0 + 1) / 2 vs small 0.25, large 1
+    assert best.pgr == pytest.approx((0.5 - 0.25) / 0.75)
+
+
+def test_cli_baselines_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, [{"prompt": "hi", "acceptable": ["fast"]}, {"prompt": "unlabelled"}])
+    report = run_json(capsys, path, "--baselines")["sets"][0]
+    assert report["baselines"]["always-fast"]["acceptable_rate"] == 1
+    assert report["baselines"]["always-deep"]["lines"] == 1
+    assert cli.main(["eval", path, "--baselines"]) == 0
+    assert "cheapest-acceptable" in capsys.readouterr().out
