@@ -403,3 +403,7 @@ def test_cli_baselines_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     assert report["baselines"]["always-deep"]["lines"] == 1
     assert cli.main(["eval", path, "--baselines"]) == 0
     assert "cheapest-acceptable" in capsys.readouterr().out
+
+
+def test_help_lists_eval() -> None:
+    assert "eval" in cli.build_parser().format_help()
