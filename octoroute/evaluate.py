@@ -237,7 +237,7 @@ class Miss:
     routed: str
     acceptable: tuple[str, ...]
     why: str
-    kind: str  # under | over
+    kind: str  # under | over | between (acceptable tiers on both sides, e.g. fast and deep)
 
 
 @dataclass
@@ -346,8 +346,10 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.3f}" if value < 0 else f"{value:.3f}"
+def _num(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
 def format_report(name: str, s: Summary, misses: int, out: TextIO) -> None:
@@ -360,7 +362,7 @@ def format_report(name: str, s: Summary, misses: int, out: TextIO) -> None:
     if s.scored:
         print(f"scored {s.scored}: quality {_num(s.quality)} (small {_num(s.quality_small)}, "
               f"large {_num(s.quality_large)})  large share {_pct(s.large_share)}  "
-              f"PGR {_num(s.pgr)}  lift over random {_num(s.lift)}", file=out)
+              f"PGR {_num(s.pgr)}  lift over random {_num(s.lift, signed=True)}", file=out)
     if s.categories:
         width = max(8, *(len(c) for c in s.categories))
         print(f"{'category':{width}}  {'n':>4}  {'accept':>7}  {'under':>6}  {'over':>6}  {'saved':>6}"
@@ -381,7 +383,7 @@ def format_report(name: str, s: Summary, misses: int, out: TextIO) -> None:
 def format_baselines(fixed: Mapping[str, Summary], out: TextIO) -> None:
     print("baselines (labelled lines):", file=out)
     for name, b in fixed.items():
-        lift = f"  lift {_num(b.lift)}" if b.scored else ""
+        lift = f"  lift {_num(b.lift, signed=True)}" if b.scored else ""
         print(f"  {name:20} acceptable {_pct(b.rate(b.acceptable)):>6}  under {_pct(b.rate(b.under)):>6}  "
               f"over {_pct(b.rate(b.over)):>6}  saved {_pct(b.compute_saved):>6}{lift}", file=out)
     print(file=out)

@@ -215,9 +215,12 @@ def test_cli_end_to_end_with_a_temp_file(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_cli_text_report_and_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, [{"prompt": "hello", "acceptable": ALL_TIERS, "category": "chat"}])
+    path = write(tmp_path, [{"prompt": "hello", "acceptable": ALL_TIERS, "category": "chat",
+                             "scores": {"small": 0.25, "large": 0.75}}])
     assert cli.main(["eval", path, "--params", "fast=1,balanced=1,deep=1"]) == 0
     text = capsys.readouterr().out
+    # one line: whichever tier it gets, PGR equals the large share, so no lift
+    assert "scored 1: quality" in text and "lift over random +0.000" in text
     assert "acceptable 100.0%  under-routed 0.0%  over-routed 0.0%  compute saved vs deep 0.0%" in text
     assert "params fast=1B, balanced=1B, deep=1B" in text
     assert "chat" in text
