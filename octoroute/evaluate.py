@@ -507,13 +507,14 @@ def stratified_split(cases: Sequence[Case], *, fraction: float, seed: int) -> tu
     """(train, held-out): a seeded shuffle per category, ``fraction`` of each held out.
 
     Each category keeps at least one line in each split when it has two or more.
+    Each category's shuffle has its own seed, so lines added to one category
+    never move another category's lines between the splits.
     """
-    rng = random.Random(seed)
     train: list[Case] = []
     held: list[Case] = []
     for category in sorted({c.category for c in cases}):
         group = sorted((c for c in cases if c.category == category), key=lambda c: c.id)
-        rng.shuffle(group)
+        random.Random(f"{seed}:{category}").shuffle(group)
         k = round(len(group) * fraction)
         if len(group) >= 2:
             k = min(max(k, 1), len(group) - 1)

@@ -5,7 +5,8 @@ Reads every line of octoroute/evalsets/{train,heldout}.jsonl (or the files
 given), checks each with the eval's own reader, and writes a seeded shuffle,
 stratified by category, holding out a tenth of each category. Re-running it
 on unchanged lines gives the same split, so editing a label never moves lines
-between the splits; adding lines may.
+between the splits; adding lines to a category may move that category's
+lines, and no other's.
 
 The held-out split is never looked at while tuning the router.
 """
