@@ -24,7 +24,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
-from octoroute import __version__, affinity
+from octoroute import __version__, affinity, evaluate
 from octoroute.api.middleware import AfterResponse
 from octoroute.app import Runtime, build_runtime, describe_endpoints
 from octoroute.backends.client import BackendClient
@@ -388,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=3000, help="router port (default 3000)")
     p.add_argument("--strategy", choices=STRATEGIES, default="hybrid")
     p.set_defaults(func=cmd_demo)
+
+    evaluate.add_parser(sub)  # the command lives in evaluate.py
     return parser
 
 
