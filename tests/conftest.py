@@ -1,7 +1,7 @@
 """Shared fixtures: fake backends, configs, and Octoroute under a real waitress server.
 
 ``serve(config)`` runs ``build_runtime(config)`` under the production
-``octoroute.cli.Server`` (waitress with the settings ``octoroute serve`` uses)
+``octoroute.server.Server`` (waitress with the settings ``octoroute serve`` uses)
 on an ephemeral loopback port, on a thread, and tears everything down in the
 right order: held fake requests are released first (so no worker thread is
 stuck in a backend call), then the server drains and stops, closing the
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -24,8 +23,8 @@ from typing import Any
 import pytest
 import requests
 from octoroute.app import Runtime, build_runtime
-from octoroute.cli import Server
 from octoroute.config import Config
+from octoroute.server import Server
 
 from fakes import Blackhole, FakeBackend, make_config, sample
 
@@ -35,7 +34,7 @@ STOP_TIMEOUT_S = 10.0  # seconds; waiting for the server thread (drain included)
 
 
 class LiveServer:
-    """One Octoroute runtime served by ``octoroute.cli.Server`` on ``127.0.0.1:<port>``.
+    """One Octoroute runtime served by ``octoroute.server.Server`` on ``127.0.0.1:<port>``.
 
     The worker-thread count is ``config.server.threads``, as in production.
     """
@@ -75,14 +74,7 @@ class LiveServer:
     def settle(self, timeout: float = 5.0) -> None:
         """Wait until every worker is idle: what runs after a response (its access line)
         has run. A client has its answer before that work is done."""
-        dispatcher = self.server._waitress.task_dispatcher
-        deadline = time.monotonic() + timeout
-        while True:
-            with dispatcher.lock:
-                if dispatcher.active_count == 0 and not dispatcher.queue:
-                    return
-            assert time.monotonic() < deadline, f"workers still busy after {timeout:g}s"
-            time.sleep(0.002)
+        assert self.server.wait_idle(timeout), f"requests still in flight after {timeout:g}s"
 
     # --- client helpers
 
