@@ -21,7 +21,6 @@ from typing import Any
 import falcon
 from prometheus_client import CollectorRegistry
 
-from octoroute import affinity
 from octoroute.api import errors as api_errors
 from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
@@ -122,24 +121,18 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
 def create_app(config: Config | None = None, *, start_health: bool = True) -> Callable[..., Any]:
     """Build the WSGI app; with no config, load it as ``octoroute serve`` would.
 
-    That path (``waitress-serve --call``) also applies ``server.cpu_affinity``,
-    before waitress starts its threads; a caller passing ``config`` owns its
-    process and is not pinned. The app logs each access line after its
-    response has been sent (``AfterResponse``), as ``octoroute serve`` does.
+    That path (``waitress-serve --call``) also sets logging up as ``serve``
+    does (its background writer is flushed and stopped at exit). The app logs
+    each access line after its response has been sent (``AfterResponse``), as
+    ``octoroute serve`` does.
     """
     if config is None:
-        path = config_path(None)
         try:
-            config = load_config(path)
-            if config.server.cpu_affinity is not None:
-                affinity.pin(config.server.cpu_affinity, config.source)
+            config = load_config(config_path(None))
         except ConfigError as exc:
             print(exc.message, file=sys.stderr)
             raise SystemExit(1) from None
         configure_logging(effective_log_level(config), config.observability.log_format, background=True)
-        if config.server.cpu_affinity is not None:
-            log.info("pinned to CPU %s (server.cpu_affinity)",
-                     affinity.format_cpu_list(config.server.cpu_affinity))
     runtime = build_runtime(config)
     if start_health:
         runtime.health.start()

@@ -1,10 +1,7 @@
 """The ``octoroute`` command: serve, check, route, config, demo.
 
-This is the only module that knows waitress (with ``eventloop``, which steps
-its socket map, and ``workers``, which wakes its threads). ``serve`` runs
-waitress's event loop one step at a time so a SIGTERM or SIGINT can stop
-accepting, let in-flight requests (streams included) finish within a bound,
-stop the health thread and exit 0, instead of dropping work on the floor.
+Argument parsing, logging set-up and signals; the server itself (waitress,
+the drain on SIGTERM, the reload on SIGHUP) is ``octoroute.server``.
 """
 
 from __future__ import annotations
@@ -12,21 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
+import socket
 import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
-from typing import Any
 
-from waitress import wasyncore
-from waitress.server import create_server
-
-from octoroute import __version__, affinity, evaluate
-from octoroute.api.middleware import AfterResponse
-from octoroute.app import Runtime, build_runtime, describe_endpoints
+from octoroute import __version__, evaluate
+from octoroute.api.schemas import PROMPT_TEXT
+from octoroute.app import build_runtime
 from octoroute.backends.client import BackendClient
 from octoroute.config import (
     IMPORTANCES,
@@ -38,17 +30,12 @@ from octoroute.config import (
     parse_config,
 )
 from octoroute.errors import BackendError, ConfigError
-from octoroute.eventloop import EventLoop
-from octoroute.logs import configure_logging
+from octoroute.logs import configure_logging, stop_logging
 from octoroute.routing.router import RouteInput
 from octoroute.routing.rules import TASK_TYPES
-from octoroute.workers import LifoTaskDispatcher
+from octoroute.server import Server, run
 
 log = logging.getLogger("octoroute")
-
-DRAIN_TIMEOUT_S = 10.0  # seconds in-flight requests get to finish after SIGTERM
-POLL_TIMEOUT_S = 1.0  # seconds; waitress event-loop poll (signals wake it at once)
-BODY_LIMIT_MARGIN = 1024 * 1024  # bytes; waitress's own limit sits above ours so the app answers 413
 
 
 def example_config_text() -> str:
@@ -56,152 +43,25 @@ def example_config_text() -> str:
     return resources.files("octoroute").joinpath("config.toml.example").read_text(encoding="utf-8")
 
 
-# [server] keys a reload cannot apply
-RESTART_ONLY = ("host", "port", "threads", "trusted_proxy", "cpu_affinity")
-PROXY_HEADERS = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
+def port_number(text: str) -> int:
+    """argparse type for ``--port``: a TCP port, 1 to 65535."""
+    try:
+        port = int(text.strip())
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a TCP port; give a number from 1 to 65535, e.g. --port 3000")
+    return port
 
 
-class AppSwitch:
-    """The WSGI app waitress calls; a reload swaps the app behind it atomically."""
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.current = app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        return self.current(environ, start_response)
-
-
-class Server:
-    """waitress, run one poll at a time so it can be drained on a signal.
-
-    SIGHUP (``request_reload``) re-reads the config between polls: a valid one
-    gets a fresh runtime that takes new requests at once, while the old one
-    finishes what it is serving and is then closed; an invalid one is logged
-    and ignored.
-    """
-
-    def __init__(self, runtime: Runtime, host: str, port: int, *,
-                 reload_config: Callable[[], Config] | None = None) -> None:
-        cfg = runtime.config.server
-        self.runtime = runtime
-        self.stop_requested = threading.Event()
-        self._reload_requested = threading.Event()
-        self._reload_config = reload_config
-        self._retiring: list[threading.Thread] = []
-        self._app = AppSwitch(runtime.app)
-        proxy: dict[str, Any] = {}
-        if cfg.trusted_proxy:
-            proxy = {"trusted_proxy": cfg.trusted_proxy, "trusted_proxy_headers": PROXY_HEADERS,
-                     "clear_untrusted_proxy_headers": True}
-        self._waitress = create_server(
-            AfterResponse(self._app), host=host, port=port, threads=cfg.threads, ident="octoroute",
-            _dispatcher=LifoTaskDispatcher(cfg.threads),
-            max_request_body_size=cfg.max_body_bytes + BODY_LIMIT_MARGIN,
-            connection_limit=max(100, cfg.threads * 4), expose_tracebacks=False, **proxy)
-        self._loop = EventLoop(self._waitress._map)
-        # NOTE: waitress 3 flushes every write of a running task (send_bytes is
-        # 1 and deprecated); 2.x held SSE chunks back until 18,000 bytes piled up,
-        # hence waitress>=3 in setup.cfg.
-        self.port: int = int(self._waitress.effective_port)
-        self.host: str = str(self._waitress.effective_host)
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def request_stop(self, *_: Any) -> None:
-        """Signal-safe: ask the loop to drain and stop."""
-        self.stop_requested.set()
-        try:
-            self._waitress.pull_trigger()
-        except OSError:
-            pass
-
-    def request_reload(self, *_: Any) -> None:
-        """Signal-safe: ask the loop to re-read the config."""
-        self._reload_requested.set()
-        try:
-            self._waitress.pull_trigger()
-        except OSError:
-            pass
-
-    def reload(self) -> bool:
-        """Swap in a runtime built from the re-read config; keep the old one if it is invalid."""
-        if self._reload_config is None:
-            return False
-        try:
-            config = self._reload_config()
-        except ConfigError as exc:
-            log.error("reload failed; keeping the running config. Problems: %s",
-                      " | ".join(exc.problems))
-            return False
-        old = self.runtime
-        changed = [k for k in RESTART_ONLY
-                   if getattr(config.server, k) != getattr(old.config.server, k)]
-        if changed:
-            log.warning("reload: server.%s changed; that takes a restart (the rest applies now)",
-                        ", server.".join(changed))
-        configure_logging(effective_log_level(config), config.observability.log_format,
-                          background=True)
-        new = build_runtime(config)
-        new.health.start()
-        self._app.current = new.app
-        self.runtime = new
-        retire = threading.Thread(target=self._retire, args=(old,), name="octoroute-retire", daemon=True)
-        retire.start()
-        self._retiring.append(retire)
-        log.info("reloaded config from %s: %s", config.source, describe_endpoints(config))
-        return True
-
-    @staticmethod
-    def _retire(old: Runtime) -> None:
-        """Close a replaced runtime once the requests it was serving have finished."""
-        if not old.slots.wait_idle(old.config.server.request_timeout_seconds + DRAIN_TIMEOUT_S):
-            log.warning("replaced runtime still busy after its request timeout; closing it anyway")
-        old.close()
-
-    def serve(self, drain_timeout: float = DRAIN_TIMEOUT_S) -> None:
-        """Serve until ``request_stop``; then drain in-flight requests and shut down."""
-        server = self._waitress
-        while not self.stop_requested.is_set():
-            self._loop.step(POLL_TIMEOUT_S)
-            if self._reload_requested.is_set():
-                self._reload_requested.clear()
-                self.reload()
-        log.info("stopping: no longer accepting connections; draining in-flight requests "
-                 "(up to %.0fs)", drain_timeout)
-        server.accepting = False
-        wasyncore.dispatcher.close(server)  # closes the listening socket, keeps the trigger
-        deadline = time.monotonic() + drain_timeout
-        while self._busy() and time.monotonic() < deadline:
-            self._loop.step(0.05)
-        if self._busy():
-            log.warning("drain timed out after %.0fs; closing remaining connections", drain_timeout)
-        for channel in list(server.active_channels.values()):
-            channel.handle_close()
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=2.0)
-        server.trigger.close()
-        self._loop.close()
-        self.runtime.close()
-        for retire in self._retiring:
-            retire.join(timeout=1.0)
-        log.info("stopped")
-
-    def _busy(self) -> bool:
-        dispatcher = self._waitress.task_dispatcher
-        with dispatcher.lock:
-            if dispatcher.queue:
-                return True
-        return any(ch.requests or ch.total_outbufs_len
-                   for ch in list(self._waitress.active_channels.values()))
-
-
-def _install_signals(server: Server) -> None:
-    signal.signal(signal.SIGTERM, server.request_stop)
-    signal.signal(signal.SIGINT, server.request_stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, server.request_reload)
+def host_name(text: str) -> str:
+    """argparse type for ``--host``: a non-blank host name or address."""
+    if not text.strip() or any(c.isspace() for c in text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a host name or address; give one, e.g. --host 127.0.0.1 (or 0.0.0.0 for "
+            "every interface)")
+    return text.strip()
 
 
 def _load(path_arg: str | None) -> Config:
@@ -220,42 +80,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
     configure_logging(effective_log_level(config), config.observability.log_format, background=True)
     path = config_path(args.config)
-    return _serve(config, args.host or config.server.host,
-                  config.server.port if args.port is None else args.port,
-                  reload_config=lambda: load_config(path))
-
-
-def _serve(config: Config, host: str, port: int, on_ready: Callable[[Server], None] | None = None,
-           reload_config: Callable[[], Config] | None = None) -> int:
-    cpus = config.server.cpu_affinity
-    if cpus is not None:
-        affinity.pin(cpus, config.source)  # a ConfigError is reported by main(): exit 1
-    runtime = build_runtime(config)
     try:
-        server = Server(runtime, host, port, reload_config=reload_config)
+        return run(config, args.host or config.server.host,
+                   config.server.port if args.port is None else args.port,
+                   reload_config=lambda: load_config(path))
+    finally:
+        stop_logging()
+
+
+def _unresolvable(host: str) -> str | None:
+    """Why ``host`` cannot be listened on (it does not resolve), or None."""
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except OSError as exc:
-        runtime.close()
-        print(f"octoroute: cannot listen on {host}:{port}: {exc.strerror}; "
-              "choose another --port or stop what is using it", file=sys.stderr)
-        return 1
-    _install_signals(server)
-    runtime.health.start()
-    # The start-up line shows at any log level: it is how an operator knows where to look.
-    pinned = "" if cpus is None else f", pinned to CPU {affinity.format_cpu_list(cpus)}"
-    log.log(max(logging.INFO, logging.getLogger().getEffectiveLevel()),
-            "octoroute %s listening on %s (strategy %s, %d threads%s) endpoints: %s", __version__,
-            server.url, config.routing.strategy, config.server.threads, pinned,
-            describe_endpoints(config))
-    if on_ready is not None:
-        on_ready(server)
-    server.serve()
-    return 0
+        return str(exc.strerror or exc)
+    return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    if config.server.cpu_affinity is not None:
-        affinity.check(config.server.cpu_affinity, config.source)
+    reason = _unresolvable(config.server.host)
+    if reason is not None:
+        raise ConfigError([f"server.host: {config.server.host!r} does not resolve ({reason}); write an "
+                           'address this machine has, e.g. host = "127.0.0.1" (or "0.0.0.0")'],
+                          config.source)
     timeout = config.health.timeout_seconds
 
     def probe(client: BackendClient) -> tuple[bool, float, str]:
@@ -284,6 +132,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
+    if not PROMPT_TEXT.search(args.prompt):
+        # The API's own words for the same mistake (api/schemas.py).
+        print("octoroute route: error: field 'prompt' must not be empty or blank", file=sys.stderr)
+        return 2
     config = _load(args.config)
     configure_logging("warning" if not args.verbose else "debug", "text")
     runtime = build_runtime(config)
@@ -346,7 +198,7 @@ Ctrl-C stops it. Point Octoroute at real models with: octoroute config > config.
 """, flush=True)
 
     try:
-        return _serve(config, "127.0.0.1", args.port, on_ready=banner)
+        return run(config, "127.0.0.1", args.port, on_ready=banner)
     finally:
         for b in backends.values():
             b.stop()
@@ -363,8 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the router")
     p.add_argument("--config", help=config_help)
-    p.add_argument("--host", help="listen address (overrides server.host)")
-    p.add_argument("--port", type=int, help="listen port (overrides server.port)")
+    p.add_argument("--host", type=host_name, help="listen address (overrides server.host)")
+    p.add_argument("--port", type=port_number, help="listen port, 1-65535 (overrides server.port)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("check", help="validate the config and probe every endpoint once")
@@ -385,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("demo", help="run the router in front of three simulated backends")
-    p.add_argument("--port", type=int, default=3000, help="router port (default 3000)")
+    p.add_argument("--port", type=port_number, default=3000, help="router port (default 3000)")
     p.add_argument("--strategy", choices=STRATEGIES, default="hybrid")
     p.set_defaults(func=cmd_demo)
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from octoroute.affinity import parse_cpu_list
 from octoroute.errors import ConfigError
 
 TIERS: tuple[str, ...] = ("fast", "balanced", "deep")
@@ -60,7 +59,6 @@ class ServerConfig:
     max_response_bytes: int = 16 * 1024 * 1024  # bytes; a larger backend answer is a failure
     api_keys_env: str | None = None  # env var with comma-separated client keys; unset: open
     trusted_proxy: str | None = None  # address of a reverse proxy whose X-Forwarded-* to trust
-    cpu_affinity: tuple[int, ...] | None = None  # CPUs to pin the server to; None: any CPU
     api_keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -171,8 +169,12 @@ _SERVER_FIELDS = {
     "api_keys_env": _Field("str", lambda v: bool(v.strip()), "an environment variable name",
                            '"OCTOROUTE_API_KEYS"'),
     "trusted_proxy": _Field("str", lambda v: bool(v.strip()), "an address", '"127.0.0.1"'),
-    "cpu_affinity": _Field("any", None, "CPU numbers as taskset -c takes them", '"1" (or "0,2-3", or [1])',
-                           convert=parse_cpu_list),
+}
+# [server] keys that once existed, and what to do instead.
+_SERVER_REMOVED = {
+    "cpu_affinity": ("was removed: CPU pinning is the operating system's job",
+                     "remove it and start the server pinned, e.g. `taskset -c 1 octoroute serve`, or "
+                     "with CPUAffinity=1 in its systemd unit (docs/cpu-pinning.md)"),
 }
 _ROUTING_FIELDS = {
     "strategy": _one_of(STRATEGIES),
@@ -374,7 +376,12 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
     for key in data:
         if key not in _TOP_LEVEL:
             problems.unknown("", key, _TOP_LEVEL)
-    server = _section(data.get("server"), "server", _SERVER_FIELDS, problems)
+    raw_server = data.get("server")
+    if isinstance(raw_server, dict):
+        for key in _SERVER_REMOVED.keys() & raw_server.keys():
+            problems.add(f"server.{key}", *_SERVER_REMOVED[key])
+        raw_server = {k: v for k, v in raw_server.items() if k not in _SERVER_REMOVED}
+    server = _section(raw_server, "server", _SERVER_FIELDS, problems)
     routing = _section(data.get("routing"), "routing", _ROUTING_FIELDS, problems)
     health = _section(data.get("health"), "health", _HEALTH_FIELDS, problems)
     timeouts = _section(data.get("timeouts"), "timeouts", _TIMEOUT_FIELDS, problems)

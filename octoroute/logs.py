@@ -8,15 +8,16 @@ newline in client input can never start a fake log line.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import re
 import sys
-import threading
 import time
-from collections import deque
 from contextvars import ContextVar
-from typing import Any, TextIO
+from typing import Any
 
 request_id_var: ContextVar[str] = ContextVar("octoroute_request_id", default="-")
 
@@ -44,7 +45,7 @@ class TextFormatter(logging.Formatter):
     """``time level logger [request-id] message key=value ...``, one line."""
 
     # (second, its strftime): one tuple, read and replaced whole, because
-    # threads format concurrently (``BackgroundWriter``).
+    # request threads format concurrently.
     _stamp: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
@@ -96,128 +97,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False).translate(_JSON_LINE_BREAKS)
 
 
-class BackgroundWriter(logging.Handler):
-    """Format and write records on a named writer thread, many lines per write.
-
-    A plain ``StreamHandler`` formats and writes each access line on the
-    request's worker thread, under the handler's lock, one ``write`` and
-    ``flush`` system call per line. Under load the worker threads queued on
-    that lock: measured at 8 connections, logging took 17% of the server's
-    wall time and doubled its context switches per request. Here a worker
-    only appends the record to a deque (no lock, no system call); the writer
-    wakes every ``interval`` seconds, or at once for a warning or worse, and
-    writes everything pending in one call. ``flush()`` and ``close()`` (run by
-    ``logging.shutdown`` at exit) write what is left, so no line is lost on a
-    clean stop.
-
-    Lines are formatted by the thread that logs them, not by the writer: a
-    writer formatting a whole batch (12 µs a line, 75 lines per wake-up at
-    one connection, thousands under load) held the interpreter lock while
-    request threads waited for it. The access line is logged after its
-    response has been sent (``api.middleware.AfterResponse``), so its
-    formatting costs the client nothing.
-    """
-
-    MAX_PENDING = 50_000  # records; beyond this (a stuck stderr) new records are counted, not kept
-
-    def __init__(self, stream: TextIO, *, interval: float = 0.05) -> None:
-        super().__init__()
-        self.stream = stream
-        self.interval = interval
-        self.dropped = 0
-        self._pending: deque[str] = deque()
-        self._wake = threading.Event()
-        self._stopping = False
-        self._write_lock = threading.Lock()  # writer thread vs flush(); never taken by emit()
-        self._thread = threading.Thread(target=self._run, name="octoroute-log-writer", daemon=True)
-        self._thread.start()
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        # NOTE: no handler lock: deque.append is atomic, and the formatters share no state
-        # but an atomically replaced cache.
-        rv = self.filter(record)
-        if rv:
-            self.emit(record)
-        return bool(rv)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if len(self._pending) >= self.MAX_PENDING:
-            self.dropped += 1
-            return
-        try:
-            line = self.format(record)
-        except Exception:
-            self.handleError(record)
-            return
-        self._pending.append(line)
-        if record.levelno >= logging.WARNING:
-            self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stopping:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            self.flush()
-
-    def flush(self) -> None:
-        with self._write_lock:
-            lines = []
-            pending = self._pending
-            while pending:
-                try:
-                    lines.append(pending.popleft())
-                except IndexError:  # emptied under us (only by a handler misuse; be robust)
-                    break
-            if self.dropped:
-                lines.append(f"octoroute: {self.dropped} log lines dropped (log output blocked)")
-                self.dropped = 0
-            if not lines:
-                return
-            try:
-                self.stream.write("\n".join(lines) + "\n")
-                self.stream.flush()
-            except Exception:  # a closed stderr must not kill the writer
-                pass
-
-    def close(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2.0)
-        self.flush()
-        super().close()
+_handler: logging.Handler | None = None  # ours on the root logger, replaced by each configure_logging
+_listener: logging.handlers.QueueListener | None = None  # its writer thread, when in the background
 
 
 def configure_logging(level: str = "info", fmt: str = "text", stream: Any = None, *,
                       background: bool = False) -> None:
-    """Install one handler on the root logger (idempotent).
+    """Install one handler on the root logger (idempotent: replaces the one installed before).
 
-    ``background``: write on a writer thread (``BackgroundWriter``); the server
-    uses it, one-shot commands and tests keep the synchronous handler.
+    ``background``: a ``QueueHandler`` formats each record on the thread that
+    logs it and a ``QueueListener`` thread writes it, so a request's worker
+    never waits for stderr (or for another worker holding the stream's lock).
+    The server uses it and calls ``stop_logging`` when it stops (``atexit``
+    does for ``waitress-serve --call``); one-shot commands and tests keep the
+    synchronous handler.
     """
+    global _handler, _listener
     root = logging.getLogger()
-    for h in list(root.handlers):
-        if getattr(h, "_octoroute", False):
-            root.removeHandler(h)
-            if isinstance(h, BackgroundWriter):
-                h.close()
-    handler: logging.Handler = BackgroundWriter(stream or sys.stderr) if background else \
-        logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    if _handler is not None:
+        root.removeHandler(_handler)
+    stop_logging()
+    formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    writer = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler
+    if background:
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        handler = logging.handlers.QueueHandler(records)
+        # QueueHandler.prepare formats the line (message, fields, traceback) into the
+        # record's message; the writer prints that message as it is.
+        writer.setFormatter(logging.Formatter("%(message)s"))
+        _listener = logging.handlers.QueueListener(records, writer)
+        _listener.start()
+    else:
+        handler = writer
+    handler.setFormatter(formatter)
     handler.addFilter(RequestIdFilter())
-    handler._octoroute = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    _handler = handler
     root.setLevel(level.upper())
     # NOTE: waitress warns "Task queue depth is N" for every request that waits
     # for a worker: a log flood under load that says nothing a metric does not.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     # urllib3 logs each connect retry at WARNING; our own failover log says it once, better.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
-    if background:
-        # NOTE: the logging HOWTO's "Optimization" switches for what no line of
-        # ours prints: the caller's file and line (a stack walk per record) and
-        # the process id and name (a getpid system call). The access line of
-        # every request cost 7.7 µs to log with them, 5.4 µs without.
-        logging._srcfile = None
-        logging.logProcesses = False
-        logging.logMultiprocessing = False
+
+
+def stop_logging() -> None:
+    """Write what the background writer still holds and stop its thread (idempotent)."""
+    global _listener
+    listener, _listener = _listener, None
+    if listener is not None:
+        listener.stop()
+
+
+atexit.register(stop_logging)

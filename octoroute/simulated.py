@@ -52,7 +52,7 @@ class SimulatedBackend:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+            def send_json(self, status: int, payload: dict[str, Any]) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -62,21 +62,21 @@ class SimulatedBackend:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/v1/models":
-                    self._send_json(200, {"object": "list", "data": [
+                    self.send_json(200, {"object": "list", "data": [
                         {"id": backend.model, "object": "model", "owned_by": "octoroute-demo"}]})
                 else:
-                    self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
+                    self.send_json(404, {"error": {"message": "not found", "type": "not_found"}})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     req = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
-                    self._send_json(400, {"error": {"message": "invalid JSON",
+                    self.send_json(400, {"error": {"message": "invalid JSON",
                                                     "type": "invalid_request_error"}})
                     return
                 if self.path.rstrip("/") != "/v1/chat/completions" or not isinstance(req, dict):
-                    self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
+                    self.send_json(404, {"error": {"message": "not found", "type": "not_found"}})
                     return
                 backend.handle_chat(self, req)
 
@@ -120,7 +120,7 @@ class SimulatedBackend:
                        "model": self.model,
                        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                        "usage": usage}
-            handler._send_json(200, payload)  # type: ignore[attr-defined]
+            handler.send_json(200, payload)  # type: ignore[attr-defined]
             return
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")

@@ -1,7 +1,7 @@
 """Shared fixtures: fake backends, configs, and Octoroute under a real waitress server.
 
 ``serve(config)`` runs ``build_runtime(config)`` under the production
-``octoroute.cli.Server`` (waitress with the settings ``octoroute serve`` uses)
+``octoroute.server.Server`` (waitress with the settings ``octoroute serve`` uses)
 on an ephemeral loopback port, on a thread, and tears everything down in the
 right order: held fake requests are released first (so no worker thread is
 stuck in a backend call), then the server drains and stops, closing the
@@ -13,45 +13,35 @@ instead of sleeping.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
-from unittest import mock
 
 import pytest
 import requests
-from octoroute import cli
 from octoroute.app import Runtime, build_runtime
-from octoroute.cli import Server
 from octoroute.config import Config
-from waitress.server import create_server
+from octoroute.server import Server
 
 from fakes import Blackhole, FakeBackend, make_config, sample
 
 CLIENT_TIMEOUT_S = 15.0  # seconds; no test request may hang the suite
 DRAIN_TIMEOUT_S = 1.0  # seconds; in-flight work a test left behind gets at teardown
 STOP_TIMEOUT_S = 10.0  # seconds; waiting for the server thread (drain included) to end
-REQUEST_LOOKAHEAD = 1  # waitress channel_request_lookahead: > 0 gives environ["waitress.client_disconnected"]
 
 
 class LiveServer:
-    """One Octoroute runtime served by ``octoroute.cli.Server`` on ``127.0.0.1:<port>``.
+    """One Octoroute runtime served by ``octoroute.server.Server`` on ``127.0.0.1:<port>``.
 
     The worker-thread count is ``config.server.threads``, as in production.
     """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        # NOTE(relay): the server branch sets channel_request_lookahead in the production
-        # server; until then the tests' servers get it here (a value the server passes wins).
-        with mock.patch.object(cli, "create_server", functools.partial(
-                create_server, channel_request_lookahead=REQUEST_LOOKAHEAD)):
-            self.server = Server(runtime, "127.0.0.1", 0)
+        self.server = Server(runtime, "127.0.0.1", 0)
         self.url = self.server.url
         self.session = requests.Session()
         self.session.trust_env = False
@@ -84,14 +74,7 @@ class LiveServer:
     def settle(self, timeout: float = 5.0) -> None:
         """Wait until every worker is idle: what runs after a response (its access line)
         has run. A client has its answer before that work is done."""
-        dispatcher = self.server._waitress.task_dispatcher
-        deadline = time.monotonic() + timeout
-        while True:
-            with dispatcher.lock:
-                if dispatcher.active_count == 0 and not dispatcher.queue:
-                    return
-            assert time.monotonic() < deadline, f"workers still busy after {timeout:g}s"
-            time.sleep(0.002)
+        assert self.server.wait_idle(timeout), f"requests still in flight after {timeout:g}s"
 
     # --- client helpers
 

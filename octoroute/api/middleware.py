@@ -114,10 +114,10 @@ class AfterResponse:
         result = self.app(environ, start_response)
         if not after:
             return result
-        return _ThenRun(result, after)
+        return ThenRun(result, after)
 
 
-class _ThenRun:
+class ThenRun:
     """A response iterable whose ``close()`` also runs the deferred work."""
 
     __slots__ = ("_after", "_result")

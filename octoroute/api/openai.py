@@ -2,13 +2,12 @@
 
 The client's body is forwarded unchanged except ``model`` (the endpoint's
 name) and ``max_tokens``/``max_completion_tokens`` (capped at the endpoint's
-limit, only when the client sent them). The conversation is never
+limit, only when the client sent them): ``forward_body``. The conversation is never
 flattened and no field is dropped.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -18,7 +17,7 @@ from typing import Any
 import falcon
 
 from octoroute.api.access import ChatSlots
-from octoroute.api.body import Source, read_json_source
+from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
@@ -50,32 +49,20 @@ def _hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | N
     return key
 
 
-def forward_body(data: dict[str, Any], name: str, max_tokens: int, source: Source | None = None) -> bytes:
+def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
     """The client's body for one endpoint: its model name, token limits capped.
 
-    With the body's ``Source`` the client's own bytes are passed on with just
-    those values replaced (O(changes), not O(body): a coding assistant's
-    100 KB conversation is not re-encoded for every attempt).
+    Every other field goes through as the client sent it (parsed, then encoded
+    again): the conversation is never flattened and no field is dropped.
     """
-    changes: dict[str, Any] = {"model": name}
-    for key in ("max_tokens", "max_completion_tokens"):
-        value = data.get(key)
-        if isinstance(value, int) and value > max_tokens:
-            changes[key] = max_tokens
-    if source is not None:
-        spliced = source.splice({key: _json_text(value) for key, value in changes.items()})
-        if spliced is not None:
-            return spliced
     body = dict(data)
-    body.update(changes)
+    body["model"] = name
+    for key in ("max_tokens", "max_completion_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and value > max_tokens:
+            body[key] = max_tokens
     # ASCII escapes: a lone surrogate from the client cannot break the encoding.
     return json.dumps(body).encode()
-
-
-@functools.lru_cache(maxsize=256)
-def _json_text(value: str | int) -> str:
-    """An endpoint's name or token limit as JSON text (a handful of values, each encoded once)."""
-    return json.dumps(value)
 
 
 def _as_client_error(exc: UpstreamUnavailable) -> Exception:
@@ -111,16 +98,14 @@ class ChatCompletionsResource:
         self._clock = clock
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        parsed, source = read_json_source(req, self._config.server.max_body_bytes)
-        data = validate_openai_chat(parsed)
+        data = validate_openai_chat(read_json(req, self._config.server.max_body_bytes))
         importance = _hint(req, IMPORTANCE_HEADER, IMPORTANCES) or self._config.routing.default_importance
         task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
         choice = resolve_model(data.get("model"), self._config)
         inp = conversation_input(data["messages"], importance=importance, task_type=task_type,
                                  has_tools=bool(data.get("tools")))
         fields = req.context.log_fields
-        fields.update(api="openai", messages=len(data["messages"]), prompt_chars=inp.token_estimate * 4
-                      if inp.token_estimate is not None else None)
+        fields.update(api="openai", messages=len(data["messages"]), prompt_chars=len(inp.text))
         deadline = req.context.started + self._config.server.request_timeout_seconds
         # The slot first: an overloaded router must say 429 before it asks the router brain.
         # A stream hands its slot to the relay, which gives it back when the stream ends.
@@ -130,9 +115,9 @@ class ChatCompletionsResource:
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                           task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
             if data.get("stream"):
-                self._stream(req, resp, data, source, decision, target, deadline)
+                self._stream(req, resp, data, decision, target, deadline)
                 return
-            served = self._dispatcher.run(target, self._sender(data, source), deadline=deadline)
+            served = self._dispatcher.run(target, self._sender(data), deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
@@ -146,11 +131,10 @@ class ChatCompletionsResource:
         resp.data = served.value.body
 
     @staticmethod
-    def _sender(data: dict[str, Any],
-                source: Source | None) -> Callable[[BackendClient, float], BackendReply]:
+    def _sender(data: dict[str, Any]) -> Callable[[BackendClient, float], BackendReply]:
         def send(client: BackendClient, timeout: float) -> BackendReply:
             e = client.endpoint
-            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens, source),
+            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens),
                                                  timeout=timeout))
         return send
 
@@ -168,13 +152,13 @@ class ChatCompletionsResource:
             text = "; ".join(warnings).encode("ascii", "replace").decode()
             resp.set_header("X-Octoroute-Warnings", " ".join(text.split())[:500])
 
-    def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any], source: Source | None,
+    def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
                 decision: Decision, target: Any, deadline: float) -> None:
         idle = self._config.timeouts.stream_idle
 
         def send(client: BackendClient, timeout: float) -> BackendStream:
             e = client.endpoint
-            return client.open_stream(forward_body(data, e.name, e.max_tokens, source),
+            return client.open_stream(forward_body(data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
         served = self._dispatcher.run(target, send, deadline=deadline, hold=True)

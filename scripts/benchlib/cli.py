@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          "relays with http.client (floor; also floor-py with --with-python), and one "
                          "that replies without calling the mock (floor-canned); benchlib/floor.py")
     ap.add_argument("--with-pinned", metavar="CPUS",
-                    help="also run a second Octoroute pinned to CPUS (e.g. 1) with server.cpu_affinity "
+                    help="also run a second Octoroute pinned to CPUS (e.g. 1) "
                          "(as taskset -c or systemd's CPUAffinity= would pin it), /v1 only")
     ap.add_argument("--with-python", metavar="PATH",
                     help="also run Octoroute on the interpreter at PATH (e.g. a venv of a distribution's "
@@ -310,7 +310,7 @@ class Run:
         startup = {s.name: s.startup_s for s in running.values()}
         startup["octoroute"] = octo.startup_s
 
-        pinned_note = (f'octoroute-pinned: the same with `cpu_affinity = "{a.with_pinned}"`. '
+        pinned_note = (f'octoroute-pinned: the same under `taskset -c {a.with_pinned}`. '
                        if a.with_pinned else "")
         floor_note = ("Floor: waitress threads 8 serving a bare WSGI app that relays with http.client"
                       + (" (floor-py: on the other interpreter)" if python_note else "")

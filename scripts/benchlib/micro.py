@@ -161,30 +161,27 @@ def build_cases() -> list[Case]:
              (f"coding assistant, {len(encode(assistant_body)) // 1000} KB", assistant_body)]
 
     def read(body: dict[str, Any]) -> Callable[[], Any]:
-        from octoroute.api.body import read_json_source
+        from octoroute.api.body import read_json
         raw = encode(body)
-        return lambda: read_json_source(_Request(raw), 1 << 24)  # type: ignore[arg-type]
+        return lambda: read_json(_Request(raw), 1 << 24)  # type: ignore[arg-type]
 
-    def forward(body: dict[str, Any], spliced: bool) -> Callable[[], Any]:
-        from octoroute.api.body import read_json_source
+    def forward(body: dict[str, Any]) -> Callable[[], Any]:
+        from octoroute.api.body import read_json
         from octoroute.api.openai import forward_body
-        data, source = read_json_source(_Request(encode(body)), 1 << 24)  # type: ignore[arg-type]
-        return partial(forward_body, data, "mock-model", 4096, source if spliced else None)
+        data = read_json(_Request(encode(body)), 1 << 24)  # type: ignore[arg-type]
+        return partial(forward_body, data, "mock-model", 4096)
 
     for label, body in sized:
-        add("body", f"read_json_source ({label})", partial(read, body))
+        add("body", f"read_json ({label})", partial(read, body))
     add("body", f"reference: json.loads ({sized[-1][0]})",
         lambda: partial(json.loads, encode(assistant_body)))
     for label, body in sized:
-        add("body", f"forward_body, client's bytes spliced ({label})", partial(forward, body, True))
-    for label, body in sized[1:]:
-        add("body", f"reference: forward_body re-encoding the object ({label})",
-            partial(forward, body, False))
+        add("body", f"forward_body ({label})", partial(forward, body))
     return cases
 
 
 class _Request:
-    """What ``read_json_source`` reads of a Falcon request (one per call, as each request has
+    """What ``read_json`` reads of a Falcon request (one per call, as each request has
     its own stream)."""
 
     content_type = "application/json"

@@ -345,6 +345,76 @@ def test_serve_on_a_busy_port_exits_1_with_a_clear_message(tmp_path: Path) -> No
     assert "Traceback" not in done.stderr
 
 
+def one_line_error(stderr: str) -> str:
+    """argparse's error line (after its usage lines); there must be exactly one."""
+    errors = [line for line in stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "Traceback" not in stderr, stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "65536", "abc", ""])
+def test_an_impossible_port_flag_exits_2_naming_the_flag_and_the_fix(command: str, port: str,
+                                                                     tmp_path: Path) -> None:
+    done = run(script("octoroute"), command, "--config" if command == "serve" else "--strategy",
+               str(closed_config(tmp_path)) if command == "serve" else "rule", f"--port={port}", cwd=tmp_path)
+    assert done.returncode == 2, done
+    line = one_line_error(done.stderr)
+    assert "--port" in line and "1 to 65535" in line and "e.g. --port 3000" in line, line
+
+
+@pytest.mark.parametrize("host", ["", "   ", "local host"])
+def test_a_blank_host_flag_exits_2_naming_the_flag_and_the_fix(host: str, tmp_path: Path) -> None:
+    done = run(script("octoroute"), "serve", "--config", str(closed_config(tmp_path)), f"--host={host}",
+               "--port", str(free_port()), cwd=tmp_path)
+    assert done.returncode == 2, done
+    line = one_line_error(done.stderr)
+    assert "--host" in line and "e.g. --host 127.0.0.1" in line, line
+
+
+def test_a_host_that_does_not_resolve_exits_1_with_a_clear_message(tmp_path: Path) -> None:
+    done = run(script("octoroute"), "serve", "--config", str(closed_config(tmp_path)),
+               "--host", "no-such-host.invalid", "--port", str(free_port()), cwd=tmp_path)
+    assert done.returncode == 1, done
+    assert "cannot listen on no-such-host.invalid:" in done.stderr and "server.host" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "check"])
+@pytest.mark.parametrize(("setting", "key"), [("port = 99999", "server.port"), ("port = -1", "server.port"),
+                                              ('host = ""', "server.host")])
+def test_an_impossible_port_or_host_in_the_config_exits_1_naming_the_key(command: str, setting: str, key: str,
+                                                                        tmp_path: Path) -> None:
+    cfg = closed_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("[server]\n", f"[server]\n{setting}\n"), encoding="utf-8")
+    done = run(script("octoroute"), command, "--config", str(cfg), cwd=tmp_path)
+    assert done.returncode == 1, done
+    (line,) = problem_lines(done.stderr)
+    assert line.startswith(f"  - {key}: must be") and "write e.g." in line, line
+    assert "Traceback" not in done.stderr
+
+
+def test_check_a_host_that_does_not_resolve_exits_1_naming_the_key(tmp_path: Path) -> None:
+    cfg = closed_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("[server]\n", '[server]\nhost = "no-such-host.invalid"\n'),
+                   encoding="utf-8")
+    done = run(script("octoroute"), "check", "--config", str(cfg), cwd=tmp_path)
+    assert done.returncode == 1, done
+    (line,) = problem_lines(done.stderr)
+    assert line.startswith("  - server.host: 'no-such-host.invalid' does not resolve") and "e.g." in line
+    assert done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_cpu_affinity_in_the_config_exits_1_pointing_at_taskset_and_systemd(tmp_path: Path) -> None:
+    cfg = closed_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("[server]\n", '[server]\ncpu_affinity = "1"\n'), encoding="utf-8")
+    done = run(script("octoroute"), "serve", "--config", str(cfg), "--port", str(free_port()), cwd=tmp_path)
+    assert done.returncode == 1, done
+    (line,) = problem_lines(done.stderr)
+    assert line.startswith("  - server.cpu_affinity: was removed") and "taskset -c" in line
+    assert "CPUAffinity=" in line and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("command", ["serve", "demo"])
 def test_octoroute_log_accepts_rust_log_spellings(command: str, tmp_path: Path, spawn: Spawn) -> None:
     """$OCTOROUTE_LOG=trace (the seed's RUST_LOG habit) means debug, for every command."""
@@ -549,6 +619,14 @@ def test_route_decided_by_rules_sends_nothing_to_live_backends(strategy: str, tm
     assert done.returncode == 0, done
     assert json.loads(done.stdout)["rule"] == "casual_short"
     assert [b.chat_calls for b in sims.values()] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t"])
+def test_route_an_empty_prompt_exits_2_with_the_apis_words(prompt: str, tmp_path: Path) -> None:
+    done = run(script("octoroute"), "route", prompt, "--config", str(closed_config(tmp_path)), cwd=tmp_path)
+    assert done.returncode == 2, done
+    assert done.stderr.strip() == "octoroute route: error: field 'prompt' must not be empty or blank"
+    assert done.stdout == ""
 
 
 # --- octoroute config ----------------------------------------------------------

@@ -1,6 +1,6 @@
 """``/openapi.json`` matches what the app accepts: schemathesis against a live server.
 
-Octoroute runs under ``octoroute.cli.Server`` on a real socket in front of
+Octoroute runs under ``octoroute.server.Server`` on a real socket in front of
 fakes that answer like real servers. The document it serves must be valid
 OpenAPI 3.1, document every route the app has, and load in schemathesis;
 then every operation is fuzzed with schema-conforming (positive) and, where
@@ -22,7 +22,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from octoroute.api.openapi import build_document
 from octoroute.app import Runtime, build_runtime
-from octoroute.cli import Server
+from octoroute.server import Server
 from openapi_spec_validator import validate as validate_openapi
 
 from fakes import FakeBackend, make_config

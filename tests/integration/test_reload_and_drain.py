@@ -190,6 +190,22 @@ def test_sighup_with_an_invalid_config_keeps_the_old_one_and_says_why(
     assert "fast-2" in o.model_ids()
 
 
+def test_sighup_names_the_restart_only_changes_and_applies_the_rest(
+        fakes: dict[str, FakeBackend], octoroute: Callable[..., Octoroute]) -> None:
+    o = octoroute(tiers(fakes, "fast-1"))
+    other_port = free_port()
+    write_config(o.path, config_dict(tiers(fakes, "fast-1", "fast-2"), port=other_port,
+                                     server={"threads": 12}))
+    o.child.signal(signal.SIGHUP)
+    line = o.child.wait_for("that takes a restart")[0]
+    assert "server.port, server.threads changed" in line, line
+    o.child.wait_for("reloaded config from")
+    assert "fast-2" in o.model_ids()  # served on the old port: the rest applied
+    assert refuses_connections(other_port)
+    o.child.signal(signal.SIGTERM)
+    assert o.child.wait() == 0, o.child.describe()
+
+
 # --- SIGTERM -------------------------------------------------------------------------
 
 def test_sigterm_drains_an_in_flight_stream_then_exits_0(fakes: dict[str, FakeBackend],

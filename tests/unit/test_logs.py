@@ -1,200 +1,144 @@
-"""The background log writer: nothing lost, order kept, warnings prompt, bounded.
+"""The server's logging: ``QueueHandler`` on the logging thread, ``QueueListener`` writing.
 
-The writer's own timer is set to an hour in most tests, so a line appears only
-when the test flushes, closes, or logs a warning: no test waits on the clock.
+Nothing is lost or reordered on the way through the queue, the request id is
+the one current when a line was logged, ``stop_logging`` writes what is left,
+a reconfiguration leaves one handler and one writer thread, and the caller's
+file and line stay on every record (a ``waitress-serve --call`` host keeps them).
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 import threading
 from collections.abc import Iterator
 
 import pytest
-from octoroute.logs import BackgroundWriter, RequestIdFilter, TextFormatter, request_id_var
-
-HOUR = 3600.0
+from octoroute.logs import configure_logging, request_id_var, stop_logging
 
 
 class SignallingStream(io.StringIO):
-    """A stream that says when something was written (and can be made to block)."""
+    """A stream that says when something was written, and from which thread."""
 
     def __init__(self) -> None:
         super().__init__()
         self.written = threading.Event()
-        self.writes = 0
-        self.gate = threading.Event()
-        self.gate.set()
+        self.writers: set[str] = set()
 
     def write(self, text: str) -> int:
-        self.gate.wait(10)
-        self.writes += 1
+        self.writers.add(threading.current_thread().name)
         n = super().write(text)
         self.written.set()
         return n
 
 
 @pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    lg = logging.getLogger("octoroute.test-writer")
-    lg.propagate = False
-    lg.setLevel(logging.DEBUG)
+def root() -> Iterator[logging.Logger]:
+    """The root logger, with its handlers and level restored (and our writer stopped) after."""
+    lg = logging.getLogger()
+    handlers, level = list(lg.handlers), lg.level
     yield lg
+    stop_logging()
     for h in list(lg.handlers):
-        lg.removeHandler(h)
-        h.close()
+        if h not in handlers:
+            lg.removeHandler(h)
+    lg.setLevel(level)
 
 
-def attach(lg: logging.Logger, stream: io.StringIO, interval: float = HOUR) -> BackgroundWriter:
-    handler = BackgroundWriter(stream, interval=interval)
-    handler.setFormatter(TextFormatter())
-    handler.addFilter(RequestIdFilter())
-    lg.addHandler(handler)
-    return handler
-
-
-def test_info_lines_wait_for_the_writer_then_come_out_in_order_in_one_write(logger: logging.Logger) -> None:
+def test_lines_are_written_by_the_listener_thread_not_the_caller(root: logging.Logger) -> None:
     stream = SignallingStream()
-    handler = attach(logger, stream)
-    for i in range(100):
-        logger.info("line %d", i)
-    assert stream.getvalue() == ""  # nothing written on the logging thread
-    handler.flush()
-    lines = stream.getvalue().splitlines()
-    assert [line.rsplit(" ", 1)[1] for line in lines] == [str(i) for i in range(100)]
-    assert stream.writes == 1
+    configure_logging("info", "text", stream, background=True)
+    logging.getLogger("octoroute.test").info("hello", extra={"fields": {"status": 200}})
+    assert stream.written.wait(5)
+    stop_logging()
+    assert threading.current_thread().name not in stream.writers
+    (line,) = stream.getvalue().splitlines()
+    assert line.endswith(" INFO octoroute.test [-] hello status=200")
 
 
-def test_a_warning_wakes_the_writer_at_once(logger: logging.Logger) -> None:
-    stream = SignallingStream()
-    attach(logger, stream)
-    logger.info("before")
-    logger.warning("backend down")
-    assert stream.written.wait(10), "the writer did not wake for a warning"
-    text = stream.getvalue()
-    assert "before" in text and "WARNING" in text and "backend down" in text
+def test_the_request_id_is_the_one_current_when_logged(root: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure_logging("info", "text", stream, background=True)
+
+    def inside() -> None:
+        token = request_id_var.set("rid-1")
+        logging.getLogger("octoroute.test").info("during the request")
+        request_id_var.reset(token)
+
+    contextvars.copy_context().run(inside)
+    logging.getLogger("octoroute.test").info("after it")
+    stop_logging()
+    first, second = stream.getvalue().splitlines()
+    assert "[rid-1] during the request" in first and "[-] after it" in second
 
 
-def test_the_timer_writes_info_lines_without_a_flush(logger: logging.Logger) -> None:
-    stream = SignallingStream()
-    attach(logger, stream, interval=0.01)
-    logger.info("ticked")
-    assert stream.written.wait(10)
-    assert "ticked" in stream.getvalue()
+def test_stop_writes_everything_from_concurrent_loggers_in_each_threads_order(root: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure_logging("info", "json", stream, background=True)
+    log = logging.getLogger("octoroute.test")
+    start = threading.Barrier(4)
 
-
-def test_close_writes_everything_left_and_stops_the_thread(logger: logging.Logger) -> None:
-    stream = SignallingStream()
-    handler = attach(logger, stream)
-    for i in range(10):
-        logger.info("pending %d", i)
-    handler.close()
-    assert stream.getvalue().count("pending") == 10
-    assert not any(t.name == "octoroute-log-writer" and t is handler._thread and t.is_alive()
-                   for t in threading.enumerate())
-
-
-def test_the_request_id_is_the_one_current_when_logged_not_when_written(logger: logging.Logger) -> None:
-    stream = SignallingStream()
-    handler = attach(logger, stream)
-    token = request_id_var.set("req-123")
-    logger.info("inside a request")
-    request_id_var.reset(token)
-    handler.flush()  # written here, outside the request's context
-    assert "[req-123] inside a request" in stream.getvalue()
-
-
-def test_a_blocked_stream_drops_beyond_the_bound_and_says_so(logger: logging.Logger,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BackgroundWriter, "MAX_PENDING", 5)
-    stream = SignallingStream()
-    handler = attach(logger, stream)
-    for i in range(8):
-        logger.info("n%d", i)
-    handler.flush()
-    text = stream.getvalue()
-    assert [f"n{i}" in text for i in range(8)] == [True] * 5 + [False] * 3
-    assert "3 log lines dropped" in text
-
-
-def test_a_failing_stream_does_not_kill_the_writer(logger: logging.Logger) -> None:
-    class Broken(SignallingStream):
-        fail = True
-
-        def write(self, text: str) -> int:
-            if self.fail:
-                self.fail = False
-                raise OSError("stderr closed")
-            return super().write(text)
-
-    stream = Broken()
-    handler = attach(logger, stream)
-    logger.info("lost")
-    handler.flush()
-    logger.info("kept")
-    handler.flush()
-    assert "kept" in stream.getvalue()
-    assert handler._thread.is_alive()
-
-
-def test_concurrent_loggers_lose_nothing(logger: logging.Logger) -> None:
-    stream = SignallingStream()
-    handler = attach(logger, stream, interval=0.001)
-    start = threading.Barrier(8)
-
-    def work(n: int) -> None:
+    def burst(n: int) -> None:
         start.wait()
-        for i in range(500):
-            logger.info("t%d-%d", n, i)
+        for i in range(300):
+            log.info("line", extra={"fields": {"thread": n, "i": i}})
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    handler.close()
+    stop_logging()
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 4000
-    for n in range(8):  # each thread's own lines stay in its order
-        mine = [int(line.rsplit("-", 1)[1]) for line in lines if f" t{n}-" in line]
-        assert mine == list(range(500))
+    assert len(lines) == 1200
+    for n in range(4):
+        mine = [line for line in lines if f'"thread": {n},' in line]
+        assert [int(line.rsplit('"i": ', 1)[1].rstrip("}")) for line in mine] == list(range(300))
 
 
-def test_server_logging_skips_the_caller_and_process_lookups_no_line_prints() -> None:
-    """The server's set-up turns off the stack walk and getpid per record (the
-    logging HOWTO's optimisation switches); the line itself is unchanged."""
-    from octoroute.logs import configure_logging
-
-    saved = (logging._srcfile, logging.logProcesses, logging.logMultiprocessing)
-    root = logging.getLogger()
-    old_level, old_handlers = root.level, list(root.handlers)
-    out = io.StringIO()
+def test_a_traceback_crosses_the_queue_as_text(root: logging.Logger) -> None:
+    stream = io.StringIO()
+    configure_logging("info", "text", stream, background=True)
     try:
-        configure_logging("info", "text", out, background=True)
-        captured: list[logging.LogRecord] = []
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("octoroute.test").exception("failed")
+    stop_logging()
+    text = stream.getvalue()
+    assert "[-] failed" in text and "ValueError: boom" in text and "Traceback" in text
 
-        class Keep(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                captured.append(record)
 
-        keep = Keep()
-        root.addHandler(keep)
-        logging.getLogger("octoroute.access").info("request", extra={"fields": {"status": 200}})
-        root.removeHandler(keep)
-        for handler in root.handlers:
-            handler.flush()
-        (record,) = captured
-        assert record.lineno == 0 and record.pathname == "(unknown file)"  # no stack walk
-        assert record.process is None and record.processName is None  # no getpid
-        assert " INFO octoroute.access [-] request status=200" in out.getvalue()
+def test_reconfiguring_keeps_one_handler_and_one_writer_thread(root: logging.Logger) -> None:
+    before, threads_before = len(root.handlers), set(threading.enumerate())
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging("info", "text", first, background=True)
+    logging.getLogger("octoroute.test").info("to the first")
+    configure_logging("warning", "text", second, background=True)  # a reload
+    logging.getLogger("octoroute.test").info("hidden at warning")
+    logging.getLogger("octoroute.test").warning("to the second")
+    assert len(root.handlers) == before + 1
+    assert len(set(threading.enumerate()) - threads_before) == 1  # the first writer has ended
+    stop_logging()
+    assert not set(threading.enumerate()) - threads_before
+    assert "to the first" in first.getvalue() and "to the first" not in second.getvalue()
+    assert second.getvalue().count("\n") == 1 and "to the second" in second.getvalue()
+
+
+def test_the_callers_file_and_line_stay_on_the_record(root: logging.Logger) -> None:
+    """Nothing process-wide is switched off: a host application keeps its line numbers."""
+    configure_logging("info", "text", io.StringIO(), background=True)
+    captured: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            captured.append(record)
+
+    keep = Keep()
+    root.addHandler(keep)
+    try:
+        logging.getLogger("octoroute.test").info("where")
     finally:
-        for handler in list(root.handlers):
-            if handler not in old_handlers:
-                root.removeHandler(handler)
-                handler.close()
-        for handler in old_handlers:
-            if handler not in root.handlers:
-                root.addHandler(handler)
-        root.setLevel(old_level)
-        logging._srcfile, logging.logProcesses, logging.logMultiprocessing = saved
+        root.removeHandler(keep)
+    (record,) = captured
+    assert record.pathname == __file__ and record.lineno > 0 and record.process is not None
