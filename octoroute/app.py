@@ -37,7 +37,9 @@ from octoroute.config import Config, config_path, effective_log_level, load_conf
 from octoroute.errors import ConfigError
 from octoroute.logs import configure_logging
 from octoroute.metrics import Metrics
-from octoroute.routing.router import LLMBrain, Router
+from octoroute.routing.router import LLMBrain, RouteInput, Router
+from octoroute.routing.sessions import SessionTracker
+from octoroute.routing.shadow import Shadow
 
 log = logging.getLogger("octoroute")
 
@@ -57,9 +59,13 @@ class Runtime:
     router: Router
     dispatcher: Dispatcher
     slots: ChatSlots
+    sessions: SessionTracker | None = None
+    shadow: Shadow[RouteInput] | None = None
 
     def close(self, timeout: float = 5.0) -> None:
         self.health.stop(timeout)
+        if self.shadow is not None:
+            self.shadow.close(timeout)
         for client in self.clients.values():
             client.close()
 
@@ -92,6 +98,9 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints})
 
     slots = ChatSlots(config.server.chat_slots, metrics)
+    sessions = (SessionTracker(config.routing.sessions, clock=clock, metrics=metrics)
+                if config.routing.sessions.enabled else None)
+    shadow = build_shadow(config, router, metrics, rng if rng is not None else random.Random())
     middleware: list[Any] = [
         RequestContext(metrics, clock),
         BearerAuth(config.server.api_keys, metrics_public=config.observability.metrics_public),
@@ -109,10 +118,32 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/models", ModelsResource(state))
     app.add_route("/metrics", MetricsResource(metrics))
     app.add_route("/v1/chat/completions",
-                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots))
+                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots,
+                                          sessions=sessions, shadow=shadow))
     app.add_route("/v1/models", OpenAIModelsResource(state))
     app.add_route("/openapi.json", OpenAPIResource())
-    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots)
+    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots,
+                   sessions, shadow)
+
+
+def build_shadow(config: Config, router: Router, metrics: Metrics,
+                 rng: random.Random) -> Shadow[RouteInput] | None:
+    """The routing.shadow strategy behind a ``decide(input) -> tier`` seam, or ``None``."""
+    shadow = config.routing.shadow
+    if shadow is None:
+        return None
+    strategy = shadow.strategy
+
+    def decide(inp: RouteInput) -> str | None:
+        decision = router.route(inp, strategy=strategy)
+        if decision.strategy == "default" and decision.warnings:
+            # The strategy failed (say, the brain timed out) and the router fell
+            # back to its default tier: that is not the strategy's answer.
+            return None
+        return decision.tier
+
+    return Shadow(decide, strategy=strategy, sample=shadow.sample, max_pending=shadow.max_pending,
+                  rng=rng, metrics=metrics)
 
 
 def create_app(config: Config | None = None, *, start_health: bool = True) -> Callable[..., Any]:
