@@ -24,7 +24,7 @@ from octoroute.metrics import Metrics
 from octoroute.routing.shadow import THREAD_NAME_PREFIX, Shadow
 from prometheus_client import CollectorRegistry
 
-from fakes import brain_says, error, make_config
+from fakes import brain_says, delayed, error, make_config
 
 WAIT_S = 5.0  # seconds; how long a test waits for a shadow thread before failing
 
@@ -254,3 +254,27 @@ def test_the_app_shadows_routed_requests_with_the_brain(trio: SimpleNamespace, r
     assert result.status_code == 200, result.text
     assert runtime.shadow.drain(WAIT_S)
     assert len(trio.balanced.brain_questions()) == 2
+
+
+def test_a_held_brain_does_not_hold_the_request(trio: SimpleNamespace, runtime_factory: Any) -> None:
+    shadow = {"strategy": "llm", "sample": 1.0, "max_pending": 1}
+    config = make_config(tiers(trio), routing={"shadow": shadow})
+    runtime = runtime_factory(config)
+    gate = threading.Event()
+    trio.balanced.enqueue_brain(delayed(gate, brain_says("DEEP")))
+    client = testing.TestClient(runtime.app)
+    body = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
+    try:
+        # The brain has the shadow question and does not answer until the gate opens ...
+        result = client.simulate_post("/v1/chat/completions", json=body)
+        assert result.status_code == 200, result.text
+        assert trio.balanced.wait_for(lambda r: r.is_router_question)
+        # ... yet the request was answered, and the next one finds the pool full and goes on.
+        again = client.simulate_post("/v1/chat/completions", json=body)
+        assert again.status_code == 200, again.text
+        assert value(runtime.metrics, "octoroute_shadow_dropped_total", reason="full") == 1
+        assert value(runtime.metrics, "octoroute_shadow_decisions_total", primary="fast", shadow="deep") == 0
+    finally:
+        gate.set()
+    assert runtime.shadow.drain(WAIT_S)
+    assert value(runtime.metrics, "octoroute_shadow_decisions_total", primary="fast", shadow="deep") == 1
