@@ -29,7 +29,11 @@ from octoroute.metrics import SESSION_HELD_REASONS, Metrics
 
 SESSION_HEADER = "X-Session-ID"
 KEY_DIGEST_BYTES = 8  # 16 hex characters: collisions need ~4 billion live sessions
-FIRST_TURN_CHARS = 4000  # characters of the system prompt and first user turn hashed into a key
+# Characters of the system prompt and of the first user turn hashed into a key, with
+# both full lengths. A key from 2 x 4,000 characters cost 34-51 us on the shared
+# (loaded) 2-core test machine, from 2 x 1,000 13-16 us (best of 5, 3 rounds); the
+# lengths tell apart most conversations whose openings share their first 1,000.
+FIRST_TURN_CHARS = 1000
 
 HELD_HYSTERESIS, HELD_TOOL_CONTINUATION = SESSION_HELD_REASONS
 
@@ -72,11 +76,12 @@ def session_key(header: str | None, user: Any, messages: Sequence[Any]) -> str:
             continue
         role = message.get("role")
         if role in ("system", "developer") and not system:
-            system = _text(message.get("content"))[:FIRST_TURN_CHARS]
+            system = _text(message.get("content"))
         elif role == "user":
-            first_user = _text(message.get("content"))[:FIRST_TURN_CHARS]
+            first_user = _text(message.get("content"))
             break
-    return _digest("conversation", f"{system}\x00{first_user}")
+    return _digest("conversation", f"{len(system)}:{len(first_user)}\x00{system[:FIRST_TURN_CHARS]}"
+                                   f"\x00{first_user[:FIRST_TURN_CHARS]}")
 
 
 def is_tool_continuation(messages: Sequence[Any]) -> bool:

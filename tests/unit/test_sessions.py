@@ -79,6 +79,14 @@ def test_key_from_the_first_turn_survives_later_turns() -> None:
     assert session_key(None, None, parts) == session_key(None, None, CONVERSATION)
 
 
+def test_key_from_long_openings_tells_apart_what_follows_the_hashed_head() -> None:
+    system = {"role": "system", "content": "You are a coding assistant. " * 200}
+    first = session_key(None, None, [system, {"role": "user", "content": "a" * 3000}])
+    assert session_key(None, None, [system, {"role": "user", "content": "a" * 3001}]) != first
+    assert session_key(None, None, [system, {"role": "user", "content": "a" * 3000},
+                                    {"role": "user", "content": "b"}]) == first
+
+
 def test_key_is_a_short_digest_never_the_clients_text() -> None:
     for key in (session_key("my-secret-session", None, []), session_key(None, "alice@example.com", []),
                 session_key(None, None, CONVERSATION)):
