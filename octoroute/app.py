@@ -37,7 +37,9 @@ from octoroute.config import Config, config_path, effective_log_level, load_conf
 from octoroute.errors import ConfigError
 from octoroute.logs import configure_logging
 from octoroute.metrics import Metrics
-from octoroute.routing.router import LLMBrain, Router
+from octoroute.routing.router import LLMBrain, RouteInput, Router
+from octoroute.routing.sessions import SessionTracker
+from octoroute.routing.shadow import Shadow
 
 log = logging.getLogger("octoroute")
 
@@ -58,10 +60,14 @@ class Runtime:
     dispatcher: Dispatcher
     slots: ChatSlots
     watchdog: StreamWatchdog  # starts with the first stream
+    sessions: SessionTracker | None = None
+    shadow: Shadow[RouteInput] | None = None
 
     def close(self, timeout: float = 5.0) -> None:
         self.health.stop(timeout)
         self.watchdog.stop(timeout)
+        if self.shadow is not None:
+            self.shadow.close(timeout)
         for client in self.clients.values():
             client.close()
 
@@ -95,6 +101,9 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
 
     slots = ChatSlots(config.server.chat_slots, metrics)
     watchdog = StreamWatchdog(clock=clock)
+    sessions = (SessionTracker(config.routing.sessions, clock=clock, metrics=metrics)
+                if config.routing.sessions.enabled else None)
+    shadow = build_shadow(config, router, metrics, rng if rng is not None else random.Random())
     middleware: list[Any] = [
         RequestContext(metrics, clock),
         BearerAuth(config.server.api_keys, metrics_public=config.observability.metrics_public),
@@ -112,10 +121,32 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/models", ModelsResource(state))
     app.add_route("/metrics", MetricsResource(metrics))
     app.add_route("/v1/chat/completions",
-                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots, watchdog))
+                  ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots,
+                                          watchdog, sessions=sessions, shadow=shadow))
     app.add_route("/v1/models", OpenAIModelsResource(state))
     app.add_route("/openapi.json", OpenAPIResource())
-    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots, watchdog)
+    return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots,
+                   watchdog, sessions, shadow)
+
+
+def build_shadow(config: Config, router: Router, metrics: Metrics,
+                 rng: random.Random) -> Shadow[RouteInput] | None:
+    """The routing.shadow strategy behind a ``decide(input) -> tier`` seam, or ``None``."""
+    shadow = config.routing.shadow
+    if shadow is None:
+        return None
+    strategy = shadow.strategy
+
+    def decide(inp: RouteInput) -> str | None:
+        decision = router.route(inp, strategy=strategy)
+        if decision.strategy == "default" and decision.warnings:
+            # The strategy failed (say, the brain timed out) and the router fell
+            # back to its default tier: that is not the strategy's answer.
+            return None
+        return decision.tier
+
+    return Shadow(decide, strategy=strategy, sample=shadow.sample, max_pending=shadow.max_pending,
+                  rng=rng, metrics=metrics)
 
 
 def create_app(config: Config | None = None, *, start_health: bool = True) -> Callable[..., Any]:

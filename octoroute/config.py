@@ -70,6 +70,25 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class SessionsConfig:
+    """[routing.sessions]: hysteresis for conversations (octoroute.routing.sessions)."""
+
+    enabled: bool = True  # route /v1 conversations per session, not per message
+    downgrade_after: int = 3  # consecutive lower decisions before a session comes down one tier
+    max_sessions: int = 10_000  # sessions remembered at once; the least recently seen is forgotten
+    idle_seconds: float = 1800.0  # seconds; a session silent this long is forgotten
+
+
+@dataclass(frozen=True)
+class ShadowConfig:
+    """routing.shadow: another strategy decides off the request path, for comparison."""
+
+    strategy: str  # rule | llm | hybrid | tool; must differ from routing.strategy
+    sample: float = 0.1  # share of routed requests (0 < sample <= 1) also decided in shadow
+    max_pending: int = 8  # shadow decisions queued or running at once; more are dropped
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     strategy: str = "hybrid"  # rule | llm | hybrid | tool
     default_importance: str = "normal"  # low | normal | high, when a request omits it
@@ -78,6 +97,8 @@ class RoutingConfig:
     router_timeout_seconds: float = 10.0  # seconds; the whole router-brain call
     max_attempts: int = 3  # distinct endpoints tried per tier
     tier_fallback: bool = True  # try neighbouring tiers when a tier is exhausted
+    sessions: SessionsConfig = SessionsConfig()  # [routing.sessions]
+    shadow: ShadowConfig | None = None  # routing.shadow; None: no shadow decisions
 
 
 @dataclass(frozen=True)
@@ -184,6 +205,19 @@ _ROUTING_FIELDS = {
     "router_timeout_seconds": _Field("float", _positive, "a number > 0", "10"),
     "max_attempts": _Field("int", lambda v: 1 <= v <= 100, "an integer from 1 to 100", "3"),
     "tier_fallback": _Field("bool", None, "true or false", "true"),
+}
+_SESSIONS_FIELDS = {
+    "enabled": _Field("bool", None, "true or false", "true"),
+    "downgrade_after": _Field("int", lambda v: 1 <= v <= 1000, "an integer from 1 to 1000", "3"),
+    "max_sessions": _Field("int", lambda v: 1 <= v <= 10_000_000, "an integer from 1 to 10000000",
+                           "10000"),
+    "idle_seconds": _Field("float", _positive, "a number of seconds > 0", "1800"),
+}
+_SHADOW_FIELDS = {
+    "strategy": _Field("str", lambda v: v in STRATEGIES,
+                       "one of " + ", ".join(repr(s) for s in STRATEGIES), '"llm"', required=True),
+    "sample": _Field("float", lambda v: 0 < v <= 1, "a share above 0, at most 1", "0.1"),
+    "max_pending": _Field("int", lambda v: 1 <= v <= 1024, "an integer from 1 to 1024", "8"),
 }
 _HEALTH_FIELDS = {
     "interval_seconds": _Field("float", _positive, "a number > 0", "15"),
@@ -368,6 +402,26 @@ def _server_limits(server: dict[str, Any], env: Mapping[str, str], problems: _Pr
         server["api_keys"] = keys
 
 
+def _routing_tables(raw: Any, problems: _Problems) -> tuple[Any, dict[str, Any]]:
+    """Split [routing.sessions] and routing.shadow off [routing] and validate them."""
+    if not isinstance(raw, dict):
+        return raw, {}
+    rest = {k: v for k, v in raw.items() if k not in ("sessions", "shadow")}
+    tables: dict[str, Any] = {}
+    if "sessions" in raw:
+        tables["sessions"] = SessionsConfig(**_section(raw["sessions"], "routing.sessions",
+                                                       _SESSIONS_FIELDS, problems))
+    if "shadow" in raw:
+        values = _section(raw["shadow"], "routing.shadow", _SHADOW_FIELDS, problems)
+        primary = raw.get("strategy", RoutingConfig.strategy)
+        if values.get("strategy") == primary:
+            problems.add("routing.shadow.strategy", f"is the same as routing.strategy ({primary!r})",
+                         'shadow another strategy (e.g. strategy = "llm"), or remove routing.shadow')
+        elif "strategy" in values:
+            tables["shadow"] = ShadowConfig(**values)
+    return rest, tables
+
+
 def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
                  env: Mapping[str, str] | None = None) -> Config:
     """Validate an already-parsed TOML document; raise ``ConfigError`` with every problem."""
@@ -382,7 +436,9 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
             problems.add(f"server.{key}", *_SERVER_REMOVED[key])
         raw_server = {k: v for k, v in raw_server.items() if k not in _SERVER_REMOVED}
     server = _section(raw_server, "server", _SERVER_FIELDS, problems)
-    routing = _section(data.get("routing"), "routing", _ROUTING_FIELDS, problems)
+    routing_raw, routing_tables = _routing_tables(data.get("routing"), problems)
+    routing = _section(routing_raw, "routing", _ROUTING_FIELDS, problems)
+    routing.update(routing_tables)
     health = _section(data.get("health"), "health", _HEALTH_FIELDS, problems)
     timeouts = _section(data.get("timeouts"), "timeouts", _TIMEOUT_FIELDS, problems)
     obs = _section(data.get("observability"), "observability", _OBS_FIELDS, problems)

@@ -22,6 +22,8 @@ LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10
 STRATEGY_LABELS = ("rule", "llm", "tool", "explicit", "default")
 STREAM_OUTCOMES = ("completed", "backend_error", "incomplete", "client_disconnected", "stream_timeout")
 OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited", "bad_response")
+SESSION_HELD_REASONS = ("hysteresis", "tool_continuation")
+SHADOW_DROP_REASONS = ("full", "error", "closed")
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -187,6 +189,7 @@ class Metrics:
             "octoroute_in_flight_requests", "Routed requests being served right now.", registry=registry
         )
         self._initialise(tuple(endpoints))
+        self._add_session_and_shadow_metrics(registry)
 
     def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:
         for tier in TIERS:
@@ -205,3 +208,48 @@ class Metrics:
     def render(self) -> bytes:
         """The registry in Prometheus text format."""
         return generate_latest(self.registry)
+
+    def _add_session_and_shadow_metrics(self, registry: CollectorRegistry) -> None:
+        """Conversation sessions (routing/sessions.py) and shadow decisions (routing/shadow.py)."""
+        self.sessions_active = Gauge(
+            "octoroute_sessions_active",
+            "Conversation sessions remembered (seen within routing.sessions.idle_seconds).",
+            registry=registry,
+        )
+        self.session_held = _family(
+            Counter,
+            "octoroute_session_held_decisions",
+            "Routed decisions a session kept on its tier instead of the router's lower one, by reason.",
+            ("reason",),
+            registry,
+        )
+        self.session_escalations = _family(
+            Counter,
+            "octoroute_session_escalations",
+            "Sessions moved up to a larger tier, by the tier they moved to.",
+            ("to_tier",),
+            registry,
+        )
+        self.shadow_decisions = _family(
+            Counter,
+            "octoroute_shadow_decisions",
+            "Shadow decisions by the primary tier and the shadow strategy's tier (agreement when equal).",
+            ("primary", "shadow"),
+            registry,
+        )
+        self.shadow_dropped = _family(
+            Counter,
+            "octoroute_shadow_dropped",
+            "Sampled shadow decisions not made, by reason (full pool, error, closed).",
+            ("reason",),
+            registry,
+        )
+        for reason in SESSION_HELD_REASONS:
+            self.session_held.labels(reason=reason)
+        for tier in TIERS[1:]:
+            self.session_escalations.labels(to_tier=tier)
+        for primary in TIERS:
+            for shadow in TIERS:
+                self.shadow_decisions.labels(primary=primary, shadow=shadow)
+        for reason in SHADOW_DROP_REASONS:
+            self.shadow_dropped.labels(reason=reason)

@@ -22,20 +22,23 @@ from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, BackendReply, BackendStream
-from octoroute.backends.failover import Dispatcher, Served
+from octoroute.backends.failover import Dispatcher, Served, Target
 from octoroute.backends.registry import Registry
 from octoroute.config import IMPORTANCES, TIERS, Config
 from octoroute.errors import BackendError, RequestError, UpstreamUnavailable
 from octoroute.metrics import Metrics
 from octoroute.routing.conversation import conversation_input
 from octoroute.routing.models import AUTO, resolve_model
-from octoroute.routing.router import Decision, Router
+from octoroute.routing.router import Decision, RouteInput, Router
 from octoroute.routing.rules import TASK_TYPES
+from octoroute.routing.sessions import SESSION_HEADER, SessionTracker, is_tool_continuation, session_key
+from octoroute.routing.shadow import Shadow
 
 log = logging.getLogger("octoroute.api")
 
 IMPORTANCE_HEADER = "X-Octoroute-Importance"
 TASK_TYPE_HEADER = "X-Octoroute-Task-Type"
+SESSION_RESPONSE_HEADER = "X-Octoroute-Session"
 
 
 def _hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | None:
@@ -87,7 +90,8 @@ def _check_completion(reply: BackendReply) -> BackendReply:
 class ChatCompletionsResource:
     def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, registry: Registry,
                  metrics: Metrics, clock: Callable[[], float], slots: ChatSlots,
-                 watchdog: StreamWatchdog | None = None) -> None:
+                 watchdog: StreamWatchdog | None = None, *,
+                 sessions: SessionTracker | None = None, shadow: Shadow[RouteInput] | None = None) -> None:
         self._config = config
         self._watchdog = watchdog
         self._slots = slots
@@ -96,6 +100,8 @@ class ChatCompletionsResource:
         self._registry = registry
         self._metrics = metrics
         self._clock = clock
+        self._sessions = sessions
+        self._shadow = shadow
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         data = validate_openai_chat(read_json(req, self._config.server.max_body_bytes))
@@ -112,6 +118,8 @@ class ChatCompletionsResource:
         self._slots.enter()
         try:
             decision, target = self._router.decide(choice, inp, deadline=deadline)
+            if not choice.explicit:
+                decision, target = self._settle(req, resp, data, inp, decision, target)
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                           task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
             if data.get("stream"):
@@ -129,6 +137,26 @@ class ChatCompletionsResource:
         self._served(req, resp, decision, served)
         resp.content_type = falcon.MEDIA_JSON
         resp.data = served.value.body
+
+    def _settle(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any], inp: RouteInput,
+                decision: Decision, target: Target) -> tuple[Decision, Target]:
+        """Offer the router's decision to the shadow, then hold it to the conversation's session."""
+        if self._shadow is not None:
+            self._shadow.submit(inp, decision.tier)
+        if self._sessions is None:
+            return decision, target
+        messages = data["messages"]
+        key = session_key(req.get_header(SESSION_HEADER), data.get("user"), messages)
+        resp.set_header(SESSION_RESPONSE_HEADER, key)
+        req.context.log_fields["session"] = key
+        tier, note = self._sessions.settle(key, decision.tier,
+                                           tool_continuation=is_tool_continuation(messages))
+        if note is None and tier == decision.tier:
+            return decision, target
+        # NOTE: _replace is the named tuple's public API (underscored only to
+        # stay clear of field names).
+        warnings = decision.warnings if note is None else (*decision.warnings, note)
+        return decision._replace(tier=tier, warnings=warnings), Target.for_tier(tier, fallback=True)
 
     @staticmethod
     def _sender(data: dict[str, Any]) -> Callable[[BackendClient, float], BackendReply]:

@@ -54,6 +54,9 @@ _HINTS = [
      "schema": {"enum": list(IMPORTANCES)}},
     {"name": "X-Octoroute-Task-Type", "in": "header", "required": False,
      "schema": {"enum": list(TASK_TYPES)}},
+    {"name": "X-Session-ID", "in": "header", "required": False,
+     "description": "names the conversation for routing hysteresis ([routing.sessions])",
+     "schema": {"type": "string"}},
 ]
 
 
