@@ -30,7 +30,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -257,19 +257,31 @@ class EndpointAdapter(HTTPAdapter):
 class BackendStream:
     """A streamed 2xx answer whose first body bytes have arrived (``first``).
 
-    ``read()`` returns the next bytes as soon as any arrive, ``b""`` at the
-    clean end of the framing, and raises ``BackendError`` when the stream
-    breaks, is malformed, stays silent past the idle timeout or was aborted.
-    ``abort()`` may be called from another thread while ``read()`` blocks.
-    A stream read to its clean end goes back to the pool; any other is closed.
+    ``read()`` returns the next bytes as soon as a chunk (or, unchunked, any
+    bytes) has arrived, ``b""`` at the clean end of the framing, and raises
+    ``BackendError`` when the stream breaks, is malformed, stays silent past
+    the idle timeout or was aborted. ``abort()`` may be called from another
+    thread while ``read()`` blocks. A stream read to its clean end goes back
+    to the pool; any other is closed.
+
+    NOTE: a chunked stream is read chunk by chunk through urllib3's
+    ``read_chunked``, which parses chunk sizes itself and refuses a negative
+    one; http.client's ``read1`` would take ``-2`` as "whatever has arrived"
+    and relay the framing bytes as content. A backend writes an SSE event per
+    chunk, so nothing is held back in practice.
     """
 
-    def __init__(self, resp: BaseHTTPResponse, first: bytes, *, idle_timeout: float,
+    def __init__(self, resp: BaseHTTPResponse, *, idle_timeout: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.first = first
+        self.first = b""
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
         self._resp = resp
+        self._chunks: Iterator[bytes] | None = (
+            resp.read_chunked(READ_CHUNK_BYTES) if resp.chunked else None)
+        # Only a chunked or sized body has an end to read before reuse; one framed
+        # by closing the connection never goes back to the pool.
+        self._framed = resp.chunked or "content-length" in resp.headers
         self._idle_timeout = idle_timeout
         self._clock = clock
         self._lock = threading.Lock()  # guards _aborted and _closed (abort() comes from another thread)
@@ -289,7 +301,10 @@ class BackendStream:
             raise BackendError("stream aborted", kind="bad_response")
         try:
             _set_read_timeout(self._resp, seconds)
-            data = self._resp.read1(READ_CHUNK_BYTES)
+            if self._chunks is not None:
+                data = next(self._chunks, b"")
+            else:
+                data = self._resp.read1(READ_CHUNK_BYTES)
         except Exception as exc:
             self._broken = True
             if self._aborted:
@@ -312,7 +327,7 @@ class BackendStream:
         """
         deadline = self._clock() + seconds
         try:
-            for _ in range(MAX_DRAIN_READS):
+            for _ in range(MAX_DRAIN_READS if self._framed else 0):
                 remaining = deadline - self._clock()
                 if self._ended or self._broken or remaining <= 0:
                     break
@@ -346,8 +361,13 @@ class BackendStream:
             clean_end = self._ended and not self._broken and not self._aborted
         if clean_end:
             self._resp.release_conn()  # a no-op when urllib3 already released it at the end
-        else:
-            _discard(self._resp)
+            return
+        if isinstance(self._chunks, Generator):
+            try:
+                self._chunks.close()  # urllib3's reader closes the connection on the way out
+            except ValueError:
+                pass  # "generator already executing": a read in another thread; abort() wakes it
+        _discard(self._resp)
 
 
 class BackendClient:
@@ -406,16 +426,16 @@ class BackendClient:
             raw = self._read_whole(resp, deadline, first_byte_timeout)
             self._reply(resp.status, resp.headers, raw)  # raises for 4xx/5xx
             raise _bad(f"unexpected HTTP {resp.status}")
+        stream = BackendStream(resp, idle_timeout=idle_timeout, clock=self._clock)
         try:
-            _set_read_timeout(resp, deadline - self._clock())
-            first = resp.read1(READ_CHUNK_BYTES)
-        except Exception as exc:
-            _discard(resp)
-            raise translate(exc, first_byte_timeout) from None
-        if not first:
-            _discard(resp)
+            stream.first = stream._read(deadline - self._clock(), first_byte_timeout)
+        except BaseException:
+            stream.close()
+            raise
+        if not stream.first:
+            stream.close()
             raise _bad("stream ended before its first byte")
-        return BackendStream(resp, first, idle_timeout=idle_timeout, clock=self._clock)
+        return stream
 
     def probe(self, *, timeout: float) -> None:
         """GET ``/models``: the liveness probe every OpenAI-style server answers."""

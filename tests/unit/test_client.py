@@ -356,11 +356,9 @@ def open_stream(client: BackendClient, first: float = 5.0, idle: float = 5.0) ->
     return client.open_stream(b'{"stream": true}', first_byte_timeout=first, idle_timeout=idle)
 
 
-def test_a_chunked_stream_hands_each_piece_over_as_it_arrives_and_is_pooled(
+def test_a_chunked_stream_hands_each_chunk_over_as_it_arrives_and_is_pooled(
         hostile: Callable[..., HostileBackend], client_for: Callable[..., BackendClient]) -> None:
-    half = len(SSE[1]) // 2
-    after, gates = stepped(b"%x\r\n%s" % (len(SSE[1]), SSE[1][:half]),
-                           SSE[1][half:] + b"\r\n" + chunk(SSE[2]) + b"0\r\n\r\n")
+    after, gates = stepped(chunk(SSE[1])[:5], chunk(SSE[1])[5:], chunk(SSE[2]) + b"0\r\n\r\n")
     backend = hostile()
     backend.enqueue(answer_with(SSE_HEAD, chunk(SSE[0]), after=after))
     client = client_for(backend.base_url)
@@ -369,15 +367,26 @@ def test_a_chunked_stream_hands_each_piece_over_as_it_arrives_and_is_pooled(
     assert stream.headers["content-type"] == "text/event-stream"
     assert b"accept: text/event-stream" in backend.chats()[0][1].lower()
     gates[0].set()
-    assert stream.read() == SSE[1][:half]  # not held back until the chunk is complete
-    gates[1].set()
-    rest = b""
-    while piece := stream.read():
-        rest += piece
-    assert rest == SSE[1][half:] + SSE[2]
+    gates[1].set()  # a chunk in two TCP segments comes back whole
+    assert stream.read() == SSE[1]  # without waiting for the next chunk
+    gates[2].set()
+    assert stream.read() == SSE[2]
+    assert stream.read() == b""
     stream.close()
     client.chat(b"{}", timeout=5)
     assert backend.connections == 1  # the finished stream's connection served the next call
+
+
+@pytest.mark.parametrize("size_line", [b"-2", b"zz", b""])
+def test_a_malformed_chunk_size_fails_a_stream_before_the_commit(
+        size_line: bytes, hostile: Callable[..., HostileBackend],
+        client_for: Callable[..., BackendClient]) -> None:
+    backend = hostile()
+    backend.enqueue(answer_with(SSE_HEAD, size_line + b"\r\n" + SSE[0] + b"\r\n0\r\n\r\n"))
+    client = client_for(backend.base_url)
+    fails(lambda: open_stream(client), "bad_response")
+    client.chat(b"{}", timeout=5)
+    assert backend.connections == 2
 
 
 def test_headers_alone_do_not_commit_a_stream(hostile: Callable[..., HostileBackend],
@@ -409,8 +418,7 @@ def test_a_stream_cut_inside_a_chunk_is_a_bad_response(hostile: Callable[..., Ho
     backend = hostile(answer_with(SSE_HEAD, chunk(SSE[0]), close=True, after=after))
     stream = open_stream(client_for(backend.base_url))
     gates[0].set()
-    assert stream.read() == b"data: {"
-    fails(stream.read, "bad_response")
+    fails(stream.read, "bad_response")  # the connection closed 7 bytes into a 64-byte chunk
     stream.close()
 
 
