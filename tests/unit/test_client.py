@@ -531,8 +531,11 @@ def test_a_trusted_or_unchecked_certificate_serves_probes_and_chats(
     client = client_for(backend.base_url, verify=str(cert) if verify == "ca" else verify)
     client.probe(timeout=5)
     client.chat(b"{}", timeout=5)
-    open_stream(client).close()
-    assert backend.connections >= 1
+    assert backend.connections == 1  # the probe's TLS connection served the chat: one pool, one trust
+    backend.enqueue(answer_with(SSE_HEAD, chunk(SSE[0]) + b"0\r\n\r\n"))
+    stream = open_stream(client)
+    assert stream.first == SSE[0] and stream.read() == b""
+    stream.close()
 
 
 def test_an_untrusted_certificate_fails_probes_and_chats_alike(
