@@ -7,7 +7,12 @@ connection establishment only, and whose TLS setting is the endpoint's
 ``verify``). Probes go through ``Session.get``. Chat calls and streams call
 ``urlopen`` on the very urllib3 pool requests uses for the endpoint, because
 requests' per-call work (hooks, cookies, settings merging, building a
-``Response``) costs several times the client CPU of the exchange itself.
+``Response``) doubles the client CPU of a call: measured against nginx on
+2026-12-03 (medians of 7 interleaved rounds of 2,000 keep-alive POSTs, on a
+loaded 2-core machine), 478 µs per chat here, 412 µs for a bare ``urlopen``,
+971 µs through ``Session.post``; the hand-made exchange this replaced cost
+88 µs, and was dropped anyway: it parsed HTTP itself and accepted what HTTP
+forbids.
 Same pool, same connections, same TLS trust: a private CA configured for an
 endpoint works for its probes and its chats alike.
 
@@ -144,6 +149,13 @@ def check_framing(resp: BaseHTTPResponse) -> None:
     answer, and a 204's body is left on the connection. A backend that frames
     its answers this way (or a proxy smuggling a second answer in) gets a
     ``bad_response``, and the caller closes the connection.
+
+    NOTE: known limits, invisible on the libraries' public API: chunk sizes
+    written ``0x5``, ``0_5``, ``+5`` or `` 5`` are read as 5 (``int(x, 16)``),
+    and the CRLF after a chunk's data is skipped unchecked. A negative chunk
+    size fails a stream (urllib3's chunk parser), but in a whole answer
+    (http.client's ``read1``) it fails only at the deadline, as a timeout.
+    Neither ever yields a successful answer or a pooled connection.
     """
     status = resp.status
     if status < 200 or status in (204, 304):
@@ -299,6 +311,8 @@ class BackendStream:
     def _read(self, seconds: float, timeout: float) -> bytes:
         if self._aborted:
             raise BackendError("stream aborted", kind="bad_response")
+        if self._broken:  # the response is in an unknown state: never read it again
+            raise _bad("stream already failed")
         try:
             _set_read_timeout(self._resp, seconds)
             if self._chunks is not None:
