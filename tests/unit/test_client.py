@@ -250,6 +250,23 @@ def test_close_delimited_answer_is_read_to_the_end_and_not_pooled(
     assert backend.connections == 2
 
 
+@pytest.mark.parametrize(("version", "connection", "reused"), [
+    ("HTTP/1.1", None, True), ("HTTP/1.1", "close", False),
+    ("HTTP/1.0", None, False), ("HTTP/1.0", "keep-alive", True),
+])
+def test_connection_reuse_follows_the_protocol(
+        version: str, connection: str | None, reused: bool,
+        hostile: Callable[..., HostileBackend], client_for: Callable[..., BackendClient]) -> None:
+    body = completion_json()
+    head = [f"Content-Length: {len(body)}"] + ([f"Connection: {connection}"] if connection else [])
+    raw = answer_with(head, body).raw.replace(b"HTTP/1.1", version.encode(), 1)
+    backend = hostile(Reply(raw))  # the server would serve a second request: only the headers say no
+    client = client_for(backend.base_url)
+    client.chat(b"{}", timeout=5)
+    client.chat(b"{}", timeout=5)
+    assert backend.connections == (1 if reused else 2)
+
+
 def test_a_pooled_connection_the_server_closed_is_replaced_without_resending(
         hostile: Callable[..., HostileBackend], client_for: Callable[..., BackendClient]) -> None:
     backend = hostile()
