@@ -273,8 +273,10 @@ class BackendStream:
     bytes) has arrived, ``b""`` at the clean end of the framing, and raises
     ``BackendError`` when the stream breaks, is malformed, stays silent past
     the idle timeout or was aborted. ``abort()`` may be called from another
-    thread while ``read()`` blocks. A stream read to its clean end goes back
-    to the pool; any other is closed.
+    thread while ``read()`` blocks; ``read()``, ``finish()`` and ``close()``
+    belong to one thread (closing a socket under a blocked read does not wake
+    it: abort first, and let the reader close). A stream read to its clean end
+    goes back to the pool; any other is closed.
 
     NOTE: a chunked stream is read chunk by chunk through urllib3's
     ``read_chunked``, which parses chunk sizes itself and refuses a negative
