@@ -45,6 +45,7 @@ class EndpointConfig:
     priority: int = 1  # higher is tried first
     api_key_env: str | None = None  # env var holding a bearer key for this backend
     timeout_seconds: float | None = None  # overrides [timeouts].<tier> for one attempt
+    verify: bool | str = True  # TLS: true (default trust store), false (no check), or a CA bundle path
     api_key: str | None = field(default=None, repr=False, compare=False)
 
 
@@ -179,6 +180,20 @@ def _one_of(options: tuple[str, ...]) -> _Field:
                   f'"{options[0]}"')
 
 
+def _tls_verify(value: Any) -> bool | str:
+    """An endpoint's ``verify``: a bool, or a CA bundle file or directory that exists."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("not a boolean or a path")
+    if not os.path.exists(value):
+        raise ValueError(f"no file or directory {value!r} (a relative path is taken from the "
+                         "directory octoroute starts in)")
+    if not os.access(value, os.R_OK):
+        raise ValueError(f"{value!r} is not readable by this user")
+    return value
+
+
 _SERVER_FIELDS = {
     "host": _Field("str", lambda v: bool(v.strip()), "a host name or address", '"127.0.0.1"'),
     "port": _Field("int", lambda v: 1 <= v <= 65535, "an integer from 1 to 65535", "3000"),
@@ -246,6 +261,8 @@ _ENDPOINT_FIELDS = {
     "api_key_env": _Field("str", lambda v: bool(v.strip()), "an environment variable name",
                           '"OLLAMA_API_KEY"'),
     "timeout_seconds": _Field("float", _positive, "a number of seconds > 0", "60"),
+    "verify": _Field("any", None, "true, false, or the path of a CA bundle (PEM) or directory",
+                     'true (or false, or "/etc/ssl/homelab-ca.pem")', convert=_tls_verify),
 }
 _TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability")
 
@@ -372,7 +389,8 @@ def _endpoints(raw: Any, env: Mapping[str, str], problems: _Problems) -> list[En
                 base_url=values["base_url"], max_tokens=values["max_tokens"],
                 temperature=values.get("temperature", 0.7), weight=values.get("weight", 1.0),
                 priority=values.get("priority", 1), api_key_env=key_env,
-                timeout_seconds=values.get("timeout_seconds"), api_key=api_key))
+                timeout_seconds=values.get("timeout_seconds"), verify=values.get("verify", True),
+                api_key=api_key))
     seen: dict[str, str] = {}
     for e, where in zip(found, wheres, strict=True):
         if e.id in seen:

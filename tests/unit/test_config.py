@@ -805,3 +805,25 @@ def test_example_config_is_valid() -> None:
     example = (Path(__file__).resolve().parents[2] / "octoroute" / "config.toml.example").read_text()
     env = {name: "x" for name in re.findall(r'^\s*api_key_env\s*=\s*"([^"]+)"', example, re.MULTILINE)}
     assert parse_toml(example, env=env).endpoints
+
+
+# --- verify: one TLS setting per endpoint ------------------------------------------
+
+
+def test_verify_defaults_to_true_and_takes_false_or_an_existing_ca_bundle(tmp_path: Path) -> None:
+    bundle = tmp_path / "homelab-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert parse_config(minimal(), env={}).endpoints[0].verify is True
+    assert parse_config(with_value("models.fast.verify", False), env={}).endpoints[0].verify is False
+    config = parse_config(with_value("models.fast.verify", str(bundle)), env={})
+    assert config.endpoints[0].verify == str(bundle)
+    assert parse_config(with_value("models.fast.verify", str(tmp_path)), env={}).endpoints[0].verify \
+        == str(tmp_path)  # a directory of CA certificates (c_rehash'ed) works too
+
+
+@pytest.mark.parametrize("value", ["/nonexistent/ca.pem", "", 1, ["ca.pem"]],
+                         ids=["missing_file", "empty", "number", "list"])
+def test_bad_verify_is_one_problem_naming_the_key_and_the_fix(value: Any) -> None:
+    [line] = problems_of(with_value("models.fast.verify", value))
+    assert_problem(line, "models.fast.verify")
+    assert "CA bundle" in line and "verify = true" in line
