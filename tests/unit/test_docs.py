@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from octoroute import config
 
 REPO = Path(__file__).resolve().parents[2]
