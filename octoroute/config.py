@@ -210,7 +210,7 @@ _SERVER_FIELDS = {
 _SERVER_REMOVED = {
     "cpu_affinity": ("was removed: CPU pinning is the operating system's job",
                      "remove it and start the server pinned, e.g. `taskset -c 1 octoroute serve`, or "
-                     "with CPUAffinity=1 in its systemd unit (docs/cpu-pinning.md)"),
+                     "with CPUAffinity=1 in its systemd unit (docs/deployment.md, CPU pinning)"),
 }
 _ROUTING_FIELDS = {
     "strategy": _one_of(STRATEGIES),
