@@ -1,0 +1,494 @@
+"""The built-in scorer: cheap text signals combined into a tier and a confidence.
+
+Why these signals (public judgements of small vs large instruction-tuned
+models, not any labelled set of ours): small models answer writing,
+role-play, humanities and everyday chat as well as large ones, and lose
+most on code, mathematics (word problems included), multi-step reasoning
+and extracting structured data. So the scorer first decides *what kind* of
+ask a prompt is (the task type), then, for the kinds small models lose on,
+*how hard* it is (length, constraints, "prove", multi-part, concurrency /
+security / architecture depth). Cheap kinds go to fast, hard kinds to
+balanced or deep. Under-routing costs more than over-routing, so a tie
+between kinds takes the higher tier, and a prompt the scorer cannot read
+(little signal, an unfamiliar language) gets a low confidence, which the
+hybrid strategy hands to the router brain.
+
+Everything is a word-set lookup or a precompiled regular expression over at
+most ``SCAN_CHARS`` of text: a decision on a 2,000-character prompt costs
+tens of microseconds. Pure functions; no state.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+SCAN_CHARS = 4000  # characters scanned: the whole prompt up to this, else head and tail
+_HEAD_CHARS = 3000  # of a longer prompt, this much of the head ...
+_TAIL_CHARS = 1000  # ... and this much of the tail (the ask is often at the end)
+
+LOW_CONFIDENCE = 0.5  # below this the scorer is guessing (hybrid asks the brain)
+LONG_TOKENS = 1200  # tokens; a hard ask this long is one difficulty point
+VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need balanced)
+CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
+DEEP_AT = 2  # difficulty points that send a hard ask to deep
+
+# Task types the scorer infers; the seed's six plus math, reasoning, extraction.
+HARD = frozenset(("code", "math", "reasoning", "extraction"))
+
+
+class Score(NamedTuple):
+    """The scorer's verdict. ``signals`` holds only the signals that fired."""
+
+    tier: str
+    task_type: str
+    confidence: float
+    reason: str  # short, never prompt text
+    difficulty: int
+    signals: tuple[tuple[str, int], ...]
+    language: str  # "en", "de", ..., "cjk", "cyrillic", "other" (a cheap guess)
+
+
+# --- vocabularies -------------------------------------------------------------
+# One dict from word to the signal it feeds, built once; the prompt's words are
+# intersected with its keys in one C-level pass.
+
+_WORDS: dict[str, str] = {
+    "code": (
+        "code coding python javascript typescript java rust golang kotlin swift php ruby perl scala "
+        "haskell sql mysql postgres postgresql sqlite regex regexp bash shell powershell function "
+        "functions method methods class compile compiler compiled debug debugging refactor stacktrace "
+        "traceback bug bugs api apis json yaml endpoint script scripts program programming "
+        "algorithm algorithms loop recursion recursive variable variables array arrays struct "
+        "pointer pointers segfault exception null undefined npm pip cargo docker dockerfile "
+        "kubernetes kubectl nginx git github html css react django flask fastapi numpy pandas "
+        "linux unix cli terminal query queries database schema backend frontend library framework "
+        "lambda async await cpp c# golang dataframe binary hashmap linked implement implementation "
+        "cache caching lru thread-safe threadsafe regexes unit-test helm terraform ansible systemd "
+        "makefile cmake webpack graphql grpc websocket oauth jwt"
+        # de fr es it pt nl ru
+        "funktion programm programmieren skript quellcode fonction programme coder bogue función "
+        "código programa funzione codice programma função programação functie programma "
+        "код функция функцию функции программа программу скрипт"),
+    "code_action": (
+        "write implement implementing fix fixing debug refactor optimize optimise review convert "
+        "port rewrite generate create build add migrate test tests unittest"),
+    "depth": (
+        "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
+        "deadlock deadlocks "
+        "mutex mutexes semaphore atomic parallel parallelism lock-free distributed consensus raft "
+        "paxos byzantine replication sharding scalability scalable microservices architecture "
+        "security vulnerability vulnerabilities exploit exploits injection xss csrf cve secure "
+        "audit cryptographic cryptography encryption authentication authorization kernel "
+        "performance latency throughput bottleneck memory-safe leak leaks fault-tolerant "
+        "sicherheit architektur nebenläufigkeit sécurité concurrence arquitectura seguridad "
+        "concorrenza sicurezza segurança concorrência beveiliging безопасность архитектура "
+        "многопоточность"),
+    "math": (
+        "calculate calculation compute solve equation equations integral integrals derivative "
+        "derivatives differentiate integrate probability percent percentage sum product average "
+        "mean median ratio fraction fractions algebra geometry triangle circle radius area volume "
+        "perimeter polynomial quadratic logarithm log exponent factorial prime primes divisible "
+        "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "
+        "arithmetic multiply divide subtract interest compound speed distance "
+        "berechne berechnen gleichung calcule calculer équation résoudre calcula calcular "
+        "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
+        "вычисли посчитай уравнение реши"),
+    "math_adv": (
+        "integral integrals derivative derivatives eigenvalue eigenvalues theorem lemma "
+        "combinatorics permutations combinations probability modulo modular polynomial "
+        "logarithm matrix matrices limit series convergence inequality"),
+    "howmany": (
+        "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
+    "prove": (
+        "prove proof proofs theorem lemma demonstrate derive induction contradiction "
+        "beweise beweisen prouver prouvez démontrer démontrez demuestra demostrar dimostra "
+        "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
+    "puzzle": (
+        "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
+        "knights knaves liar liars truth-teller truthteller sequence"),
+    "hypothetical": "imagine suppose assume",
+    "constraint": (
+        "must cannot can't exactly only never always unless except without each every both "
+        "neither either minimum maximum"),
+    "extraction": (
+        "extract extraction parse parsing entities entity fields field csv tabulate structured "
+        "schema key-value extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
+        "extraia extrair extraheer извлеки"),
+    "format": "json yaml csv xml table columns rows",
+    "creative": (
+        "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
+        "screenplay sonnet tale fable slogan tagline blog tweet caption joke jokes speech toast "
+        "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
+        "email invitation birthday wedding gedicht geschichte erzähle lied märchen poème histoire "
+        "conte chanson poema cuento historia canción poesia storia racconto canzone história "
+        "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню"),
+    "rewrite": (
+        "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
+        "polish shorten simplify formal informal tone edit friendlier politer "
+        "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
+        "tradurre traduza traduzir vertaal переведи перевести перефразируй"),
+    "summary": (
+        "summarize summarise summary tldr condense recap gist outline "
+        "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
+        "resuma resumo samenvatting перескажи резюмируй"),
+    "chat": (
+        "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
+        "lol haha ok okay cool nice great awesome wow please weather joke "
+        "hallo danke tschüss servus bonjour salut merci coucou hola gracias adiós ciao grazie "
+        "buongiorno olá obrigado obrigada oi hoi dank bedankt привет спасибо здравствуйте пока"),
+    "analysis": (
+        "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
+        "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
+        "vergleiche analysiere comparer analyser compara analiza confronta analizza vergelijk "
+        "сравни проанализируй"),
+}
+_VOCAB: dict[str, tuple[str, ...]] = {}
+for _signal, _text in _WORDS.items():
+    for _word in _text.split():
+        _VOCAB[_word] = (*_VOCAB.get(_word, ()), _signal)
+_VOCAB_KEYS = frozenset(_VOCAB)
+
+# Substrings for scripts written without spaces (zh, ja).
+_CJK: dict[str, tuple[str, ...]] = {
+    "code": ("代码", "函数", "程序", "编程", "脚本", "コード", "関数", "プログラム", "実装", "バグ"),
+    "depth": ("并发", "安全", "架构", "分布式", "線程", "並行", "セキュリティ", "アーキテクチャ", "分散"),
+    "math": ("计算", "多少", "方程", "求解", "几个", "計算", "いくつ", "方程式", "何個", "何人"),
+    "prove": ("证明", "証明"),
+    "puzzle": ("推理", "谜", "パズル"),
+    "extraction": ("提取", "抽出"),
+    "creative": ("诗", "故事", "小说", "詩", "物語", "小説"),
+    "rewrite": ("翻译", "改写", "翻訳", "書き直"),
+    "summary": ("总结", "摘要", "概括", "要約", "まとめ"),
+    "chat": ("你好", "谢谢", "こんにちは", "ありがとう", "おはよう"),
+    "analysis": ("比较", "分析", "比較"),
+}
+
+# --- shapes ------------------------------------------------------------------
+
+_CODE_SHAPE = re.compile(
+    r"```|\bdef \w+\s*\(|\bclass \w+\s*[:({]|^\s*(?:import \w|from [\w.]+ import|#include|using "
+    r"namespace|package \w)|=>|\bfn \w+\s*\(|\bfunc \w+\s*\(|\bfunction\s*\w*\s*\(|[;{]\s*$|"
+    r"\b(?:select|insert|update|delete)\b[^.\n]{0,80}\b(?:from|into|set|where)\b|"
+    r"\b(?:console\.log|printf|println|print)\s*\(|\w+\.\w+\([^)\n]*\)|</?(?:div|span|html|body|p|a)\b|"
+    r"(?:==|!=|&&|\|\||\+=|::|->)",
+    re.MULTILINE)
+_EXPR = re.compile(r"\d\s*[-+*/\u00d7\u00f7^%<>=]\s*[\d(x]|[∫√∑∏π≤≥≠∞]|\b[a-z]\s*\^\s*\d|"
+                   r"\b\d*[xyn]\s*[-+=]\s*\d|"
+                   r"\bf\(x\)|\bsqrt\b|\bmod\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD_PROBLEM = re.compile(
+    r"\bhow (?:many|much|long|far|old|fast)\b|\bwhat (?:percentage|fraction|is the (?:total|probability|"
+    r"average|sum))\b|\b(?:if|when) (?:a|an|the|she|he|they|i|we|john|mary)\b[^.?]{0,60}\b(?:has|have|had|"
+    r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|gives?)\b|"
+    r"\bper (?:hour|day|week|month|year|minute|second|kg|item|person)\b|\bwie viele?\b|\bcuánt[oa]s?\b")
+_UNITS = re.compile(r"[$€£¥]\s?\d|\d\s?(?:%|km|kg|mph|kmh|cm|mm|ml|mg|m/s|usd|eur|dollars?|euros?|"
+                    r"miles?|hours?|minutes?|seconds?|days?|weeks?|years?|meters?|metres?|liters?|"
+                    r"litres?|grams?|pounds?|feet|inches|apples|people|students|cookies|marbles)\b")
+_REASONING_PHRASE = re.compile(
+    r"\bstep[- ]by[- ]step\b|\bshow (?:that|your work)\b|\bexplain your reasoning\b|\bwhich of the "
+    r"following\b|\bwhat comes next\b|\btrue or false\b|\bthink (?:carefully|step)\b|\bif and only if\b|"
+    r"\bwho (?:owns|lives|is lying|is telling)\b|\bwhat (?:day|color|colour) (?:is|was|will)\b.{0,40}\bif\b|"
+    r"\b(?:at least|at most|no more than|no fewer than|exactly one|exactly two)\b")
+_IF_THEN = re.compile(r"\bif\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b[^?]*\?")
+_FORMAT_PHRASE = re.compile(r"\b(?:as|in|into|to|return|output|valid) (?:a )?(?:json|yaml|csv|xml|"
+                            r"table|markdown table|key[- ]value)\b|\blist (?:all|every|each) (?:the )?"
+                            r"(?:names?|dates?|emails?|people|entities|items?|companies|addresses)\b")
+_ROLEPLAY = re.compile(r"\b(?:pretend (?:to be|you(?:'re| are))|act as|you are a (?!helpful)|let'?s play|"
+                       r"role-?play|in the style of|write (?:a|an|me a) (?:short |funny |sad |)"
+                       r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog))\b")
+_GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?:morning|evening|night|"
+                       r"afternoon)|how are you|how's it going|what'?s up|sup|lol|ok|okay|cool|bye|"
+                       r"hallo|bonjour|salut|hola|ciao|olá|hoi|привет|你好|こんにちは)\b")
+_CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
+                           r"how does|difference between)\b")
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•]|\(?[a-h]\))\s", re.MULTILINE)
+_ASCII_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) in "_-'#") else 32 for c in range(256))
+_WORD = re.compile(r"[\w'#-]+")
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Cheap language guess from stop words: enough to say "I cannot read this".
+_STOPWORDS = {
+    "en": frozenset("the and is are what how you this that with for of to".split()),
+    "de": frozenset("der die das und ist nicht ich wie was mit für ein eine".split()),
+    "fr": frozenset("le la les et est une des pour que qui avec pas je".split()),
+    "es": frozenset("el la los las y es una para que con por como qué".split()),
+    "it": frozenset("il lo la gli e è una per che con non come".split()),
+    "pt": frozenset("o a os as e é um uma para que com não como".split()),
+    "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
+}
+# NOTE: a signal that would make a cheap kind of ask look hard (code words in a
+# poem about Python) is outweighed by the kind's own words; the weights below
+# were set by reasoning about such pairs, not fitted to any labelled set.
+_KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answer": "fast",
+              "document_summary": "fast", "deep_analysis": "balanced", "code": "balanced",
+              "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
+_TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
+_TIER_NAMES = ("fast", "balanced", "deep")
+
+
+def scan_text(text: str) -> str:
+    """The part of a prompt the scorer reads: all of it, or its head and tail."""
+    if len(text) <= SCAN_CHARS:
+        return text
+    return text[:_HEAD_CHARS] + "\n" + text[-_TAIL_CHARS:]
+
+
+def _words(low: str) -> list[str]:
+    if low.isascii():
+        return low.encode().translate(_ASCII_NON_WORD).decode().split()
+    return _WORD.findall(low)
+
+
+def _language(words: list[str], low: str) -> str:
+    if not low.isascii():
+        if _CJK_CHAR.search(low):
+            return "cjk"
+        if _CYRILLIC.search(low):
+            return "cyrillic"
+    sample = frozenset(words[:60])
+    best, hits = "other", 1  # one shared stop word ("a", "e") says nothing
+    for lang, stops in _STOPWORDS.items():
+        n = len(stops.intersection(sample))
+        if n > hits:
+            best, hits = lang, n
+    if best == "other" and low.isascii():
+        return "en"  # short ASCII text with no stop word: most likely English
+    return best
+
+
+def score(text: str, *, tokens: int, task_type: str | None = None, context: str = "",
+          has_tools: bool = False, json_response: bool = False) -> Score:
+    """Score ``text`` (the routed ask); ``task_type`` when the client named one.
+
+    ``context`` is the system prompt and earlier turns: a short follow-up
+    ("and in Rust?") inherits a hard kind from it. ``tokens`` is the size the
+    model must read (the whole conversation).
+    """
+    low = scan_text(text).lower()
+    words = _words(low)
+    counts: dict[str, int] = {}
+    for word in _VOCAB_KEYS.intersection(words):
+        for signal in _VOCAB[word]:
+            counts[signal] = counts.get(signal, 0) + 1
+    language = _language(words, low)
+    if language == "cjk":
+        for signal, needles in _CJK.items():
+            n = sum(1 for needle in needles if needle in low)
+            if n:
+                counts[signal] = counts.get(signal, 0) + n
+    n_words = len(words) if language != "cjk" else len(low) // 2
+
+    # Shapes: each regex runs only when a cheap test says it might match.
+    shape = len(_CODE_SHAPE.findall(low)) if _might_be_code(low) else 0
+    has_digit = _has_digit(low)
+    expr = len(_EXPR.findall(low)) if has_digit or "∫" in low or "√" in low else 0
+    numbers = len(_NUMBER.findall(low)) if has_digit else 0
+    word_problem = 1 if (counts.get("howmany") or (has_digit and _WORD_PROBLEM.search(low))) else 0
+    units = 1 if has_digit and _UNITS.search(low) else 0
+    phrases = len(_REASONING_PHRASE.findall(low))
+    if_then = 1 if "?" in low and " if " in low and _IF_THEN.search(low) else 0
+    fmt = 1 if _FORMAT_PHRASE.search(low) else 0
+    roleplay = 1 if _ROLEPLAY.search(low) else 0
+    items = len(_LIST_ITEM.findall(low)) if "\n" in low else 0
+    questions = low.count("?") + low.count("\uff1f")
+    greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
+
+    code_words = counts.get("code", 0)
+    technical = code_words or shape or counts.get("depth")
+    kinds = {
+        "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0), 2)
+        + (0.5 * counts.get("code_action", 0) if technical else 0.0),
+        "math": 2.0 * min(expr, 2) + min(counts.get("math", 0), 3) + 2.0 * word_problem
+        + (1.0 if units and numbers >= 2 else 0.0),
+        "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
+        + 1.0 * min(phrases, 2) + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
+        + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0),
+        "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
+        + (0.5 * counts.get("format", 0) if counts.get("extraction") else 0.0)
+        + (2.0 if json_response else 0.0),
+        "deep_analysis": 1.5 * min(counts.get("analysis", 0), 3),
+        "document_summary": 2.5 * min(counts.get("summary", 0), 2),
+        "creative_writing": 2.0 * min(counts.get("creative", 0) + counts.get("rewrite", 0), 3)
+        + 2.0 * roleplay,
+        "casual_chat": 3.0 * greeting + (1.0 if counts.get("chat") and n_words <= 8 else 0.0),
+    }
+    # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
+    if kinds["creative_writing"] >= 2 and not shape:
+        kinds["code"] = min(kinds["code"], 1.5)
+    if greeting and n_words <= 6 and not shape:
+        for kind in HARD:
+            kinds[kind] = min(kinds[kind], 1.0)
+
+    ranked = sorted(kinds.items(), key=lambda kv: (-kv[1], -_TIER_RANK[_KIND_TIER[kv[0]]]))
+    (best, top), (second, runner) = ranked[0], ranked[1]
+    explicit = task_type is not None
+    notes: list[str] = []
+    if explicit:
+        assert task_type is not None
+        kind = task_type
+        confidence = 0.9
+        notes.append(f"task_type {kind} given")
+    elif top < 1.0:
+        kind, confidence = _unclassified(low, n_words, questions, tokens, language, notes)
+    else:
+        kind = best
+        confidence = min(0.95, 0.55 + 0.08 * min(top, 5.0) + 0.05 * min(top - runner, 4.0))
+        # Ties go up: when the runner-up is nearly as strong and lives on a higher tier, take it.
+        if runner >= 1.0 and top - runner < 1.0 and \
+                _TIER_RANK[_KIND_TIER[second]] > _TIER_RANK[_KIND_TIER[best]]:
+            notes.append(f"{best}/{second} tie, took the higher")
+            kind = second
+            confidence = min(confidence, 0.55)
+    if not explicit and kind not in HARD and context:
+        inherited = _context_kind(context)
+        if inherited is not None:
+            notes.append(f"{inherited} from the conversation")
+            kind, confidence = inherited, max(confidence, 0.65)
+    if not explicit and has_tools and kind in ("casual_chat", "question_answer"):
+        notes.append("tools offered")
+        kind = "code" if kind == "question_answer" else kind
+
+    # Difficulty: what makes a hard kind of ask need the largest model.
+    difficulty = 0
+    fired: list[str] = []
+    if tokens > LONG_TOKENS:
+        difficulty += 1 + (tokens > VERY_LONG_TOKENS)
+        fired.append("long")
+    depth = counts.get("depth", 0)
+    if depth:
+        difficulty += 2 if depth >= 2 or (kind == "code" and (shape or counts.get("code_action"))) else 1
+        fired.append("depth")
+    if counts.get("prove"):
+        difficulty += 2
+        fired.append("prove")
+    if counts.get("math_adv"):
+        difficulty += 1
+        fired.append("advanced maths")
+    if counts.get("constraint", 0) + phrases >= 3:
+        difficulty += 1
+        fired.append("constraints")
+    if items >= 3 or questions >= 3:
+        difficulty += 1
+        fired.append("multi-part")
+    if kind == "math" and word_problem and numbers >= 3:
+        difficulty += 1 + (numbers >= 4)
+        fired.append("multi-step word problem")
+    if kind == "reasoning" and if_then:
+        difficulty += 1
+        fired.append("hypothetical")
+    if kind == "extraction" and (fmt or counts.get("format")) and (items >= 3 or low.count(",") >= 3):
+        difficulty += 1
+        fired.append("several fields")
+    if kind == "reasoning" and counts.get("puzzle") and (phrases or counts.get("constraint", 0) >= 2):
+        difficulty += 1
+        fired.append("puzzle with constraints")
+    if kind == "code" and shape >= 8:
+        difficulty += 1
+        fired.append("much code")
+
+    tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
+                 counts=counts, expr=expr, numbers=numbers, word_problem=word_problem, has_tools=has_tools,
+                 json_response=json_response, notes=notes)
+    if json_response and tier == "fast":
+        tier = "balanced"
+        notes.append("JSON response asked")
+    if confidence < LOW_CONFIDENCE and tier == "fast" and n_words > 25:
+        # Unsure about a substantial ask: under-routing costs more than over-routing.
+        tier = "balanced"
+        notes.append("unsure, biased up")
+    if confidence < LOW_CONFIDENCE:
+        notes.append(f"cannot tell ({'language ' + language if language != 'en' else 'few signals'})")
+    signals = tuple((name, int(value)) for name, value in (
+        ("code_shape", shape), ("code_words", code_words), ("math_expr", expr), ("numbers", numbers),
+        ("word_problem", word_problem), ("prove", counts.get("prove", 0)),
+        ("puzzle", counts.get("puzzle", 0)), ("constraints", counts.get("constraint", 0) + phrases),
+        ("extraction", counts.get("extraction", 0) + fmt), ("creative", counts.get("creative", 0) + roleplay),
+        ("rewrite", counts.get("rewrite", 0)), ("summary", counts.get("summary", 0)),
+        ("chat", counts.get("chat", 0) + greeting), ("analysis", counts.get("analysis", 0)),
+        ("depth", depth), ("list_items", items), ("questions", questions), ("words", n_words),
+        ("tokens", tokens)) if value)
+    reason = f"{kind}, difficulty {difficulty}" + (" (" + ", ".join(fired) + ")" if fired else "")
+    if notes:
+        reason += "; " + "; ".join(notes)
+    return Score(tier, kind, round(confidence, 2), reason, difficulty, signals, language)
+
+
+def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
+          counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
+          json_response: bool, notes: list[str]) -> str:
+    if kind in HARD:
+        if difficulty >= DEEP_AT:
+            return "deep"
+        if not explicit and difficulty == 0 and not has_tools and not json_response:
+            # A concept question about code ("what does this function do", "what is a
+            # decorator") with no code attached, or one-step arithmetic, is a small
+            # model's job; anything with code, an action or a word problem is not.
+            if kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
+                    _CODE_CONCEPT.match(low):
+                notes.append("concept question, no code")
+                return "fast"
+            if kind == "math" and expr <= 1 and numbers <= 2 and not word_problem and tokens < 40 and \
+                    not counts.get("math_adv"):
+                notes.append("one-step arithmetic")
+                return "fast"
+        return "balanced"
+    if kind == "deep_analysis":
+        # Named by the client, it is the seed's "deep analysis -> 120B"; inferred from
+        # "compare"/"analyse" alone it is often humanities, which a mid model handles.
+        return "deep" if explicit or difficulty >= DEEP_AT else "balanced"
+    # Cheap kinds: writing, chat, plain questions, summaries of short text.
+    if tokens > VERY_LONG_TOKENS or (kind == "question_answer" and difficulty >= DEEP_AT):
+        return "balanced"
+    if tokens > CHEAP_MAX_TOKENS and kind in ("document_summary", "question_answer"):
+        return "balanced"
+    return "fast"
+
+
+def _unclassified(low: str, n_words: int, questions: int, tokens: int, language: str,
+                  notes: list[str]) -> tuple[str, float]:
+    """No kind stood out: a plain question, small talk, or text we cannot read."""
+    foreign = language not in ("en",)
+    if n_words <= 25 and tokens < 200:
+        kind = "question_answer" if questions or _CODE_CONCEPT.match(low) else "casual_chat"
+        return kind, 0.45 if foreign else 0.6
+    if tokens < 400:
+        return "question_answer", 0.4 if foreign else 0.45
+    notes.append("long text with no clear ask")
+    return "question_answer", 0.35
+
+
+def _context_kind(context: str) -> str | None:
+    """The hard kind the system prompt or earlier turns set, if any."""
+    low = scan_text(context).lower()
+    words = _VOCAB_KEYS.intersection(_words(low))
+    code = sum(1 for w in words if "code" in _VOCAB[w])
+    if code >= 2 or (code and _might_be_code(low) and _CODE_SHAPE.search(low)):
+        return "code"
+    if any("math" in _VOCAB[w] for w in words) or (_has_digit(low) and _EXPR.search(low)):
+        return "math"
+    if any("prove" in _VOCAB[w] or "puzzle" in _VOCAB[w] for w in words):
+        return "reasoning"
+    if any("extraction" in _VOCAB[w] for w in words):
+        return "extraction"
+    return None
+
+
+def _might_be_code(low: str) -> bool:
+    return any(c in low for c in "`(;{=<>:#-|&!")
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _has_digit(low: str) -> bool:
+    return not _DIGITS.isdisjoint(low)
+
+
+def tier_at_least(tier: str, floor: str) -> str:
+    """The higher of two tiers."""
+    return tier if _TIER_RANK[tier] >= _TIER_RANK[floor] else floor
+
+
+def tier_name(rank: int) -> str:
+    return _TIER_NAMES[rank]
