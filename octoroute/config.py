@@ -399,7 +399,7 @@ def _rules(raw: Any, problems: _Problems) -> tuple[RuleConfig, ...]:
             continue
         if rule.name in seen:
             problems.add(f"{label}.name", f"is already used by routing.rules[{seen[rule.name]}]",
-                         "give each rule its own name (it is reported in responses and metrics)")
+                         "rename one of them (a rule's name is reported in responses and metrics)")
             continue
         seen[rule.name] = index
         found.append(rule)
@@ -476,11 +476,12 @@ def _rule(entry: dict[str, Any], label: str, problems: _Problems) -> RuleConfig 
             values[key] = value
         elif key == "header":
             name, sep, wanted = value.partition("=") if isinstance(value, str) else ("", "", "")
-            if not sep or not name.strip() or any(c in name for c in " :\t"):
+            name = name.strip()
+            if not sep or not name or any(c in name for c in " :\t"):
                 problems.add(where, f"must be \"Name=value\", got {value!r}",
                              'write e.g. header = "X-Team=research"')
             else:
-                values[key] = (name.strip(), wanted.strip())
+                values[key] = (name, wanted.strip())
     for key in ("name", "tier"):
         if key not in entry:
             problems.add(f"{label}.{key}", "is required",

@@ -245,7 +245,7 @@ class Router:
         """The decision, the scorer's signals and every layer's verdict (for the CLI)."""
         strategy = strategy or self._config.strategy
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
-        scored = self._score(inp, tokens)
+        scored = self._score(inp, tokens, detail=True)
         task_type = inp.task_type if inp.task_type is not None else scored.task_type
         decision = self.route(inp, strategy=strategy, deadline=deadline)
         layers = [Layer("explicit", "-", "no model or tier named; importance " + inp.importance
@@ -274,10 +274,10 @@ class Router:
             layers.append(Layer("floor", decision.tier, "importance high: at least balanced"))
         return decision, scored, layers
 
-    def _score(self, inp: RouteInput, tokens: int) -> Score:
+    def _score(self, inp: RouteInput, tokens: int, *, detail: bool = False) -> Score:
         explicit = None if inp.task_type_inferred else inp.task_type
         return score(inp.text, tokens=tokens, task_type=explicit, context=inp.context,
-                     has_tools=inp.has_tools, json_response=inp.json_response)
+                     has_tools=inp.has_tools, json_response=inp.json_response, detail=detail)
 
     @staticmethod
     def _facts(inp: RouteInput, task_type: str, tokens: int) -> RuleFacts:
