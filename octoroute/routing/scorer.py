@@ -251,6 +251,10 @@ _ITEM_LINE = re.compile(r"\n[ \t]*(?:\d{1,2}[.)]|[-*•]|\(?[a-h]\))[ \t]")
 _GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?:morning|evening|night|"
                        r"afternoon)|how are you|how's it going|what'?s up|sup|lol|ok|okay|cool|bye|"
                        r"hallo|bonjour|salut|hola|ciao|olá|hoi|привет|你好|こんにちは)\b")
+# A request for information, not small talk ("tell me about ...", "list ...").
+_ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|define|describe|tell me|"
+                        r"is|are|can|could|does|do|did|should|would|will|give me|list|name|recommend|"
+                        r"suggest)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
@@ -524,7 +528,7 @@ def _unclassified(low: str, n_words: int, questions: int, tokens: int, language:
     """No kind stood out: a plain question, small talk, or text we cannot read."""
     foreign = language not in ("en",)
     if n_words <= 25 and tokens < 200:
-        kind = "question_answer" if questions or _CODE_CONCEPT.match(low) else "casual_chat"
+        kind = "question_answer" if questions or _ASK_START.match(low) else "casual_chat"
         return kind, 0.45 if foreign else 0.6
     if tokens < 400:
         return "question_answer", 0.4 if foreign else 0.45
