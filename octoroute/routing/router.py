@@ -26,15 +26,16 @@ from typing import NamedTuple, Protocol
 
 from octoroute.backends.client import BackendClient
 from octoroute.backends.failover import Dispatcher, Target
-from octoroute.config import RoutingConfig
+from octoroute.config import TIERS, RoutingConfig
 from octoroute.errors import RouterBrainError, UpstreamUnavailable
-from octoroute.metrics import STRATEGY_LABELS, Metrics
+from octoroute.metrics import DECISION_LAYERS, STRATEGY_LABELS, Metrics
 from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
 from octoroute.routing.scorer import Score, score
 
 log = logging.getLogger("octoroute.routing")
+_HIGH_FLOOR = "; importance high: at least balanced"
 
 
 NO_HEADERS: Mapping[str, str] = MappingProxyType({})
@@ -178,6 +179,8 @@ class Router:
         # The histogram child per strategy, looked up once: a labels() call per
         # decision was a third of a rule decision's own cost.
         self._duration = {s: metrics.routing_duration.labels(strategy=s) for s in STRATEGY_LABELS}
+        self._decisions = {(layer, tier): metrics.routing_decisions.labels(layer=layer, tier=tier)
+                           for layer in DECISION_LAYERS for tier in TIERS}
 
     def decide(self, choice: ModelChoice, inp: RouteInput, *,
                deadline: float | None = None) -> tuple[Decision, Target]:
@@ -220,24 +223,26 @@ class Router:
                                               deadline=deadline, fallback=None)
         else:
             rule = first_match(self._rules, self._facts(inp, task_type, tokens))
-            if rule is not None:
-                layer = "rule"
-                decision = Decision(rule.tier, "rule", task_type, inferred, inp.importance, tokens, rule.name,
-                                    reason=f"rule {rule.name} matched")
-            elif strategy == "hybrid" and scored.confidence < self._config.brain_confidence and \
-                    self._brain is not None:
-                decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=False,
-                                                  deadline=deadline, fallback=scored)
-            else:
-                layer = "scorer"
-                decision = Decision(scored.tier, "rule", task_type, inferred, inp.importance, tokens,
-                                    "scorer", confidence=scored.confidence, reason=scored.reason)
+            if rule is not None or strategy != "hybrid" or self._brain is None or \
+                    scored.confidence >= self._config.brain_confidence:
+                # The hot path: no brain; one Decision, built once, with its own duration.
+                tier = rule.tier if rule is not None else scored.tier
+                reason = f"rule {rule.name} matched" if rule is not None else scored.reason
+                if inp.importance == "high" and tier == "fast":
+                    tier, reason = "balanced", reason + _HIGH_FLOOR
+                ms = (self._clock() - started) * 1000.0
+                self._duration["rule"].observe(ms)
+                self._decisions[("rule" if rule is not None else "scorer", tier)].inc()
+                return Decision(tier, "rule", task_type, inferred, inp.importance, tokens,
+                                rule.name if rule is not None else "scorer", duration_ms=ms,
+                                confidence=1.0 if rule is not None else scored.confidence, reason=reason)
+            decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=False,
+                                              deadline=deadline, fallback=scored)
         if inp.importance == "high" and decision.tier == "fast":
-            decision = decision._replace(tier="balanced", reason=decision.reason + "; importance high: "
-                                         "at least balanced")
+            decision = decision._replace(tier="balanced", reason=decision.reason + _HIGH_FLOOR)
         ms = (self._clock() - started) * 1000.0
         self._duration[decision.strategy].observe(ms)
-        self._metrics.routing_decisions.labels(layer=layer, tier=decision.tier).inc()
+        self._decisions[(layer, decision.tier)].inc()
         return decision._replace(duration_ms=ms)
 
     def explain(self, inp: RouteInput, *, strategy: str | None = None,

@@ -27,6 +27,9 @@ SCAN_CHARS = 4000  # characters scanned: the whole prompt up to this, else head 
 _HEAD_CHARS = 3000  # of a longer prompt, this much of the head ...
 _TAIL_CHARS = 1000  # ... and this much of the tail (the ask is often at the end)
 
+WORD_SCAN_CHARS = 1500  # characters split into words: the whole prompt up to this, else ...
+WORD_TAIL_CHARS = 500  # ... its head and this much of its tail
+SHAPES_ENOUGH = 3  # code shapes counted at most: two already make a prompt code
 SCRIPT_WINDOW = 400  # characters looked at to tell the script (zh/ja, Cyrillic)
 CJK_SCAN_CHARS = 1200  # characters of zh/ja text searched for keywords (no word boundaries there)
 LOW_CONFIDENCE = 0.5  # below this the scorer is guessing (hybrid asks the brain)
@@ -118,6 +121,7 @@ _WORDS: dict[str, str] = {
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
+    "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how if when per percentage fraction viel viele cuántos cuántas combien",
     "constraint": (
@@ -216,10 +220,11 @@ _CODE_WORD_SHAPES = (
 # "-" and "/" count only with spaces around them: 2024-05-01 and 3/4 of a cup are not sums.
 _EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in "+*=^<>()-/ " else ord("a")
                     for c in range(256))
-_EXPR_BYTES = tuple(f"9{op}9".encode() for op in ("+", " + ", "*", " * ", "=", " = ", "^", " ^ ", "<", " < ",
-                                                  ">", " > ", " - ", " / ", " + (", " * (", "*(", "=("))
-_EXPR_MARKS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "f(x)", "sqrt", "dy/dx",
-               "x^", "x²", "n^", "% of")
+# One pass: the pattern starts with the literal "9", which the engine finds with a fast search.
+_EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
+# Maths marks, each behind a one-character guard (a memchr) so prose pays almost nothing.
+_EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
+_EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
 # Numbers: digit runs, from the bytes with everything but digits made a space.
 _DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
 _WORD_PROBLEM_PHRASES = ("how many", "how much", "how long", "how far", "how old", "how fast",
@@ -247,7 +252,9 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "role-play", "role play", "in the style of", "stay in character")
 _ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:short |funny |sad |)"
                              r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog)\b")
-_ITEM_LINE = re.compile(r"\n[ \t]*(?:\d{1,2}[.)]|[-*•]|\(?[a-h]\))[ \t]")
+# List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
+_ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
+_ITEM_MARKS = ("\n- ", "\n* ", "\n• ", "\n1.", "\n2.", "\n3.", "\n1)", "\n2)", "\n3)", "\na)", "\nb)")
 _GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?:morning|evening|night|"
                        r"afternoon)|how are you|how's it going|what'?s up|sup|lol|ok|okay|cool|bye|"
                        r"hallo|bonjour|salut|hola|ciao|olá|hoi|привет|你好|こんにちは)\b")
@@ -279,6 +286,9 @@ _KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answe
               "document_summary": "fast", "deep_analysis": "balanced", "code": "balanced",
               "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
 _TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
+# The kinds the scorer weighs, higher tiers first: on equal scores the earlier wins.
+_KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
+               "creative_writing", "casual_chat")
 _TIER_NAMES = ("fast", "balanced", "deep")
 
 
@@ -327,7 +337,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     and ``language`` (for ``--explain``; a request has no use for them).
     """
     low = scan_text(text).lower()
-    words = _words(low)
+    # Words (the costliest step: one string object each) come from the head and tail only:
+    # that is where the ask is; code and maths in the middle show by their shapes.
+    words = _words(low if len(low) <= WORD_SCAN_CHARS else
+                   low[:WORD_SCAN_CHARS - WORD_TAIL_CHARS] + " " + low[-WORD_TAIL_CHARS:])
     counts: dict[str, int] = {}
     for word in _VOCAB_KEYS.intersection(words):
         for signal in _VOCAB[word]:
@@ -343,21 +356,22 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     shape = _code_shape(low, bool(counts.get("g_shape")))
     has_digit = _has_digit(low)
     # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
-    expr = (_arithmetic(low) if has_digit else 0) + sum(1 for m in _EXPR_MARKS if m in low)
+    expr = (_arithmetic(low) if has_digit else 0) + _maths_marks(low)
     numbers = len(low.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).split()) if has_digit else 0
     word_problem = 1 if counts.get("howmany") or (has_digit and counts.get("g_problem") and (
         any(p in low for p in _WORD_PROBLEM_PHRASES) or any(r.search(low) for r in _STORY))) else 0
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
     phrases = sum(1 for p in _REASONING_PHRASES if p in low) if counts.get("g_reason") else 0
-    if " are " in low and ("all " in low or "some " in low) and any(r.search(low) for r in _SYLLOGISM):
+    if counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
         phrases += 1
-    if_then = 1 if "?" in low and "if " in low and _IF_THEN.search(low) else 0
+    if_then = 1 if counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
     fmt = 1 if counts.get("g_format") and _format_asked(low) else 0
     roleplay = 1 if (counts.get("g_role") and any(p in low for p in _ROLEPLAY_PHRASES)) or (
-        "write " in low and _ROLEPLAY_WRITE.search(low)) else 0
-    if "tl;dr" in low or "tl,dr" in low:
+        counts.get("g_write") and _ROLEPLAY_WRITE.search(low)) else 0
+    if counts.get("g_tl") and ("tl;dr" in low or "tl,dr" in low):
         counts["summary"] = counts.get("summary", 0) + 1
-    items = _count(_ITEM_LINE, low, 4) if "\n" in low else 0
+    items = sum(low.count(mark) for mark in _ITEM_MARKS) if "\n" in low and any(
+        g in low for g in _ITEM_GUARDS) else 0
     questions = low.count("?") + low.count("\uff1f")
     greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
 
@@ -387,8 +401,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)
 
-    ranked = sorted(kinds.items(), key=lambda kv: (-kv[1], -_TIER_RANK[_KIND_TIER[kv[0]]]))
-    (best, top), (second, runner) = ranked[0], ranked[1]
+    # The two strongest kinds; on equal scores the higher tier ranks first (_KIND_ORDER).
+    best, top, second, runner = "", -1.0, "", -1.0
+    for name in _KIND_ORDER:
+        value = kinds[name]
+        if value > top:
+            second, runner, best, top = best, top, name, value
+        elif value > runner:
+            second, runner = name, value
     explicit = task_type is not None
     notes: list[str] = []
     language = ""  # guessed only when it matters (nothing stood out): it costs a pass over the words
@@ -552,18 +572,23 @@ def _context_kind(context: str) -> str | None:
     return None
 
 
+def _maths_marks(low: str) -> int:
+    found = 0
+    for guard, marks in _EXPR_MARKS:
+        if guard in low:
+            found += sum(1 for mark in marks if mark in low)
+    if not low.isascii():
+        found += sum(1 for symbol in _EXPR_SYMBOLS if symbol in low)
+    return found
+
+
 def _arithmetic(low: str) -> int:
     """How many "digit operator digit" shapes the text holds (at most 3)."""
     masked = low.encode("utf-8", "surrogatepass").translate(_EXPR_TABLE)
-    return min(3, sum(masked.count(p) for p in _EXPR_BYTES))
-
-
-def _count(pattern: re.Pattern[str], text: str, cap: int) -> int:
-    """Matches of ``pattern`` in ``text``, counting no further than ``cap``."""
     n = 0
-    for _ in pattern.finditer(text):
+    for _ in _EXPR_MASKED.finditer(masked):
         n += 1
-        if n >= cap:
+        if n == 3:
             break
     return n
 
@@ -582,15 +607,21 @@ def _format_asked(low: str) -> bool:
 
 
 def _code_shape(low: str, keyword_shapes: bool = True) -> int:
-    """How many distinct code shapes the text holds (marks and keyword shapes)."""
+    """How many distinct code shapes the text holds (marks and keyword shapes), up to ``SHAPES_ENOUGH``."""
     found = 0
     for guard, marks in _CODE_MARKS:
         if guard in low:
-            found += sum(1 for mark in marks if mark in low)
+            for mark in marks:
+                if mark in low:
+                    found += 1
+                    if found >= SHAPES_ENOUGH:
+                        return found
     if keyword_shapes:
         for word, pattern in _CODE_WORD_SHAPES:
             if word in low and pattern.search(low):
                 found += 1
+                if found >= SHAPES_ENOUGH:
+                    return found
     return found
 
 
