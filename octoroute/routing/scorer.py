@@ -114,16 +114,16 @@ _WORDS: dict[str, str] = {
         "knights knaves liar liars truth-teller truthteller sequence"),
     "hypothetical": "imagine suppose assume",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
-    "g_reason": "step step-by-step show reasoning following next false carefully least most fewer "
-                "exactly lying telling owns",
+    "g_reason": "step step-by-step show explain which what true think if at no exactly who",
     "g_role": "pretend act play roleplay role-play role style character",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
+    "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
-    "g_problem": "how if when per percentage fraction viel viele cuántos cuántas combien",
+    "g_problem": "how what if when per wie",
     "constraint": (
         "must cannot can't exactly only never always unless except without each every both "
         "neither either minimum maximum"),
@@ -202,6 +202,7 @@ _CODE_MARKS = (("`", ("```",)), ("=", ("=>", "==", "!=", "+=")), (":", ("::",)),
                ("|", ("||",)), (";", (";\n",)), ("{", ("{\n",)), ("<", ("</",)), ("#", ("#include",)),
                ("print", ("print(", "printf(", "println!(")), ("console", ("console.log(",)),
                ("self", ("self.",)))
+_WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in the prompt's words
 _CODE_WORD_SHAPES = (
     ("def ", re.compile(r"def \w+\s*\(")),
     ("class ", re.compile(r"class \w+\s*[:({]")),
@@ -227,19 +228,29 @@ _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/d
 _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
 # Numbers: digit runs, from the bytes with everything but digits made a space.
 _DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
-_WORD_PROBLEM_PHRASES = ("how many", "how much", "how long", "how far", "how old", "how fast",
-                         "what percentage", "what fraction", "what is the total", "what is the probability",
-                         "what is the average", "per hour", "per day", "per week", "per month", "per year",
-                         "per minute", "per second", "per kg", "per item", "per person", "wie viel")
+# (first word, pattern): a pattern runs only when its first word is among the prompt's
+# words, and starts with that literal, which the engine finds with a fast search.
+_WORD_PROBLEM_PHRASES = (
+    ("how", re.compile(r"how (?:many|much|long|far|old|fast)\b")),
+    ("what", re.compile(r"what (?:percentage|fraction|is the (?:total|probability|average))\b")),
+    ("per", re.compile(r"per (?:hour|day|week|month|year|minute|second|kg|item|person)\b")),
+    ("wie", re.compile(r"wie viel")),
+)
 # Each starts with a literal, which the engine finds with a fast search.
 _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^.?]{0,60}\b(?:has|have|had|"
                           r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|"
                           r"gives?)\b") for start in ("if", "when"))
+_STORY_WORDS = ("if", "when")
 _CURRENCY = ("$", "€", "£", "¥", "%")
-_REASONING_PHRASES = ("step by step", "step-by-step", "show that", "show your work", "explain your reasoning",
-                      "which of the following", "what comes next", "true or false", "think carefully",
-                      "if and only if", "at least", "at most", "no more than", "no fewer than", "exactly one",
-                      "exactly two", "who is lying", "who is telling", "who owns")
+_REASONING_PHRASES = (
+    ("step", re.compile(r"step[- ]by[- ]step")), ("step-by-step", re.compile(r"step-by-step")),
+    ("show", re.compile(r"show (?:that|your work)")), ("explain", re.compile(r"explain your reasoning")),
+    ("which", re.compile(r"which of the following")), ("what", re.compile(r"what comes next")),
+    ("true", re.compile(r"true or false")), ("think", re.compile(r"think carefully")),
+    ("if", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
+    ("no", re.compile(r"no (?:more|fewer) than")), ("exactly", re.compile(r"exactly (?:one|two)\b")),
+    ("who", re.compile(r"who (?:is lying|is telling|owns)")),
+)
 _SYLLOGISM = tuple(re.compile(start + r" \w+ are \w+\b[^.?]{0,80}\b(?:all|some|no) \w+ (?:are|be) \w+")
                    for start in ("all", "some"))
 _IF_THEN = re.compile(r"if\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b[^?]*\?")
@@ -342,7 +353,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     words = _words(low if len(low) <= WORD_SCAN_CHARS else
                    low[:WORD_SCAN_CHARS - WORD_TAIL_CHARS] + " " + low[-WORD_TAIL_CHARS:])
     counts: dict[str, int] = {}
-    for word in _VOCAB_KEYS.intersection(words):
+    hits = _VOCAB_KEYS.intersection(words)
+    for word in hits:
         for signal in _VOCAB[word]:
             counts[signal] = counts.get(signal, 0) + 1
     # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
@@ -353,15 +365,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                 counts[signal] = counts.get(signal, 0) + 1
     n_words = len(words) if not cjk else len(low) // 2
 
-    shape = _code_shape(low, bool(counts.get("g_shape")))
+    shape = _code_shape(low, bool(counts.get("g_shape")), hits & _WORD_GUARDED)
     has_digit = _has_digit(low)
     # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
     expr = (_arithmetic(low) if has_digit else 0) + _maths_marks(low)
     numbers = len(low.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).split()) if has_digit else 0
     word_problem = 1 if counts.get("howmany") or (has_digit and counts.get("g_problem") and (
-        any(p in low for p in _WORD_PROBLEM_PHRASES) or any(r.search(low) for r in _STORY))) else 0
+        any(w in hits and r.search(low) for w, r in _WORD_PROBLEM_PHRASES)
+        or any(w in hits and r.search(low) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
-    phrases = sum(1 for p in _REASONING_PHRASES if p in low) if counts.get("g_reason") else 0
+    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if counts.get(
+        "g_reason") else 0
     if counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
         phrases += 1
     if_then = 1 if counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
@@ -606,11 +620,16 @@ def _format_asked(low: str) -> bool:
     return "list " in low and _LIST_ALL.search(low) is not None
 
 
-def _code_shape(low: str, keyword_shapes: bool = True) -> int:
-    """How many distinct code shapes the text holds (marks and keyword shapes), up to ``SHAPES_ENOUGH``."""
+def _code_shape(low: str, keyword_shapes: bool = True, words: frozenset[str] | None = None) -> int:
+    """How many distinct code shapes the text holds (marks and keyword shapes), up to ``SHAPES_ENOUGH``.
+
+    ``words``: the prompt's words that are guards (``print``, ``self`` ...); None: search the text.
+    """
+    if words is None:
+        words = frozenset(w for w in _WORD_GUARDED if w in low)
     found = 0
     for guard, marks in _CODE_MARKS:
-        if guard in low:
+        if (guard in words if guard in _WORD_GUARDED else guard in low):
             for mark in marks:
                 if mark in low:
                     found += 1
