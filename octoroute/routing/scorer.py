@@ -92,6 +92,7 @@ _WORDS: dict[str, str] = {
     "math": (
         "calculate calculation compute solve equation equations integral integrals derivative "
         "derivatives differentiate integrate probability percent percentage sum product average "
+        "remainder divisible gcd lcm digits "
         "mean median ratio fraction fractions algebra geometry triangle circle radius area volume "
         "perimeter polynomial quadratic logarithm exponent factorial prime primes divisible "
         "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "
@@ -101,7 +102,8 @@ _WORDS: dict[str, str] = {
         "вычисли посчитай уравнение реши"),
     "math_adv": (
         "integral integrals derivative derivatives eigenvalue eigenvalues theorem lemma "
-        "combinatorics permutations combinations probability modulo modular polynomial "
+        "combinatorics permutations combinations probability modulo modular polynomial remainder "
+        "divisible gcd lcm "
         "logarithm matrix matrices limit series convergence inequality"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
@@ -113,6 +115,15 @@ _WORDS: dict[str, str] = {
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence"),
     "hypothetical": "imagine suppose assume",
+    # Number words: riddles and word problems often spell their numbers out.
+    "numword": "one two three four five six seven eight nine ten eleven twelve twice thrice half dozen",
+    # Orderings and relations between people or things: logic-puzzle material.
+    "relation": "taller shorter older younger heavier lighter faster slower richer poorer "
+                "sister sisters brother brothers",
+    # What makes a coding ask algorithmic rather than routine.
+    "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
+            "permutation permutations combinatorial tree trees bst trie heap graph graphs traversal "
+            "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
     "g_reason": "step step-by-step show explain which what true think if at no exactly who",
     "g_role": "pretend act play roleplay role-play role style character",
@@ -271,6 +282,7 @@ _GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?
                        r"hallo|bonjour|salut|hola|ciao|olá|hoi|привет|你好|こんにちは)\b")
 # A request for information, not small talk ("tell me about ...", "list ...").
 _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|define|describe|tell me|"
+                        r"discuss|"
                         r"is|are|can|could|does|do|did|should|would|will|give me|list|name|recommend|"
                         r"suggest)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
@@ -370,7 +382,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
     expr = (_arithmetic(low) if has_digit else 0) + _maths_marks(low)
     numbers = len(low.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).split()) if has_digit else 0
-    word_problem = 1 if counts.get("howmany") or (has_digit and counts.get("g_problem") and (
+    spelled = counts.get("numword", 0)
+    if spelled:
+        numbers += spelled
+    word_problem = 1 if counts.get("howmany") or ((has_digit or spelled) and counts.get("g_problem") and (
         any(w in hits and r.search(low) for w, r in _WORD_PROBLEM_PHRASES)
         or any(w in hits and r.search(low) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
@@ -397,6 +412,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         "math": 2.0 * min(expr, 2) + min(counts.get("math", 0), 3) + 2.0 * word_problem
         + (1.0 if units and numbers >= 2 else 0.0),
         "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
+        + (2.0 if counts.get("relation", 0) >= 2 and questions else 0.0)
         + 1.0 * min(phrases, 2) + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
         + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0),
         "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
@@ -487,6 +503,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind == "reasoning" and counts.get("puzzle") and (phrases or counts.get("constraint", 0) >= 2):
         difficulty += 1
         fired.append("puzzle with constraints")
+    big_o = "o(" in low and ("o(n" in low or "o(log" in low or "o(1" in low)
+    algo = counts.get("algo", 0) + big_o
+    if kind == "code" and algo:
+        difficulty += 1 + (algo >= 2)
+        fired.append("algorithmic")
     if kind == "code" and shape >= 2 and low.count("\n") >= 80:
         difficulty += 1
         fired.append("much code")

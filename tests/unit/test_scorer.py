@@ -212,3 +212,18 @@ def test_any_text_gets_a_valid_verdict(text: str, tokens: int, task_type: str | 
         assert got.task_type == task_type
     if json_response:
         assert got.tier != "fast"
+
+
+@pytest.mark.parametrize(("prompt", "tier", "task_type"), [
+    ("Write a function that finds the longest common subsequence with dynamic programming", "deep", "code"),
+    ("Write a function that returns the largest of three numbers", "balanced", "code"),
+    ("Ann is taller than Bo and Bo is taller than Cy. Who is the shortest?", "balanced", "reasoning"),
+    ("Tom has two sisters and each sister has one brother. How many brothers are there?", "balanced", "math"),
+])
+def test_algorithmic_code_and_spelled_out_riddles(prompt: str, tier: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, task_type), got.reason
+
+
+def test_everyday_words_are_not_puzzles() -> None:
+    assert scored("What should I eat before and after a run?").tier == "fast"
