@@ -119,7 +119,8 @@ _WORDS: dict[str, str] = {
     "numword": "one two three four five six seven eight nine ten eleven twelve twice thrice half dozen",
     # Orderings and relations between people or things: logic-puzzle material.
     "relation": "taller shorter older younger heavier lighter faster slower richer poorer "
-                "tallest shortest oldest youngest heaviest lightest fastest slowest sister sisters brother brothers",
+                "tallest shortest oldest youngest heaviest lightest fastest slowest "
+                "sister sisters brother brothers",
     # What makes a coding ask algorithmic rather than routine.
     "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
             "permutation permutations combinatorial tree trees bst trie heap graph graphs traversal "
