@@ -32,7 +32,7 @@ from octoroute.metrics import DECISION_LAYERS, STRATEGY_LABELS, Metrics
 from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
-from octoroute.routing.scorer import Score, score
+from octoroute.routing.scorer import Score, scan_text, score
 
 log = logging.getLogger("octoroute.routing")
 _HIGH_FLOOR = "; importance high: at least balanced"
@@ -286,8 +286,9 @@ class Router:
 
     @staticmethod
     def _facts(inp: RouteInput, task_type: str, tokens: int) -> RuleFacts:
-        return RuleFacts(inp.text, task_type, inp.importance, tokens, inp.has_tools, inp.has_images,
-                         inp.json_response, inp.headers, inp.turns)
+        # Rules see what the scorer sees: a 2 MB prompt is not searched end to end per rule.
+        return RuleFacts(scan_text(inp.text), task_type, inp.importance, tokens, inp.has_tools,
+                         inp.has_images, inp.json_response, inp.headers, inp.turns)
 
     def _ask_brain(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int, *,
                    use_tool: bool, deadline: float | None, fallback: Score | None) -> tuple[Decision, str]:

@@ -305,3 +305,12 @@ def test_devset_acceptable_and_never_under_routed() -> None:
              if RANK[tier] < min(RANK[t] for t in row["acceptable"])]
     assert acceptable >= 0.95
     assert len(under) <= len(rows) * 0.02, under
+
+
+def test_rules_search_the_head_and_tail_of_a_long_prompt() -> None:
+    router, _ = make_router(rules=(RuleConfig(name="k8s", tier="deep", keywords=("kubernetes",)),))
+    filler = "x " * 5000
+    assert router.route(RouteInput(text=filler + " Kubernetes", importance="normal")).rule == "k8s"
+    assert router.route(RouteInput(text="kubernetes " + filler, importance="normal")).rule == "k8s"
+    # The middle of a 20,000-character prompt is not searched (documented in config.toml.example).
+    assert router.route(RouteInput(text=filler + " kubernetes " + filler, importance="normal")).rule == "scorer"
