@@ -313,4 +313,5 @@ def test_rules_search_the_head_and_tail_of_a_long_prompt() -> None:
     assert router.route(RouteInput(text=filler + " Kubernetes", importance="normal")).rule == "k8s"
     assert router.route(RouteInput(text="kubernetes " + filler, importance="normal")).rule == "k8s"
     # The middle of a 20,000-character prompt is not searched (documented in config.toml.example).
-    assert router.route(RouteInput(text=filler + " kubernetes " + filler, importance="normal")).rule == "scorer"
+    middle = RouteInput(text=filler + " kubernetes " + filler, importance="normal")
+    assert router.route(middle).rule == "scorer"
