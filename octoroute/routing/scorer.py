@@ -126,7 +126,7 @@ _WORDS: dict[str, str] = {
             "permutation permutations combinatorial tree trees bst trie heap graph graphs traversal "
             "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
-    "g_reason": "step step-by-step show explain which what true think if at no exactly who",
+    "g_reason": "step step-by-step show explain which what true think if at no exactly who how only",
     "g_role": "pretend act play roleplay role-play role style character",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
@@ -262,6 +262,9 @@ _REASONING_PHRASES = (
     ("if", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
     ("no", re.compile(r"no (?:more|fewer) than")), ("exactly", re.compile(r"exactly (?:one|two)\b")),
     ("who", re.compile(r"who (?:is lying|is telling|owns)")),
+    ("how", re.compile(r"how (?:can|could|would|do|will) you (?:tell|determine|know|figure out|find out|"
+                       r"decide)")),
+    ("only", re.compile(r"only (?:once|one|twice)\b")),
 )
 _SYLLOGISM = tuple(re.compile(start + r" \w+ are \w+\b[^.?]{0,80}\b(?:all|some|no) \w+ (?:are|be) \w+")
                    for start in ("all", "some"))
@@ -393,7 +396,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if counts.get(
         "g_reason") else 0
     if counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
-        phrases += 1
+        phrases += 2  # two quantified clauses are a syllogism on their own
     if_then = 1 if counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
     fmt = 1 if counts.get("g_format") and _format_asked(low) else 0
     roleplay = 1 if (counts.get("g_role") and any(p in low for p in _ROLEPLAY_PHRASES)) or (
@@ -414,7 +417,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         + (1.0 if units and numbers >= 2 else 0.0),
         "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
         + (2.0 if counts.get("relation", 0) >= 2 and questions else 0.0)
-        + 1.0 * min(phrases, 2) + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
+        # One such phrase alone ("how can you tell", "step by step") is everyday talk; two are a puzzle.
+        + 0.6 * min(phrases, 3) + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
         + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0),
         "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
         + (0.5 * counts.get("format", 0) if counts.get("extraction") else 0.0)
