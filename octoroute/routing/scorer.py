@@ -382,28 +382,33 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     n_words = len(words) if not cjk else len(low) // 2
 
     shape = _code_shape(low, bool(counts.get("g_shape")), hits & _WORD_GUARDED)
-    has_digit = _has_digit(low)
+    # Plainly code (three shapes or more): the maths, puzzle and format patterns cannot
+    # change the kind (code outranks them and its tier comes from words and length), so
+    # they are skipped; on a 2,000-character code prompt they were a third of the cost.
+    prose = shape < SHAPES_ENOUGH
+    has_digit = prose and _has_digit(low)
     # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
-    expr = (_arithmetic(low) if has_digit else 0) + _maths_marks(low)
+    expr = (_arithmetic(low) if has_digit else 0) + (_maths_marks(low) if prose else 0)
     numbers = len(low.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).split()) if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
-    word_problem = 1 if counts.get("howmany") or ((has_digit or spelled) and counts.get("g_problem") and (
+    problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
+    word_problem = 1 if counts.get("howmany") or (problem_words and (
         any(w in hits and r.search(low) for w, r in _WORD_PROBLEM_PHRASES)
         or any(w in hits and r.search(low) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
-    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if counts.get(
+    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if prose and counts.get(
         "g_reason") else 0
-    if counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
+    if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
         phrases += 2  # two quantified clauses are a syllogism on their own
-    if_then = 1 if counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
-    fmt = 1 if counts.get("g_format") and _format_asked(low) else 0
-    roleplay = 1 if (counts.get("g_role") and any(p in low for p in _ROLEPLAY_PHRASES)) or (
-        counts.get("g_write") and _ROLEPLAY_WRITE.search(low)) else 0
+    if_then = 1 if prose and counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
+    fmt = 1 if prose and counts.get("g_format") and _format_asked(low) else 0
+    roleplay = 1 if prose and ((counts.get("g_role") and any(p in low for p in _ROLEPLAY_PHRASES)) or (
+        counts.get("g_write") and _ROLEPLAY_WRITE.search(low))) else 0
     if counts.get("g_tl") and ("tl;dr" in low or "tl,dr" in low):
         counts["summary"] = counts.get("summary", 0) + 1
-    items = sum(low.count(mark) for mark in _ITEM_MARKS) if "\n" in low and any(
+    items = sum(low.count(mark) for mark in _ITEM_MARKS) if prose and "\n" in low and any(
         g in low for g in _ITEM_GUARDS) else 0
     questions = low.count("?") + low.count("\uff1f")
     greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
