@@ -31,6 +31,7 @@ from octoroute.config import (
 )
 from octoroute.errors import BackendError, ConfigError
 from octoroute.logs import configure_logging, stop_logging
+from octoroute.routing.explain import print_explanation
 from octoroute.routing.router import RouteInput
 from octoroute.routing.rules import TASK_TYPES
 from octoroute.server import Server, run
@@ -139,17 +140,27 @@ def cmd_route(args: argparse.Namespace) -> int:
     config = _load(args.config)
     configure_logging("warning" if not args.verbose else "debug", "text")
     runtime = build_runtime(config)
+    inp = RouteInput(text=args.prompt, importance=args.importance or config.routing.default_importance,
+                     task_type=args.task_type)
     try:
-        decision = runtime.router.route(
-            RouteInput(text=args.prompt, importance=args.importance or config.routing.default_importance,
-                       task_type=args.task_type), strategy=args.strategy)
+        if args.explain:
+            decision, scored, layers = runtime.router.explain(inp, strategy=args.strategy)
+        else:
+            decision = runtime.router.route(inp, strategy=args.strategy)
     finally:
         runtime.close()
+    if args.explain and not args.json:
+        print_explanation(decision, scored, layers)
+        return 0
     out = {"tier": decision.tier, "strategy": decision.strategy, "rule": decision.rule,
+           "confidence": decision.confidence, "reason": decision.reason,
            "task_type": decision.task_type, "task_type_inferred": decision.task_type_inferred,
            "importance": decision.importance, "token_estimate": decision.token_estimate,
            "router_endpoint": decision.brain_endpoint, "routing_ms": round(decision.duration_ms, 3),
            "warnings": list(decision.warnings)}
+    if args.explain:
+        out["signals"] = dict(scored.signals)  # type: ignore[assignment]
+        out["layers"] = [layer._asdict() for layer in layers]  # type: ignore[misc]
     if args.json:
         print(json.dumps(out))
     else:
@@ -230,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--importance", choices=IMPORTANCES)
     p.add_argument("--strategy", choices=STRATEGIES, help="override routing.strategy")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--explain", action="store_true",
+                   help="print the signals, each layer's verdict and what decided")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=cmd_route)
 

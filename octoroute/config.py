@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ from urllib.parse import urlsplit
 from octoroute.errors import ConfigError
 
 TIERS: tuple[str, ...] = ("fast", "balanced", "deep")
+# The seed's six task types, then the kinds small models lose most on.
+TASK_TYPES: tuple[str, ...] = ("casual_chat", "code", "creative_writing", "deep_analysis",
+                               "document_summary", "question_answer", "math", "reasoning", "extraction")
+RULE_PRESETS: tuple[str, ...] = ("default", "seed", "none")
 STRATEGIES: tuple[str, ...] = ("rule", "llm", "hybrid", "tool")
 IMPORTANCES: tuple[str, ...] = ("low", "normal", "high")
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
@@ -90,6 +95,26 @@ class ShadowConfig:
 
 
 @dataclass(frozen=True)
+class RuleConfig:
+    """One ``[[routing.rules]]`` entry: every condition given must hold (None: not checked)."""
+
+    name: str
+    tier: str
+    task_type: tuple[str, ...] | None = None  # any of these (explicit or inferred)
+    importance: tuple[str, ...] | None = None  # any of these
+    min_tokens: int | None = None  # tokens, inclusive (the whole conversation)
+    max_tokens: int | None = None  # tokens, inclusive
+    keywords: tuple[str, ...] | None = None  # any, whole words, case-insensitive
+    regex: str | None = None  # Python re syntax, searched in the routed text
+    has_tools: bool | None = None  # the request offers tools
+    has_images: bool | None = None  # the conversation holds an image part
+    json_response: bool | None = None  # response_format asks for JSON
+    header: tuple[str, str] | None = None  # (name, value): the request carries this header value
+    min_turns: int | None = None  # user turns in the conversation, inclusive
+    max_turns: int | None = None  # user turns, inclusive
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     strategy: str = "hybrid"  # rule | llm | hybrid | tool
     default_importance: str = "normal"  # low | normal | high, when a request omits it
@@ -100,6 +125,10 @@ class RoutingConfig:
     tier_fallback: bool = True  # try neighbouring tiers when a tier is exhausted
     sessions: SessionsConfig = SessionsConfig()  # [routing.sessions]
     shadow: ShadowConfig | None = None  # routing.shadow; None: no shadow decisions
+    rules_preset: str = "default"  # default | seed | none: the rules after the user's own
+    rules: tuple[RuleConfig, ...] = ()  # the user's [[routing.rules]], checked before the preset's
+    brain_confidence: float = 0.5  # 0..1; hybrid asks the brain below this scorer confidence
+    brain_cache_size: int = 1024  # brain answers kept for repeated prompts (by hash); 0: no cache
 
 
 @dataclass(frozen=True)
@@ -220,6 +249,10 @@ _ROUTING_FIELDS = {
     "router_timeout_seconds": _Field("float", _positive, "a number > 0", "10"),
     "max_attempts": _Field("int", lambda v: 1 <= v <= 100, "an integer from 1 to 100", "3"),
     "tier_fallback": _Field("bool", None, "true or false", "true"),
+    "rules_preset": _one_of(RULE_PRESETS),
+    "brain_confidence": _Field("float", lambda v: 0 <= v <= 1, "a number from 0 to 1", "0.5"),
+    "brain_cache_size": _Field("int", lambda v: 0 <= v <= 1_000_000, "an integer from 0 to 1000000",
+                               "1024"),
 }
 _SESSIONS_FIELDS = {
     "enabled": _Field("bool", None, "true or false", "true"),
@@ -234,6 +267,8 @@ _SHADOW_FIELDS = {
     "sample": _Field("float", lambda v: 0 < v <= 1, "a share above 0, at most 1", "0.1"),
     "max_pending": _Field("int", lambda v: 1 <= v <= 1024, "an integer from 1 to 1024", "8"),
 }
+_RULE_KEYS = ("name", "tier", "task_type", "importance", "min_tokens", "max_tokens", "keywords", "regex",
+              "has_tools", "has_images", "json_response", "header", "min_turns", "max_turns")
 _HEALTH_FIELDS = {
     "interval_seconds": _Field("float", _positive, "a number > 0", "15"),
     "timeout_seconds": _Field("float", _positive, "a number > 0", "3"),
@@ -401,6 +436,121 @@ def _endpoints(raw: Any, env: Mapping[str, str], problems: _Problems) -> list[En
     return found
 
 
+def _rules(raw: Any, problems: _Problems) -> tuple[RuleConfig, ...]:
+    """Validate ``[[routing.rules]]``; each problem names the rule by index and name."""
+    if not isinstance(raw, list):
+        problems.add("routing.rules", "must be an array of tables",
+                     'write each rule as [[routing.rules]] with name = "..." and tier = "..."')
+        return ()
+    found: list[RuleConfig] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            problems.add(f"routing.rules[{index}]", "must be a table", "write it as [[routing.rules]]")
+            continue
+        name = entry.get("name")
+        label = f"routing.rules[{index}]" + (f" ({name!r})" if isinstance(name, str) else "")
+        rule = _rule(entry, label, problems)
+        if rule is None:
+            continue
+        if rule.name in seen:
+            problems.add(f"{label}.name", f"is already used by routing.rules[{seen[rule.name]}]",
+                         "rename one of them (a rule's name is reported in responses and metrics)")
+            continue
+        seen[rule.name] = index
+        found.append(rule)
+    return tuple(found)
+
+
+def _rule(entry: dict[str, Any], label: str, problems: _Problems) -> RuleConfig | None:
+    before = len(problems.items)
+    values: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key not in _RULE_KEYS:
+            close = difflib.get_close_matches(key, list(_RULE_KEYS), n=1, cutoff=0.6)
+            problems.add(f"{label}.{key}", "unknown condition key",
+                         f"did you mean {close[0]!r}? rename it" if close else
+                         "remove it (known keys: " + ", ".join(_RULE_KEYS) + ")")
+            continue
+        where = f"{label}.{key}"
+        if key == "name":
+            if not isinstance(value, str) or not value.strip() or len(value) > 64:
+                problems.add(where, f"must be a non-empty string of at most 64 characters, got {value!r}",
+                             'write e.g. name = "code_to_deep"')
+            else:
+                values[key] = value.strip()
+        elif key == "tier":
+            if value not in TIERS:
+                close = difflib.get_close_matches(str(value), list(TIERS), n=1, cutoff=0.6)
+                problems.add(where, f"unknown tier {value!r}",
+                             (f"did you mean {close[0]!r}? " if close else "")
+                             + "use one of " + ", ".join(repr(t) for t in TIERS))
+            else:
+                values[key] = value
+        elif key in ("task_type", "importance"):
+            allowed = TASK_TYPES if key == "task_type" else IMPORTANCES
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+                problems.add(where, f"must be a non-empty list of strings, got {value!r}",
+                             f'write e.g. {key} = ["{allowed[1]}"]')
+                continue
+            bad = [v for v in items if v not in allowed]
+            if bad:
+                problems.add(where, f"unknown value(s) {', '.join(repr(b) for b in bad)}",
+                             "use any of " + ", ".join(repr(a) for a in allowed))
+                continue
+            values[key] = tuple(items)
+        elif key in ("min_tokens", "max_tokens", "min_turns", "max_turns"):
+            if not _type_ok("int", value) or value < 0:
+                problems.add(where, f"must be an integer >= 0, got {value!r}", f"write e.g. {key} = 1000")
+            else:
+                values[key] = value
+        elif key in ("has_tools", "has_images", "json_response"):
+            if not isinstance(value, bool):
+                problems.add(where, f"must be true or false, got {value!r}", f"write e.g. {key} = true")
+            else:
+                values[key] = value
+        elif key == "keywords":
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not items or not all(
+                    isinstance(v, str) and v.strip() for v in items):
+                problems.add(where, f"must be a non-empty list of non-empty strings, got {value!r}",
+                             'write e.g. keywords = ["kubernetes", "helm chart"]')
+            else:
+                values[key] = tuple(v.strip() for v in items)
+        elif key == "regex":
+            if not isinstance(value, str) or not value:
+                problems.add(where, f"must be a non-empty string, got {value!r}",
+                             "write e.g. regex = '(?i)\\bsql\\b' (single quotes keep backslashes)")
+                continue
+            try:
+                re.compile(value)
+            except re.error as exc:
+                problems.add(where, f"invalid regular expression {value!r}: {exc}",
+                             "fix the pattern (Python re syntax; use single quotes in TOML)")
+                continue
+            values[key] = value
+        elif key == "header":
+            name, sep, wanted = value.partition("=") if isinstance(value, str) else ("", "", "")
+            name = name.strip()
+            if not sep or not name or any(c in name for c in " :\t"):
+                problems.add(where, f"must be \"Name=value\", got {value!r}",
+                             'write e.g. header = "X-Team=research"')
+            else:
+                values[key] = (name, wanted.strip())
+    for key in ("name", "tier"):
+        if key not in entry:
+            problems.add(f"{label}.{key}", "is required",
+                         'add e.g. name = "my_rule"' if key == "name" else 'add e.g. tier = "deep"')
+    for low, high in (("min_tokens", "max_tokens"), ("min_turns", "max_turns")):
+        if low in values and high in values and values[low] > values[high]:
+            problems.add(f"{label}.{low}", f"({values[low]}) is above {high} ({values[high]})",
+                         "swap them or fix one; the rule could never match")
+    if len(problems.items) > before:
+        return None
+    return RuleConfig(**values)
+
+
 def _server_limits(server: dict[str, Any], env: Mapping[str, str], problems: _Problems) -> None:
     """Cross-field checks of [server], and the client API keys from the environment."""
     threads = server.get("threads", ServerConfig.threads)
@@ -455,8 +605,14 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
         raw_server = {k: v for k, v in raw_server.items() if k not in _SERVER_REMOVED}
     server = _section(raw_server, "server", _SERVER_FIELDS, problems)
     routing_raw, routing_tables = _routing_tables(data.get("routing"), problems)
+    raw_rules = None
+    if isinstance(routing_raw, dict) and "rules" in routing_raw:
+        routing_raw = dict(routing_raw)
+        raw_rules = routing_raw.pop("rules")
     routing = _section(routing_raw, "routing", _ROUTING_FIELDS, problems)
     routing.update(routing_tables)
+    if raw_rules is not None:
+        routing["rules"] = _rules(raw_rules, problems)
     health = _section(data.get("health"), "health", _HEALTH_FIELDS, problems)
     timeouts = _section(data.get("timeouts"), "timeouts", _TIMEOUT_FIELDS, problems)
     obs = _section(data.get("observability"), "observability", _OBS_FIELDS, problems)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import falcon
 
 from octoroute.api.access import ChatSlots
 from octoroute.api.body import read_json
+from octoroute.api.openai import set_decision_headers
 from octoroute.api.schemas import validate_chat
 from octoroute.backends.client import BackendClient, completion_text
 from octoroute.backends.failover import Dispatcher, Served
@@ -42,7 +43,7 @@ class ChatResource:
         # The slot first: an overloaded router must say 429 before it asks the router brain.
         self._slots.enter()
         try:
-            decision, served = self._route_and_send(data, choice, importance, deadline, fields)
+            decision, served = self._route_and_send(data, choice, importance, deadline, fields, req.headers)
         finally:
             self._slots.leave()
         text, tokens = served.value
@@ -52,6 +53,7 @@ class ChatResource:
         resp.set_header("X-Octoroute-Tier", endpoint.tier)
         resp.set_header("X-Octoroute-Endpoint", endpoint.id)
         resp.set_header("X-Octoroute-Strategy", decision.strategy)
+        set_decision_headers(resp, decision)
         resp.media = {
             "response": text,
             "model_used": endpoint.name,
@@ -60,6 +62,8 @@ class ChatResource:
             "endpoint": endpoint.id,
             "routing_strategy": decision.strategy,
             "rule": decision.rule,
+            "routing_confidence": decision.confidence,
+            "routing_reason": decision.reason,
             "task_type": decision.task_type,
             "task_type_inferred": decision.task_type_inferred,
             "importance": decision.importance,
@@ -73,11 +77,12 @@ class ChatResource:
         }
 
     def _route_and_send(self, data: dict[str, Any], choice: ModelChoice, importance: str,
-                        deadline: float, fields: dict[str, Any]
+                        deadline: float, fields: dict[str, Any], req_headers: Mapping[str, str]
                         ) -> tuple[Decision, Served[tuple[str, int | None]]]:
         prompt: str = data["prompt"]
         decision, target = self._router.decide(
-            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type")),
+            choice, RouteInput(text=prompt, importance=importance, task_type=data.get("task_type"),
+                               headers=req_headers),
             deadline=deadline)
         fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                       task_type=decision.task_type, rule=decision.rule)

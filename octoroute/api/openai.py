@@ -68,6 +68,23 @@ def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
     return json.dumps(body).encode()
 
 
+def _wants_json(data: dict[str, Any]) -> bool:
+    """``response_format`` asks for JSON (json_object or json_schema)."""
+    fmt = data.get("response_format")
+    return isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema")
+
+
+def set_decision_headers(resp: falcon.Response, decision: Decision) -> None:
+    """The rule, confidence and reason of a routing decision, as response headers."""
+    if decision.rule:
+        resp.set_header("X-Octoroute-Rule", decision.rule)
+    resp.set_header("X-Octoroute-Confidence", f"{decision.confidence:.2f}")
+    if decision.reason:
+        # Header values must be one line of visible ASCII; the reason never holds prompt text.
+        text = decision.reason.encode("ascii", "replace").decode()
+        resp.set_header("X-Octoroute-Reason", " ".join(text.split())[:300])
+
+
 def _as_client_error(exc: UpstreamUnavailable) -> Exception:
     """A backend's own 4xx (say, context too long) keeps its status under /v1.
 
@@ -109,7 +126,8 @@ class ChatCompletionsResource:
         task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
         choice = resolve_model(data.get("model"), self._config)
         inp = conversation_input(data["messages"], importance=importance, task_type=task_type,
-                                 has_tools=bool(data.get("tools")))
+                                 has_tools=bool(data.get("tools")), json_response=_wants_json(data),
+                                 headers=req.headers)
         fields = req.context.log_fields
         fields.update(api="openai", messages=len(data["messages"]), prompt_chars=len(inp.text))
         deadline = req.context.started + self._config.server.request_timeout_seconds
@@ -174,6 +192,7 @@ class ChatCompletionsResource:
         resp.set_header("X-Octoroute-Tier", endpoint.tier)
         resp.set_header("X-Octoroute-Endpoint", endpoint.id)
         resp.set_header("X-Octoroute-Strategy", decision.strategy)
+        set_decision_headers(resp, decision)
         warnings = list(decision.warnings) + list(served.warnings)
         if warnings:
             # Header values must be one line of visible ASCII.

@@ -37,6 +37,8 @@ CHAT_RESPONSE_SCHEMA: dict[str, Any] = {
         "endpoint": {"type": "string"},
         "routing_strategy": {"enum": ["rule", "llm", "tool", "explicit", "default"]},
         "rule": {"type": ["string", "null"]}, "task_type": {"enum": list(TASK_TYPES)},
+        "routing_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "routing_reason": {"type": "string"},
         "token_count": {"type": "integer"}, "processing_time_ms": {"type": "number"},
         "request_id": {"type": "string"}, "warnings": {"type": "array", "items": {"type": "string"}},
     },

@@ -27,9 +27,11 @@ _ECHO_PHRASES = ("route requests to one of", "a small 8b model", "a 30b model", 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
 
 _QUESTION = """You route requests to one of three language models.
-FAST: a small 8B model. Quick and cheap; for greetings, casual chat, short simple questions.
-BALANCED: a 30B model. For most questions, explanations, summaries and ordinary code.
-DEEP: a 120B model. Slow and costly; for hard reasoning, long analysis, creative writing, complex code.
+FAST: a small 8B model. Quick and cheap; as good as the others for chat, simple
+questions, writing, rewriting, translation, role-play and short summaries.
+BALANCED: a 30B model. For ordinary code, maths, data extraction and analysis.
+DEEP: a 120B model. Slow and costly; for proofs, multi-step reasoning and maths,
+hard or security/concurrency code, system design.
 
 Request metadata: task type {task_type}, importance {importance}, about {tokens} tokens.
 Request (may be truncated):

@@ -1,20 +1,22 @@
 """Turn an OpenAI chat-completions body into routing input. Pure functions.
 
-Routing looks at the last user turn (what is being asked now) for the task
-type, and at the whole conversation for the size: a short follow-up at the
-end of a 30,000-token conversation still needs a model that reads 30,000
-tokens.
+Routing looks at the last user turn (what is being asked now) for the kind
+of ask, at the system prompt and earlier user turns for context (a short
+"and in Rust?" after a coding question is still code), and at the whole
+conversation for the size: a short follow-up at the end of a 30,000-token
+conversation still needs a model that reads 30,000 tokens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from octoroute.routing.router import RouteInput
-from octoroute.routing.rules import infer_task_type
+from octoroute.routing.router import NO_HEADERS, RouteInput
 
-SYSTEM_EXCERPT_CHARS = 1000  # characters of the system prompt added to the routing text
+SYSTEM_EXCERPT_CHARS = 1000  # characters of the system prompt kept as context
+CONTEXT_TURN_CHARS = 600  # characters kept of each of the last earlier user turns
+CONTEXT_TURNS = 2  # earlier user turns kept as context
 
 
 def content_text(content: Any) -> str:
@@ -34,31 +36,36 @@ def content_text(content: Any) -> str:
     return ""
 
 
+def _has_image(content: Any) -> bool:
+    return isinstance(content, list) and any(
+        isinstance(part, dict) and part.get("type") in ("image_url", "input_image", "image")
+        for part in content)
+
+
 def conversation_input(messages: Sequence[Any], *, importance: str, task_type: str | None,
-                       has_tools: bool) -> RouteInput:
+                       has_tools: bool, json_response: bool = False,
+                       headers: Mapping[str, str] = NO_HEADERS) -> RouteInput:
     """Routing input from a conversation (messages already validated as objects)."""
-    last_user = ""
+    user_turns: list[str] = []
     system = ""
     total_chars = 0
+    has_images = False
     for message in messages:
         if not isinstance(message, dict):
             continue
-        text = content_text(message.get("content"))
+        content = message.get("content")
+        text = content_text(content)
         total_chars += len(text)
         role = message.get("role")
         if role == "user":
-            last_user = text
+            user_turns.append(text)
+            has_images = has_images or _has_image(content)
         elif role in ("system", "developer") and not system:
             system = text
-    routing_text = last_user or system
-    was_inferred = task_type is None
-    if task_type is None:
-        inferred = infer_task_type(routing_text)
-        if inferred in ("casual_chat", "question_answer") and (
-                has_tools or (system and infer_task_type(system[:SYSTEM_EXCERPT_CHARS]) == "code")):
-            # NOTE: tool use and coding-assistant system prompts need a capable
-            # model even for a short turn; "code" routes them to balanced or deep.
-            inferred = "code"
-        task_type = inferred
-    return RouteInput(text=routing_text, importance=importance, task_type=task_type,
-                      token_estimate=total_chars // 4, task_type_inferred=was_inferred)
+    last_user = user_turns[-1] if user_turns else ""
+    earlier = [t[:CONTEXT_TURN_CHARS] for t in user_turns[-1 - CONTEXT_TURNS:-1]]
+    context = "\n".join(filter(None, (system[:SYSTEM_EXCERPT_CHARS], *earlier)))
+    return RouteInput(text=last_user or system, importance=importance, task_type=task_type,
+                      token_estimate=total_chars // 4, has_tools=has_tools, has_images=has_images,
+                      json_response=json_response, headers=headers, turns=max(1, len(user_turns)),
+                      context=context if last_user else "")

@@ -1,40 +1,61 @@
 """Compose the strategies: rule, llm, hybrid and tool.
 
+Layers, cheapest first: an explicit model or tier; the TOML rules (the
+user's, then the preset's; first match wins); the built-in scorer, which
+always has an answer and a confidence; and, under ``hybrid``, the router
+brain only when that confidence is low (``llm`` and ``tool`` always ask it).
+An explicit ``importance: "high"`` never routes below balanced.
+
 The router never fails a request: when the router brain is down, slow or
-talks nonsense, the decision is ``default_tier`` with a warning, and the
-failure is counted. Routing only picks a tier; which endpoint serves it is
+talks nonsense, the decision is the scorer's (hybrid) or ``default_tier``
+(llm, tool) with a warning, and the failure is counted. Routing only picks a tier; which endpoint serves it is
 the dispatcher's business.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 from octoroute.backends.client import BackendClient
 from octoroute.backends.failover import Dispatcher, Target
-from octoroute.config import RoutingConfig
+from octoroute.config import TIERS, RoutingConfig
 from octoroute.errors import RouterBrainError, UpstreamUnavailable
-from octoroute.metrics import STRATEGY_LABELS, Metrics
+from octoroute.metrics import DECISION_LAYERS, STRATEGY_LABELS, Metrics
 from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
-from octoroute.routing.rules import apply_rules, estimate_tokens, infer_task_type
+from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
+from octoroute.routing.scorer import Score, scan_text, score
 
 log = logging.getLogger("octoroute.routing")
+_HIGH_FLOOR = "; importance high: at least balanced"
+
+
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
 class RouteInput:
     """What routing looks at; built by each API from its own request shape."""
 
-    text: str  # the prompt, or the last user turn (plus system prompt) of a conversation
+    text: str  # the prompt, or the last user turn of a conversation
     importance: str
     task_type: str | None = None  # None: infer from ``text``
     token_estimate: int | None = None  # None: estimate from ``text``
     task_type_inferred: bool = False  # the caller inferred ``task_type`` itself
+    has_tools: bool = False  # the request offers tools
+    has_images: bool = False  # the conversation holds an image part
+    json_response: bool = False  # response_format asks for JSON
+    headers: Mapping[str, str] = field(default_factory=lambda: NO_HEADERS)  # names upper-cased (falcon)
+    turns: int = 1  # user turns in the conversation
+    context: str = ""  # system prompt and earlier user turns (an excerpt), for follow-ups
 
 
 class Decision(NamedTuple):
@@ -47,10 +68,20 @@ class Decision(NamedTuple):
     task_type_inferred: bool
     importance: str
     token_estimate: int
-    rule: str | None = None
+    rule: str | None = None  # the TOML rule, "scorer", or None (brain, explicit, default)
     warnings: tuple[str, ...] = ()
     brain_endpoint: str | None = None
     duration_ms: float = 0.0
+    confidence: float = 1.0  # 0..1: how sure the deciding layer is
+    reason: str = ""  # short, never prompt text
+
+
+class Layer(NamedTuple):
+    """One layer's verdict, for ``octoroute route --explain``."""
+
+    name: str  # explicit | rules | scorer | brain | floor
+    verdict: str  # a tier, or "-" when the layer did not decide
+    detail: str
 
 
 class Brain(Protocol):
@@ -94,6 +125,45 @@ class LLMBrain:
         return tier, served.endpoint.id
 
 
+class BrainCache:
+    """A bounded LRU of router-brain answers, keyed by a hash of what was asked.
+
+    Only the 16-byte BLAKE2 digest of the routed text (with importance, task
+    type and the asking style) is kept, never the text itself.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[bytes, tuple[str, str]] = OrderedDict()
+        self._entries_lock = threading.Lock()
+
+    @staticmethod
+    def key(inp: RouteInput, task_type: str, use_tool: bool) -> bytes:
+        head = f"{int(use_tool)}\0{inp.importance}\0{task_type}\0".encode()
+        digest = hashlib.blake2b(head, digest_size=16)
+        # surrogatepass: a lone surrogate from a JSON body must not break the hash.
+        digest.update(inp.text.encode("utf-8", "surrogatepass"))
+        return digest.digest()
+
+    def get(self, key: bytes) -> tuple[str, str] | None:
+        with self._entries_lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, answer: tuple[str, str]) -> None:
+        with self._entries_lock:
+            self._entries[key] = answer
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._entries_lock:
+            return len(self._entries)
+
+
 class Router:
     """Decides a tier for each request with the configured strategy."""
 
@@ -104,9 +174,13 @@ class Router:
         self._brain = brain_
         self._metrics = metrics
         self._clock = clock
+        self._rules = compile_rules(config.rules, config.rules_preset)
+        self._cache = BrainCache(config.brain_cache_size) if config.brain_cache_size else None
         # The histogram child per strategy, looked up once: a labels() call per
         # decision was a third of a rule decision's own cost.
         self._duration = {s: metrics.routing_duration.labels(strategy=s) for s in STRATEGY_LABELS}
+        self._decisions = {(layer, tier): metrics.routing_decisions.labels(layer=layer, tier=tier)
+                           for layer in DECISION_LAYERS for tier in TIERS}
 
     def decide(self, choice: ModelChoice, inp: RouteInput, *,
                deadline: float | None = None) -> tuple[Decision, Target]:
@@ -118,18 +192,22 @@ class Router:
         if not choice.explicit:
             decision = self.route(inp, deadline=deadline)
             return decision, Target.for_tier(decision.tier, fallback=True)
-        task_type = infer_task_type(inp.text) if inp.task_type is None else inp.task_type
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        task_type = inp.task_type if inp.task_type is not None else self._score(inp, tokens).task_type
         if choice.endpoint_id is not None:
             tier = self._endpoint_tiers[choice.endpoint_id]
             target = Target.for_endpoint(choice.endpoint_id)
+            reason = f"model names endpoint {choice.endpoint_id}"
         else:
             assert choice.tier is not None
             tier = choice.tier
             target = Target.for_tier(tier, fallback=False)
+            reason = f"model names tier {tier}"
         self._duration["explicit"].observe(0.0)
+        self._metrics.routing_decisions.labels(layer="explicit", tier=tier).inc()
         inferred = inp.task_type is None or inp.task_type_inferred
-        return Decision(tier, "explicit", task_type, inferred, inp.importance, tokens), target
+        return Decision(tier, "explicit", task_type, inferred, inp.importance, tokens,
+                        reason=reason), target
 
     def route(self, inp: RouteInput, *, strategy: str | None = None,
               deadline: float | None = None) -> Decision:
@@ -137,44 +215,116 @@ class Router:
         started = self._clock()
         strategy = strategy or self._config.strategy
         inferred = inp.task_type is None or inp.task_type_inferred
-        task_type = infer_task_type(inp.text) if inp.task_type is None else inp.task_type
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
-        match = apply_rules(task_type, inp.importance, tokens) if strategy in ("rule", "hybrid") else None
-        if match is not None or strategy == "rule":
-            # The hot path: one Decision, built once, with its own duration.
-            ms = (self._clock() - started) * 1000.0
-            if match is not None:
-                decision = Decision(match.tier, "rule", task_type, inferred, inp.importance, tokens,
-                                    match.rule, duration_ms=ms)
-            else:
-                decision = Decision(self._config.default_tier, "default", task_type, inferred,
-                                    inp.importance, tokens, duration_ms=ms)
-            self._duration[decision.strategy].observe(ms)
-            return decision
-        decision = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool",
-                                   deadline=deadline)
+        scored = self._score(inp, tokens)
+        task_type = inp.task_type if inp.task_type is not None else scored.task_type
+        if strategy in ("llm", "tool"):
+            decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool",
+                                              deadline=deadline, fallback=None)
+        else:
+            rule = first_match(self._rules, self._facts(inp, task_type, tokens))
+            if rule is not None or strategy != "hybrid" or self._brain is None or \
+                    scored.confidence >= self._config.brain_confidence:
+                # The hot path: no brain; one Decision, built once, with its own duration.
+                tier = rule.tier if rule is not None else scored.tier
+                reason = f"rule {rule.name} matched" if rule is not None else scored.reason
+                if inp.importance == "high" and tier == "fast":
+                    tier, reason = "balanced", reason + _HIGH_FLOOR
+                ms = (self._clock() - started) * 1000.0
+                self._duration["rule"].observe(ms)
+                self._decisions[("rule" if rule is not None else "scorer", tier)].inc()
+                return Decision(tier, "rule", task_type, inferred, inp.importance, tokens,
+                                rule.name if rule is not None else "scorer", duration_ms=ms,
+                                confidence=1.0 if rule is not None else scored.confidence, reason=reason)
+            decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=False,
+                                              deadline=deadline, fallback=scored)
+        if inp.importance == "high" and decision.tier == "fast":
+            decision = decision._replace(tier="balanced", reason=decision.reason + _HIGH_FLOOR)
         ms = (self._clock() - started) * 1000.0
         self._duration[decision.strategy].observe(ms)
-        return Decision(decision.tier, decision.strategy, task_type, inferred, inp.importance, tokens,
-                        decision.rule, decision.warnings, decision.brain_endpoint, ms)
+        self._decisions[(layer, decision.tier)].inc()
+        return decision._replace(duration_ms=ms)
+
+    def explain(self, inp: RouteInput, *, strategy: str | None = None,
+                deadline: float | None = None) -> tuple[Decision, Score, list[Layer]]:
+        """The decision, the scorer's signals and every layer's verdict (for the CLI)."""
+        strategy = strategy or self._config.strategy
+        tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        scored = self._score(inp, tokens, detail=True)
+        task_type = inp.task_type if inp.task_type is not None else scored.task_type
+        decision = self.route(inp, strategy=strategy, deadline=deadline)
+        layers = [Layer("explicit", "-", "no model or tier named; importance " + inp.importance
+                        + ("; task_type " + inp.task_type + " given" if inp.task_type else ""))]
+        if strategy in ("llm", "tool"):
+            layers.append(Layer("rules", "-", f"not used by strategy {strategy}"))
+        else:
+            rule = first_match(self._rules, self._facts(inp, task_type, tokens))
+            own = len(self._config.rules)
+            layers.append(Layer("rules", rule.tier if rule else "-",
+                                f"rule {rule.name} matched" if rule else
+                                f"none of {len(self._rules)} rules matched ({own} own, preset "
+                                f"{self._config.rules_preset})"))
+        layers.append(Layer("scorer", scored.tier, f"{scored.reason}; confidence {scored.confidence:.2f}"))
+        if decision.strategy in ("llm", "tool") or decision.brain_endpoint or any(
+                "router brain" in w for w in decision.warnings):
+            layers.append(Layer("brain", decision.tier if decision.strategy in ("llm", "tool") else "-",
+                                decision.reason or "; ".join(decision.warnings)))
+        elif decision.strategy == "rule" and decision.rule != "scorer":
+            layers.append(Layer("brain", "-", "not asked (a rule decided)"))
+        else:
+            layers.append(Layer("brain", "-", "not asked" + (
+                f" (confidence >= {self._config.brain_confidence})" if strategy == "hybrid" else
+                f" (strategy {strategy})")))
+        if "importance high" in decision.reason:
+            layers.append(Layer("floor", decision.tier, "importance high: at least balanced"))
+        return decision, scored, layers
+
+    def _score(self, inp: RouteInput, tokens: int, *, detail: bool = False) -> Score:
+        explicit = None if inp.task_type_inferred else inp.task_type
+        return score(inp.text, tokens=tokens, task_type=explicit, context=inp.context,
+                     has_tools=inp.has_tools, json_response=inp.json_response, detail=detail)
+
+    @staticmethod
+    def _facts(inp: RouteInput, task_type: str, tokens: int) -> RuleFacts:
+        # Rules see what the scorer sees: a 2 MB prompt is not searched end to end per rule.
+        return RuleFacts(scan_text(inp.text), task_type, inp.importance, tokens, inp.has_tools,
+                         inp.has_images, inp.json_response, inp.headers, inp.turns)
 
     def _ask_brain(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int, *,
-                   use_tool: bool, deadline: float | None) -> Decision:
+                   use_tool: bool, deadline: float | None, fallback: Score | None) -> tuple[Decision, str]:
+        """Ask the brain (or its cache); on failure fall back to ``fallback`` or ``default_tier``."""
         label = "tool" if use_tool else "llm"
+        unsure = f"scorer unsure ({fallback.confidence:.2f}): {fallback.reason}; " if fallback else ""
         if self._brain is None:
             reason = "router brain is not configured"
             self._metrics.router_failures.labels(reason="unavailable").inc()
-            return Decision(self._config.default_tier, "default", task_type, inferred,
-                            inp.importance, tokens, warnings=(reason,))
+            return self._fallback(inp, task_type, inferred, tokens, fallback, reason), "fallback"
+        key = BrainCache.key(inp, task_type, use_tool) if self._cache is not None else b""
+        cached = self._cache.get(key) if self._cache is not None else None
+        if cached is not None:
+            tier, endpoint_id = cached
+            return Decision(tier, label, task_type, inferred, inp.importance, tokens,
+                            brain_endpoint=endpoint_id, confidence=0.8,
+                            reason=f"{unsure}router brain said {tier} (cached)"), "brain_cache"
         try:
-            tier, endpoint_id = self._brain.ask(inp, task_type, tokens, use_tool=use_tool,
-                                                deadline=deadline)
+            tier, endpoint_id = self._brain.ask(inp, task_type, tokens, use_tool=use_tool, deadline=deadline)
         except RouterBrainError as exc:
             self._metrics.router_failures.labels(reason=exc.reason).inc()
-            log.warning("router brain gave no usable answer (%s); using default tier %s",
-                        exc.reason, self._config.default_tier)
-            return Decision(self._config.default_tier, "default", task_type, inferred,
-                            inp.importance, tokens,
-                            warnings=(f"{exc.message}; used default tier {self._config.default_tier}",))
-        return Decision(tier, label, task_type, inferred, inp.importance, tokens,
-                        brain_endpoint=endpoint_id)
+            return self._fallback(inp, task_type, inferred, tokens, fallback, exc.message), "fallback"
+        if self._cache is not None:
+            self._cache.put(key, (tier, endpoint_id))
+        return Decision(tier, label, task_type, inferred, inp.importance, tokens, brain_endpoint=endpoint_id,
+                        confidence=0.8, reason=f"{unsure}router brain said {tier}"), "brain"
+
+    def _fallback(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int,
+                  fallback: Score | None, why: str) -> Decision:
+        if fallback is not None:
+            log.warning("router brain gave no usable answer; using the scorer's tier %s", fallback.tier)
+            return Decision(fallback.tier, "rule", task_type, inferred, inp.importance, tokens, "scorer",
+                            warnings=(f"{why}; used the scorer's tier {fallback.tier}",),
+                            confidence=fallback.confidence, reason=fallback.reason)
+        default = self._config.default_tier
+        log.warning("router brain gave no usable answer; using default tier %s", default)
+        return Decision(default, "default", task_type, inferred, inp.importance, tokens,
+                        warnings=(f"{why}; used default tier {default}",),
+                        reason=f"router brain gave no usable answer; default tier {default}")

@@ -1,23 +1,32 @@
-"""The rule table and the cheap heuristics that feed it. Pure functions only.
+"""``[[routing.rules]]``: compiled once, matched first-match-wins. Pure functions.
 
-A rule decision must cost microseconds, so everything here is a few string
-operations and precompiled regular expressions; no I/O, no allocation-heavy
-parsing, no state.
+A rule is a tier and a set of conditions that must all hold; the user's own
+rules are checked before the preset's. Presets:
+
+- ``default`` (built from public judgements of small vs large models, see
+  ``octoroute/routing/scorer.py``): high importance goes to deep (to balanced
+  for small talk), short small talk without tools goes to fast; everything
+  else is left to the scorer, which knows how hard a code, maths, reasoning
+  or extraction ask is.
+- ``seed``: the seed README's table, exactly, ending in its "everything else
+  -> 30B" catch-all.
+- ``none``: only the user's rules, then the scorer.
+
+A rule costs a few attribute tests; a ``keywords`` or ``regex`` condition one
+precompiled search over the routed text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
-TASK_TYPES: tuple[str, ...] = ("casual_chat", "code", "creative_writing", "deep_analysis",
-                               "document_summary", "question_answer")
+from octoroute.config import TASK_TYPES, RuleConfig
 
-CASUAL_MAX_TOKENS = 256  # casual chat below this many tokens goes to fast
-CODE_DEEP_ABOVE_TOKENS = 1024  # code above this many tokens goes to deep
-QA_MIN_TOKENS = 200  # question/summary from this many tokens ...
-QA_MAX_TOKENS = 2047  # ... up to this many goes to balanced
-INFER_SCAN_CHARS = 2000  # only the head and tail of a prompt are scanned for hints
+__all__ = ["DEFAULT_PRESET", "PRESETS", "SEED_PRESET", "TASK_TYPES", "CompiledRule", "RuleFacts",
+           "compile_rules", "estimate_tokens", "first_match"]
 
 
 def estimate_tokens(text: str) -> int:
@@ -25,149 +34,120 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 4
 
 
-@dataclass(frozen=True)
-class RuleMatch:
-    tier: str
-    rule: str  # a stable name, reported in responses, logs and `octoroute route`
+_NOT_CHAT = tuple(t for t in TASK_TYPES if t != "casual_chat")
 
-
-# Every outcome of the table, built once: a frozen dataclass costs microseconds to construct.
-_CASUAL_SHORT = RuleMatch("fast", "casual_short")
-_HIGH_IMPORTANCE = RuleMatch("deep", "high_importance")
-_DEEP_ANALYSIS = RuleMatch("deep", "deep_analysis")
-_CREATIVE_WRITING = RuleMatch("deep", "creative_writing")
-_CODE_LONG = RuleMatch("deep", "code_long")
-_CODE = RuleMatch("balanced", "code")
-_MEDIUM = {t: RuleMatch("balanced", "medium_" + t) for t in ("question_answer", "document_summary")}
-
-
-def apply_rules(task_type: str, importance: str, tokens: int) -> RuleMatch | None:
-    """First match wins; ``None`` when no rule decides."""
-    if task_type == "casual_chat" and tokens < CASUAL_MAX_TOKENS and importance != "high":
-        return _CASUAL_SHORT
-    if importance == "high" and task_type != "casual_chat":
-        return _HIGH_IMPORTANCE
-    if task_type == "deep_analysis":
-        return _DEEP_ANALYSIS
-    if task_type == "creative_writing":
-        return _CREATIVE_WRITING
-    if task_type == "code":
-        return _CODE_LONG if tokens > CODE_DEEP_ABOVE_TOKENS else _CODE
-    if task_type in _MEDIUM and QA_MIN_TOKENS <= tokens <= QA_MAX_TOKENS:
-        return _MEDIUM[task_type]
-    return None
-
-
-# Task-type inference. A keyword test is a set lookup on the prompt's words
-# (lower-cased and split once), not a case-insensitive regular expression run
-# over the text per category: the regex version cost 50 µs on a two-sentence
-# prompt and 7 ms on a long one. Regexes remain only for what words cannot
-# express (code shapes, phrases, the start of the prompt), and run on the
-# lower-cased text only when a cheap guard says they might match.
-_CODE_WORDS = frozenset((
-    "code coding python javascript typescript java rust golang sql regex bash function compile "
-    "compiler compiles compiled compiled debug refactor stacktrace traceback bug api json yaml "
-    "script").split())
-_SUMMARY_WORDS = frozenset("summarise summarize summary tldr condense".split())
-_CREATIVE_WORDS = frozenset((
-    "poem poetry story stories haiku limerick lyrics song novel fiction screenplay sonnet creative "
-    "imagine").split())
-_ANALYSIS_WORDS = frozenset((
-    "analyse analyze analysis compare comparison evaluate tradeoff tradeoffs prove proof architect "
-    "architecture critique implications strategy").split())
-
-# (guard words, pattern): the pattern runs only when one of the words is in the prompt.
-_CODE_PHRASES = (frozenset(("stack", "c")), re.compile(r"\bstack trace\b|\bc\+\+"))
-_SUMMARY_PHRASES = (frozenset(("tl", "key", "abstract")),
-                    re.compile(r"\b(?:tl;dr|key points|abstract of)\b"))
-_CREATIVE_PHRASES = (frozenset(("fairy",)), re.compile(r"\bfairy tale\b"))
-_ANALYSIS_PHRASES = (frozenset(("trade", "pros", "depth", "step", "design", "reason")),
-                     re.compile(r"\b(?:trade-offs?|pros and cons|in[ -]depth|step by step|design an?|"
-                                r"reason through)\b"))
-# Code shapes: (guard word, pattern). A pattern starts with a literal so the
-# regex engine can skip ahead to it (a leading \\b would make it try every
-# position); the word boundary before the match is checked by hand.
-_CODE_SHAPES = (
-    ("def", re.compile(r"def \w+\(")),
-    ("class", re.compile(r"class \w+[:(]")),
-    ("import", re.compile(r"import \w")),
-    ("return", re.compile(r"return\b[^\n;]*;")),
+DEFAULT_PRESET: tuple[RuleConfig, ...] = (
+    # The client said the answer matters: the seed promises 120B for it, and
+    # the issue promises never below balanced (small talk stays at balanced).
+    RuleConfig(name="high_importance", tier="deep", importance=("high",), task_type=_NOT_CHAT),
+    RuleConfig(name="high_importance_chat", tier="balanced", importance=("high",)),
+    # Small talk: small models match large ones. Tools mean an agent loop,
+    # which the scorer sends to balanced.
+    RuleConfig(name="casual_short", tier="fast", task_type=("casual_chat",), max_tokens=255,
+               has_tools=False),
 )
-_INCLUDE = re.compile(r"#include\b")
-_FUNCTION_CALL = re.compile(r"function\s*\w*\(")  # function(, functionName(, functions(
-_QUESTION_START = re.compile(
-    r"\s*(?:what|why|how|who|whom|when|where|which|explain|define|describe|is|are|can|could|"
-    r"does|do|did|should|would|will|tell me)\b")
-_CASUAL_START = re.compile(
-    r"\s*(?:hi|hello|hey|yo|thanks|thank you|good (?:morning|evening|night)|how are you|"
-    r"what'?s up|lol|ok|okay|cool)\b")
-# ASCII text splits into words with one C-level bytes.translate (str.translate
-# with a dict looks every character up in Python: five times slower); other
-# text with \w+. Both give the word boundaries of ``\b``.
-_ASCII_NON_WORD = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else 32 for c in range(256))
-_WORD = re.compile(r"\w+")
-# Every word any test below looks up. The prompt's words are intersected with
-# it in one C-level pass (only the few hits are kept), instead of building a
-# set of all of the prompt's words and then probing it.
-_VOCABULARY = frozenset().union(
-    _CODE_WORDS, _SUMMARY_WORDS, _CREATIVE_WORDS, _ANALYSIS_WORDS, _CODE_PHRASES[0], _SUMMARY_PHRASES[0],
-    _CREATIVE_PHRASES[0], _ANALYSIS_PHRASES[0], (word for word, _ in _CODE_SHAPES))
+
+SEED_PRESET: tuple[RuleConfig, ...] = (
+    RuleConfig(name="casual_short", tier="fast", task_type=("casual_chat",), max_tokens=255,
+               importance=("low", "normal")),
+    RuleConfig(name="high_importance", tier="deep", importance=("high",), task_type=_NOT_CHAT),
+    RuleConfig(name="deep_analysis", tier="deep", task_type=("deep_analysis",)),
+    RuleConfig(name="creative_writing", tier="deep", task_type=("creative_writing",)),
+    RuleConfig(name="code_long", tier="deep", task_type=("code",), min_tokens=1025),
+    RuleConfig(name="code", tier="balanced", task_type=("code",)),
+    RuleConfig(name="medium_question_answer", tier="balanced", task_type=("question_answer",),
+               min_tokens=200, max_tokens=2047),
+    RuleConfig(name="medium_document_summary", tier="balanced", task_type=("document_summary",),
+               min_tokens=200, max_tokens=2047),
+    RuleConfig(name="everything_else", tier="balanced"),
+)
+
+PRESETS: Mapping[str, tuple[RuleConfig, ...]] = {"default": DEFAULT_PRESET, "seed": SEED_PRESET, "none": ()}
 
 
-def _has(words: frozenset[str], text: str, keywords: frozenset[str],
-         phrases: tuple[frozenset[str], re.Pattern[str]]) -> bool:
-    if not keywords.isdisjoint(words):
-        return True
-    guards, pattern = phrases
-    return not guards.isdisjoint(words) and pattern.search(text) is not None
+class RuleFacts(NamedTuple):
+    """What a rule can look at, for one request."""
+
+    text: str  # the routed text as scanned: all of it, or its head and tail (``scan_text``)
+    task_type: str
+    importance: str
+    tokens: int
+    has_tools: bool
+    has_images: bool
+    json_response: bool
+    headers: Mapping[str, str]  # names upper-cased, as falcon's ``req.headers`` gives them
+    turns: int
 
 
-def _code_shape(words: frozenset[str], text: str) -> bool:
-    # A one-character test is a memchr; a longer needle is a slower search,
-    # run only when its rare first character is in the text at all.
-    if ("`" in text and "```" in text) or ("=" in text and "=>" in text):
-        return True
-    for word, pattern in _CODE_SHAPES:
-        if word in words and _after_boundary(pattern, text):
-            return True
-    if "#" in text and _INCLUDE.search(text):
-        return True
-    return "(" in text and "function" in text and _after_boundary(_FUNCTION_CALL, text)
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its keyword and regex conditions compiled."""
+
+    config: RuleConfig
+    keywords: re.Pattern[str] | None
+    regex: re.Pattern[str] | None
+    header: tuple[str, str] | None  # (NAME upper-cased, value)
+    needles: tuple[str, ...] = ()  # the keywords lower-cased: a substring test before the regex
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def tier(self) -> str:
+        return self.config.tier
+
+    def matches(self, facts: RuleFacts) -> bool:
+        c = self.config
+        if c.task_type is not None and facts.task_type not in c.task_type:
+            return False
+        if c.importance is not None and facts.importance not in c.importance:
+            return False
+        if c.min_tokens is not None and facts.tokens < c.min_tokens:
+            return False
+        if c.max_tokens is not None and facts.tokens > c.max_tokens:
+            return False
+        if c.has_tools is not None and facts.has_tools != c.has_tools:
+            return False
+        if c.has_images is not None and facts.has_images != c.has_images:
+            return False
+        if c.json_response is not None and facts.json_response != c.json_response:
+            return False
+        if c.min_turns is not None and facts.turns < c.min_turns:
+            return False
+        if c.max_turns is not None and facts.turns > c.max_turns:
+            return False
+        if self.header is not None and facts.headers.get(self.header[0], "").strip() != self.header[1]:
+            return False
+        if self.keywords is not None:
+            # A C-level substring test first: the whole-word regex starts with a
+            # lookbehind, which the engine cannot skip ahead for (35 ns a character).
+            low = facts.text.lower()
+            if not any(needle in low for needle in self.needles) or self.keywords.search(facts.text) is None:
+                return False
+        return self.regex is None or self.regex.search(facts.text) is not None
 
 
-def _after_boundary(pattern: re.Pattern[str], text: str) -> bool:
-    """``pattern`` matches somewhere that starts a word (as a leading ``\\b`` would demand)."""
-    for match in pattern.finditer(text):
-        start = match.start()
-        if start == 0 or _WORD.match(text, start - 1) is None:
-            return True
-    return False
+def compile_rule(rule: RuleConfig) -> CompiledRule:
+    keywords = None
+    if rule.keywords:
+        # Whole words: a keyword is not matched inside a longer word ("api" in "rapid").
+        alternatives = "|".join(re.escape(k) for k in sorted(rule.keywords, key=len, reverse=True))
+        keywords = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    regex = re.compile(rule.regex) if rule.regex else None
+    header = (rule.header[0].upper(), rule.header[1]) if rule.header else None
+    needles = tuple(k.lower() for k in rule.keywords) if rule.keywords else ()
+    return CompiledRule(rule, keywords, regex, header, needles)
 
 
-def infer_task_type(prompt: str) -> str:
-    """Guess the task type from the prompt text with documented cheap heuristics.
+def compile_rules(own: tuple[RuleConfig, ...], preset: str) -> tuple[CompiledRule, ...]:
+    """The user's rules, then the preset's: the order they are checked in."""
+    return tuple(compile_rule(r) for r in (*own, *PRESETS[preset]))
 
-    Order: code, document_summary, creative_writing, deep_analysis, then
-    casual greetings, question_answer (question words or a trailing ``?``),
-    and finally casual_chat for short text and question_answer for long text.
-    Keywords match whole words, case-insensitively; only the head and the
-    tail of a long prompt are scanned (``INFER_SCAN_CHARS``).
-    """
-    text = prompt if len(prompt) <= INFER_SCAN_CHARS else prompt[:INFER_SCAN_CHARS // 2] + "\n" + \
-        prompt[-INFER_SCAN_CHARS // 2:]
-    text = text.lower()
-    words = _VOCABULARY.intersection(text.encode().translate(_ASCII_NON_WORD).decode().split()
-                                     if text.isascii() else _WORD.findall(text))
-    if _has(words, text, _CODE_WORDS, _CODE_PHRASES) or _code_shape(words, text):
-        return "code"
-    if _has(words, text, _SUMMARY_WORDS, _SUMMARY_PHRASES):
-        return "document_summary"
-    if _has(words, text, _CREATIVE_WORDS, _CREATIVE_PHRASES):
-        return "creative_writing"
-    if _has(words, text, _ANALYSIS_WORDS, _ANALYSIS_PHRASES):
-        return "deep_analysis"
-    if len(prompt) < 200 and _CASUAL_START.match(text):
-        return "casual_chat"
-    if _QUESTION_START.match(text) or text.rstrip().endswith("?"):
-        return "question_answer"
-    return "casual_chat" if len(prompt) < 200 else "question_answer"
+
+def first_match(rules: tuple[CompiledRule, ...], facts: RuleFacts) -> CompiledRule | None:
+    """First match wins; ``None`` when no rule decides."""
+    for rule in rules:
+        if rule.matches(facts):
+            return rule
+    return None

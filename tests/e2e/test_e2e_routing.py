@@ -2,8 +2,9 @@
 
 A 270M model often answers the routing question badly. Whatever it says, the
 request must succeed: a usable answer routes (strategy ``llm``/``tool``), an
-unusable one or a failed brain call goes to ``default_tier`` with a warning
-and a count in ``octoroute_router_brain_failures_total``.
+unusable one or a failed brain call goes to ``default_tier`` (llm, tool) or
+the scorer's tier (hybrid) with a warning and a count in
+``octoroute_router_brain_failures_total``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from octoroute.routing import brain
 pytestmark = pytest.mark.e2e
 
 StartOctoroute = Callable[[dict[str, Any]], Octoroute]
-# No rule decides a short question_answer (the rules want 200+ tokens for it): the brain must.
+# No rule decides a short question_answer; the scorer is sure of it (fast).
 NO_RULE = {"prompt": "What is the capital of France?", "task_type": "question_answer"}
+# The scorer cannot read this one (low confidence): under hybrid the brain must decide.
+UNSURE = {"prompt": "Kuinka voin parantaa puutarhani maaperää ennen ensi kevään istutuksia, kun savimaa "
+                    "on tiivistä ja vesi jää seisomaan sateen jälkeen?"}
 
 
 def brain_calls(router: Octoroute) -> float:
@@ -42,18 +46,24 @@ def assert_answered(body: dict[str, Any]) -> None:
 
 def assert_brain_outcome(router: Octoroute, body: dict[str, Any], strategy: str,
                          failures_before: float) -> None:
-    """Usable answer: routed by the brain. Unusable: default tier, a warning, one failure counted."""
+    """Usable answer: routed by the brain. Unusable: default tier (llm, tool) or the scorer's
+    tier (hybrid), a warning, one failure counted."""
     failures = router.metric("octoroute_router_brain_failures_total")
     if body["routing_strategy"] == strategy:
         assert body["routed_tier"] in TIERS
         assert not any("router brain" in w for w in body["warnings"]), body["warnings"]
         assert failures == failures_before
+        assert body["rule"] is None
+    elif strategy == "llm" and body["routing_strategy"] == "rule":  # hybrid's fallback
+        assert body["rule"] == "scorer"
+        assert any("router brain" in w and "scorer's tier" in w for w in body["warnings"]), body
+        assert failures == failures_before + 1
     else:
         assert body["routing_strategy"] == "default", body
         assert body["routed_tier"] == "balanced"  # routing.default_tier
         assert any("router brain" in w and "default tier balanced" in w for w in body["warnings"]), body
         assert failures == failures_before + 1
-    assert body["rule"] is None
+        assert body["rule"] is None
 
 
 def test_rule_strategy_routes_without_the_brain(servers: Servers, octoroute: StartOctoroute) -> None:
@@ -64,13 +74,13 @@ def test_rule_strategy_routes_without_the_brain(servers: Servers, octoroute: Sta
     assert (casual["routing_strategy"], casual["rule"], casual["tier"]) == ("rule", "casual_short", "fast")
     assert casual["endpoint"] == "fast-a"
 
-    unmatched = router.chat(**NO_RULE)
+    unmatched = router.chat(**NO_RULE)  # no rule: the scorer decides (was: default_tier)
     assert_answered(unmatched)
-    assert unmatched["routing_strategy"] == "default"
-    assert unmatched["tier"] == "balanced"
-    assert unmatched["endpoint"] == "balanced-b"  # the higher priority
+    assert (unmatched["routing_strategy"], unmatched["rule"]) == ("rule", "scorer")
+    assert unmatched["tier"] == "fast"
+    assert unmatched["endpoint"] == "fast-a"
     assert unmatched["warnings"] == []
-    assert brain_calls(router) == 1  # only the answer itself went to balanced
+    assert brain_calls(router) == 0
 
 
 @pytest.mark.parametrize("strategy", ["llm", "tool"])
@@ -89,16 +99,20 @@ def test_brain_strategies_route_every_request(servers: Servers, octoroute: Start
     assert router.metric("octoroute_requests_total", strategy=body["routing_strategy"]) == 1
 
 
-def test_hybrid_asks_the_brain_only_when_no_rule_matches(servers: Servers, octoroute: StartOctoroute) -> None:
+def test_hybrid_asks_the_brain_only_when_the_scorer_is_unsure(servers: Servers,
+                                                               octoroute: StartOctoroute) -> None:
     router = octoroute(main_config(servers, strategy="hybrid"))
 
     ruled = router.chat("hi there!")
     assert_answered(ruled)
     assert (ruled["routing_strategy"], ruled["tier"]) == ("rule", "fast")
     assert brain_calls(router) == 0
+    sure = router.chat(**NO_RULE)
+    assert (sure["routing_strategy"], sure["tier"]) == ("rule", "fast")
+    assert brain_calls(router) == 0
 
     before = router.metric("octoroute_router_brain_failures_total")
-    asked = router.chat(**NO_RULE)
+    asked = router.chat(**UNSURE)
     assert_answered(asked)
     assert_brain_outcome(router, asked, "llm", before)
     assert brain_calls(router) >= 1

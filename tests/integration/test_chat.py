@@ -30,8 +30,11 @@ from fakes import (
     tool_call,
 )
 
-# No rule decides this one: question_answer, far fewer than 200 tokens.
+# No rule decides this one: question_answer, far fewer than 200 tokens (the scorer says fast).
 NO_RULE_PROMPT = "What is the capital of France?"
+# The scorer cannot read this one (low confidence): hybrid asks the brain.
+UNSURE_PROMPT = ("Kuinka voin parantaa puutarhani maaperää ennen ensi kevään istutuksia, kun savimaa on "
+                 "tiivistä ja vesi jää seisomaan sateen jälkeen?")
 
 
 def trio_config(trio: SimpleNamespace, **sections: Any) -> Any:
@@ -65,9 +68,10 @@ RULE_CASES = [
 
 @pytest.mark.parametrize(("prompt", "fields", "tier", "rule", "task_type"), RULE_CASES,
                          ids=[c[3] for c in RULE_CASES])
-def test_each_rule_routes_to_its_tier_with_every_response_field(
+def test_each_seed_rule_routes_to_its_tier_with_every_response_field(
         trio, serve, prompt, fields, tier, rule, task_type):
-    live = serve(trio_config(trio))
+    # The seed's table, kept as rules_preset = "seed".
+    live = serve(trio_config(trio, routing={"rules_preset": "seed"}))
     resp = live.chat(prompt, **fields)
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -84,7 +88,38 @@ def test_each_rule_routes_to_its_tier_with_every_response_field(
     assert isinstance(body["processing_time_ms"], (int, float)) and body["processing_time_ms"] >= 0
     assert body["request_id"] == resp.headers["X-Request-ID"]
     assert body["warnings"] == []
+    assert body["routing_confidence"] == 1.0 and body["routing_reason"] == f"rule {rule} matched"
+    assert resp.headers["X-Octoroute-Rule"] == rule
     assert served_by(trio) == {t: int(t == tier) for t in ("fast", "balanced", "deep")}
+
+
+DEFAULT_CASES = [
+    # prompt, extra request fields, tier, rule, task type: the default preset and the scorer
+    ("hi there", {}, "fast", "casual_short", "casual_chat"),
+    ("Tell me about tides", {"importance": "high", "task_type": "question_answer"}, "deep",
+     "high_importance", "question_answer"),
+    ("Look at these numbers", {"task_type": "deep_analysis"}, "deep", "scorer", "deep_analysis"),
+    ("Something about the sea", {"task_type": "creative_writing"}, "fast", "scorer", "creative_writing"),
+    ("fix this loop for me", {"task_type": "code"}, "balanced", "scorer", "code"),
+    ("Prove that there are infinitely many primes", {}, "deep", "scorer", "reasoning"),
+]
+
+
+@pytest.mark.parametrize(("prompt", "fields", "tier", "rule", "task_type"), DEFAULT_CASES,
+                         ids=[f"{c[3]}-{c[4]}" for c in DEFAULT_CASES])
+def test_default_preset_and_scorer_route_with_their_reason(trio, serve, prompt, fields, tier, rule,
+                                                           task_type):
+    live = serve(trio_config(trio))
+    resp = live.chat(prompt, **fields)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["tier"], body["routing_strategy"], body["rule"], body["task_type"]) == (
+        tier, "rule", rule, task_type)
+    assert 0 < body["routing_confidence"] <= 1 and body["routing_reason"]
+    assert prompt.lower() not in body["routing_reason"].lower()
+    assert resp.headers["X-Octoroute-Rule"] == rule
+    assert float(resp.headers["X-Octoroute-Confidence"]) == body["routing_confidence"]
+    assert resp.headers["X-Octoroute-Reason"] == body["routing_reason"]
 
 
 def test_task_type_is_inferred_and_reported(trio, serve):
@@ -174,23 +209,30 @@ def test_unknown_model_is_404_with_the_valid_list(trio, serve):
 
 # --- strategies and the router brain -----------------------------------------
 
-def test_rule_without_match_uses_default_tier(trio, serve):
+def test_rule_strategy_without_a_rule_match_is_decided_by_the_scorer(trio, serve):
+    # Was: "default" strategy on default_tier. The scorer now always has a verdict.
     live = serve(trio_config(trio, routing={"strategy": "rule", "default_tier": "deep"}))
     body = live.chat(NO_RULE_PROMPT).json()
-    assert body["routing_strategy"] == "default"
-    assert body["tier"] == "deep" and body["routed_tier"] == "deep"
-    assert body["rule"] is None
+    assert (body["routing_strategy"], body["rule"]) == ("rule", "scorer")
+    assert body["tier"] == "fast" and body["routed_tier"] == "fast"
+    live = serve(trio_config(trio, routing={"strategy": "rule", "default_tier": "deep"}))
+    body = live.chat(UNSURE_PROMPT).json()  # unsure, but `rule` never asks the brain
+    assert (body["routing_strategy"], body["rule"]) == ("rule", "scorer")
+    assert body["routing_confidence"] < 0.5 and "cannot tell" in body["routing_reason"]
     assert all(not getattr(trio, t).brain_questions() for t in ("fast", "balanced", "deep"))
 
 
-def test_hybrid_asks_the_brain_only_when_no_rule_matches(trio, serve):
+def test_hybrid_asks_the_brain_only_when_the_scorer_is_unsure(trio, serve):
     trio.balanced.brain_default = brain_says("DEEP")
     live = serve(trio_config(trio, routing={"strategy": "hybrid", "router_tier": "balanced"}))
     ruled = live.chat("hi there").json()
     assert ruled["routing_strategy"] == "rule" and ruled["tier"] == "fast"
     assert trio.balanced.brain_questions() == []
+    sure = live.chat(NO_RULE_PROMPT).json()  # no rule, but the scorer is sure
+    assert sure["routing_strategy"] == "rule" and sure["tier"] == "fast"
+    assert trio.balanced.brain_questions() == []
 
-    body = live.chat(NO_RULE_PROMPT).json()
+    body = live.chat(UNSURE_PROMPT).json()
     assert body["routing_strategy"] == "llm"
     assert body["tier"] == "deep" and body["routed_tier"] == "deep"
     assert body["warnings"] == []
@@ -199,8 +241,11 @@ def test_hybrid_asks_the_brain_only_when_no_rule_matches(trio, serve):
     assert question.json["temperature"] == 0
     assert 0 < question.json["max_tokens"] <= 64
     assert "tools" not in question.json
-    assert NO_RULE_PROMPT in question.user_text
-    assert served_by(trio) == {"fast": 1, "balanced": 0, "deep": 1}
+    assert UNSURE_PROMPT in question.user_text
+    assert served_by(trio) == {"fast": 2, "balanced": 0, "deep": 1}
+    again = live.chat(UNSURE_PROMPT).json()  # the brain's answer is cached for a repeated prompt
+    assert again["routing_strategy"] == "llm" and again["tier"] == "deep"
+    assert len(trio.balanced.brain_questions()) == 1
 
 
 def test_brain_question_truncates_a_long_prompt(trio, serve):
@@ -477,7 +522,7 @@ def test_default_importance_comes_from_config(trio, serve):
     body = live.chat("Tell me about tides", task_type="question_answer").json()
     assert body["importance"] == "high" and body["tier"] == "deep"
     body = live.chat("Tell me about tides", task_type="question_answer", importance="low").json()
-    assert body["importance"] == "low" and body["routing_strategy"] == "default"
+    assert body["importance"] == "low" and body["routing_strategy"] == "rule" and body["tier"] == "fast"
 
 
 def test_brain_tries_another_endpoint_of_the_router_tier(fake_backend, trio, serve):

@@ -599,14 +599,36 @@ def test_route_json_with_task_type_and_importance(tmp_path: Path) -> None:
     assert out["router_endpoint"] is None and out["warnings"] == []
 
 
-def test_route_rule_strategy_without_a_match_uses_default_tier(tmp_path: Path) -> None:
+def test_route_rule_strategy_without_a_rule_match_uses_the_scorer(tmp_path: Path) -> None:
+    # Was: "default" on default_tier. The scorer now always has a verdict, with its reason.
     cfg = closed_config(tmp_path)
     done = run(script("octoroute"), "route", "Tell me about the history of Rome", "--config", str(cfg),
                "--json", cwd=tmp_path)
     assert done.returncode == 0, done
     out = json.loads(done.stdout)
-    assert (out["tier"], out["strategy"], out["rule"]) == ("balanced", "default", None)
+    assert (out["tier"], out["strategy"], out["rule"]) == ("fast", "rule", "scorer")
+    assert 0 < out["confidence"] <= 1 and out["reason"].startswith("question_answer")
     assert out["warnings"] == []
+
+
+def test_route_explain_prints_signals_layers_and_the_deciding_rule(tmp_path: Path) -> None:
+    cfg = closed_config(tmp_path)
+    prompt = "Implement a thread-safe LRU cache in Go"
+    done = run(script("octoroute"), "route", prompt, "--config", str(cfg), "--explain", cwd=tmp_path)
+    assert done.returncode == 0, done
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("signals ") and "code_words=" in lines[0] and "depth=" in lines[0]
+    layers = {ln.split()[0]: ln.split()[1] for ln in lines if ln.startswith("  ")}
+    assert layers == {"explicit": "-", "rules": "-", "scorer": "deep", "brain": "-"}
+    assert lines[-1].startswith("decision  deep (strategy rule, decided by scorer, task_type code")
+    assert prompt not in done.stdout
+    done = run(script("octoroute"), "route", "hi there!", "--config", str(cfg), "--explain", "--json",
+               cwd=tmp_path)
+    out = json.loads(done.stdout)
+    assert out["rule"] == "casual_short"
+    assert [layer["name"] for layer in out["layers"]] == ["explicit", "rules", "scorer", "brain"]
+    assert out["layers"][1] == {"name": "rules", "verdict": "fast", "detail": "rule casual_short matched"}
+    assert out["signals"]["chat"] >= 1
 
 
 @pytest.mark.parametrize("strategy", ["rule", "hybrid"])

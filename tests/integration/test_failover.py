@@ -31,7 +31,7 @@ from fakes import (
     truncated,
 )
 
-NO_RULE_PROMPT = "What is the capital of France?"  # routed to default_tier under `rule`
+NO_RULE_PROMPT = "What is the capital of France?"  # routed by the catch-all rule "pin" below
 TIERS = ("fast", "balanced", "deep")
 FALLBACK = {"fast": ["balanced", "deep"], "balanced": ["deep", "fast"], "deep": ["balanced", "fast"]}
 
@@ -182,7 +182,7 @@ def test_max_attempts_then_next_tier(fake_backend, trio, serve):
 def test_tier_fallback_prefers_the_next_larger_model(trio, serve, tier):
     getattr(trio, tier).chat_default = error(500)
     config = make_config({"fast": [trio.fast], "balanced": [trio.balanced], "deep": [trio.deep]},
-                         routing={"default_tier": tier})
+                         routing={"rules": [{"name": "pin", "tier": tier}]})
     live = serve(config)
     resp = live.chat(NO_RULE_PROMPT)
     assert resp.status_code == 200, resp.text
@@ -192,7 +192,7 @@ def test_tier_fallback_prefers_the_next_larger_model(trio, serve, tier):
     assert body["tier"] == to
     assert any("fell back" in w and to in w for w in body["warnings"])
     assert live.metric("octoroute_tier_fallbacks_total", from_tier=tier, to_tier=to) == 1
-    assert live.metric("octoroute_requests_total", tier=to, strategy="default") == 1
+    assert live.metric("octoroute_requests_total", tier=to, strategy="rule") == 1
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -200,7 +200,7 @@ def test_tier_fallback_order_when_everything_fails(trio, serve, tier):
     for t in TIERS:
         getattr(trio, t).chat_default = error(500)
     config = make_config({"fast": [trio.fast], "balanced": [trio.balanced], "deep": [trio.deep]},
-                         routing={"default_tier": tier})
+                         routing={"rules": [{"name": "pin", "tier": tier}]})
     live = serve(config)
     resp = live.chat(NO_RULE_PROMPT)
     assert resp.status_code == 502

@@ -323,19 +323,22 @@ ROUTING_CASES = [
     # messages, request fields, headers, tier, rule
     (QUESTION, {}, {"X-Octoroute-Importance": "high"}, "deep", "high_importance"),
     (QUESTION, {}, {"X-Octoroute-Importance": "HIGH"}, "deep", "high_importance"),
-    (HELLO, {}, {"X-Octoroute-Task-Type": "deep_analysis"}, "deep", "deep_analysis"),
-    (HELLO, {}, {"X-Octoroute-Task-Type": "creative_writing"}, "deep", "creative_writing"),
-    (HELLO, {"tools": FULL_BODY["tools"]}, {"X-Octoroute-Task-Type": "casual_chat"}, "fast", "casual_short"),
-    (HELLO, {"tools": FULL_BODY["tools"]}, {}, "balanced", "code"),
+    # A named deep_analysis is deep (the seed's promise); creative writing is a small
+    # model's job (the seed's table said deep; rules_preset = "seed" still does).
+    (HELLO, {}, {"X-Octoroute-Task-Type": "deep_analysis"}, "deep", "scorer"),
+    (HELLO, {}, {"X-Octoroute-Task-Type": "creative_writing"}, "fast", "scorer"),
+    # casual_short does not take requests with tools; the named casual_chat still keeps it fast.
+    (HELLO, {"tools": FULL_BODY["tools"]}, {"X-Octoroute-Task-Type": "casual_chat"}, "fast", "scorer"),
+    (HELLO, {"tools": FULL_BODY["tools"]}, {}, "balanced", "scorer"),
     ([{"role": "system", "content": "You are a Python coding assistant."}, *HELLO], {}, {},
-     "balanced", "code"),
+     "balanced", "scorer"),
     ([{"role": "user", "content": "Write a long poem about the sea"},
       {"role": "assistant", "content": "..."}, *HELLO], {}, {}, "fast", "casual_short"),
-    ([{"role": "user", "content": "q" * 4000}, {"role": "assistant", "content": "a" * 400}, *QUESTION],
-     {}, {}, "balanced", "medium_question_answer"),  # the size is the whole conversation's
+    ([{"role": "user", "content": "q" * 8000}, {"role": "assistant", "content": "a" * 400}, *QUESTION],
+     {}, {}, "balanced", "scorer"),  # the size is the whole conversation's
     ([{"role": "user", "content": [{"type": "text", "text": "Analyze the trade-offs of this design"},
                                    {"type": "image_url", "image_url": {"url": "data:,x"}}]}], {}, {},
-     "deep", "deep_analysis"),
+     "balanced", "scorer"),
 ]
 
 
@@ -348,6 +351,7 @@ def test_routing_reads_the_conversation_and_the_hint_headers(trio, serve, messag
     assert resp.status_code == 200, resp.text
     assert resp.headers["X-Octoroute-Tier"] == tier
     assert resp.headers["X-Octoroute-Strategy"] == "rule"
+    assert resp.headers["X-Octoroute-Rule"] == rule
     assert len(getattr(trio, tier).chats()) == 1
 
 
@@ -358,7 +362,9 @@ def test_routing_reads_the_conversation_and_the_hint_headers(trio, serve, messag
 ])
 def test_router_brain_never_receives_the_clients_tools(trio, serve, strategy, headers, label):
     trio.balanced.brain_default = brain_says("DEEP")
-    live = serve(trio_config(trio, routing={"strategy": strategy, "router_tier": "balanced"}))
+    # brain_confidence 1: hybrid asks the brain whatever the scorer's confidence.
+    live = serve(trio_config(trio, routing={"strategy": strategy, "router_tier": "balanced",
+                                            "brain_confidence": 1.0}))
     body = {"model": "auto", "messages": QUESTION, "tools": FULL_BODY["tools"],
             "tool_choice": FULL_BODY["tool_choice"]}
     resp = v1(live, body, headers)
@@ -474,3 +480,16 @@ def test_the_access_line_counts_the_routed_texts_characters(trio: SimpleNamespac
     (fields,) = logwatch.fields("request")
     assert fields["prompt_chars"] == len(last_user) == 13
     assert fields["messages"] == 3
+
+
+def test_rules_see_the_request_headers_and_response_format(trio, serve):
+    rules = [{"name": "research_team", "tier": "deep", "header": "X-Team=research"},
+             {"name": "json_out", "tier": "balanced", "json_response": True}]
+    live = serve(trio_config(trio, routing={"rules": rules}))
+    resp = v1(live, {"model": "auto", "messages": HELLO}, {"X-Team": "research"})
+    assert (resp.headers["X-Octoroute-Tier"], resp.headers["X-Octoroute-Rule"]) == ("deep", "research_team")
+    resp = v1(live, {"model": "auto", "messages": HELLO, "response_format": {"type": "json_object"}})
+    assert (resp.headers["X-Octoroute-Tier"], resp.headers["X-Octoroute-Rule"]) == ("balanced", "json_out")
+    resp = v1(live, {"model": "auto", "messages": HELLO}, {"X-Team": "sales"})
+    assert (resp.headers["X-Octoroute-Tier"], resp.headers["X-Octoroute-Rule"]) == ("fast", "casual_short")
+    assert float(resp.headers["X-Octoroute-Confidence"]) == 1.0

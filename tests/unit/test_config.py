@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from octoroute.config import (
+    TASK_TYPES,
     Config,
     EndpointConfig,
     HealthConfig,
@@ -827,3 +828,126 @@ def test_bad_verify_is_one_problem_naming_the_key_and_the_fix(value: Any) -> Non
     [line] = problems_of(with_value("models.fast.verify", value))
     assert_problem(line, "models.fast.verify")
     assert "CA bundle" in line and "verify = true" in line
+
+
+# --- [routing] rules ------------------------------------------------------------
+
+RULES_TOML = MINIMAL_TOML + """
+[routing]
+rules_preset = "seed"
+brain_confidence = 0.4
+brain_cache_size = 0
+
+[[routing.rules]]
+name = "infra"
+tier = "deep"
+keywords = ["kubernetes", "helm chart"]
+task_type = ["code", "extraction"]
+importance = ["normal", "high"]
+min_tokens = 10
+max_tokens = 5000
+regex = '(?i)\\bk8s\\b'
+has_tools = false
+has_images = false
+json_response = true
+header = "X-Team = research"
+min_turns = 1
+max_turns = 3
+
+[[routing.rules]]
+name = "catch_all"
+tier = "fast"
+"""
+
+
+def test_routing_rules_are_read() -> None:
+    routing = parse_toml(RULES_TOML, env={}).routing
+    assert (routing.rules_preset, routing.brain_confidence, routing.brain_cache_size) == ("seed", 0.4, 0)
+    infra, catch_all = routing.rules
+    assert infra.name == "infra" and infra.tier == "deep"
+    assert infra.keywords == ("kubernetes", "helm chart")
+    assert infra.task_type == ("code", "extraction") and infra.importance == ("normal", "high")
+    assert (infra.min_tokens, infra.max_tokens, infra.min_turns, infra.max_turns) == (10, 5000, 1, 3)
+    assert infra.regex == r"(?i)\bk8s\b"
+    assert (infra.has_tools, infra.has_images, infra.json_response) == (False, False, True)
+    assert infra.header == ("X-Team", "research")
+    assert catch_all.name == "catch_all" and catch_all.task_type is None and catch_all.keywords is None
+
+
+def test_routing_rule_defaults() -> None:
+    routing = parse_config(minimal(), env={}).routing
+    assert (routing.rules_preset, routing.rules, routing.brain_confidence, routing.brain_cache_size) == (
+        "default", (), 0.5, 1024)
+
+
+def rules_problems(*rules: Any) -> list[str]:
+    data = minimal()
+    data["routing"] = {"rules": list(rules)}
+    return problems_of(data)
+
+
+@pytest.mark.parametrize(("rule", "path", "says"), [
+    ({"name": "a", "tier": "deap"}, "routing.rules[0] ('a').tier", "did you mean 'deep'"),
+    ({"name": "a", "tier": "huge"}, "routing.rules[0] ('a').tier", "use one of 'fast', 'balanced', 'deep'"),
+    ({"name": "a", "tier": "fast", "keyword": ["x"]}, "routing.rules[0] ('a').keyword",
+     "did you mean 'keywords'"),
+    ({"name": "a", "tier": "fast", "when": 1}, "routing.rules[0] ('a').when", "known keys: name, tier"),
+    ({"name": "a", "tier": "fast", "regex": "(unclosed"}, "routing.rules[0] ('a').regex",
+     "missing ), unterminated subpattern"),
+    ({"name": "a", "tier": "fast", "regex": ""}, "routing.rules[0] ('a').regex", "non-empty string"),
+    ({"name": "a", "tier": "fast", "task_type": ["coding"]}, "routing.rules[0] ('a').task_type", "'coding'"),
+    ({"name": "a", "tier": "fast", "task_type": []}, "routing.rules[0] ('a').task_type", "non-empty list"),
+    ({"name": "a", "tier": "fast", "importance": ["urgent"]}, "routing.rules[0] ('a').importance",
+     "'urgent'"),
+    ({"name": "a", "tier": "fast", "min_tokens": -1}, "routing.rules[0] ('a').min_tokens", "integer >= 0"),
+    ({"name": "a", "tier": "fast", "max_turns": 1.5}, "routing.rules[0] ('a').max_turns", "integer >= 0"),
+    ({"name": "a", "tier": "fast", "min_tokens": 9, "max_tokens": 3}, "routing.rules[0] ('a').min_tokens",
+     "above max_tokens"),
+    ({"name": "a", "tier": "fast", "has_tools": "yes"}, "routing.rules[0] ('a').has_tools", "true or false"),
+    ({"name": "a", "tier": "fast", "header": "X-Team"}, "routing.rules[0] ('a').header", '"Name=value"'),
+    ({"name": "a", "tier": "fast", "keywords": [""]}, "routing.rules[0] ('a').keywords", "non-empty"),
+    ({"name": "", "tier": "fast"}, "routing.rules[0] ('').name", "non-empty string"),
+    ({"tier": "fast"}, "routing.rules[0].name", "is required"),
+    ({"name": "a"}, "routing.rules[0] ('a').tier", "is required"),
+])
+def test_bad_rule_names_the_rule_and_the_fix(rule: dict[str, Any], path: str, says: str) -> None:
+    (line,) = rules_problems(rule)
+    assert_problem(line, path)
+    assert says in line
+
+
+def test_bad_rule_is_named_by_index_among_good_ones() -> None:
+    (line,) = rules_problems({"name": "ok", "tier": "fast"}, {"name": "bad", "tier": "x"})
+    assert line.startswith("routing.rules[1] ('bad').tier: ")
+
+
+def test_duplicate_rule_names() -> None:
+    (line,) = rules_problems({"name": "a", "tier": "fast"}, {"name": "a", "tier": "deep"})
+    assert_problem(line, "routing.rules[1] ('a').name")
+    assert "routing.rules[0]" in line
+
+
+@pytest.mark.parametrize("value", [{"name": "a", "tier": "fast"}, "rules", 3])
+def test_rules_must_be_an_array_of_tables(value: Any) -> None:
+    data = minimal()
+    data["routing"] = {"rules": value}
+    (line,) = problems_of(data)
+    assert_problem(line, "routing.rules")
+
+
+def test_rule_entry_that_is_not_a_table() -> None:
+    (line,) = rules_problems("fast")
+    assert_problem(line, "routing.rules[0]")
+
+
+@pytest.mark.parametrize(("key", "value"), [("rules_preset", "seeds"), ("brain_confidence", 1.5),
+                                            ("brain_confidence", -0.1), ("brain_cache_size", -1)])
+def test_bad_routing_values(key: str, value: Any) -> None:
+    (line,) = problems_of(with_value(f"routing.{key}", value))
+    assert_problem(line, f"routing.{key}")
+
+
+def test_every_task_type_is_accepted_in_a_rule() -> None:
+    data = minimal()
+    data["routing"] = {"rules": [{"name": "all", "tier": "deep", "task_type": list(TASK_TYPES)}]}
+    assert parse_config(data, env={}).routing.rules[0].task_type == TASK_TYPES

@@ -1,0 +1,688 @@
+"""The built-in scorer: cheap text signals combined into a tier and a confidence.
+
+Why these signals (public judgements of small vs large instruction-tuned
+models, not any labelled set of ours): small models answer writing,
+role-play, humanities and everyday chat as well as large ones, and lose
+most on code, mathematics (word problems included), multi-step reasoning
+and extracting structured data. So the scorer first decides *what kind* of
+ask a prompt is (the task type), then, for the kinds small models lose on,
+*how hard* it is (length, constraints, "prove", multi-part, concurrency /
+security / architecture depth). Cheap kinds go to fast, hard kinds to
+balanced or deep. Under-routing costs more than over-routing, so a tie
+between kinds takes the higher tier, and a prompt the scorer cannot read
+(little signal, an unfamiliar language) gets a low confidence, which the
+hybrid strategy hands to the router brain.
+
+Everything is a word-set lookup or a precompiled regular expression over at
+most ``SCAN_CHARS`` of text: a decision on a 2,000-character prompt costs
+tens of microseconds. Pure functions; no state.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+SCAN_CHARS = 4000  # characters scanned: the whole prompt up to this, else head and tail
+_HEAD_CHARS = 3000  # of a longer prompt, this much of the head ...
+_TAIL_CHARS = 1000  # ... and this much of the tail (the ask is often at the end)
+
+WORD_SCAN_CHARS = 1500  # characters split into words: the whole prompt up to this, else ...
+WORD_TAIL_CHARS = 500  # ... its head and this much of its tail
+SHAPES_ENOUGH = 3  # code shapes counted at most: two already make a prompt code
+SCRIPT_WINDOW = 400  # characters looked at to tell the script (zh/ja, Cyrillic)
+CJK_SCAN_CHARS = 1200  # characters of zh/ja text searched for keywords (no word boundaries there)
+LOW_CONFIDENCE = 0.5  # below this the scorer is guessing (hybrid asks the brain)
+LONG_TOKENS = 1200  # tokens; a hard ask this long is one difficulty point
+VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need balanced)
+CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
+DEEP_AT = 2  # difficulty points that send a hard ask to deep
+
+# Task types the scorer infers; the seed's six plus math, reasoning, extraction.
+HARD = frozenset(("code", "math", "reasoning", "extraction"))
+
+
+class Score(NamedTuple):
+    """The scorer's verdict. ``signals`` holds only the signals that fired."""
+
+    tier: str
+    task_type: str
+    confidence: float
+    reason: str  # short, never prompt text
+    difficulty: int
+    signals: tuple[tuple[str, int], ...]
+    language: str  # "en", "de", ..., "cjk", "cyrillic", "other"; "" when not guessed (not needed)
+
+
+# --- vocabularies -------------------------------------------------------------
+# One dict from word to the signal it feeds, built once; the prompt's words are
+# intersected with its keys in one C-level pass.
+
+_WORDS: dict[str, str] = {
+    "code": (
+        "code coding python javascript typescript java rust golang kotlin swift php ruby perl scala "
+        "haskell sql mysql postgres postgresql sqlite regex regexp bash shell powershell function "
+        "functions method methods class compile compiler compiled debug debugging refactor stacktrace "
+        "traceback bug bugs api apis json yaml endpoint script scripts program programming "
+        "algorithm algorithms loop recursion recursive variable variables array arrays struct "
+        "pointer pointers segfault exception null undefined npm pip cargo docker dockerfile "
+        "kubernetes kubectl nginx git github html css react django flask fastapi numpy pandas "
+        "linux unix cli terminal query queries database schema backend frontend library framework "
+        "lambda async await cpp c# golang dataframe binary hashmap linked implement implementation "
+        "cache caching lru thread-safe threadsafe regexes unit-test helm terraform ansible systemd "
+        "makefile cmake webpack graphql grpc websocket oauth jwt"
+        # de fr es it pt nl ru
+        "funktion programm programmieren skript quellcode fonction programme coder bogue función "
+        "código programa funzione codice programma função programação functie programma "
+        "код функция функцию функции программа программу скрипт"),
+    "code_action": (
+        "write implement implementing fix fixing debug refactor optimize optimise review convert "
+        "port rewrite generate create build add migrate test tests unittest"),
+    "depth": (
+        "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
+        "deadlock deadlocks "
+        "mutex mutexes semaphore atomic parallel parallelism lock-free distributed consensus raft "
+        "paxos byzantine replication sharding scalability scalable microservices architecture "
+        "security vulnerability vulnerabilities exploit exploits injection xss csrf cve secure "
+        "audit cryptographic cryptography encryption authentication authorization kernel "
+        "performance latency throughput bottleneck memory-safe leak leaks fault-tolerant "
+        "sicherheit architektur nebenläufigkeit sécurité concurrence arquitectura seguridad "
+        "concorrenza sicurezza segurança concorrência beveiliging безопасность архитектура "
+        "многопоточность"),
+    "math": (
+        "calculate calculation compute solve equation equations integral integrals derivative "
+        "derivatives differentiate integrate probability percent percentage sum product average "
+        "remainder divisible gcd lcm digits "
+        "mean median ratio fraction fractions algebra geometry triangle circle radius area volume "
+        "perimeter polynomial quadratic logarithm exponent factorial prime primes divisible "
+        "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "
+        "arithmetic multiply divide subtract interest compound speed distance "
+        "berechne berechnen gleichung calcule calculer équation résoudre calcula calcular "
+        "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
+        "вычисли посчитай уравнение реши"),
+    "math_adv": (
+        "integral integrals derivative derivatives eigenvalue eigenvalues theorem lemma "
+        "combinatorics permutations combinations probability modulo modular polynomial remainder "
+        "divisible gcd lcm "
+        "logarithm matrix matrices limit series convergence inequality"),
+    "howmany": (
+        "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
+    "prove": (
+        "prove proof proofs theorem lemma demonstrate derive induction contradiction "
+        "beweise beweisen prouver prouvez démontrer démontrez demuestra demostrar dimostra "
+        "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
+    "puzzle": (
+        "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
+        "knights knaves liar liars truth-teller truthteller sequence"),
+    "hypothetical": "imagine suppose assume",
+    # Number words: riddles and word problems often spell their numbers out.
+    "numword": "one two three four five six seven eight nine ten eleven twelve twice thrice half dozen",
+    # Orderings and relations between people or things: logic-puzzle material.
+    "relation": "taller shorter older younger heavier lighter faster slower richer poorer "
+                "tallest shortest oldest youngest heaviest lightest fastest slowest "
+                "sister sisters brother brothers",
+    # What makes a coding ask algorithmic rather than routine.
+    "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
+            "permutation permutations combinatorial tree trees bst trie heap graph graphs traversal "
+            "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
+    # Guards: a phrase list below is searched only when one of its words is in the prompt.
+    "g_reason": "step step-by-step show explain which what true think if at no exactly who how only",
+    "g_role": "pretend act play roleplay role-play role style character",
+    "g_format": "json yaml csv xml table tables key-value list",
+    "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
+            "minutes second seconds day days week weeks year years meter meters metre metres liter "
+            "liters litre litres gram grams pound pounds feet inches apples people students cookies",
+    "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
+    "g_mark": "print printf println console self",
+    "g_shape": "def class import function fn func select return let const",
+    "g_problem": "how what if when per wie",
+    "constraint": (
+        "must cannot can't exactly only never always unless except without each every both "
+        "neither either minimum maximum"),
+    "extraction": (
+        "extract extraction parse parsing entities entity fields field csv tabulate structured "
+        "schema extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
+        "extraia extrair extraheer извлеки"),
+    "format": "json yaml csv xml table columns rows",
+    "creative": (
+        "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
+        "screenplay sonnet tale fable slogan tagline blog tweet caption joke jokes speech toast "
+        "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
+        "email invitation birthday wedding gedicht geschichte erzähle lied märchen poème histoire "
+        "conte chanson poema cuento historia canción poesia storia racconto canzone história "
+        "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню"),
+    "rewrite": (
+        "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
+        "polish shorten simplify formal informal tone edit friendlier politer "
+        "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
+        "tradurre traduza traduzir vertaal переведи перевести перефразируй"),
+    "summary": (
+        "summarize summarise summary tldr condense recap gist outline "
+        "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
+        "resuma resumo samenvatting перескажи резюмируй"),
+    "chat": (
+        "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
+        "lol haha ok okay cool nice great awesome wow please weather joke "
+        "hallo danke tschüss servus bonjour salut merci coucou hola gracias adiós ciao grazie "
+        "buongiorno olá obrigado obrigada oi hoi dank bedankt привет спасибо здравствуйте пока"),
+    "analysis": (
+        "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
+        "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
+        "vergleiche analysiere comparer analyser compara analiza confronta analizza vergelijk "
+        "сравни проанализируй"),
+}
+_VOCAB: dict[str, tuple[str, ...]] = {}
+for _signal, _text in _WORDS.items():
+    for _word in _text.split():
+        _VOCAB[_word] = (*_VOCAB.get(_word, ()), _signal)
+_VOCAB_KEYS = frozenset(_VOCAB)
+
+# Substrings for scripts written without spaces (zh, ja).
+_CJK: dict[str, tuple[str, ...]] = {
+    "code": ("代码", "函数", "程序", "编程", "脚本", "コード", "関数", "プログラム", "実装", "バグ"),
+    "depth": ("并发", "安全", "架构", "分布式", "線程", "並行", "セキュリティ", "アーキテクチャ", "分散"),
+    "math": ("计算", "多少", "方程", "求解", "几个", "計算", "いくつ", "方程式", "何個", "何人"),
+    "prove": ("证明", "証明"),
+    "puzzle": ("推理", "谜", "パズル"),
+    "extraction": ("提取", "抽出"),
+    "creative": ("诗", "故事", "小说", "詩", "物語", "小説"),
+    "rewrite": ("翻译", "改写", "翻訳", "書き直"),
+    "summary": ("总结", "摘要", "概括", "要約", "まとめ"),
+    "chat": ("你好", "谢谢", "こんにちは", "ありがとう", "おはよう"),
+    "analysis": ("比较", "分析", "比較"),
+}
+
+_CJK_SIGNALS: dict[str, tuple[str, ...]] = {}
+for _signal, _needles in _CJK.items():
+    for _needle in _needles:
+        _CJK_SIGNALS[_needle] = (*_CJK_SIGNALS.get(_needle, ()), _signal)
+# One pass for all needles: every branch starts with a CJK character, so the
+# engine skips ahead over everything else.
+_CJK_NEEDLE = re.compile("|".join(sorted(_CJK_SIGNALS, key=len, reverse=True)))
+
+# --- shapes ------------------------------------------------------------------
+
+# Shapes. Python's re skips ahead fast only to a pattern's literal first
+# character(s), so every pattern here starts with a literal or a single class,
+# runs with ``search`` (not ``findall``) where a yes/no will do, and runs only
+# after a C-level substring test says it might match: a leading ``\b`` or an
+# alternation of differently-starting branches cost milliseconds per prompt.
+# (guard, marks): the marks are looked for only when the guard, a rarer
+# character or word, is in the text. NOTE: no marks that prose uses ("->"
+# arrows, "this." at a sentence end, "$ 5").
+_CODE_MARKS = (("`", ("```",)), ("=", ("=>", "==", "!=", "+=")), (":", ("::",)), ("&", ("&&",)),
+               ("|", ("||",)), (";", (";\n",)), ("{", ("{\n",)), ("<", ("</",)), ("#", ("#include",)),
+               ("print", ("print(", "printf(", "println!(")), ("console", ("console.log(",)),
+               ("self", ("self.",)))
+_WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in the prompt's words
+_CODE_WORD_SHAPES = (
+    ("def ", re.compile(r"def \w+\s*\(")),
+    ("class ", re.compile(r"class \w+\s*[:({]")),
+    ("import ", re.compile(r"import [\w{*]")),
+    ("function", re.compile(r"function\s*\w*\s*\(")),
+    ("fn ", re.compile(r"fn \w+\s*[(<]")),
+    ("func ", re.compile(r"func \w+\s*\(")),
+    ("select ", re.compile(r"select [^\n]{1,80}? from ")),
+    ("return ", re.compile(r"return [^\n]{0,80};")),
+    ("let ", re.compile(r"let (?:mut )?\w+\s*[:=]")),
+    ("const ", re.compile(r"const \w+\s*=")),
+)
+# Arithmetic: the text's bytes with every digit made "9" and every other byte but
+# operators, brackets and spaces made "a", then counted for "9+9", "9 * 9" ...
+# (bytes.count is a C-level search; a regex scanning for \d cost 35 ns a character).
+# "-" and "/" count only with spaces around them: 2024-05-01 and 3/4 of a cup are not sums.
+_EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in "+*=^<>()-/ " else ord("a")
+                    for c in range(256))
+# One pass: the pattern starts with the literal "9", which the engine finds with a fast search.
+_EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
+# Maths marks, each behind a one-character guard (a memchr) so prose pays almost nothing.
+_EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
+_EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
+# Numbers: digit runs, from the bytes with everything but digits made a space.
+_DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
+# (first word, pattern): a pattern runs only when its first word is among the prompt's
+# words, and starts with that literal, which the engine finds with a fast search.
+_WORD_PROBLEM_PHRASES = (
+    ("how", re.compile(r"how (?:many|much|long|far|old|fast)\b")),
+    ("what", re.compile(r"what (?:percentage|fraction|is the (?:total|probability|average))\b")),
+    ("per", re.compile(r"per (?:hour|day|week|month|year|minute|second|kg|item|person)\b")),
+    ("wie", re.compile(r"wie viel")),
+)
+# Each starts with a literal, which the engine finds with a fast search.
+_STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^.?]{0,60}\b(?:has|have|had|"
+                          r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|"
+                          r"gives?)\b") for start in ("if", "when"))
+_STORY_WORDS = ("if", "when")
+_CURRENCY = ("$", "€", "£", "¥", "%")
+_REASONING_PHRASES = (
+    ("step", re.compile(r"step[- ]by[- ]step")), ("step-by-step", re.compile(r"step-by-step")),
+    ("show", re.compile(r"show (?:that|your work)")), ("explain", re.compile(r"explain your reasoning")),
+    ("which", re.compile(r"which of the following")), ("what", re.compile(r"what comes next")),
+    ("true", re.compile(r"true or false")), ("think", re.compile(r"think carefully")),
+    ("if", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
+    ("no", re.compile(r"no (?:more|fewer) than")), ("exactly", re.compile(r"exactly (?:one|two)\b")),
+    ("who", re.compile(r"who (?:is lying|is telling|owns)")),
+    ("how", re.compile(r"how (?:can|could|would|do|will) you (?:tell|determine|know|figure out|find out|"
+                       r"decide)")),
+    ("only", re.compile(r"only (?:once|one|twice)\b")),
+)
+_SYLLOGISM = tuple(re.compile(start + r" \w+ are \w+\b[^.?]{0,80}\b(?:all|some|no) \w+ (?:are|be) \w+")
+                   for start in ("all", "some"))
+_IF_THEN = re.compile(r"if\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b[^?]*\?")
+_FORMATS = ("json", "yaml", "csv", "xml", "table", "key-value", "key value")
+_FORMAT_BEFORE = re.compile(r"(?:\bas|\bin|\binto|\bto|\breturn|\boutput|\bvalid) "
+                            r"(?:a |an |the )?(?:markdown )?$")
+_LIST_ALL = re.compile(r"list (?:all|every|each) (?:the )?(?:names?|dates?|emails?|people|entities|items?|"
+                       r"companies|addresses)\b")
+_ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "lets play", "roleplay",
+                     "role-play", "role play", "in the style of", "stay in character")
+_ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:short |funny |sad |)"
+                             r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog)\b")
+# List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
+_ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
+_ITEM_MARKS = ("\n- ", "\n* ", "\n• ", "\n1.", "\n2.", "\n3.", "\n1)", "\n2)", "\n3)", "\na)", "\nb)")
+_GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?:morning|evening|night|"
+                       r"afternoon)|how are you|how's it going|what'?s up|sup|lol|ok|okay|cool|bye|"
+                       r"hallo|bonjour|salut|hola|ciao|olá|hoi|привет|你好|こんにちは)\b")
+# A request for information, not small talk ("tell me about ...", "list ...").
+_ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|define|describe|tell me|"
+                        r"discuss|"
+                        r"is|are|can|could|does|do|did|should|would|will|give me|list|name|recommend|"
+                        r"suggest)\b")
+_CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
+                           r"how does|difference between)\b")
+# Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
+# parts of non-ASCII letters, kept), then split: C-level passes only.
+_NON_WORD = bytes(c if c >= 128 or chr(c).isalnum() or chr(c) in "_-'#" else 32 for c in range(256))
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Cheap language guess from stop words: enough to say "I cannot read this".
+_STOPWORDS = {
+    "en": frozenset("the and is are what how you this that with for of to".split()),
+    "de": frozenset("der die das und ist nicht ich wie was mit für ein eine".split()),
+    "fr": frozenset("le la les et est une des pour que qui avec pas je".split()),
+    "es": frozenset("el la los las y es una para que con por como qué".split()),
+    "it": frozenset("il lo la gli e è una per che con non come".split()),
+    "pt": frozenset("o a os as e é um uma para que com não como".split()),
+    "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
+}
+# NOTE: a signal that would make a cheap kind of ask look hard (code words in a
+# poem about Python) is outweighed by the kind's own words; the weights below
+# were set by reasoning about such pairs, not fitted to any labelled set.
+_KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answer": "fast",
+              "document_summary": "fast", "deep_analysis": "balanced", "code": "balanced",
+              "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
+_TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
+# The kinds the scorer weighs, higher tiers first: on equal scores the earlier wins.
+_KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
+               "creative_writing", "casual_chat")
+_TIER_NAMES = ("fast", "balanced", "deep")
+
+
+def scan_text(text: str) -> str:
+    """The part of a prompt the scorer reads: all of it, or its head and tail."""
+    if len(text) <= SCAN_CHARS:
+        return text
+    return text[:_HEAD_CHARS] + "\n" + text[-_TAIL_CHARS:]
+
+
+def _words(low: str) -> list[str]:
+    # surrogatepass: a lone surrogate from a JSON body must not break routing.
+    return low.encode("utf-8", "surrogatepass").translate(_NON_WORD).decode("utf-8", "surrogatepass").split()
+
+
+def language_of(text: str) -> str:
+    """A cheap guess of the prompt's language (for ``--explain``)."""
+    low = scan_text(text).lower()
+    return _language(_words(low), low)
+
+
+def _language(words: list[str], low: str) -> str:
+    if not low.isascii():
+        if _CJK_CHAR.search(low):
+            return "cjk"
+        if _CYRILLIC.search(low, 0, SCRIPT_WINDOW):
+            return "cyrillic"
+    sample = frozenset(words[:60])
+    best, hits = "other", 1  # one shared stop word ("a", "e") says nothing
+    for lang, stops in _STOPWORDS.items():
+        n = len(stops.intersection(sample))
+        if n > hits:
+            best, hits = lang, n
+    if best == "other" and low.isascii():
+        return "en"  # short ASCII text with no stop word: most likely English
+    return best
+
+
+def score(text: str, *, tokens: int, task_type: str | None = None, context: str = "",
+          has_tools: bool = False, json_response: bool = False, detail: bool = False) -> Score:
+    """Score ``text`` (the routed ask); ``task_type`` when the client named one.
+
+    ``context`` is the system prompt and earlier turns: a short follow-up
+    ("and in Rust?") inherits a hard kind from it. ``tokens`` is the size the
+    model must read (the whole conversation). ``detail`` fills ``signals``
+    and ``language`` (for ``--explain``; a request has no use for them).
+    """
+    low = scan_text(text).lower()
+    # Words (the costliest step: one string object each) come from the head and tail only:
+    # that is where the ask is; code and maths in the middle show by their shapes.
+    words = _words(low if len(low) <= WORD_SCAN_CHARS else
+                   low[:WORD_SCAN_CHARS - WORD_TAIL_CHARS] + " " + low[-WORD_TAIL_CHARS:])
+    counts: dict[str, int] = {}
+    hits = _VOCAB_KEYS.intersection(words)
+    for word in hits:
+        for signal in _VOCAB[word]:
+            counts[signal] = counts.get(signal, 0) + 1
+    # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
+    cjk = not low.isascii() and _CJK_CHAR.search(low, 0, SCRIPT_WINDOW) is not None
+    if cjk:
+        for needle in frozenset(_CJK_NEEDLE.findall(low, 0, CJK_SCAN_CHARS)):
+            for signal in _CJK_SIGNALS[needle]:
+                counts[signal] = counts.get(signal, 0) + 1
+    n_words = len(words) if not cjk else len(low) // 2
+
+    shape = _code_shape(low, bool(counts.get("g_shape")), hits & _WORD_GUARDED)
+    # Plainly code (three shapes or more): the maths, puzzle and format patterns cannot
+    # change the kind (code outranks them and its tier comes from words and length), so
+    # they are skipped; on a 2,000-character code prompt they were a third of the cost.
+    prose = shape < SHAPES_ENOUGH
+    has_digit = prose and _has_digit(low)
+    # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
+    expr = (_arithmetic(low) if has_digit else 0) + (_maths_marks(low) if prose else 0)
+    numbers = len(low.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).split()) if has_digit else 0
+    spelled = counts.get("numword", 0)
+    if spelled:
+        numbers += spelled
+    problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
+    word_problem = 1 if counts.get("howmany") or (problem_words and (
+        any(w in hits and r.search(low) for w, r in _WORD_PROBLEM_PHRASES)
+        or any(w in hits and r.search(low) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
+    units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
+    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if prose and counts.get(
+        "g_reason") else 0
+    if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
+        phrases += 2  # two quantified clauses are a syllogism on their own
+    if_then = 1 if prose and counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
+    fmt = 1 if prose and counts.get("g_format") and _format_asked(low) else 0
+    roleplay = 1 if prose and ((counts.get("g_role") and any(p in low for p in _ROLEPLAY_PHRASES)) or (
+        counts.get("g_write") and _ROLEPLAY_WRITE.search(low))) else 0
+    if counts.get("g_tl") and ("tl;dr" in low or "tl,dr" in low):
+        counts["summary"] = counts.get("summary", 0) + 1
+    items = sum(low.count(mark) for mark in _ITEM_MARKS) if prose and "\n" in low and any(
+        g in low for g in _ITEM_GUARDS) else 0
+    questions = low.count("?") + low.count("\uff1f")
+    greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
+
+    code_words = counts.get("code", 0)
+    technical = code_words or shape or counts.get("depth")
+    kinds = {
+        "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0), 2)
+        + (0.5 * counts.get("code_action", 0) if technical else 0.0),
+        "math": 2.0 * min(expr, 2) + min(counts.get("math", 0), 3) + 2.0 * word_problem
+        + (1.0 if units and numbers >= 2 else 0.0),
+        "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
+        + (2.0 if counts.get("relation", 0) >= 2 and questions else 0.0)
+        # One such phrase alone ("how can you tell", "step by step") is everyday talk; two are a puzzle.
+        + 0.6 * min(phrases, 3) + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
+        + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0),
+        "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
+        + (0.5 * counts.get("format", 0) if counts.get("extraction") else 0.0)
+        + (2.0 if json_response else 0.0),
+        "deep_analysis": 1.5 * min(counts.get("analysis", 0), 3),
+        "document_summary": 2.5 * min(counts.get("summary", 0), 2),
+        "creative_writing": 2.0 * min(counts.get("creative", 0) + counts.get("rewrite", 0), 3)
+        + 2.0 * roleplay,
+        "casual_chat": 3.0 * greeting + (1.0 if counts.get("chat") and n_words <= 8 else 0.0),
+    }
+    # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
+    if kinds["creative_writing"] >= 2 and not shape:
+        kinds["code"] = min(kinds["code"], 1.5)
+    if greeting and n_words <= 6 and not shape:
+        for kind in HARD:
+            kinds[kind] = min(kinds[kind], 1.0)
+
+    # The two strongest kinds; on equal scores the higher tier ranks first (_KIND_ORDER).
+    best, top, second, runner = "", -1.0, "", -1.0
+    for name in _KIND_ORDER:
+        value = kinds[name]
+        if value > top:
+            second, runner, best, top = best, top, name, value
+        elif value > runner:
+            second, runner = name, value
+    explicit = task_type is not None
+    notes: list[str] = []
+    language = ""  # guessed only when it matters (nothing stood out): it costs a pass over the words
+    if explicit:
+        assert task_type is not None
+        kind = task_type
+        confidence = 0.9
+        notes.append(f"task_type {kind} given")
+    elif top < 1.0:
+        language = "cjk" if cjk else _language(words, low)
+        kind, confidence = _unclassified(low, n_words, questions, tokens, language, notes)
+    else:
+        kind = best
+        confidence = min(0.95, 0.55 + 0.08 * min(top, 5.0) + 0.05 * min(top - runner, 4.0))
+        # Ties go up: when the runner-up is nearly as strong and lives on a higher tier, take it.
+        if runner >= 1.0 and top - runner < 1.0 and \
+                _TIER_RANK[_KIND_TIER[second]] > _TIER_RANK[_KIND_TIER[best]]:
+            notes.append(f"{best}/{second} tie, took the higher")
+            kind = second
+            confidence = min(confidence, 0.55)
+    if not explicit and kind not in HARD and context:
+        inherited = _context_kind(context)
+        if inherited is not None:
+            notes.append(f"{inherited} from the conversation")
+            kind, confidence = inherited, max(confidence, 0.65)
+    if not explicit and has_tools and kind in ("casual_chat", "question_answer"):
+        # An agent loop: small models pick tools and arguments less reliably.
+        notes.append("tools offered")
+        kind = "code"
+
+    # Difficulty: what makes a hard kind of ask need the largest model.
+    difficulty = 0
+    fired: list[str] = []
+    if tokens > LONG_TOKENS:
+        difficulty += 1 + (tokens > VERY_LONG_TOKENS)
+        fired.append("long")
+    depth = counts.get("depth", 0)
+    if depth:
+        difficulty += 2 if depth >= 2 or (kind == "code" and (shape or counts.get("code_action"))) else 1
+        fired.append("depth")
+    if counts.get("prove"):
+        difficulty += 2
+        fired.append("prove")
+    if counts.get("math_adv"):
+        difficulty += 1 + (counts["math_adv"] >= 2)
+        fired.append("advanced maths")
+    if counts.get("constraint", 0) + phrases >= 3:
+        difficulty += 1
+        fired.append("constraints")
+    if items >= 3 or questions >= 3:
+        difficulty += 1
+        fired.append("multi-part")
+    if kind == "math" and word_problem and numbers >= 3:
+        difficulty += 1 + (numbers >= 4)
+        fired.append("multi-step word problem")
+    if kind == "reasoning" and if_then:
+        difficulty += 1
+        fired.append("hypothetical")
+    if kind == "extraction" and (fmt or counts.get("format")) and (items >= 3 or low.count(",") >= 3):
+        difficulty += 1
+        fired.append("several fields")
+    if kind == "reasoning" and counts.get("puzzle") and (phrases or counts.get("constraint", 0) >= 2):
+        difficulty += 1
+        fired.append("puzzle with constraints")
+    big_o = "o(" in low and ("o(n" in low or "o(log" in low or "o(1" in low)
+    algo = counts.get("algo", 0) + big_o
+    if kind == "code" and algo:
+        difficulty += 1 + (algo >= 2)
+        fired.append("algorithmic")
+    if kind == "code" and shape >= 2 and low.count("\n") >= 80:
+        difficulty += 1
+        fired.append("much code")
+
+    tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
+                 counts=counts, expr=expr, numbers=numbers, word_problem=word_problem, has_tools=has_tools,
+                 json_response=json_response, notes=notes)
+    if json_response and tier == "fast":
+        tier = "balanced"
+        notes.append("JSON response asked")
+    if confidence < LOW_CONFIDENCE and tier == "fast" and n_words > 25:
+        # Unsure about a substantial ask: under-routing costs more than over-routing.
+        tier = "balanced"
+        notes.append("unsure, biased up")
+    if confidence < LOW_CONFIDENCE:
+        language = language or ("cjk" if cjk else _language(words, low))
+        notes.append(f"cannot tell ({'language ' + language if language != 'en' else 'few signals'})")
+    if not detail:
+        return Score(tier, kind, round(confidence, 2), _reason(kind, difficulty, fired, notes), difficulty,
+                     (), language)
+    language = language or ("cjk" if cjk else _language(words, low))
+    signals = tuple((name, int(value)) for name, value in (
+        ("code_shape", shape), ("code_words", code_words), ("math_expr", expr), ("numbers", numbers),
+        ("word_problem", word_problem), ("prove", counts.get("prove", 0)),
+        ("puzzle", counts.get("puzzle", 0)), ("constraints", counts.get("constraint", 0) + phrases),
+        ("extraction", counts.get("extraction", 0) + fmt), ("creative", counts.get("creative", 0) + roleplay),
+        ("rewrite", counts.get("rewrite", 0)), ("summary", counts.get("summary", 0)),
+        ("chat", counts.get("chat", 0) + greeting), ("analysis", counts.get("analysis", 0)),
+        ("depth", depth), ("list_items", items), ("questions", questions), ("words", n_words),
+        ("tokens", tokens)) if value)
+    return Score(tier, kind, round(confidence, 2), _reason(kind, difficulty, fired, notes), difficulty,
+                 signals, language)
+
+
+def _reason(kind: str, difficulty: int, fired: list[str], notes: list[str]) -> str:
+    reason = f"{kind}, difficulty {difficulty}" + (" (" + ", ".join(fired) + ")" if fired else "")
+    return reason + "; " + "; ".join(notes) if notes else reason
+
+
+def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
+          counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
+          json_response: bool, notes: list[str]) -> str:
+    if kind in HARD:
+        if difficulty >= DEEP_AT:
+            return "deep"
+        if not explicit and difficulty == 0 and not has_tools and not json_response:
+            # A concept question about code ("what does this function do", "what is a
+            # decorator") with no code attached, or one-step arithmetic, is a small
+            # model's job; anything with code, an action or a word problem is not.
+            if kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
+                    _CODE_CONCEPT.match(low):
+                notes.append("concept question, no code")
+                return "fast"
+            if kind == "math" and expr <= 1 and numbers <= 2 and not word_problem and tokens < 40 and \
+                    not counts.get("math_adv"):
+                notes.append("one-step arithmetic")
+                return "fast"
+        return "balanced"
+    if kind == "deep_analysis":
+        # Named by the client, it is the seed's "deep analysis -> 120B"; inferred from
+        # "compare"/"analyse" alone it is often humanities, which a mid model handles.
+        return "deep" if explicit or difficulty >= DEEP_AT else "balanced"
+    # Cheap kinds: writing, chat, plain questions, summaries of short text.
+    if tokens > VERY_LONG_TOKENS or (kind == "question_answer" and difficulty >= DEEP_AT):
+        return "balanced"
+    if tokens > CHEAP_MAX_TOKENS and kind in ("document_summary", "question_answer"):
+        return "balanced"
+    return "fast"
+
+
+def _unclassified(low: str, n_words: int, questions: int, tokens: int, language: str,
+                  notes: list[str]) -> tuple[str, float]:
+    """No kind stood out: a plain question, small talk, or text we cannot read."""
+    foreign = language not in ("en",)
+    if n_words <= 25 and tokens < 200:
+        kind = "question_answer" if questions or _ASK_START.match(low) else "casual_chat"
+        return kind, 0.45 if foreign else 0.6
+    if tokens < 400:
+        return "question_answer", 0.4 if foreign else 0.45
+    notes.append("long text with no clear ask")
+    return "question_answer", 0.35
+
+
+def _context_kind(context: str) -> str | None:
+    """The hard kind the system prompt or earlier turns set, if any."""
+    low = scan_text(context).lower()
+    words = _VOCAB_KEYS.intersection(_words(low))
+    code = sum(1 for w in words if "code" in _VOCAB[w])
+    if code >= 2 or (code and _code_shape(low)):
+        return "code"
+    if any("math" in _VOCAB[w] for w in words) or (_has_digit(low) and _arithmetic(low)):
+        return "math"
+    if any("prove" in _VOCAB[w] or "puzzle" in _VOCAB[w] for w in words):
+        return "reasoning"
+    if any("extraction" in _VOCAB[w] for w in words):
+        return "extraction"
+    return None
+
+
+def _maths_marks(low: str) -> int:
+    found = 0
+    for guard, marks in _EXPR_MARKS:
+        if guard in low:
+            found += sum(1 for mark in marks if mark in low)
+    if not low.isascii():
+        found += sum(1 for symbol in _EXPR_SYMBOLS if symbol in low)
+    return found
+
+
+def _arithmetic(low: str) -> int:
+    """How many "digit operator digit" shapes the text holds (at most 3)."""
+    masked = low.encode("utf-8", "surrogatepass").translate(_EXPR_TABLE)
+    n = 0
+    for _ in _EXPR_MASKED.finditer(masked):
+        n += 1
+        if n == 3:
+            break
+    return n
+
+
+def _format_asked(low: str) -> bool:
+    """The prompt asks for a structured format ("as JSON", "into a table", "list all the names")."""
+    for name in _FORMATS:
+        start = low.find(name)
+        tries = 0
+        while start >= 0 and tries < 3:
+            if _FORMAT_BEFORE.search(low, max(0, start - 24), start):
+                return True
+            start = low.find(name, start + 1)
+            tries += 1
+    return "list " in low and _LIST_ALL.search(low) is not None
+
+
+def _code_shape(low: str, keyword_shapes: bool = True, words: frozenset[str] | None = None) -> int:
+    """How many distinct code shapes the text holds (marks and keyword shapes), up to ``SHAPES_ENOUGH``.
+
+    ``words``: the prompt's words that are guards (``print``, ``self`` ...); None: search the text.
+    """
+    if words is None:
+        words = frozenset(w for w in _WORD_GUARDED if w in low)
+    found = 0
+    for guard, marks in _CODE_MARKS:
+        if (guard in words if guard in _WORD_GUARDED else guard in low):
+            for mark in marks:
+                if mark in low:
+                    found += 1
+                    if found >= SHAPES_ENOUGH:
+                        return found
+    if keyword_shapes:
+        for word, pattern in _CODE_WORD_SHAPES:
+            if word in low and pattern.search(low):
+                found += 1
+                if found >= SHAPES_ENOUGH:
+                    return found
+    return found
+
+
+def _has_digit(low: str) -> bool:
+    return any(d in low for d in "0123456789")  # ten memchr calls; a regex \d scan is 40x slower
+
+
+def tier_at_least(tier: str, floor: str) -> str:
+    """The higher of two tiers."""
+    return tier if _TIER_RANK[tier] >= _TIER_RANK[floor] else floor
+
+
+def tier_name(rank: int) -> str:
+    return _TIER_NAMES[rank]

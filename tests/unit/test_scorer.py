@@ -1,0 +1,229 @@
+"""The built-in scorer: kinds of ask, difficulty, confidence, languages, odd input.
+
+The expectations follow the public judgements the scorer is built from:
+small models match large ones on chat, writing, role-play, rewriting,
+humanities and short summaries (fast); they lose on code, maths, multi-step
+reasoning and extraction (balanced, or deep when hard). None of these
+prompts comes from a labelled evaluation set.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from octoroute.config import TASK_TYPES
+from octoroute.routing.scorer import LOW_CONFIDENCE, SCAN_CHARS, language_of, scan_text, score
+
+
+def scored(text: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    kwargs.setdefault("tokens", len(text) // 4)
+    return score(text, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("prompt", "tier", "task_type"), [
+    # everyday chat and small talk
+    ("hello!", "fast", "casual_chat"),
+    ("thanks a lot, that helped", "fast", "casual_chat"),
+    ("good morning :)", "fast", "casual_chat"),
+    # writing, role-play, rewriting, translation of short text
+    ("Write a haiku about autumn leaves", "fast", "creative_writing"),
+    ("Write me a funny birthday message for my sister", "fast", "creative_writing"),
+    ("Pretend you are a pirate captain and greet my guests", "fast", "creative_writing"),
+    ("Rephrase this more politely: send me the file now", "fast", "creative_writing"),
+    ("Translate to German: where is the train station?", "fast", "creative_writing"),
+    # summaries of short text
+    ("Summarize: the shop opens at nine and closes at five on weekdays.", "fast", "document_summary"),
+    # simple questions
+    ("Who wrote Pride and Prejudice?", "fast", "question_answer"),
+    ("What is the boiling point of water at sea level?", "fast", "question_answer"),
+    # code: balanced, deep with depth
+    ("Write a Python function that checks whether a string is a palindrome", "balanced", "code"),
+    ("Fix this bug:\n```js\nconst x = [1,2,3];\nx.forEach(i => console.log(i);\n```", "balanced", "code"),
+    ("Implement a thread-safe bounded queue in Java with blocking put and take", "deep", "code"),
+    ("Review this login code for SQL injection and other security vulnerabilities:\n"
+     "def login(u, p):\n    return db.execute(\"SELECT * FROM users WHERE u='%s'\" % u)", "deep", "code"),
+    # maths: one-step arithmetic is small; equations balanced; multi-step word problems deep
+    ("What is 12 * 12?", "fast", "math"),
+    ("Solve 2x + 3 = 11 for x", "balanced", "math"),
+    ("A shop sells pens at $2 and notebooks at $5. Tom buys 3 pens and 4 notebooks and pays with $50. "
+     "How much change does he get?", "deep", "math"),
+    ("Find the derivative of x^3 * sin(x) and evaluate the integral of it from 0 to pi", "deep", "math"),
+    # reasoning
+    ("Prove that the sum of two even numbers is even.", "deep", "reasoning"),
+    ("Solve this logic puzzle step by step: exactly one of the three guards always lies; "
+     "each must answer only yes or no.", "deep", "reasoning"),
+    # extraction
+    ("Extract the product names and prices from this text and return them as JSON: "
+     "apples cost 3, pears cost 4, plums cost 2, figs cost 6", "balanced", "extraction"),
+    ("Extract the sender's email address from this message: hi, mail me at a@b.c", "balanced", "extraction"),
+])
+def test_kind_and_tier(prompt: str, tier: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, task_type), got.reason
+
+
+@pytest.mark.parametrize(("prompt", "tier", "task_type"), [
+    ("Hallo, wie geht's?", "fast", "casual_chat"),
+    ("Schreibe ein kurzes Gedicht über den Regen", "fast", "creative_writing"),
+    ("Écris une fonction Python qui trie une liste", "balanced", "code"),
+    ("Démontrez que racine de 2 est irrationnel", "deep", "reasoning"),
+    ("Traduce al inglés: buenos días", "fast", "creative_writing"),
+    ("Riassumi questo testo: il negozio apre alle nove.", "fast", "document_summary"),
+    ("Quantos minutos há em 3 horas?", "balanced", "math"),
+    ("Bereken 15 + 27", "fast", "math"),
+    ("Привет! Как дела?", "fast", "casual_chat"),
+    ("Напиши функцию на Python для сортировки списка", "balanced", "code"),
+    ("请用Python写一个函数来反转字符串", "balanced", "code"),
+    ("证明根号2是无理数", "deep", "reasoning"),
+    ("ありがとう\uff01", "fast", "casual_chat"),
+])
+def test_other_languages(prompt: str, tier: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, task_type), got.reason
+
+
+def test_unreadable_prompt_says_so_with_low_confidence() -> None:
+    got = scored("Kuinka voin parantaa puutarhani maaperää ennen ensi kevään istutuksia, "
+                 "kun savimaa on tiivistä ja vesi jää seisomaan sateen jälkeen pitkäksi aikaa "
+                 "ja kasvit kärsivät siitä joka vuosi enemmän ja enemmän?")
+    assert got.confidence < LOW_CONFIDENCE
+    assert "cannot tell" in got.reason
+    assert got.tier == "balanced"  # a substantial ask it cannot read is biased up, not down
+
+
+def test_confident_prompt_has_high_confidence() -> None:
+    assert scored("Write a Rust function that parses a CSV line into fields").confidence >= 0.8
+    assert scored("hi").confidence >= 0.9
+
+
+def test_ties_between_kinds_go_to_the_higher_tier() -> None:
+    # summary words and code words in equal measure: the code tier wins.
+    got = scored("Summarize what this Python script does")
+    assert got.tier == "balanced" and got.task_type == "code"
+
+
+def test_a_poem_about_code_is_a_poem() -> None:
+    got = scored("Write a poem about Python programming")
+    assert (got.tier, got.task_type) == ("fast", "creative_writing")
+
+
+def test_explicit_task_type_is_never_overruled() -> None:
+    code_looking = "def f(x):\n    return x * 2\n# make this funnier"
+    got = scored(code_looking, task_type="creative_writing")
+    assert got.task_type == "creative_writing" and got.tier == "fast"
+    assert "task_type creative_writing given" in got.reason
+    assert scored("hi", task_type="code").task_type == "code"
+    assert scored("hi", task_type="code").tier == "balanced"  # a named hard kind is never fast
+
+
+def test_explicit_deep_analysis_is_deep_inferred_is_balanced() -> None:
+    assert scored("Compare the two plans", task_type="deep_analysis").tier == "deep"
+    got = scored("Compare the two plans")
+    assert (got.task_type, got.tier) == ("deep_analysis", "balanced")
+
+
+def test_length_moves_cheap_kinds_up() -> None:
+    doc = "Summarize this report. " + "The quarterly results were mixed across regions. " * 200
+    got = scored(doc)
+    assert got.task_type == "document_summary" and got.tier == "balanced"
+    assert scored("Summarize this report. The results were mixed.").tier == "fast"
+
+
+def test_length_makes_hard_asks_deep() -> None:
+    code = "Refactor this module:\n```python\n" + "def f(x):\n    return x + 1\n" * 300 + "```"
+    got = scored(code)
+    assert got.tier == "deep" and "long" in got.reason
+
+
+def test_context_makes_a_short_follow_up_inherit_the_hard_kind() -> None:
+    got = scored("and the other one?", context="Write a Python function that merges two sorted lists")
+    assert got.task_type == "code" and got.tier == "balanced"
+    assert scored("and the other one?").tier == "fast"
+    # A chatty context does not push anything up.
+    assert scored("thanks!", context="Write a poem about the sea").tier == "fast"
+
+
+def test_tools_and_json_response_need_at_least_balanced() -> None:
+    assert scored("what's the weather in Paris?", has_tools=True).tier == "balanced"
+    assert scored("what's the weather in Paris?").tier == "fast"
+    got = scored("Tell me about Paris", json_response=True)
+    assert (got.tier, got.task_type) == ("balanced", "extraction")
+
+
+def test_concept_question_about_code_is_fast_but_code_attached_is_not() -> None:
+    assert scored("Explain this function").tier == "fast"
+    assert scored("What is a Python decorator?").tier == "fast"
+    assert scored("Explain this function:\n```\nint f(int x) { return x * 2; }\n```").tier == "balanced"
+
+
+def test_dates_and_ids_are_not_arithmetic() -> None:
+    got = score("Meeting notes 2024-05-01, ticket ABC-1234, room 3/4", tokens=10, detail=True)
+    assert dict(got.signals).get("math_expr", 0) == 0
+
+
+def test_reason_never_holds_prompt_text() -> None:
+    marker = "Zanzibarquux"
+    for text in (f"Write code for {marker}", f"{marker}?", f"Prove {marker} exists", marker * 40):
+        assert marker.lower() not in scored(text).reason.lower()
+
+
+def test_signals_and_language_only_with_detail() -> None:
+    plain = score("Solve 2x + 3 = 11", tokens=4)
+    assert plain.signals == ()
+    detailed = score("Solve 2x + 3 = 11", tokens=4, detail=True)
+    assert ("math_expr", 1) in detailed.signals and detailed.language == "en"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Was ist der Unterschied zwischen der und die?", "de"), ("Quelle est la capitale de la France ?", "fr"),
+    ("¿Qué hora es en la ciudad de México?", "es"), ("Привет, как дела?", "cyrillic"), ("你好", "cjk"),
+    ("What is the time?", "en"),
+])
+def test_language_guess(text: str, language: str) -> None:
+    assert language_of(text) == language
+
+
+def test_long_prompt_scans_head_and_tail() -> None:
+    prompt = "lorem ipsum " * 9000 + "\n```python\nprint(1)\n```"
+    assert len(scan_text(prompt)) <= SCAN_CHARS + 1
+    assert scored(prompt).task_type == "code"
+
+
+@pytest.mark.parametrize("prompt", ["", " ", "\n\n", "?", "\x00\x01", "\u2028", "🙂" * 10, "\ud800 lone",
+                                    "def " * 25_000, "=" * 100_000, "9+" * 50_000, "?" * 100_000])
+def test_odd_input_returns_a_verdict(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier in ("fast", "balanced", "deep")
+    assert got.task_type in TASK_TYPES
+    assert 0.0 <= got.confidence <= 1.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400), st.integers(0, 50_000), st.sampled_from([None, *TASK_TYPES]),
+       st.booleans(), st.booleans())
+def test_any_text_gets_a_valid_verdict(text: str, tokens: int, task_type: str | None, tools: bool,
+                                       json_response: bool) -> None:
+    got = score(text, tokens=tokens, task_type=task_type, has_tools=tools, json_response=json_response,
+                detail=True)
+    assert got.tier in ("fast", "balanced", "deep") and got.task_type in TASK_TYPES
+    assert 0.0 <= got.confidence <= 1.0 and got.reason
+    if task_type is not None:
+        assert got.task_type == task_type
+    if json_response:
+        assert got.tier != "fast"
+
+
+@pytest.mark.parametrize(("prompt", "tier", "task_type"), [
+    ("Write a function that finds the longest common subsequence with dynamic programming", "deep", "code"),
+    ("Write a function that returns the largest of three numbers", "balanced", "code"),
+    ("Ann is taller than Bo and Bo is taller than Cy. Who is the shortest?", "balanced", "reasoning"),
+    ("Tom has two sisters and each sister has one brother. How many brothers are there?", "balanced", "math"),
+])
+def test_algorithmic_code_and_spelled_out_riddles(prompt: str, tier: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, task_type), got.reason
+
+
+def test_everyday_words_are_not_puzzles() -> None:
+    assert scored("What should I eat before and after a run?").tier == "fast"
