@@ -485,7 +485,8 @@ def test_the_access_line_counts_the_routed_texts_characters(trio: SimpleNamespac
 def test_rules_see_the_request_headers_and_response_format(trio, serve):
     rules = [{"name": "research_team", "tier": "deep", "header": "X-Team=research"},
              {"name": "json_out", "tier": "balanced", "json_response": True}]
-    live = serve(trio_config(trio, routing={"rules": rules}))
+    # Sessions off: the same opening would otherwise hold the first answer's deep tier.
+    live = serve(trio_config(trio, routing={"rules": rules, "sessions": {"enabled": False}}))
     resp = v1(live, {"model": "auto", "messages": HELLO}, {"X-Team": "research"})
     assert (resp.headers["X-Octoroute-Tier"], resp.headers["X-Octoroute-Rule"]) == ("deep", "research_team")
     resp = v1(live, {"model": "auto", "messages": HELLO, "response_format": {"type": "json_object"}})

@@ -237,9 +237,10 @@ def test_the_app_shadows_routed_requests_with_the_brain(trio: SimpleNamespace, r
     runtime = runtime_factory(config, rng=random.Random(3))
     trio.balanced.enqueue_brain(brain_says("DEEP"), error(500))
     client = testing.TestClient(runtime.app)
-    for _ in range(2):
+    # Two different greetings: the router caches the brain's answer per prompt.
+    for greeting in ("hi", "hello there"):
         result = client.simulate_post("/v1/chat/completions",
-                                      json={"model": "auto", "messages": [{"role": "user", "content": "hi"}]})
+                                      json={"model": "auto", "messages": [{"role": "user", "content": greeting}]})
         assert result.status_code == 200, result.text
         assert result.headers["X-Octoroute-Tier"] == "fast"  # the rules decided; the brain only shadowed
         assert runtime.shadow.drain(WAIT_S)
