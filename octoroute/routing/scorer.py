@@ -207,6 +207,7 @@ for _signal, _text in _WORDS.items():
     for _word in _text.split():
         _VOCAB[_word] = (*_VOCAB.get(_word, ()), _signal)
 _VOCAB_KEYS = frozenset(_VOCAB)
+_NO_WORDS: frozenset[str] = frozenset()
 
 # Substrings for scripts written without spaces (zh, ja).
 _CJK: dict[str, tuple[str, ...]] = {
@@ -477,9 +478,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     code_words = counts.get("code", 0)
     technical = code_words or shape or counts.get("depth")
     # The system prompt and earlier turns, read once: their kind and whether they are about depth.
-    ctx_low = scan_text(context).lower() if context else ""
-    ctx_hits = _VOCAB_KEYS.intersection(_words(ctx_low)) if context else frozenset()
-    deep_context = any("depth" in _VOCAB[w] for w in ctx_hits)
+    ctx_low, ctx_hits, deep_context = "", _NO_WORDS, False
+    if context:
+        ctx_low = scan_text(context).lower()
+        ctx_hits = _VOCAB_KEYS.intersection(_words(ctx_low))
+        deep_context = any("depth" in _VOCAB[w] for w in ctx_hits)
     # Systems words count only beside code words, code or a deep conversation: alone they are everyday talk.
     systems = counts.get("systems", 0) if code_words or shape or deep_context else 0
     perf = 1 if shape and (counts.get("perf") or ("explain" in hits and "explain analyze" in low)) else 0
@@ -639,19 +642,18 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("much code")
 
-    careful = translation and (counts.get("careful", 0) or counts.get("depth", 0) or counts.get("systems", 0))
-    if careful and kind == "creative_writing":
+    careful = translation and kind == "creative_writing" and bool(
+        counts.get("careful") or counts.get("depth") or counts.get("systems"))
+    if careful:
         notes.append("translation that needs precision")
-        kind_floor = "balanced"
-    else:
-        kind_floor = "fast"
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem, has_tools=has_tools,
                  json_response=json_response, notes=notes, tied_up=tied_up)
     if json_response and tier == "fast":
         tier = "balanced"
         notes.append("JSON response asked")
-    tier = tier_at_least(tier, kind_floor)
+    if careful and tier == "fast":
+        tier = "balanced"
     if confidence < LOW_CONFIDENCE and tier == "fast" and n_words > 25:
         # Unsure about a substantial ask: under-routing costs more than over-routing.
         tier = "balanced"
