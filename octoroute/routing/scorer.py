@@ -642,8 +642,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("much code")
 
-    careful = translation and kind == "creative_writing" and bool(
-        counts.get("careful") or counts.get("depth") or counts.get("systems"))
+    # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
+    demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)) \
+        if translation else 0
+    careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,

@@ -371,6 +371,8 @@ def test_advanced_maths_with_data_goes_deep() -> None:
     ("Translate into German for engineers: each worker thread holds a mutex while it flushes the cache.",
      "balanced"),
     ("Translate to Spanish: see you tomorrow at the station.", "fast"),
+    # one demand on one short line is still easy
+    ("Translate into natural Italian: we are closed on Sundays.", "fast"),
 ])
 def test_careful_translations_need_balanced(prompt: str, tier: str) -> None:
     got = scored(prompt)
