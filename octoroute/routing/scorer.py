@@ -37,6 +37,7 @@ LONG_TOKENS = 1200  # tokens; a hard ask this long is one difficulty point
 VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need balanced)
 CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
+LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
 HARD = frozenset(("code", "math", "reasoning", "extraction"))
@@ -594,7 +595,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                     counts[signal] = 1
         if counts.get("flaky"):
             # An intermittent failure in real code: the interleaving or input must be reasoned out.
-            difficulty += 2 if shape or code_words or inherited == "code" else 1
+            difficulty += 2 if shape or inherited == "code" else 1
             fired.append("intermittent bug")
         if counts.get("design"):
             difficulty += 1 + (numbers >= 3 or constraints >= 2 or low.count(",") >= 4)
@@ -626,6 +627,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind == "reasoning" and if_then:
         difficulty += 1
         fired.append("hypothetical")
+    if kind == "extraction" and tokens >= LONG_SOURCE_TOKENS and tokens <= LONG_TOKENS:
+        # Structured data out of a long text: small models drop and invent fields. (Past
+        # LONG_TOKENS the length point above has counted it already.)
+        difficulty += 1
+        fired.append("long source")
     if kind == "extraction" and (fmt or counts.get("format")) and (items >= 3 or low.count(",") >= 3):
         difficulty += 1
         fired.append("several fields")

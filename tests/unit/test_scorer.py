@@ -240,6 +240,9 @@ GO_SNIPPET = "\n\nfunc worker(ch chan int) {\n    for v := range ch {\n        f
     ("This works on my laptop but fails in production, any idea?" + CODE_SNIPPET, "deep"),
     # the same code with an ordinary ask stays balanced
     ("Add a docstring to this function." + CODE_SNIPPET, "balanced"),
+    # intermittent data with no code attached is an ordinary ask
+    ("Our Postgres table sometimes holds -1 readings from a broken sensor; how do I filter them out?",
+     "balanced"),
 ])
 def test_intermittent_bugs_in_code_go_deep(prompt: str, tier: str) -> None:
     got = scored(prompt)
@@ -396,3 +399,12 @@ def test_code_concept_questions(prompt: str, tier: str) -> None:
 def test_a_stated_complexity_bound_makes_code_deep() -> None:
     got = scored("Write a Python function that finds the k-th smallest of two sorted lists in O(log n).")
     assert (got.tier, got.task_type) == ("deep", "code"), got.reason
+
+
+def test_extraction_from_a_long_text_goes_deep() -> None:
+    notes = " ".join(f"Meeting {i}: Dana agreed to send the contract to Lee by Friday, budget 12,000."
+                     for i in range(30))
+    long = scored("Extract every person, date and amount from these notes as JSON.\n\n" + notes)
+    short = scored("Extract the person, the day and the amount as JSON: Dana pays Lee 300 on Friday.")
+    assert (long.task_type, long.tier) == ("extraction", "deep"), long.reason
+    assert (short.task_type, short.tier) == ("extraction", "balanced"), short.reason
