@@ -7,7 +7,8 @@ most on code, mathematics (word problems included), multi-step reasoning
 and extracting structured data. So the scorer first decides *what kind* of
 ask a prompt is (the task type), then, for the kinds small models lose on,
 *how hard* it is (length, constraints, "prove", multi-part, concurrency /
-security / architecture depth). Cheap kinds go to fast, hard kinds to
+security / architecture depth, bugs that show only sometimes, design asks,
+constraint satisfaction, weighed decisions, extraction from long texts). Cheap kinds go to fast, hard kinds to
 balanced or deep. Under-routing costs more than over-routing, so a tie
 between kinds takes the higher tier, and a prompt the scorer cannot read
 (little signal, an unfamiliar language) gets a low confidence, which the
