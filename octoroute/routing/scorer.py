@@ -156,7 +156,9 @@ _WORDS: dict[str, str] = {
            "weighing weighings",
     # A restriction on how code may be written ("without", "no libraries").
     "restrict": "without",
-    "g_phrase": "load production inputs few no use just using must",
+    # Guards of the phrases below, chosen among the phrase's words for being rare in code
+    # ("load" and "using" are identifiers and keywords: a code prompt would pay the scans).
+    "g_phrase": "under production inputs few no use just only must",
     # Translation asks that need more than a small model's fluency.
     "careful": "precision precise legal register polite natural idiomatic rhyme metre meter rhythm "
                "nuance nuances terminology technical literally word-for-word",
@@ -249,6 +251,9 @@ _CODE_MARKS = (("`", ("```",)), ("=", ("=>", "==", "!=", "+=")), (":", ("::",)),
                ("print", ("print(", "printf(", "println!(")), ("console", ("console.log(",)),
                ("self", ("self.",)))
 _WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in the prompt's words
+# Split once by guard kind (the count is the same in any order; see _code_shape).
+_CHAR_MARKS = tuple((guard, marks) for guard, marks in _CODE_MARKS if guard not in _WORD_GUARDED)
+_WORD_MARKS = {guard: marks for guard, marks in _CODE_MARKS if guard in _WORD_GUARDED}
 _CODE_WORD_SHAPES = (
     ("def ", re.compile(r"def \w+\s*\(")),
     ("class ", re.compile(r"class \w+\s*[:({]")),
@@ -311,12 +316,12 @@ _SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
 # "flaky" words; a phrase is searched only when its guard is among the prompt's words (a
 # substring scan of a 2,000-character prompt costs a microsecond or two, fourteen of them a third
 # of a code decision).
-_FLAKY_PHRASES = (("load", "under load"), ("production", "in production"), ("inputs", "some inputs"),
+_FLAKY_PHRASES = (("under", "under load"), ("production", "in production"), ("inputs", "some inputs"),
                   ("few", "every few"))
 # Phrases that restrict how code may be written, besides "without".
 _RESTRICT_PHRASES = (("no", "no libraries"), ("no", "no external"), ("no", "no eval"), ("use", "don't use"),
                      ("use", "do not use"), ("just", "doesn't just"), ("just", "not just"),
-                     ("using", "only using"), ("must", "must not"))
+                     ("only", "only using"), ("must", "must not"))
 # guard word -> (signal, phrase) pairs, so a code prompt pays one set intersection when no guard is there.
 _GUARDED_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {}
 for _signal, _pairs in (("flaky", _FLAKY_PHRASES), ("restrict", _RESTRICT_PHRASES)):
@@ -474,7 +479,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["summary"] = counts.get("summary", 0) + 1
     items = sum(low.count(mark) for mark in _ITEM_MARKS) if prose and "\n" in low and any(
         g in low for g in _ITEM_GUARDS) else 0
-    questions = low.count("?") + low.count("\uff1f")
+    # The full-width question mark only in non-ASCII text: a second scan of an English prompt finds nothing.
+    questions = low.count("?") + (0 if low.isascii() else low.count("\uff1f"))
     greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
 
     code_words = counts.get("code", 0)
@@ -800,13 +806,19 @@ def _code_shape(low: str, keyword_shapes: bool = True, words: frozenset[str] | N
     if words is None:
         words = frozenset(w for w in _WORD_GUARDED if w in low)
     found = 0
-    for guard, marks in _CODE_MARKS:
-        if (guard in words if guard in _WORD_GUARDED else guard in low):
+    for guard, marks in _CHAR_MARKS:
+        if guard in low:
             for mark in marks:
                 if mark in low:
                     found += 1
                     if found >= SHAPES_ENOUGH:
                         return found
+    for guard in _WORD_GUARDED.intersection(words):
+        for mark in _WORD_MARKS[guard]:
+            if mark in low:
+                found += 1
+                if found >= SHAPES_ENOUGH:
+                    return found
     if keyword_shapes:
         for word, pattern in _CODE_WORD_SHAPES:
             if word in low and pattern.search(low):
