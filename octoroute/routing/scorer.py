@@ -103,15 +103,15 @@ _WORDS: dict[str, str] = {
         "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
         "вычисли посчитай уравнение реши"),
     "math_adv": (
-        "angle angles integral integrals derivative derivatives eigenvalue eigenvalues theorem lemma "
+        "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
+        "eigenvalue eigenvalues theorem lemma "
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
         "logarithm matrix matrices limit series convergence inequality"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
-        "prove proof proofs abelian isomorphic homomorphism theorem lemma demonstrate derive induction "
-        "contradiction "
+        "prove proof proofs theorem lemma demonstrate derive induction contradiction "
         "beweise beweisen prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
@@ -152,8 +152,7 @@ _WORDS: dict[str, str] = {
     # Weighing a decision: several factors, a recommendation.
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
-    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency critical "
-           "weighing weighings",
+    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighing weighings",
     # A restriction on how code may be written ("without", "no libraries").
     "restrict": "without",
     # Guards of the phrases below, chosen among the phrase's words for being rare in code

@@ -350,6 +350,8 @@ def test_show_that_is_a_proof(prompt: str) -> None:
 
 def test_show_that_in_a_table_is_not_a_proof() -> None:
     assert "prove" not in scored("Can you show that in a table?").reason
+    # naming a structure is not proving something about it
+    assert scored("What is an abelian group?").tier == "fast"
 
 
 def test_how_many_with_a_unit_is_a_word_problem() -> None:
