@@ -73,6 +73,7 @@ _WORDS: dict[str, str] = {
         "lambda async await cpp c# golang dataframe binary hashmap linked implement implementation "
         "cache caching lru thread-safe threadsafe regexes unit-test helm terraform ansible systemd "
         "makefile cmake webpack graphql grpc websocket oauth jwt ssh firewall vlan proxmox tls "
+        "kafka rabbitmq redis memcached elasticsearch mongodb "
         # de fr es it pt nl ru
         "funktion programm programmieren skript quellcode fonction programme coder bogue función "
         "código programa funzione codice programma função programação functie programma "
@@ -703,11 +704,13 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
     concept = kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
         _CODE_CONCEPT.match(low) is not None
     if kind in HARD:
-        if concept and not explicit and not has_tools and not json_response:
+        if concept and not explicit and not has_tools and not json_response and not (
+                "`" in low or "\n" in low or "example" in low or "my " in low):
             # A concept question with no code attached ("process or thread?"): depth words name
-            # the topic, they do not make it hard; with inline code, an example asked for or
-            # the asker's own setup it is no longer a lookup.
-            if "`" in low or "\n" in low or "example" in low or "my " in low or difficulty:
+            # the topic, they do not make it hard. With inline code, an example asked for or
+            # the asker's own setup ("why does my script deadlock") it is no longer a lookup,
+            # and its difficulty decides as for any code ask.
+            if difficulty:
                 return "balanced"
             notes.append("concept question, no code")
             return "fast"

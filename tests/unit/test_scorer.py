@@ -266,6 +266,8 @@ def test_design_asks(prompt: str, tier: str) -> None:
     ("Our Postgres workers double-process orders; how do we make the handler idempotent and keep "
      "consistency across the payment transaction?", "deep"),
     ("Review our login code: we store API tokens as md5 hashes in the database.", "deep"),
+    ("Our RabbitMQ consumers see each message at least twice after a failover; how do we make "
+     "processing idempotent?", "deep"),
     # the same words in everyday talk
     ("My bank shows a transaction I don't recognise. What should I do?", "fast"),
     ("How do I stop my phone from being exposed to the sun all day in the car?", "fast"),
@@ -392,6 +394,9 @@ def test_careful_translations_need_balanced(prompt: str, tier: str) -> None:
     ("What does `git rebase -i HEAD~3` do?", "balanced"),
     ("Explain Python generators with an example.", "balanced"),
     ("Why is my Rust build so slow?", "balanced"),
+    # the asker's own deadlock is a bug to explain, not a concept to define
+    ("Why does my Go service deadlock when two goroutines take the same two mutexes in opposite order?",
+     "deep"),
 ])
 def test_code_concept_questions(prompt: str, tier: str) -> None:
     got = scored(prompt)
