@@ -38,6 +38,7 @@ LONG_TOKENS = 1200  # tokens; a hard ask this long is one difficulty point
 VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need balanced)
 CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
+LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
@@ -492,7 +493,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         ctx_hits = _VOCAB_KEYS.intersection(_words(ctx_low))
         deep_context = any("depth" in _VOCAB[w] for w in ctx_hits)
     # Systems words count only beside code words, code or a deep conversation: alone they are everyday talk.
-    systems = counts.get("systems", 0) if code_words or shape or deep_context else 0
+    # And not in the body of a long pasted document (an incident report mentions its outage).
+    systems = counts.get("systems", 0) if (code_words or shape or deep_context) and (
+        len(low) < LONG_DOCUMENT_CHARS or shape >= 2) else 0
     perf = 1 if shape and (counts.get("perf") or ("explain" in hits and "explain analyze" in low)) else 0
     constraints = counts.get("constraint", 0)
     # A plan or schedule under stated rules; a decision weighed on several factors.
@@ -595,7 +598,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1 + (counts["math_adv"] >= 2)
         fired.append("advanced maths")
     # The ask of a long pasted document (an incident report, a contract) is not in its body's words.
-    if kind == "code" and (len(low) < 1600 or shape >= 2):
+    if kind == "code" and (len(low) < LONG_DOCUMENT_CHARS or shape >= 2):
         for guard in _PHRASE_GUARDS.intersection(hits):
             for signal, phrase in _GUARDED_PHRASES[guard]:
                 if not counts.get(signal) and phrase in low:

@@ -415,3 +415,14 @@ def test_extraction_from_a_long_text_goes_deep() -> None:
     short = scored("Extract the person, the day and the amount as JSON: Dana pays Lee 300 on Friday.")
     assert (long.task_type, long.tier) == ("extraction", "deep"), long.reason
     assert (short.task_type, short.tier) == ("extraction", "balanced"), short.reason
+
+
+def test_a_long_pasted_document_is_not_its_vocabulary() -> None:
+    report = " ".join(f"At {i}:00 the API database had an outage and the failover replica served stale "
+                      f"data, so the team restarted the backend." for i in range(16))
+    assert len(report) > 1600
+    got = scored("Summarise this incident report for our sales team in five sentences:\n\n" + report)
+    assert got.tier != "deep", got.reason
+    # the same words in a short technical ask do count
+    assert scored("Our API database had an outage and the failover replica served stale data. "
+                  "How do we keep consistency during failover?").tier == "deep"
