@@ -7,7 +7,8 @@ most on code, mathematics (word problems included), multi-step reasoning
 and extracting structured data. So the scorer first decides *what kind* of
 ask a prompt is (the task type), then, for the kinds small models lose on,
 *how hard* it is (length, constraints, "prove", multi-part, concurrency /
-security / architecture depth). Cheap kinds go to fast, hard kinds to
+security / architecture depth, bugs that show only sometimes, design asks,
+constraint satisfaction, weighed decisions, extraction from long texts). Cheap kinds go to fast, hard kinds to
 balanced or deep. Under-routing costs more than over-routing, so a tie
 between kinds takes the higher tier, and a prompt the scorer cannot read
 (little signal, an unfamiliar language) gets a low confidence, which the
@@ -37,6 +38,8 @@ LONG_TOKENS = 1200  # tokens; a hard ask this long is one difficulty point
 VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need balanced)
 CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
+LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
+LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
 HARD = frozenset(("code", "math", "reasoning", "extraction"))
@@ -70,14 +73,15 @@ _WORDS: dict[str, str] = {
         "linux unix cli terminal query queries database schema backend frontend library framework "
         "lambda async await cpp c# golang dataframe binary hashmap linked implement implementation "
         "cache caching lru thread-safe threadsafe regexes unit-test helm terraform ansible systemd "
-        "makefile cmake webpack graphql grpc websocket oauth jwt"
+        "makefile cmake webpack graphql grpc websocket oauth jwt ssh firewall vlan proxmox tls "
+        "kafka rabbitmq redis memcached elasticsearch mongodb "
         # de fr es it pt nl ru
         "funktion programm programmieren skript quellcode fonction programme coder bogue función "
         "código programa funzione codice programma função programação functie programma "
         "код функция функцию функции программа программу скрипт"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
-        "port rewrite generate create build add migrate test tests unittest"),
+        "port rewrite generate create build add migrate test tests unittest design"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks "
@@ -94,14 +98,15 @@ _WORDS: dict[str, str] = {
         "derivatives differentiate integrate probability percent percentage sum product average "
         "remainder divisible gcd lcm digits "
         "mean median ratio fraction fractions algebra geometry triangle circle radius area volume "
-        "perimeter polynomial quadratic logarithm exponent factorial prime primes divisible "
+        "perimeter angle angles polynomial quadratic logarithm exponent factorial prime primes divisible "
         "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "
         "arithmetic multiply divide subtract interest compound speed distance "
         "berechne berechnen gleichung calcule calculer équation résoudre calcula calcular "
         "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
         "вычисли посчитай уравнение реши"),
     "math_adv": (
-        "integral integrals derivative derivatives eigenvalue eigenvalues theorem lemma "
+        "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
+        "eigenvalue eigenvalues theorem lemma "
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
         "logarithm matrix matrices limit series convergence inequality"),
@@ -124,9 +129,40 @@ _WORDS: dict[str, str] = {
     # What makes a coding ask algorithmic rather than routine.
     "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
             "permutation permutations combinatorial tree trees bst trie heap graph graphs traversal "
+            "parser parsers ast grammar lexer tokenizer interpreter precedence "
             "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
-    "g_reason": "step step-by-step show explain which what true think if at no exactly who how only",
+    "g_reason": "step step-by-step show explain which what true think if at no exactly who how only "
+                "argument likely reason",
+    # Systems depth that needs a technical context to mean anything (a "transaction" at the bank
+    # is not one in a database): data integrity, distributed correctness, attack surfaces.
+    "systems": (
+        "consistency transaction transactions idempotent idempotency exactly-once effectively-once "
+        "at-least-once at-most-once failover outage split-brain quorum corrupt corrupts corrupted "
+        "corruption destroy destroys overflow dangling use-after-free md5 sha1 hmac bcrypt "
+        "threat threat-model attacker attack attacks exposed hardening"),
+    # Bugs that show only sometimes: the ones small models explain away.
+    "flaky": "sometimes occasionally intermittent intermittently randomly sporadic sporadically flaky "
+             "hangs forever nondeterministic non-deterministic",
+    # Speed work on attached code (profiling, vectorising, query plans).
+    # (Not "profile" or "speed": a profile page, a player's speed.)
+    "perf": "slow slower faster speedup speed-up profiler profiling optimize optimise vectorize vectorise",
+    # Design asks: a system to lay out, not a snippet to write.
+    "design": "design designing architect pitfalls diseña diseñar diseñe entwirf entwerfen entwerfe "
+              "concevoir conçois concevez progetta progettare projete projetar ontwerp ontwerpen "
+              "спроектируй",
+    # Weighing a decision: several factors, a recommendation.
+    "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
+    # Constraint satisfaction: schedules and plans that must satisfy stated rules.
+    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighing weighings",
+    # A restriction on how code may be written ("without", "no libraries").
+    "restrict": "without",
+    # Guards of the phrases below, chosen among the phrase's words for being rare in code
+    # ("load" and "using" are identifiers and keywords: a code prompt would pay the scans).
+    "g_phrase": "under production inputs few no use just only must",
+    # Translation asks that need more than a small model's fluency.
+    "careful": "precision precise legal register polite natural idiomatic rhyme metre meter rhythm "
+               "nuance nuances terminology technical literally word-for-word",
     "g_role": "pretend act play roleplay role-play role style character",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
@@ -176,6 +212,7 @@ for _signal, _text in _WORDS.items():
     for _word in _text.split():
         _VOCAB[_word] = (*_VOCAB.get(_word, ()), _signal)
 _VOCAB_KEYS = frozenset(_VOCAB)
+_NO_WORDS: frozenset[str] = frozenset()
 
 # Substrings for scripts written without spaces (zh, ja).
 _CJK: dict[str, tuple[str, ...]] = {
@@ -215,6 +252,9 @@ _CODE_MARKS = (("`", ("```",)), ("=", ("=>", "==", "!=", "+=")), (":", ("::",)),
                ("print", ("print(", "printf(", "println!(")), ("console", ("console.log(",)),
                ("self", ("self.",)))
 _WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in the prompt's words
+# Split once by guard kind (the count is the same in any order; see _code_shape).
+_CHAR_MARKS = tuple((guard, marks) for guard, marks in _CODE_MARKS if guard not in _WORD_GUARDED)
+_WORD_MARKS = {guard: marks for guard, marks in _CODE_MARKS if guard in _WORD_GUARDED}
 _CODE_WORD_SHAPES = (
     ("def ", re.compile(r"def \w+\s*\(")),
     ("class ", re.compile(r"class \w+\s*[:({]")),
@@ -262,10 +302,33 @@ _REASONING_PHRASES = (
     ("if", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
     ("no", re.compile(r"no (?:more|fewer) than")), ("exactly", re.compile(r"exactly (?:one|two)\b")),
     ("who", re.compile(r"who (?:is lying|is telling|owns)")),
-    ("how", re.compile(r"how (?:can|could|would|do|will) you (?:tell|determine|know|figure out|find out|"
-                       r"decide)")),
+    ("how", re.compile(r"how (?:to|(?:can|could|would|do|will) you) (?:tell|determine|know|figure out|"
+                       r"find out|decide)")),
+    # Naming the likeliest cause, reasoning a case through.
+    ("likely", re.compile(r"likely (?:cause|explanation|reason)")),
+    ("reason", re.compile(r"reason (?:it |this |that )?through")),
     ("only", re.compile(r"only (?:once|one|twice)\b")),
 )
+# Judging an argument's validity is a logic exercise, like a syllogism.
+_ARGUMENT = re.compile(r"argument (?:is |was )?(?:valid|sound|invalid)")
+# "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
+_SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
+# (guard word, phrase): phrases that mark a bug as intermittent or input-dependent, besides the
+# "flaky" words; a phrase is searched only when its guard is among the prompt's words (a
+# substring scan of a 2,000-character prompt costs a microsecond or two, fourteen of them a third
+# of a code decision).
+_FLAKY_PHRASES = (("under", "under load"), ("production", "in production"), ("inputs", "some inputs"),
+                  ("few", "every few"))
+# Phrases that restrict how code may be written, besides "without".
+_RESTRICT_PHRASES = (("no", "no libraries"), ("no", "no external"), ("no", "no eval"), ("use", "don't use"),
+                     ("use", "do not use"), ("just", "doesn't just"), ("just", "not just"),
+                     ("only", "only using"), ("must", "must not"))
+# guard word -> (signal, phrase) pairs, so a code prompt pays one set intersection when no guard is there.
+_GUARDED_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {}
+for _signal, _pairs in (("flaky", _FLAKY_PHRASES), ("restrict", _RESTRICT_PHRASES)):
+    for _guard, _phrase in _pairs:
+        _GUARDED_PHRASES[_guard] = (*_GUARDED_PHRASES.get(_guard, ()), (_signal, _phrase))
+_PHRASE_GUARDS = frozenset(_GUARDED_PHRASES)
 _SYLLOGISM = tuple(re.compile(start + r" \w+ are \w+\b[^.?]{0,80}\b(?:all|some|no) \w+ (?:are|be) \w+")
                    for start in ("all", "some"))
 _IF_THEN = re.compile(r"if\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b[^?]*\?")
@@ -397,9 +460,16 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     word_problem = 1 if counts.get("howmany") or (problem_words and (
         any(w in hits and r.search(low) for w, r in _WORD_PROBLEM_PHRASES)
         or any(w in hits and r.search(low) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
+    if not word_problem and prose and counts.get("unit") and "how" in hits and (
+            "how many" in low or "how much" in low or "how long" in low):
+        word_problem = 1
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
     phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if prose and counts.get(
         "g_reason") else 0
+    if prose and "argument" in hits and _ARGUMENT.search(low):
+        counts["puzzle"] = counts.get("puzzle", 0) + 1
+    if prose and "show" in hits and _SHOW_THAT.search(low):
+        counts["prove"] = counts.get("prove", 0) + 1
     if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
         phrases += 2  # two quantified clauses are a syllogism on their own
     if_then = 1 if prose and counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
@@ -410,21 +480,47 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["summary"] = counts.get("summary", 0) + 1
     items = sum(low.count(mark) for mark in _ITEM_MARKS) if prose and "\n" in low and any(
         g in low for g in _ITEM_GUARDS) else 0
-    questions = low.count("?") + low.count("\uff1f")
+    # The full-width question mark only in non-ASCII text: a second scan of an English prompt finds nothing.
+    questions = low.count("?") + (0 if low.isascii() else low.count("\uff1f"))
     greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
 
     code_words = counts.get("code", 0)
     technical = code_words or shape or counts.get("depth")
+    # The system prompt and earlier turns, read once: their kind and whether they are about depth.
+    ctx_low, ctx_hits, deep_context = "", _NO_WORDS, False
+    if context:
+        ctx_low = scan_text(context).lower()
+        ctx_hits = _VOCAB_KEYS.intersection(_words(ctx_low))
+        deep_context = any("depth" in _VOCAB[w] for w in ctx_hits)
+    # Systems words count only beside code words, code or a deep conversation: alone they are everyday talk.
+    # And not in the body of a long pasted document (an incident report mentions its outage).
+    systems = counts.get("systems", 0) if (code_words or shape or deep_context) and (
+        len(low) < LONG_DOCUMENT_CHARS or shape >= 2) else 0
+    perf = 1 if shape and (counts.get("perf") or ("explain" in hits and "explain analyze" in low)) else 0
+    constraints = counts.get("constraint", 0)
+    # A plan or schedule under stated rules; a decision weighed on several factors.
+    csp = counts.get("csp", 0) if prose and not shape and (
+        counts.get("csp", 0) >= 2 or constraints >= 2 or numbers >= 3) else 0
+    decision = 1 if counts.get("decide", 0) >= 2 and not shape and (
+        numbers >= 3 or constraints >= 2 or n_words >= 40) else 0
+    # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
+    if prose and not technical and constraints >= 2 and "how do you" in low:
+        counts["puzzle"] = counts.get("puzzle", 0) + 1
+    # A translation ask (the rewrite words guard the substring scans).
+    translation = bool(not shape and code_words < 3 and counts.get("rewrite") and (
+        "translat" in low or "tradu" in low or "übersetz" in low or "vertaal" in low or "перев" in low))
     kinds = {
-        "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0), 2)
+        "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
         + (0.5 * counts.get("code_action", 0) if technical else 0.0),
         "math": 2.0 * min(expr, 2) + min(counts.get("math", 0), 3) + 2.0 * word_problem
         + (1.0 if units and numbers >= 2 else 0.0),
         "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
         + (2.0 if counts.get("relation", 0) >= 2 and questions else 0.0)
         # One such phrase alone ("how can you tell", "step by step") is everyday talk; two are a puzzle.
-        + 0.6 * min(phrases, 3) + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
-        + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0),
+        + 0.6 * min(phrases, 3) + (1.0 if phrases >= 2 else 0.0)
+        + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
+        + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0)
+        + (2.5 if csp else 0.0) + (4.0 if decision else 0.0),
         "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
         + (0.5 * counts.get("format", 0) if counts.get("extraction") else 0.0)
         + (2.0 if json_response else 0.0),
@@ -437,6 +533,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
     if kinds["creative_writing"] >= 2 and not shape:
         kinds["code"] = min(kinds["code"], 1.5)
+    if translation:
+        # A text to translate is not an ask to write code, whatever its vocabulary.
+        kinds["code"] = min(kinds["code"], 1.0)
     if greeting and n_words <= 6 and not shape:
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)
@@ -450,6 +549,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         elif value > runner:
             second, runner = name, value
     explicit = task_type is not None
+    tied_up = False  # the kind is a runner-up taken for its higher tier
     notes: list[str] = []
     language = ""  # guessed only when it matters (nothing stood out): it costs a pass over the words
     if explicit:
@@ -469,8 +569,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             notes.append(f"{best}/{second} tie, took the higher")
             kind = second
             confidence = min(confidence, 0.55)
+            tied_up = True
+    inherited = None
     if not explicit and kind not in HARD and context:
-        inherited = _context_kind(context)
+        inherited = _context_kind(ctx_low, ctx_hits)
         if inherited is not None:
             notes.append(f"{inherited} from the conversation")
             kind, confidence = inherited, max(confidence, 0.65)
@@ -485,7 +587,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if tokens > LONG_TOKENS:
         difficulty += 1 + (tokens > VERY_LONG_TOKENS)
         fired.append("long")
-    depth = counts.get("depth", 0)
+    depth = counts.get("depth", 0) + systems + perf
     if depth:
         difficulty += 2 if depth >= 2 or (kind == "code" and (shape or counts.get("code_action"))) else 1
         fired.append("depth")
@@ -495,6 +597,34 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("math_adv"):
         difficulty += 1 + (counts["math_adv"] >= 2)
         fired.append("advanced maths")
+    # The ask of a long pasted document (an incident report, a contract) is not in its body's words.
+    if kind == "code" and (len(low) < LONG_DOCUMENT_CHARS or shape >= 2):
+        for guard in _PHRASE_GUARDS.intersection(hits):
+            for signal, phrase in _GUARDED_PHRASES[guard]:
+                if not counts.get(signal) and phrase in low:
+                    counts[signal] = 1
+        if counts.get("flaky"):
+            # An intermittent failure in real code: the interleaving or input must be reasoned out.
+            difficulty += 2 if shape or inherited == "code" else 1
+            fired.append("intermittent bug")
+        if counts.get("design"):
+            difficulty += 1 + (numbers >= 3 or constraints >= 2 or low.count(",") >= 4)
+            fired.append("design")
+        if counts.get("restrict"):
+            difficulty += 1
+            fired.append("restricted")
+    if kind in HARD and deep_context:
+        difficulty += 1
+        fired.append("depth in the conversation")
+    if kind == "reasoning" and (csp or decision):
+        difficulty += 1 + decision
+        fired.append("constraint satisfaction" if csp else "multi-factor decision")
+    if kind == "reasoning" and phrases >= 2:
+        difficulty += 1
+        fired.append("reasoning asked")
+    if kind == "math" and counts.get("math_adv") and numbers >= 3 and tokens < 150:
+        difficulty += 1
+        fired.append("advanced maths with data")
     if counts.get("constraint", 0) + phrases >= 3:
         difficulty += 1
         fired.append("constraints")
@@ -507,6 +637,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind == "reasoning" and if_then:
         difficulty += 1
         fired.append("hypothetical")
+    if kind == "extraction" and tokens >= LONG_SOURCE_TOKENS and tokens <= LONG_TOKENS:
+        # Structured data out of a long text: small models drop and invent fields. (Past
+        # LONG_TOKENS the length point above has counted it already.)
+        difficulty += 1
+        fired.append("long source")
     if kind == "extraction" and (fmt or counts.get("format")) and (items >= 3 or low.count(",") >= 3):
         difficulty += 1
         fired.append("several fields")
@@ -514,7 +649,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("puzzle with constraints")
     big_o = "o(" in low and ("o(n" in low or "o(log" in low or "o(1" in low)
-    algo = counts.get("algo", 0) + big_o
+    # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
+    algo = counts.get("algo", 0) + 2 * big_o
     if kind == "code" and algo:
         difficulty += 1 + (algo >= 2)
         fired.append("algorithmic")
@@ -522,12 +658,20 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("much code")
 
+    # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
+    demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)) \
+        if translation else 0
+    careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
+    if careful:
+        notes.append("translation that needs precision")
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem, has_tools=has_tools,
-                 json_response=json_response, notes=notes)
+                 json_response=json_response, notes=notes, tied_up=tied_up)
     if json_response and tier == "fast":
         tier = "balanced"
         notes.append("JSON response asked")
+    if careful and tier == "fast":
+        tier = "balanced"
     if confidence < LOW_CONFIDENCE and tier == "fast" and n_words > 25:
         # Unsure about a substantial ask: under-routing costs more than over-routing.
         tier = "balanced"
@@ -559,18 +703,25 @@ def _reason(kind: str, difficulty: int, fired: list[str], notes: list[str]) -> s
 
 def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
           counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
-          json_response: bool, notes: list[str]) -> str:
+          json_response: bool, notes: list[str], tied_up: bool = False) -> str:
+    concept = kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
+        _CODE_CONCEPT.match(low) is not None
     if kind in HARD:
-        if difficulty >= DEEP_AT:
+        if concept and not explicit and not has_tools and not json_response and not (
+                "`" in low or "\n" in low or "example" in low or "my " in low):
+            # A concept question with no code attached ("process or thread?"): depth words name
+            # the topic, they do not make it hard. With inline code, an example asked for or
+            # the asker's own setup ("why does my script deadlock") it is no longer a lookup,
+            # and its difficulty decides as for any code ask.
+            if difficulty:
+                return "balanced"
+            notes.append("concept question, no code")
+            return "fast"
+        # A reasoning ask with any difficulty point is a puzzle or a weighed case: small models fail those.
+        if difficulty >= (1 if kind == "reasoning" and not tied_up else DEEP_AT):
             return "deep"
         if not explicit and difficulty == 0 and not has_tools and not json_response:
-            # A concept question about code ("what does this function do", "what is a
-            # decorator") with no code attached, or one-step arithmetic, is a small
-            # model's job; anything with code, an action or a word problem is not.
-            if kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
-                    _CODE_CONCEPT.match(low):
-                notes.append("concept question, no code")
-                return "fast"
+            # One-step arithmetic is a small model's job; a word problem is not.
             if kind == "math" and expr <= 1 and numbers <= 2 and not word_problem and tokens < 40 and \
                     not counts.get("math_adv"):
                 notes.append("one-step arithmetic")
@@ -601,10 +752,11 @@ def _unclassified(low: str, n_words: int, questions: int, tokens: int, language:
     return "question_answer", 0.35
 
 
-def _context_kind(context: str) -> str | None:
-    """The hard kind the system prompt or earlier turns set, if any."""
-    low = scan_text(context).lower()
-    words = _VOCAB_KEYS.intersection(_words(low))
+def _context_kind(low: str, words: frozenset[str]) -> str | None:
+    """The hard kind the system prompt or earlier turns set, if any.
+
+    ``low``: the context as scanned, lower-cased; ``words``: its words that are in the vocabulary.
+    """
     code = sum(1 for w in words if "code" in _VOCAB[w])
     if code >= 2 or (code and _code_shape(low)):
         return "code"
@@ -659,13 +811,19 @@ def _code_shape(low: str, keyword_shapes: bool = True, words: frozenset[str] | N
     if words is None:
         words = frozenset(w for w in _WORD_GUARDED if w in low)
     found = 0
-    for guard, marks in _CODE_MARKS:
-        if (guard in words if guard in _WORD_GUARDED else guard in low):
+    for guard, marks in _CHAR_MARKS:
+        if guard in low:
             for mark in marks:
                 if mark in low:
                     found += 1
                     if found >= SHAPES_ENOUGH:
                         return found
+    for guard in _WORD_GUARDED.intersection(words):
+        for mark in _WORD_MARKS[guard]:
+            if mark in low:
+                found += 1
+                if found >= SHAPES_ENOUGH:
+                    return found
     if keyword_shapes:
         for word, pattern in _CODE_WORD_SHAPES:
             if word in low and pattern.search(low):

@@ -227,3 +227,202 @@ def test_algorithmic_code_and_spelled_out_riddles(prompt: str, tier: str, task_t
 
 def test_everyday_words_are_not_puzzles() -> None:
     assert scored("What should I eat before and after a run?").tier == "fast"
+
+
+CODE_SNIPPET = "\n\ndef total(items):\n    s = 0\n    for i in items:\n        s += i.price\n    return s\n"
+GO_SNIPPET = "\n\nfunc worker(ch chan int) {\n    for v := range ch {\n        fmt.Println(v)\n    }\n}\n"
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    # an intermittent failure in attached code: the interleaving or input must be reasoned out
+    ("This function sometimes returns a wrong total. Why?" + CODE_SNIPPET, "deep"),
+    ("Our Go consumer occasionally drops a message under load, what's going on?" + GO_SNIPPET, "deep"),
+    ("This works on my laptop but fails in production, any idea?" + CODE_SNIPPET, "deep"),
+    # the same code with an ordinary ask stays balanced
+    ("Add a docstring to this function." + CODE_SNIPPET, "balanced"),
+    # intermittent data with no code attached is an ordinary ask
+    ("Our Postgres table sometimes holds -1 readings from a broken sensor; how do I filter them out?",
+     "balanced"),
+])
+def test_intermittent_bugs_in_code_go_deep(prompt: str, tier: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, "code"), got.reason
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    # a system to design under several requirements
+    ("Design a job queue for our Django backend: 3 workers, retries with backoff, at most 10k jobs a day, "
+     "and no job may run twice.", "deep"),
+    ("Diseña la arquitectura de una API de pagos con varios servidores y una base de datos.", "deep"),
+    # design words without anything technical are writing
+    ("Design a birthday card for my grandmother with a garden theme.", "fast"),
+])
+def test_design_asks(prompt: str, tier: str) -> None:
+    assert scored(prompt).tier == tier, scored(prompt).reason
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    # data integrity and distributed correctness beside code words
+    ("Our Postgres workers double-process orders; how do we make the handler idempotent and keep "
+     "consistency across the payment transaction?", "deep"),
+    ("Review our login code: we store API tokens as md5 hashes in the database.", "deep"),
+    ("Our RabbitMQ consumers see each message at least twice after a failover; how do we make "
+     "processing idempotent?", "deep"),
+    # the same words in everyday talk
+    ("My bank shows a transaction I don't recognise. What should I do?", "fast"),
+    ("How do I stop my phone from being exposed to the sun all day in the car?", "fast"),
+])
+def test_systems_words_need_a_technical_context(prompt: str, tier: str) -> None:
+    assert scored(prompt).tier == tier, scored(prompt).reason
+
+
+def test_speed_work_on_attached_code_goes_deep() -> None:
+    got = scored("The profiler says this is our hot spot; how do I make it faster?" + CODE_SNIPPET)
+    assert (got.tier, got.task_type) == ("deep", "code"), got.reason
+    assert scored("How do I make my laptop boot faster?").tier == "fast"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Write a JSON pretty-printer in JavaScript without using JSON.stringify, and explain the recursion.",
+    "Implement a priority queue as a binary heap in Rust, no libraries.",
+])
+def test_restricted_algorithmic_code_goes_deep(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == ("deep", "code"), got.reason
+
+
+def test_restriction_alone_leaves_routine_code_balanced() -> None:
+    assert scored("Write a bash script that renames .jpeg files to .jpg without sudo.").tier == "balanced"
+
+
+def test_security_context_makes_a_follow_up_deeper() -> None:
+    context = "You are a security reviewer for our Flask API.\nHere is how our login endpoint checks tokens."
+    follow_up = "the reset token is md5 of the user id and the date, valid for 2 days"
+    plain = scored(follow_up)
+    followed = scored(follow_up, context=context)
+    assert followed.tier == "deep" and "depth in the conversation" in followed.reason
+    assert plain.tier != "deep"
+
+
+@pytest.mark.parametrize("prompt", [
+    # a schedule under stated rules
+    "Seat 6 guests at a round table. Constraints: Ana and Ben must not sit together, Cy must sit next to "
+    "Di, and Ed cannot face Fay. Give an arrangement that satisfies all of them.",
+    # a build order with dependencies
+    "Tasks: A (2h), B (3h, needs A), C (1h), D (4h, needs B and C). With two people, what is the "
+    "shortest total time and which dependencies decide it?",
+])
+def test_constraint_satisfaction_is_deep_reasoning(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == ("deep", "reasoning"), got.reason
+
+
+def test_weighed_decisions_are_deep_reasoning() -> None:
+    got = scored("We are deciding whether to rent or buy a delivery van. Rent is 900 a month, a van costs "
+                 "38,000, we drive 2,000 km a month and may expand in 2 years. Lay out the decision "
+                 "criteria and recommend one.")
+    assert (got.tier, got.task_type) == ("deep", "reasoning"), got.reason
+    assert scored("Can you recommend a good book? Consider that I liked Dune.").tier == "fast"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Is this argument valid? 'All cats sleep a lot. Tom sleeps a lot. So Tom is a cat.' Explain.",
+    "The lights dim whenever the fridge starts, but only in winter. Think it over and give the most "
+    "likely cause, step by step.",
+])
+def test_reasoning_phrases_make_a_reasoning_ask(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+
+
+def test_riddle_with_restrictions_is_reasoning() -> None:
+    got = scored("You have two ropes that each burn in exactly one hour, but unevenly, and no clock. "
+                 "How do you measure exactly 45 minutes?")
+    assert got.task_type in ("reasoning", "math") and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Show that the product of two odd integers is odd.",
+    "Show that every finite abelian group of prime order is cyclic.",
+])
+def test_show_that_is_a_proof(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "deep" and "prove" in got.reason, got.reason
+
+
+def test_show_that_in_a_table_is_not_a_proof() -> None:
+    assert "prove" not in scored("Can you show that in a table?").reason
+    # naming a structure is not proving something about it
+    assert scored("What is an abelian group?").tier == "fast"
+
+
+def test_how_many_with_a_unit_is_a_word_problem() -> None:
+    got = scored("How many times a week does the minute hand pass the hour hand?")
+    assert got.task_type == "math" and got.tier == "balanced", got.reason
+
+
+def test_angles_are_not_one_step_arithmetic() -> None:
+    assert scored("What's the angle between the hands of a clock at 9:20?").tier == "balanced"
+
+
+def test_advanced_maths_with_data_goes_deep() -> None:
+    got = scored("Three dice are rolled. Given that the sum is 10, what is the probability that one shows 4?")
+    assert (got.tier, got.task_type) == ("deep", "math"), got.reason
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    ("Translate into Japanese, natural and polite register: our store closes early on Friday.", "balanced"),
+    ("Translate this clause into French with legal precision: the tenant shall indemnify the landlord.",
+     "balanced"),
+    # technical text to translate is a translation, not a concurrency ask
+    ("Translate into German for engineers: each worker thread holds a mutex while it flushes the cache.",
+     "balanced"),
+    ("Translate to Spanish: see you tomorrow at the station.", "fast"),
+    # one demand on one short line is still easy
+    ("Translate into natural Italian: we are closed on Sundays.", "fast"),
+])
+def test_careful_translations_need_balanced(prompt: str, tier: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, "creative_writing"), got.reason
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    ("What is a Python decorator?", "fast"),
+    # depth words name the topic of a concept question; they do not make it deep
+    ("What's the difference between a mutex and a semaphore in threading?", "balanced"),
+    # inline code, an example asked for, or the asker's own setup: more than a lookup
+    ("What does `git rebase -i HEAD~3` do?", "balanced"),
+    ("Explain Python generators with an example.", "balanced"),
+    ("Why is my Rust build so slow?", "balanced"),
+    # the asker's own deadlock is a bug to explain, not a concept to define
+    ("Why does my Go service deadlock when two goroutines take the same two mutexes in opposite order?",
+     "deep"),
+])
+def test_code_concept_questions(prompt: str, tier: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, "code"), got.reason
+
+
+def test_a_stated_complexity_bound_makes_code_deep() -> None:
+    got = scored("Write a Python function that finds the k-th smallest of two sorted lists in O(log n).")
+    assert (got.tier, got.task_type) == ("deep", "code"), got.reason
+
+
+def test_extraction_from_a_long_text_goes_deep() -> None:
+    notes = " ".join(f"Meeting {i}: Dana agreed to send the contract to Lee by Friday, budget 12,000."
+                     for i in range(30))
+    long = scored("Extract every person, date and amount from these notes as JSON.\n\n" + notes)
+    short = scored("Extract the person, the day and the amount as JSON: Dana pays Lee 300 on Friday.")
+    assert (long.task_type, long.tier) == ("extraction", "deep"), long.reason
+    assert (short.task_type, short.tier) == ("extraction", "balanced"), short.reason
+
+
+def test_a_long_pasted_document_is_not_its_vocabulary() -> None:
+    report = " ".join(f"At {i}:00 the API database had an outage and the failover replica served stale "
+                      f"data, so the team restarted the backend." for i in range(16))
+    assert len(report) > 1600
+    got = scored("Summarise this incident report for our sales team in five sentences:\n\n" + report)
+    assert got.tier != "deep", got.reason
+    # the same words in a short technical ask do count
+    assert scored("Our API database had an outage and the failover replica served stale data. "
+                  "How do we keep consistency during failover?").tier == "deep"
