@@ -217,10 +217,21 @@ class SemanticLayer:
         self._warm_up()
 
     def close(self, *, wait: bool = False) -> None:
-        """Stop making calls; running ones end at their own timeout (joined only if ``wait``)."""
+        """Stop making calls; running ones end at their own timeout (joined only if ``wait``).
+
+        An embedder with a ``close()`` (``HTTPEmbedder``) is closed too.
+        """
         with self._lock:
             self._closed = True
         self._executor.shutdown(wait=wait, cancel_futures=True)
+        closer = getattr(self._embed, "close", None)
+        if callable(closer):
+            closer()
+
+    def counts(self) -> dict[str, int]:
+        """A copy of the counters (verdicts, unsure, cache_hits, calls, timeouts, errors, ...)."""
+        with self._lock:
+            return dict(self.stats)
 
     def wait_warm_up(self, timeout: float) -> bool:
         """Wait for the running (or next) warm-up attempt to end; whether verdicts are possible."""
@@ -475,3 +486,13 @@ def http_embedder(config: SemanticConfig, *, session_factory: SessionFactory | N
                               max_tokens=1, verify=config.verify, api_key=config.api_key)
     return HTTPEmbedder(BackendClient(endpoint, pool_size=HTTP_POOL_SIZE, session_factory=session_factory),
                         config.model)
+
+
+def semantic_layer(config: SemanticConfig, *, session_factory: SessionFactory | None = None,
+                   clock: Callable[[], float] = time.monotonic) -> SemanticLayer | None:
+    """The layer ``[routing.semantic]`` asks for, already warming up; ``None`` when disabled."""
+    if not config.enabled:
+        return None
+    layer = SemanticLayer(config, http_embedder(config, session_factory=session_factory), clock)
+    layer.start()
+    return layer

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from octoroute.config import Exemplar, SemanticConfig
 from octoroute.errors import BackendError
-from octoroute.routing.semantic import SemanticLayer, http_embedder
+from octoroute.routing.semantic import SemanticLayer, http_embedder, semantic_layer
 
 DIMS = 6
 WAIT_S = 5.0  # seconds a test waits for something that should happen at once
@@ -172,3 +172,14 @@ def test_layer_end_to_end_then_a_hanging_server_then_the_breaker(server: Embeddi
         server.release.set()
         layer.close(wait=True)
         embed.close()
+
+
+def test_semantic_layer_from_config_warms_up_at_once(server: EmbeddingsServer) -> None:
+    assert semantic_layer(SemanticConfig()) is None  # disabled by default
+    layer = semantic_layer(semantic(server, examples=EXEMPLARS))
+    assert layer is not None
+    try:
+        assert layer.wait_warm_up(WAIT_S)
+        assert [len(body["input"]) for _, body in server.requests] == [len(EXEMPLARS)]
+    finally:
+        layer.close(wait=True)
