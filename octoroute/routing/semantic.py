@@ -48,6 +48,10 @@ QUERY_CACHE_SIZE = 2048  # prompt vectors kept, keyed by a hash of the prompt (n
 MAX_WORKERS = 2  # embeddings calls in flight at once; a request finding them all busy does not wait
 HTTP_BATCH = 32  # inputs per POST /embeddings: servers cap a batch (llama.cpp by its context)
 HTTP_POOL_SIZE = MAX_WORKERS + 1  # connections kept to the embeddings server
+# NOTE: a prompt is embedded by its first characters only: what kind of ask it is
+# shows early, short inputs embed fast, and a long one would fail against the
+# server's context (llama.cpp) and count as a server failure for the breaker.
+MAX_QUERY_CHARS = 2000  # characters of a prompt that are embedded (about 500 tokens)
 SIMILARITY_FLOOR = 1e-9  # cosine at or below which a neighbour does not vote (rounding noise of 0)
 
 
@@ -254,6 +258,7 @@ class SemanticLayer:
 
         ``deadline`` is a time on the layer's clock the request must not wait past.
         """
+        text = text[:MAX_QUERY_CHARS]
         key = text_key(text)
         with self._lock:
             index = self._index

@@ -17,6 +17,7 @@ import pytest
 from octoroute.config import TIERS, Exemplar, SemanticConfig, parse_config
 from octoroute.errors import BackendError, ConfigError
 from octoroute.routing.semantic import (
+    MAX_QUERY_CHARS,
     SemanticLayer,
     VectorCache,
     build_index,
@@ -503,3 +504,14 @@ def test_every_semantic_key_is_documented() -> None:
             continue  # read from the environment, never written in a file
         assert f"| `{f.name}` |" in table, f"add {f.name} to [routing.semantic] in docs/configuration.md"
         assert re.search(rf"^#?\s*{f.name}\s*=", example, re.M), f"add {f.name} to config.toml.example"
+
+
+def test_long_prompts_are_embedded_by_their_start(layer: SemanticLayer, embed: FakeEmbed,
+                                                  clock: FakeClock) -> None:
+    ready(layer)
+    long_text = "prove " + "x" * 50_000
+    verdict = layer.classify(long_text, deadline=later(clock))
+    assert verdict is not None and verdict.tier == "deep"
+    assert [len(c[0]) for c in embed.calls if len(c) == 1] == [MAX_QUERY_CHARS]
+    layer.classify(long_text + "y", deadline=later(clock))  # the same start: cached
+    assert embed.query_calls == 1
