@@ -259,6 +259,8 @@ class SemanticLayer:
         ``deadline`` is a time on the layer's clock the request must not wait past.
         """
         text = text[:MAX_QUERY_CHARS]
+        if not text.strip():
+            return None  # nothing to compare (and some servers refuse an empty input)
         key = text_key(text)
         with self._lock:
             index = self._index

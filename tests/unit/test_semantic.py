@@ -515,3 +515,10 @@ def test_long_prompts_are_embedded_by_their_start(layer: SemanticLayer, embed: F
     assert [len(c[0]) for c in embed.calls if len(c) == 1] == [MAX_QUERY_CHARS]
     layer.classify(long_text + "y", deadline=later(clock))  # the same start: cached
     assert embed.query_calls == 1
+
+
+def test_empty_text_is_no_verdict_and_no_call(layer: SemanticLayer, embed: FakeEmbed,
+                                              clock: FakeClock) -> None:
+    ready(layer)
+    assert layer.classify("  \n", deadline=later(clock)) is None
+    assert embed.query_calls == 0
