@@ -46,7 +46,7 @@ COOLDOWN_S = 30.0  # seconds the breaker stays open: no embeddings call at all m
 WARMUP_TIMEOUT_S = 120.0  # seconds for embedding every exemplar (one batched call, off the request path)
 QUERY_CACHE_SIZE = 2048  # prompt vectors kept, keyed by a hash of the prompt (never the text)
 MAX_WORKERS = 2  # embeddings calls in flight at once; a request finding them all busy does not wait
-HTTP_BATCH = 32  # inputs per POST /embeddings: servers cap a batch (llama.cpp by its context)
+HTTP_BATCH = 32  # inputs per POST /embeddings (servers cap a batch); 1 for per-token servers
 HTTP_POOL_SIZE = MAX_WORKERS + 1  # connections kept to the embeddings server
 # NOTE: a prompt is embedded by its first characters only: what kind of ask it is
 # shows early, short inputs embed fast, and a long one would fail against the
@@ -443,6 +443,13 @@ def _check_numbers(values: list[Any]) -> None:
         raise BackendError("embedding holds something other than numbers", kind="bad_response")
 
 
+def _per_token(data: Mapping[str, Any]) -> bool:
+    items = data.get("data")
+    return isinstance(items, list) and any(
+        isinstance(item, dict) and isinstance(item.get("embedding"), list) and item["embedding"]
+        and isinstance(item["embedding"][0], list) for item in items)
+
+
 def parse_embeddings(data: Mapping[str, Any], count: int) -> list[list[float]]:
     """The vectors of an OpenAI-style embeddings answer for ``count`` inputs, in input order."""
     items = data.get("data")
@@ -466,19 +473,33 @@ class HTTPEmbedder:
         self.model = model
         self._batch = batch
         self._clock = clock
+        self.per_token = False  # the server answers one vector per token: batches are unsafe
 
     def __call__(self, texts: list[str], timeout: float) -> list[list[float]]:
-        """Vectors for ``texts``, in batches, all within ``timeout`` seconds; or ``BackendError``."""
+        """Vectors for ``texts``, in batches, all within ``timeout`` seconds; or ``BackendError``.
+
+        NOTE: llama-cpp-python (0.3.36) answers a batch of per-token
+        embeddings with only the first input's right: the others' vectors
+        have a cosine of about 0 with their own single-input vectors
+        (measured with Gemma 3 270M). Once a server answers per token, only
+        the first vector of a batch is kept and inputs go one at a time.
+        """
         deadline = self._clock() + timeout
         vectors: list[list[float]] = []
-        for start in range(0, len(texts), self._batch):
-            batch = texts[start:start + self._batch]
+        start = 0
+        while start < len(texts):
+            batch = texts[start:start + (1 if self.per_token else self._batch)]
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise BackendError(f"no embeddings within {timeout:g}s", kind="timeout")
             data = self.client.post_json("/embeddings", {"model": self.model, "input": batch},
                                          timeout=remaining)
-            vectors.extend(parse_embeddings(data, len(batch)))
+            found = parse_embeddings(data, len(batch))
+            if len(batch) > 1 and _per_token(data):
+                self.per_token = True
+                found = found[:1]
+            vectors.extend(found)
+            start += len(found)
         return vectors
 
     def close(self) -> None:

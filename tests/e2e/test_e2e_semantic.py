@@ -4,6 +4,16 @@ llama-cpp-python answers one 640-float vector per token for Gemma (the model
 has no pooling); the layer mean-pools them. The added latency per decision is
 measured, cache cold and warm, and printed: it is the number the router pays
 when it asks this layer.
+
+NOTE(semantic): Gemma 3 270M is a chat model, not an embedding model. Its
+mean-pooled vectors carry next to no topic: measured on 2026-12-03, the
+shipped exemplars classify each other (leave-one-out, k=5) at 46/137, chance
+for three tiers, and a prompt's nearest exemplar shares its topic 15-22 times
+in 137 (mean, skip-BOS, unit-token and z-scored pooling alike). So this test
+checks what real embeddings must give whatever the model (a prompt that is an
+exemplar finds itself, deterministically, within the timeout) and prints the
+verdicts on clear prompts instead of asserting them; tier accuracy needs a
+real embedding model (nomic-embed-text, bge, EmbeddingGemma).
 """
 
 from __future__ import annotations
@@ -16,12 +26,19 @@ from collections.abc import Iterator
 import pytest
 from e2e_support import SAFE_SERVER_ARGS, LlamaServer, free_port
 from octoroute.config import SemanticConfig
-from octoroute.routing.semantic import HTTPEmbedder, SemanticLayer, SemanticVerdict, http_embedder
+from octoroute.routing.semantic import (
+    HTTPEmbedder,
+    SemanticLayer,
+    VectorCache,
+    default_exemplars,
+    http_embedder,
+)
 
 pytestmark = pytest.mark.e2e
 
 WARM_UP_TIMEOUT_S = 300.0  # seconds for embedding the shipped exemplars on a loaded 2-core box
 CALLS = 50  # decisions timed, cache cold and again warm
+SELF_CHECK = ("fast-chat-01", "balanced-code-04", "deep-math-02")
 # Clear cases, written for this test (not exemplars, not the eval set).
 CLEAR = {
     "fast": ["hey, good morning! how are you?", "write a cheerful poem about spring flowers",
@@ -50,14 +67,34 @@ def embedder(embeddings_server: LlamaServer) -> Iterator[HTTPEmbedder]:
 
 
 @pytest.fixture(scope="module")
-def layer(embedder: HTTPEmbedder) -> Iterator[SemanticLayer]:
+def cache() -> VectorCache:
+    return VectorCache()
+
+
+def make_layer(embedder: HTTPEmbedder, cache: VectorCache, timeout_ms: int) -> SemanticLayer:
+    """A layer on the real server; its breaker never opens, so every call is measured."""
     made = SemanticLayer(SemanticConfig(enabled=True, base_url="http://unused/v1", model="gemma",
-                                        timeout_ms=300, min_confidence=0.0),
-                         embedder, warmup_timeout_s=WARM_UP_TIMEOUT_S)
+                                        timeout_ms=timeout_ms, min_confidence=0.0),
+                         embedder, cache=cache, warmup_timeout_s=WARM_UP_TIMEOUT_S, failures_to_open=10**9)
     started = time.monotonic()
     made.start()
     assert made.wait_warm_up(WARM_UP_TIMEOUT_S), "the shipped exemplars were not embedded"
-    print(f"\nsemantic e2e: shipped exemplars embedded in {time.monotonic() - started:.1f}s")
+    print(f"\nsemantic e2e: layer ready in {time.monotonic() - started:.1f}s")
+    return made
+
+
+@pytest.fixture(scope="module")
+def layer(embedder: HTTPEmbedder, cache: VectorCache) -> Iterator[SemanticLayer]:
+    """As configured by default: 300 ms per call."""
+    made = make_layer(embedder, cache, 300)
+    yield made
+    made.close(wait=True)
+
+
+@pytest.fixture(scope="module")
+def patient(embedder: HTTPEmbedder, cache: VectorCache, layer: SemanticLayer) -> Iterator[SemanticLayer]:
+    """Waits up to 10 s (exemplar vectors from the shared cache: no second warm-up call)."""
+    made = make_layer(embedder, cache, 10_000)
     yield made
     made.close(wait=True)
 
@@ -72,48 +109,64 @@ def test_gemma_sends_one_vector_per_token_and_the_layer_pools_them(embedder: HTT
     print(f"\nsemantic e2e: per-token answer: {per_token}, {len(pooled)} dimensions")
 
 
-def test_clear_prompts_are_classified_sensibly(layer: SemanticLayer) -> None:
-    verdicts: dict[str, list[SemanticVerdict | None]] = {}
+def test_an_exemplar_finds_itself(patient: SemanticLayer) -> None:
+    """Real vectors are deterministic and the pooled query matches the pooled exemplar."""
+    for exemplar in (e for e in default_exemplars() if e.id in SELF_CHECK):
+        verdict = patient.classify(exemplar.prompt, deadline=time.monotonic() + 60)
+        assert verdict is not None, exemplar.id
+        assert verdict.exemplar == exemplar.id
+        assert verdict.similarity > 0.99
+
+
+def test_clear_prompts(patient: SemanticLayer) -> None:
+    """Printed, not asserted: see the NOTE at the top."""
     for tier, prompts in CLEAR.items():
-        verdicts[tier] = [layer.classify(p, deadline=time.monotonic() + 60) for p in prompts]
-    for tier, found in verdicts.items():
-        print(f"\nsemantic e2e: {tier}: " + "; ".join(
+        found = [patient.classify(p, deadline=time.monotonic() + 60) for p in prompts]
+        print(f"\nsemantic e2e: clear {tier} prompts -> " + "; ".join(
             "none" if v is None else f"{v.tier} {v.confidence:.2f} ({v.exemplar}, {v.similarity:.2f})"
             for v in found))
-    decided = [(tier, v) for tier, found in verdicts.items() for v in found if v is not None]
-    assert len(decided) >= 4, "most clear prompts should get a verdict within 300 ms"
-    right = sum(v.tier == tier for tier, v in decided)
-    assert right >= len(decided) - 1, verdicts
-    assert not any({tier, v.tier} == {"fast", "deep"} for tier, v in decided), verdicts  # never two tiers off
 
 
-def test_added_latency_cold_and_warm(layer: SemanticLayer) -> None:
-    prompts = [f"question number {i}: how do I {verb} my {thing}?"
-               for i, (verb, thing) in enumerate((v, t) for v in ("clean", "fix", "paint", "sell", "store")
-                                                for t in ("bike", "car", "fence", "roof", "laptop",
-                                                          "garden", "kitchen", "boat", "desk", "piano"))]
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(len(ordered) * 0.95) - 1)]
+
+
+def summary(times: list[float]) -> str:
+    return f"median {statistics.median(times):.1f} ms, p95 {p95(times):.1f} ms, max {max(times):.1f} ms"
+
+
+def test_added_latency_cold_and_warm(embedder: HTTPEmbedder, layer: SemanticLayer,
+                                     patient: SemanticLayer) -> None:
+    prompts = [f"how do I {verb} my {thing}?" for verb in ("clean", "fix", "paint", "sell", "store")
+               for thing in ("bike", "car", "fence", "roof", "laptop", "garden", "kitchen", "boat", "desk",
+                             "piano")]
     assert len(prompts) == CALLS
+    server = []
+    for p in prompts:  # the server alone, no timeout: what one embedding costs here
+        started = time.perf_counter()
+        embedder([p + " (server)"], 60.0)
+        server.append((time.perf_counter() - started) * 1000)
 
-    def timed() -> tuple[list[float], int]:
+    def timed(which: SemanticLayer, suffix: str) -> tuple[list[float], int]:
         times, verdicts = [], 0
         for p in prompts:
             started = time.perf_counter()
-            verdicts += layer.classify(p, deadline=time.monotonic() + 60) is not None
+            verdicts += which.classify(p + suffix, deadline=time.monotonic() + 60) is not None
             times.append((time.perf_counter() - started) * 1000)
-        return sorted(times), verdicts
+        return times, verdicts
 
-    timeouts_before = layer.stats["timeouts"]
-    cold, cold_verdicts = timed()
-    timeouts = layer.stats["timeouts"] - timeouts_before
-    warm, _ = timed()
-
-    def p95(values: list[float]) -> float:
-        return values[max(0, round(len(values) * 0.95) - 1)]
-
-    print(f"\nsemantic e2e: {CALLS} decisions, cache cold: median {statistics.median(cold):.1f} ms, "
-          f"p95 {p95(cold):.1f} ms, max {cold[-1]:.1f} ms, {timeouts} timeouts, {cold_verdicts} verdicts")
-    print(f"semantic e2e: {CALLS} decisions, cache warm: median {statistics.median(warm):.2f} ms, "
-          f"p95 {p95(warm):.2f} ms, max {warm[-1]:.2f} ms")
-    assert cold[-1] < 300 + 100  # the hard timeout holds, with scheduling slack
-    assert statistics.median(warm) < statistics.median(cold)
-    assert warm[-1] < 50  # warm: no call at all, only the in-process vote
+    before = layer.counts()
+    default_cold, default_verdicts = timed(layer, "")
+    timeouts = layer.counts()["timeouts"] - before["timeouts"]
+    default_warm, default_warm_verdicts = timed(layer, "")
+    cold, cold_verdicts = timed(patient, " (patient)")
+    warm, warm_verdicts = timed(patient, " (patient)")
+    print(f"\nsemantic e2e: server alone, {CALLS} single embeddings: {summary(server)}")
+    print(f"semantic e2e: timeout_ms=300, cache cold: {summary(default_cold)}; {timeouts} timeouts, "
+          f"{default_verdicts} verdicts; again: {summary(default_warm)}, {default_warm_verdicts} verdicts")
+    print(f"semantic e2e: timeout_ms=10000, cache cold: {summary(cold)}; {cold_verdicts} verdicts")
+    print(f"semantic e2e: timeout_ms=10000, cache warm: {summary(warm)}; {warm_verdicts} verdicts")
+    assert max(default_cold) < 300 + 150  # the hard timeout holds, with vote and scheduling slack
+    assert cold_verdicts == warm_verdicts == CALLS
+    assert max(warm) < 50  # warm: no call at all, only the in-process vote

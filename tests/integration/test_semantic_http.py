@@ -113,6 +113,22 @@ def test_embedder_batches_and_sends_model_and_key(server: EmbeddingsServer) -> N
     assert headers["Authorization"] == "Bearer k-123"
 
 
+def test_per_token_servers_get_one_input_at_a_time(server: EmbeddingsServer) -> None:
+    """llama-cpp-python gets all but the first of a per-token batch wrong: only the first is kept."""
+    server.mode = "per_token"
+    embed = http_embedder(semantic(server))
+    try:
+        texts = [f"hello {i}" for i in range(5)]
+        got = embed(texts, 5.0)
+        assert embed.per_token
+        embed(["prove it", "sql it"], 5.0)
+    finally:
+        embed.close()
+    assert got == [pytest.approx(vector(t)) for t in texts]
+    assert [body["input"] for _, body in server.requests] == [
+        texts, *([t] for t in texts[1:]), ["prove it"], ["sql it"]]
+
+
 @pytest.mark.parametrize("mode", ["per_token", "reversed"])
 def test_per_token_vectors_are_pooled_and_order_restored(server: EmbeddingsServer, mode: str) -> None:
     server.mode = mode
