@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from operator import sub
 from typing import Any
 
 from octoroute.backends.client import BackendClient, SessionFactory
@@ -62,18 +61,18 @@ class SemanticVerdict:
     tier: str
     confidence: float  # 0..1: the vote margin between the two strongest tiers
     exemplar: str  # id of the nearest exemplar
-    similarity: float  # cosine similarity to it (after centring), -1..1
+    similarity: float  # cosine similarity to it, -1..1
     reason: str
 
 
 @dataclass(frozen=True)
 class _Index:
-    """Exemplar vectors ready for comparison: centred and L2-normalised. Immutable."""
+    """Exemplar vectors ready for comparison: L2-normalised. Immutable."""
 
     ids: tuple[str, ...]
     tiers: tuple[str, ...]
     vectors: tuple[tuple[float, ...], ...]  # tuples: math.dist copies any other sequence into one
-    centre: tuple[float, ...]
+    dims: int
 
 
 def default_exemplars() -> tuple[Exemplar, ...]:
@@ -95,43 +94,35 @@ def normalise(vector: Sequence[float]) -> list[float]:
     return [x / norm for x in vector]
 
 
-def centred(vector: Sequence[float], centre: Sequence[float]) -> list[float]:
-    """A unit vector minus the exemplars' mean, normalised again.
-
-    NOTE: embeddings of decoder models (mean-pooled Gemma tokens) all point
-    into one narrow cone: raw cosines of unrelated prompts sit near 0.9 and
-    the neighbours are decided by noise. Removing the common direction (the
-    exemplars' mean) spreads them out; for a good sentence-embedding model it
-    costs nothing.
-    """
-    return normalise(list(map(sub, vector, centre)))
-
-
 def build_index(exemplars: Sequence[Exemplar], vectors: Sequence[Sequence[float]]) -> _Index:
-    """Centre and normalise exemplar vectors; ``ValueError`` if they do not fit together."""
+    """Normalise exemplar vectors; ``ValueError`` if they do not fit together.
+
+    NOTE: no centring (subtracting the exemplars' mean). Measured with Gemma
+    3 270M on the team's eval set (453 prompts, k=5, min_confidence 0.3):
+    raw cosine 93% acceptable, 4% under-routed, 263 decided; centred 87%,
+    7%, 306 decided. Leave-one-out on the exemplars: 107/137 against 101/137.
+    """
     if len(vectors) != len(exemplars) or not vectors:
         raise ValueError(f"{len(vectors)} vectors for {len(exemplars)} exemplars")
     dims = len(vectors[0])
     if dims == 0 or any(len(v) != dims for v in vectors):
         raise ValueError("exemplar vectors differ in length")
-    units = [normalise(v) for v in vectors]
-    centre = tuple(math.fsum(col) / len(units) for col in zip(*units, strict=True))
     return _Index(ids=tuple(e.id for e in exemplars), tiers=tuple(e.tier for e in exemplars),
-                  vectors=tuple(tuple(centred(u, centre)) for u in units), centre=centre)
+                  vectors=tuple(tuple(normalise(v)) for v in vectors), dims=dims)
 
 
 def vote(index: _Index, query: Sequence[float], k: int) -> SemanticVerdict | None:
     """The ``k`` nearest exemplars' tier, weighted by similarity, with the margin as confidence.
 
     ``query`` is raw (any length-matching vector). ``None`` when nothing is
-    similar at all (every neighbour at or below 0 after centring).
+    similar at all (every neighbour at or below 0).
     """
-    if len(query) != len(index.centre):
-        raise ValueError(f"query has {len(query)} dimensions, the exemplars {len(index.centre)}")
-    q = tuple(centred(normalise(query), index.centre))
+    if len(query) != index.dims:
+        raise ValueError(f"query has {len(query)} dimensions, the exemplars {index.dims}")
+    q = tuple(normalise(query))
     # NOTE: for unit vectors, cos = 1 - |q - v|^2 / 2, and math.dist runs in C.
     # Measured on the loaded 2-core box, 137 exemplars (the shipped set): 640
-    # dims 8.3 ms with sum(map(mul, q, v)), 0.9 ms this way; 4096 dims 5.2 ms.
+    # dims 8.3 ms with sum(map(mul, q, v)), 0.6 ms this way; 4096 dims 4.5 ms.
     # (math.sumprod only arrives in 3.12; numpy is not a dependency.)
     dist = math.dist
     sims = [1.0 - dist(q, v) ** 2 / 2.0 for v in index.vectors]

@@ -172,8 +172,8 @@ def test_vote_confidence_is_the_margin_between_tiers() -> None:
 
 def test_nothing_similar_is_no_verdict() -> None:
     index = build_index([Exemplar("a", "fast", "x"), Exemplar("b", "deep", "y")], [[1.0, 0.0], [0.0, 1.0]])
-    # after centring the two exemplars point in opposite directions; the centre itself is neither
-    assert vote(index, [0.5, 0.5], k=2) is None
+    assert vote(index, [-1.0, -0.5], k=2) is None
+    assert vote(index, [1.0, -0.01], k=2) is not None
 
 
 # --- caches -----------------------------------------------------------------
