@@ -9,6 +9,7 @@ because a silently ignored typo (``intervall_seconds``) is a production bug.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import os
 import re
@@ -115,6 +116,32 @@ class RuleConfig:
 
 
 @dataclass(frozen=True)
+class Exemplar:
+    """One example prompt of the semantic layer, and the tier it belongs to."""
+
+    id: str  # reported as the nearest exemplar; never the prompt text
+    tier: str
+    prompt: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SemanticConfig:
+    """[routing.semantic]: nearest example prompts by embeddings (octoroute.routing.semantic)."""
+
+    enabled: bool = False  # off unless the user runs an embeddings server
+    base_url: str | None = None  # OpenAI-style base URL serving POST /embeddings, e.g. http://host:11434/v1
+    model: str = ""  # the embeddings model id sent upstream
+    api_key_env: str | None = None  # env var holding a bearer key for the embeddings server
+    verify: bool | str = True  # TLS: true, false, or a CA bundle path
+    timeout_ms: int = 300  # milliseconds; one embeddings call on the request path, hard limit
+    k: int = 5  # nearest exemplars that vote
+    min_confidence: float = 0.3  # 0..1; a verdict less sure than this is no verdict
+    examples: tuple[Exemplar, ...] = ()  # from `examples` or `examples_file`; empty: the shipped set
+    examples_file: str | None = None  # JSONL path the examples came from, if any
+    api_key: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     strategy: str = "hybrid"  # rule | llm | hybrid | tool
     default_importance: str = "normal"  # low | normal | high, when a request omits it
@@ -129,6 +156,7 @@ class RoutingConfig:
     rules: tuple[RuleConfig, ...] = ()  # the user's [[routing.rules]], checked before the preset's
     brain_confidence: float = 0.5  # 0..1; hybrid asks the brain below this scorer confidence
     brain_cache_size: int = 1024  # brain answers kept for repeated prompts (by hash); 0: no cache
+    semantic: SemanticConfig = SemanticConfig()  # [routing.semantic]
 
 
 @dataclass(frozen=True)
@@ -269,6 +297,33 @@ _SHADOW_FIELDS = {
 }
 _RULE_KEYS = ("name", "tier", "task_type", "importance", "min_tokens", "max_tokens", "keywords", "regex",
               "has_tools", "has_images", "json_response", "header", "min_turns", "max_turns")
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"a {type(value).__name__}, not a table")
+    return value
+
+
+_SEMANTIC_FIELDS = {
+    "enabled": _Field("bool", None, "true or false", "true"),
+    "base_url": _Field("str", None, "an http(s) URL", '"http://localhost:11434/v1"'),
+    "model": _Field("str", lambda v: bool(v.strip()), "a non-empty model id", '"nomic-embed-text"'),
+    "api_key_env": _Field("str", lambda v: bool(v.strip()), "an environment variable name",
+                          '"EMBEDDINGS_API_KEY"'),
+    "verify": _Field("any", None, "true, false, or the path of a CA bundle (PEM) or directory",
+                     'true (or false, or "/etc/ssl/homelab-ca.pem")', convert=_tls_verify),
+    "timeout_ms": _Field("int", lambda v: 1 <= v <= 60_000, "an integer of milliseconds from 1 to 60000",
+                         "300"),
+    "k": _Field("int", lambda v: 1 <= v <= 100, "an integer from 1 to 100", "5"),
+    "min_confidence": _Field("float", lambda v: 0 <= v <= 1, "a number from 0 to 1", "0.3"),
+    "examples": _Field("any", None, "a table of tier = [prompts]",
+                       '{ fast = ["hi there"], deep = ["prove that ..."] }', convert=_table),
+    "examples_file": _Field("str", lambda v: bool(v.strip()), "the path of a JSONL file",
+                            '"/etc/octoroute/exemplars.jsonl"'),
+}
+MAX_EXEMPLARS = 5000  # example prompts at most: each costs an embedding and a comparison per decision
+MAX_EXEMPLAR_CHARS = 2000  # characters per example prompt
 _HEALTH_FIELDS = {
     "interval_seconds": _Field("float", _positive, "a number > 0", "15"),
     "timeout_seconds": _Field("float", _positive, "a number > 0", "3"),
@@ -570,11 +625,12 @@ def _server_limits(server: dict[str, Any], env: Mapping[str, str], problems: _Pr
         server["api_keys"] = keys
 
 
-def _routing_tables(raw: Any, problems: _Problems) -> tuple[Any, dict[str, Any]]:
-    """Split [routing.sessions] and routing.shadow off [routing] and validate them."""
+def _routing_tables(raw: Any, problems: _Problems,
+                    env: Mapping[str, str] | None = None) -> tuple[Any, dict[str, Any]]:
+    """Split [routing.sessions], routing.shadow and [routing.semantic] off [routing]; validate them."""
     if not isinstance(raw, dict):
         return raw, {}
-    rest = {k: v for k, v in raw.items() if k not in ("sessions", "shadow")}
+    rest = {k: v for k, v in raw.items() if k not in ("sessions", "shadow", "semantic")}
     tables: dict[str, Any] = {}
     if "sessions" in raw:
         tables["sessions"] = SessionsConfig(**_section(raw["sessions"], "routing.sessions",
@@ -587,7 +643,115 @@ def _routing_tables(raw: Any, problems: _Problems) -> tuple[Any, dict[str, Any]]
                          'shadow another strategy (e.g. strategy = "llm"), or remove routing.shadow')
         elif "strategy" in values:
             tables["shadow"] = ShadowConfig(**values)
+    if "semantic" in raw:
+        tables["semantic"] = _semantic(raw["semantic"], os.environ if env is None else env, problems)
     return rest, tables
+
+
+def parse_exemplars(text: str) -> tuple[Exemplar, ...]:
+    """Example prompts from JSONL, one ``{"id", "tier", "prompt"}`` object a line.
+
+    Raises ``ValueError`` naming the line and the fix; blank lines and lines
+    starting with ``#`` are skipped. ``id`` defaults to ``<tier>-<line>``.
+    """
+    found: list[Exemplar] = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            raise ValueError(f"line {number} is not JSON; write one "
+                             '{"id": "...", "tier": "fast", "prompt": "..."} object a line') from None
+        if not isinstance(item, dict):
+            raise ValueError(f"line {number} is not a JSON object")
+        tier, prompt = item.get("tier"), item.get("prompt")
+        if tier not in TIERS:
+            raise ValueError(f"line {number}: tier must be one of {', '.join(TIERS)}, got {tier!r}")
+        if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > MAX_EXEMPLAR_CHARS:
+            raise ValueError(f"line {number}: prompt must be a non-empty string of at most "
+                             f"{MAX_EXEMPLAR_CHARS} characters")
+        ident = item.get("id", f"{tier}-{number}")
+        if not isinstance(ident, str) or not ident.strip() or ident in seen:
+            raise ValueError(f"line {number}: id must be a unique non-empty string, got {ident!r}")
+        seen.add(ident)
+        found.append(Exemplar(id=ident, tier=tier, prompt=prompt))
+    return tuple(found)
+
+
+def _inline_exemplars(raw: Any, where: str, problems: _Problems) -> tuple[Exemplar, ...]:
+    """``examples = { tier = ["prompt", ...] }``; ids are ``<tier>-<n>`` (1-based)."""
+    example = 'write e.g. examples = { fast = ["hi there"], deep = ["prove that ..."] }'
+    if not isinstance(raw, dict):
+        problems.add(where, f"must be a table of tier = [prompts], got {type(raw).__name__}", example)
+        return ()
+    found: list[Exemplar] = []
+    for tier, prompts in raw.items():
+        if tier not in TIERS:
+            problems.unknown(where, tier, TIERS)
+            continue
+        if not isinstance(prompts, list) or not all(
+                isinstance(p, str) and p.strip() and len(p) <= MAX_EXEMPLAR_CHARS for p in prompts):
+            problems.add(f"{where}.{tier}", "must be a list of non-empty strings of at most "
+                         f"{MAX_EXEMPLAR_CHARS} characters", example)
+            continue
+        found.extend(Exemplar(id=f"{tier}-{i}", tier=tier, prompt=p) for i, p in enumerate(prompts, 1))
+    return tuple(found)
+
+
+def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> SemanticConfig:
+    """Validate [routing.semantic]; its examples are read here so a bad file fails `check`."""
+    where = "routing.semantic"
+    values = _section(raw, where, _SEMANTIC_FIELDS, problems)
+    if "base_url" in values:
+        values["base_url"] = _base_url(values["base_url"], f"{where}.base_url", problems)
+    if "examples" in values and "examples_file" in values:
+        problems.add(f"{where}.examples", "and examples_file are both set",
+                     "keep one: inline examples or a JSONL file")
+        del values["examples"]
+    elif "examples" in values:
+        values["examples"] = _inline_exemplars(values["examples"], f"{where}.examples", problems)
+    elif "examples_file" in values:
+        path = values["examples_file"]
+        try:
+            with open(path, encoding="utf-8") as fh:
+                values["examples"] = parse_exemplars(fh.read())
+        except OSError as exc:
+            problems.add(f"{where}.examples_file", f"cannot read {path!r} ({exc.strerror})",
+                         "check the path (a relative one is taken from the directory octoroute "
+                         "starts in) and its permissions")
+        except (ValueError, UnicodeDecodeError) as exc:
+            problems.add(f"{where}.examples_file", f"{path!r}: {exc}", "fix that line of the file")
+    examples = values.get("examples", ())
+    if examples:
+        tiers = {e.tier for e in examples}
+        if len(tiers) < 2:
+            problems.add(f"{where}.examples", f"name only one tier ({', '.join(sorted(tiers))})",
+                         "give example prompts for at least two tiers, or remove them to use the "
+                         "shipped set")
+        if len(examples) > MAX_EXEMPLARS:
+            problems.add(f"{where}.examples", f"has {len(examples)} prompts",
+                         f"keep at most {MAX_EXEMPLARS}")
+        k = values.get("k", SemanticConfig.k)
+        if len(examples) < k:
+            problems.add(f"{where}.k", f"is {k}, more than the {len(examples)} example prompts",
+                         "lower k or add example prompts")
+    if values.get("enabled"):
+        for key in ("base_url", "model"):
+            if key not in (raw if isinstance(raw, dict) else {}):
+                problems.add(f"{where}.{key}", "is required when enabled = true",
+                             f"add e.g. {key} = {_SEMANTIC_FIELDS[key].example}")
+    key_env = values.get("api_key_env")
+    if key_env is not None:
+        values["api_key"] = env.get(key_env)
+        if not values["api_key"]:
+            problems.add(f"{where}.api_key_env",
+                         f"names environment variable {key_env} which is not set or empty",
+                         f"export {key_env}=<key> before starting, or remove api_key_env")
+    if values.get("base_url") is None:
+        values.pop("base_url", None)
+    return SemanticConfig(**values)
 
 
 def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
@@ -604,7 +768,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
             problems.add(f"server.{key}", *_SERVER_REMOVED[key])
         raw_server = {k: v for k, v in raw_server.items() if k not in _SERVER_REMOVED}
     server = _section(raw_server, "server", _SERVER_FIELDS, problems)
-    routing_raw, routing_tables = _routing_tables(data.get("routing"), problems)
+    routing_raw, routing_tables = _routing_tables(data.get("routing"), problems, env)
     raw_rules = None
     if isinstance(routing_raw, dict) and "rules" in routing_raw:
         routing_raw = dict(routing_raw)

@@ -411,7 +411,8 @@ class BackendClient:
         if endpoint.verify is False and endpoint.base_url.startswith("https:"):
             log.warning("TLS certificates of endpoint %s are not verified (verify = false)", endpoint.id)
         self._url_models = endpoint.base_url + "/models"
-        self._path_chat = urlsplit(endpoint.base_url).path.rstrip("/") + "/chat/completions"
+        self._path_base = urlsplit(endpoint.base_url).path.rstrip("/")
+        self._path_chat = self._path_base + "/chat/completions"
         self._headers = {"Content-Type": "application/json", "Accept": "application/json",
                          "Accept-Encoding": "identity", "User-Agent": USER_AGENT}
         if endpoint.api_key:
@@ -472,13 +473,27 @@ class BackendClient:
             raise BackendError(f"probe answered HTTP {resp.status_code}: {_short(body)}",
                                kind="http_error", status_code=resp.status_code)
 
+    def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float) -> dict[str, Any]:
+        """POST ``body`` as JSON to ``base_url + path``; return the 2xx answer's JSON object.
+
+        For the endpoint's other JSON APIs (``/embeddings``): the same pool,
+        TLS trust, deadline over the whole answer, size cap and error
+        translation as a chat, so a caller sees only ``BackendError``.
+        """
+        deadline = self._clock() + timeout
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        target = self._path_base + "/" + path.lstrip("/")
+        resp = self._send(payload, self._headers, deadline, timeout, path=target)
+        raw = self._read_whole(resp, deadline, timeout)
+        return self._reply(resp.status, resp.headers, raw).data
+
     def _send(self, body: bytes, headers: Mapping[str, str], deadline: float,
-              timeout: float) -> BaseHTTPResponse:
+              timeout: float, *, path: str | None = None) -> BaseHTTPResponse:
         """Send one request on the pool; the answer's head has arrived and its framing is sound."""
         connect, _ = _timeouts(timeout)
         try:
             resp = self._pool.urlopen(
-                "POST", self._path_chat, body=body, headers=headers, retries=CONNECT_RETRY,
+                "POST", path or self._path_chat, body=body, headers=headers, retries=CONNECT_RETRY,
                 redirect=False, assert_same_host=False, preload_content=False, release_conn=False,
                 timeout=urllib3.Timeout(connect=connect, read=max(deadline - self._clock(), 0.001)))
         except Exception as exc:
