@@ -38,6 +38,7 @@ from octoroute.errors import ConfigError
 from octoroute.logs import configure_logging
 from octoroute.metrics import Metrics
 from octoroute.routing.router import LLMBrain, RouteInput, Router
+from octoroute.routing.semantic import SemanticLayer, semantic_layer
 from octoroute.routing.sessions import SessionTracker
 from octoroute.routing.shadow import Shadow
 
@@ -62,12 +63,15 @@ class Runtime:
     watchdog: StreamWatchdog  # starts with the first stream
     sessions: SessionTracker | None = None
     shadow: Shadow[RouteInput] | None = None
+    semantic: SemanticLayer | None = None
 
     def close(self, timeout: float = 5.0) -> None:
         self.health.stop(timeout)
         self.watchdog.stop(timeout)
         if self.shadow is not None:
             self.shadow.close(timeout)
+        if self.semantic is not None:
+            self.semantic.close()
         for client in self.clients.values():
             client.close()
 
@@ -97,7 +101,10 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                            timeout=config.health.timeout_seconds, on_result=on_probe,
                            on_loop_error=metrics.health_loop_errors.inc)
     brain = LLMBrain(config.routing, dispatcher, clock)
-    router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints})
+    # The semantic layer (off unless [routing.semantic] is enabled) embeds its exemplars in the background.
+    semantic = semantic_layer(config.routing.semantic, session_factory=session_factory, clock=clock)
+    router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints},
+                    semantic=semantic)
 
     slots = ChatSlots(config.server.chat_slots, metrics)
     watchdog = StreamWatchdog(clock=clock)
@@ -126,7 +133,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/v1/models", OpenAIModelsResource(state))
     app.add_route("/openapi.json", OpenAPIResource())
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots,
-                   watchdog, sessions, shadow)
+                   watchdog, sessions, shadow, semantic)
 
 
 def build_shadow(config: Config, router: Router, metrics: Metrics,

@@ -19,10 +19,11 @@ from octoroute.config import TIERS, EndpointConfig
 
 ROUTING_BUCKETS_MS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
-STRATEGY_LABELS = ("rule", "llm", "tool", "explicit", "default")
+STRATEGY_LABELS = ("rule", "semantic", "llm", "tool", "explicit", "default")
 # explicit: model named; rule: a TOML rule; scorer: the built-in scorer; brain / brain_cache: the
-# router brain (asked, or its cached answer); fallback: the brain failed, scorer or default_tier used.
-DECISION_LAYERS = ("explicit", "rule", "scorer", "brain", "brain_cache", "fallback")
+# router brain (asked, or its cached answer); semantic: the nearest exemplars by embeddings;
+# fallback: the brain failed, scorer or default_tier used.
+DECISION_LAYERS = ("explicit", "rule", "scorer", "semantic", "brain", "brain_cache", "fallback")
 STREAM_OUTCOMES = ("completed", "backend_error", "incomplete", "client_disconnected", "stream_timeout")
 OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited", "bad_response")
 SESSION_HELD_REASONS = ("hysteresis", "tool_continuation")

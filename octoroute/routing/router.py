@@ -33,6 +33,7 @@ from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
 from octoroute.routing.scorer import Score, scan_text, score
+from octoroute.routing.semantic import SemanticVerdict
 
 log = logging.getLogger("octoroute.routing")
 _HIGH_FLOOR = "; importance high: at least balanced"
@@ -88,6 +89,14 @@ class Brain(Protocol):
     def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool,
             deadline: float | None = None) -> tuple[str, str]:
         """Return (tier, endpoint id) or raise ``RouterBrainError``."""
+
+
+class Semantic(Protocol):
+    def classify(self, text: str, *, deadline: float) -> SemanticVerdict | None:
+        """A confident verdict from the nearest exemplars, or ``None`` (unsure, slow or down)."""
+
+
+SEMANTIC_MAX_WAIT_S = 5.0  # seconds; a bound when the caller gave no deadline (the layer's own is lower)
 
 
 class LLMBrain:
@@ -168,8 +177,10 @@ class Router:
     """Decides a tier for each request with the configured strategy."""
 
     def __init__(self, config: RoutingConfig, brain_: Brain | None, metrics: Metrics,
-                 clock: Callable[[], float], endpoint_tiers: Mapping[str, str]) -> None:
+                 clock: Callable[[], float], endpoint_tiers: Mapping[str, str], *,
+                 semantic: Semantic | None = None) -> None:
         self._config = config
+        self._semantic = semantic
         self._endpoint_tiers = endpoint_tiers
         self._brain = brain_
         self._metrics = metrics
@@ -223,8 +234,18 @@ class Router:
                                               deadline=deadline, fallback=None)
         else:
             rule = first_match(self._rules, self._facts(inp, task_type, tokens))
-            if rule is not None or strategy != "hybrid" or self._brain is None or \
-                    scored.confidence >= self._config.brain_confidence:
+            unsure = (rule is None and strategy == "hybrid"
+                      and scored.confidence < self._config.brain_confidence)
+            if unsure and self._semantic is not None:
+                # The nearest exemplars, before the brain: milliseconds, under their own timeout.
+                wait = deadline if deadline is not None else self._clock() + SEMANTIC_MAX_WAIT_S
+                verdict = self._semantic.classify(inp.text, deadline=wait)
+                if verdict is not None:
+                    decision = Decision(verdict.tier, "semantic", task_type, inferred, inp.importance, tokens,
+                                        f"semantic:{verdict.exemplar}", confidence=verdict.confidence,
+                                        reason=f"scorer unsure ({scored.confidence:.2f}); {verdict.reason}")
+                    return self._finish(decision, "semantic", started)
+            if not unsure or self._brain is None:
                 # The hot path: no brain; one Decision, built once, with its own duration.
                 tier = rule.tier if rule is not None else scored.tier
                 reason = f"rule {rule.name} matched" if rule is not None else scored.reason
@@ -238,7 +259,11 @@ class Router:
                                 confidence=1.0 if rule is not None else scored.confidence, reason=reason)
             decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=False,
                                               deadline=deadline, fallback=scored)
-        if inp.importance == "high" and decision.tier == "fast":
+        return self._finish(decision, layer, started)
+
+    def _finish(self, decision: Decision, layer: str, started: float) -> Decision:
+        """Apply the importance floor, time the decision and count it by layer."""
+        if decision.importance == "high" and decision.tier == "fast":
             decision = decision._replace(tier="balanced", reason=decision.reason + _HIGH_FLOOR)
         ms = (self._clock() - started) * 1000.0
         self._duration[decision.strategy].observe(ms)

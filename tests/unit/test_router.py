@@ -16,6 +16,7 @@ from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.router import BrainCache, Decision, RouteInput, Router
+from octoroute.routing.semantic import SemanticVerdict
 from prometheus_client import CollectorRegistry
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "routing_devset.jsonl"
@@ -315,3 +316,65 @@ def test_rules_search_the_head_and_tail_of_a_long_prompt() -> None:
     # The middle of a 20,000-character prompt is not searched (documented in config.toml.example).
     middle = RouteInput(text=filler + " kubernetes " + filler, importance="normal")
     assert router.route(middle).rule == "scorer"
+
+
+# --- the semantic layer's seam (hybrid, before the brain) --------------------------
+
+class FakeSemantic:
+    """Answers with a fixed verdict (or ``None``), and records the deadlines it was given."""
+
+    def __init__(self, verdict: SemanticVerdict | None) -> None:
+        self.verdict = verdict
+        self.deadlines: list[float] = []
+
+    def classify(self, text: str, *, deadline: float) -> SemanticVerdict | None:
+        self.deadlines.append(deadline)
+        return self.verdict
+
+
+UNSURE = RouteInput(text="Kuinka voin parantaa puutarhani maaperää ennen ensi kevään istutuksia?",
+                    importance="normal")
+
+
+def semantic_router(semantic: FakeSemantic, brain: FakeBrain | None,
+                    **routing: object) -> tuple[Router, Metrics]:
+    metrics = Metrics(CollectorRegistry())
+    config = RoutingConfig(**{"strategy": "hybrid", "brain_confidence": 1.0, **routing})  # type: ignore[arg-type]
+    return Router(config, brain, metrics, lambda: 100.0, {"fast-1": "fast"}, semantic=semantic), metrics
+
+
+def test_hybrid_takes_a_confident_semantic_verdict_before_asking_the_brain() -> None:
+    semantic = FakeSemantic(SemanticVerdict("deep", 0.7, "deep-012", 0.83, "nearest exemplars: deep"))
+    brain = FakeBrain("fast")
+    router, metrics = semantic_router(semantic, brain)
+    decision = router.route(UNSURE, deadline=102.5)
+    assert (decision.tier, decision.strategy, decision.rule) == ("deep", "semantic", "semantic:deep-012")
+    assert decision.confidence == 0.7 and "nearest exemplars" in decision.reason
+    assert brain.asked == [] and semantic.deadlines == [102.5]
+    assert metrics.registry.get_sample_value(
+        "octoroute_routing_decisions_total", {"layer": "semantic", "tier": "deep"}) == 1
+
+
+def test_hybrid_asks_the_brain_when_the_semantic_layer_has_no_verdict() -> None:
+    semantic = FakeSemantic(None)
+    brain = FakeBrain("balanced")
+    router, _ = semantic_router(semantic, brain)
+    decision = router.route(UNSURE)
+    assert (decision.tier, decision.strategy) == ("balanced", "llm")
+    assert len(brain.asked) == 1 and len(semantic.deadlines) == 1
+
+
+def test_semantic_layer_is_not_asked_when_the_scorer_is_sure_or_strategy_is_rule() -> None:
+    semantic = FakeSemantic(SemanticVerdict("deep", 0.9, "deep-001", 0.9, "nearest exemplars: deep"))
+    router, _ = semantic_router(semantic, None, brain_confidence=0.0)
+    assert router.route(UNSURE).strategy == "rule"
+    router, _ = semantic_router(semantic, None, strategy="rule")
+    assert router.route(UNSURE).strategy == "rule"
+    assert semantic.deadlines == []
+
+
+def test_high_importance_floor_applies_to_a_semantic_verdict() -> None:
+    semantic = FakeSemantic(SemanticVerdict("fast", 0.9, "fast-003", 0.9, "nearest exemplars: fast"))
+    router, _ = semantic_router(semantic, None, rules_preset="none")  # the default preset sends high to deep
+    decision = router.route(RouteInput(text=UNSURE.text, importance="high"))
+    assert (decision.tier, decision.strategy) == ("balanced", "semantic")

@@ -239,8 +239,8 @@ def test_the_app_shadows_routed_requests_with_the_brain(trio: SimpleNamespace, r
     client = testing.TestClient(runtime.app)
     # Two different greetings: the router caches the brain's answer per prompt.
     for greeting in ("hi", "hello there"):
-        result = client.simulate_post("/v1/chat/completions",
-                                      json={"model": "auto", "messages": [{"role": "user", "content": greeting}]})
+        body = {"model": "auto", "messages": [{"role": "user", "content": greeting}]}
+        result = client.simulate_post("/v1/chat/completions", json=body)
         assert result.status_code == 200, result.text
         assert result.headers["X-Octoroute-Tier"] == "fast"  # the rules decided; the brain only shadowed
         assert runtime.shadow.drain(WAIT_S)
