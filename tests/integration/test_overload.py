@@ -182,8 +182,9 @@ def test_a_refused_request_is_refused_before_asking_the_router_brain(
                                                                    "router_timeout_seconds": 3.0}))
     gate = threading.Event()
     fast.chat_default = delayed(gate)
-    for _ in range(SLOTS):
-        holder.run(lambda: live.chat("hi there"))
+    # Distinct prompts: the router caches the brain's answer per prompt.
+    for i in range(SLOTS):
+        holder.run(lambda i=i: live.chat(f"hi there, number {i}"))
     assert fast.wait_for(lambda r: r.is_chat, count=SLOTS)
     asked = len(brain.brain_questions())
     assert asked == SLOTS
