@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 from octoroute.errors import ConfigError
 
 TIERS: tuple[str, ...] = ("fast", "balanced", "deep")
+ENDPOINT_KINDS: tuple[str, ...] = ("auto", "llamacpp", "llama-cpp-python", "ollama", "lmstudio",
+                                   "vllm", "openai")
+DEFAULT_PARAMS_B = {"fast": 8.0, "balanced": 30.0, "deep": 120.0}  # billions, by tier
 # The seed's six task types, then the kinds small models lose most on.
 TASK_TYPES: tuple[str, ...] = ("casual_chat", "code", "creative_writing", "deep_analysis",
                                "document_summary", "question_answer", "math", "reasoning", "extraction")
@@ -52,7 +55,18 @@ class EndpointConfig:
     api_key_env: str | None = None  # env var holding a bearer key for this backend
     timeout_seconds: float | None = None  # overrides [timeouts].<tier> for one attempt
     verify: bool | str = True  # TLS: true (default trust store), false (no check), or a CA bundle path
+    kind: str = "auto"  # server software (ENDPOINT_KINDS); "auto" detects it from cheap responses
+    context_window: int | None = None  # tokens; None: ask the server (n_ctx, context_length, max_model_len)
+    capacity: int | None = None  # generations at once it serves well; None: the server's slots, else 1
+    params_b: float | None = None  # model size in billions of parameters; None: 8/30/120 by tier
+    cost_per_million_tokens: float | None = None  # optional money figure for /stats
+    watts: float | None = None  # optional power draw while generating, for /stats
     api_key: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def size_b(self) -> float:
+        """``params_b``, or the tier's nominal size: what compute accounting multiplies by."""
+        return self.params_b if self.params_b is not None else DEFAULT_PARAMS_B[self.tier]
 
 
 @dataclass(frozen=True)
@@ -353,6 +367,12 @@ _ENDPOINT_FIELDS = {
     "timeout_seconds": _Field("float", _positive, "a number of seconds > 0", "60"),
     "verify": _Field("any", None, "true, false, or the path of a CA bundle (PEM) or directory",
                      'true (or false, or "/etc/ssl/homelab-ca.pem")', convert=_tls_verify),
+    "kind": _one_of(ENDPOINT_KINDS),
+    "context_window": _Field("int", _positive, "an integer of tokens > 0", "8192"),
+    "capacity": _Field("int", _positive, "an integer > 0 (generations at once)", "1"),
+    "params_b": _Field("float", _positive, "a number of billions of parameters > 0", "8"),
+    "cost_per_million_tokens": _Field("float", lambda v: v >= 0, "a number >= 0", "0.2"),
+    "watts": _Field("float", lambda v: v >= 0, "a number of watts >= 0", "250"),
 }
 _TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability")
 
@@ -480,7 +500,10 @@ def _endpoints(raw: Any, env: Mapping[str, str], problems: _Problems) -> list[En
                 temperature=values.get("temperature", 0.7), weight=values.get("weight", 1.0),
                 priority=values.get("priority", 1), api_key_env=key_env,
                 timeout_seconds=values.get("timeout_seconds"), verify=values.get("verify", True),
-                api_key=api_key))
+                kind=values.get("kind", "auto"), context_window=values.get("context_window"),
+                capacity=values.get("capacity"), params_b=values.get("params_b"),
+                cost_per_million_tokens=values.get("cost_per_million_tokens"),
+                watts=values.get("watts"), api_key=api_key))
     seen: dict[str, str] = {}
     for e, where in zip(found, wheres, strict=True):
         if e.id in seen:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any
 
+from octoroute.backends.facts import ServerFacts
 from octoroute.config import EndpointConfig
 
 log = logging.getLogger("octoroute.health")
@@ -42,6 +43,7 @@ class EndpointState:
     last_error: str | None = None
     in_flight: int = 0  # requests being served by this endpoint right now
     cooldown_until: float = 0.0  # clock time before which a 429 says: do not send
+    facts: ServerFacts = ServerFacts()  # noqa: RUF009 (frozen, shared safely); what the server says about itself (backends.facts)
 
     def cooling(self, now: float) -> bool:
         return now < self.cooldown_until
@@ -147,6 +149,10 @@ class Registry:
                            last_error=f"rate limited (429), cooling down {wait:g}s",
                            in_flight=max(0, s.in_flight - 1) if finished else s.in_flight)
         return self._update(endpoint_id, change)[1]
+
+    def set_facts(self, endpoint_id: str, facts: ServerFacts) -> EndpointState:
+        """Replace what the server says about itself; health is left alone."""
+        return self._update(endpoint_id, lambda s, _now: s if s.facts == facts else s.evolve(facts=facts))[1]
 
     def record_neutral(self, endpoint_id: str, *, finished: bool = True) -> EndpointState:
         """An outcome that says nothing about health (e.g. the client's own bad request)."""

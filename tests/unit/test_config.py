@@ -951,3 +951,34 @@ def test_every_task_type_is_accepted_in_a_rule() -> None:
     data = minimal()
     data["routing"] = {"rules": [{"name": "all", "tier": "deep", "task_type": list(TASK_TYPES)}]}
     assert parse_config(data, env={}).routing.rules[0].task_type == TASK_TYPES
+
+
+def test_endpoint_knowledge_keys_parse_and_default() -> None:
+    from octoroute.config import DEFAULT_PARAMS_B, parse_toml
+    base = '[models.balanced]\nname = "b"\nbase_url = "http://h:2/v1"\nmax_tokens = 10\n' \
+           '[models.deep]\nname = "d"\nbase_url = "http://h:3/v1"\nmax_tokens = 10\n'
+    cfg = parse_toml('[models.fast]\nname = "f"\nbase_url = "http://h:1/v1"\nmax_tokens = 10\n'
+                     'kind = "ollama"\ncontext_window = 8192\ncapacity = 2\nparams_b = 7.5\n'
+                     'cost_per_million_tokens = 0.1\nwatts = 90\n' + base)
+    fast = cfg.tier_endpoints("fast")[0]
+    assert (fast.kind, fast.context_window, fast.capacity, fast.size_b) == ("ollama", 8192, 2, 7.5)
+    assert (fast.cost_per_million_tokens, fast.watts) == (0.1, 90.0)
+    deep = cfg.tier_endpoints("deep")[0]
+    assert (deep.kind, deep.context_window, deep.capacity, deep.size_b) == ("auto", None, None, 120.0)
+    assert DEFAULT_PARAMS_B["balanced"] == cfg.tier_endpoints("balanced")[0].size_b
+
+
+@pytest.mark.parametrize(("line", "names"), [
+    ('kind = "ollamaa"', "models.fast.kind"), ("capacity = 0", "models.fast.capacity"),
+    ("context_window = -1", "models.fast.context_window"), ("params_b = 0", "models.fast.params_b"),
+    ("watts = -5", "models.fast.watts"),
+])
+def test_endpoint_knowledge_keys_refuse_bad_values(line: str, names: str) -> None:
+    from octoroute.config import parse_toml
+    from octoroute.errors import ConfigError
+    text = ('[models.fast]\nname = "f"\nbase_url = "http://h:1/v1"\nmax_tokens = 10\n' + line + '\n'
+            '[models.balanced]\nname = "b"\nbase_url = "http://h:2/v1"\nmax_tokens = 10\n'
+            '[models.deep]\nname = "d"\nbase_url = "http://h:3/v1"\nmax_tokens = 10\n')
+    with pytest.raises(ConfigError) as info:
+        parse_toml(text)
+    assert names in info.value.message

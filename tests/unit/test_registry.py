@@ -473,3 +473,16 @@ def test_readers_see_whole_snapshots_during_writes() -> None:
     assert not any(t.is_alive() for t in readers)
     assert bad == []
     assert all(s.healthy and s.in_flight == 0 for s in registry.snapshot().values())
+
+
+def test_set_facts_replaces_the_servers_facts_and_leaves_health_alone() -> None:
+    from octoroute.backends.facts import ServerFacts
+    reg, _clock, _calls = make(("fast-1",))
+    reg.record_failure("fast-1", "boom")
+    before = reg.get("fast-1")
+    facts = ServerFacts(kind="ollama", models=("qwen3:8b",), model_found=True, context_window=8192)
+    after = reg.set_facts("fast-1", facts)
+    assert after.facts == facts and after.facts.evolve(kind="vllm").kind == "vllm"
+    assert after.consecutive_failures == before.consecutive_failures == 1
+    assert reg.set_facts("fast-1", ServerFacts(**vars(facts))) is reg.get("fast-1")  # equal: no swap
+    assert ServerFacts().kind is None
