@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 from octoroute.api import errors as api_errors
 from octoroute.api.access import BearerAuth, ChatSlots
 from octoroute.api.chat import ChatResource
+from octoroute.api.dashboard import DashboardResource
 from octoroute.api.middleware import AfterResponse, RequestContext
 from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
 from octoroute.api.openapi import OpenAPIResource
@@ -132,6 +133,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                                           watchdog, sessions=sessions, shadow=shadow))
     app.add_route("/v1/models", OpenAIModelsResource(state))
     app.add_route("/openapi.json", OpenAPIResource())
+    app.add_route("/dashboard", DashboardResource())
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots,
                    watchdog, sessions, shadow, semantic)
 

@@ -93,6 +93,9 @@ def build_document() -> dict[str, Any]:
                     "type": "object", "required": ["models"]}}}}, **_errors(401)}}},
             "/health": {"get": {"summary": "Liveness of Octoroute itself", "responses": {
                 "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/dashboard": {"get": {"summary": "The dashboard page (no data in it: its fetches send the key)",
+                                   "responses": {"200": {"description": "HTML", "content": {
+                                       "text/html": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This OpenAPI 3.1 document", "responses": {
                 "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {
                     "type": "object"}}}}}}},
