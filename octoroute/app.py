@@ -28,6 +28,7 @@ from octoroute.api.dashboard import DashboardResource
 from octoroute.api.middleware import AfterResponse, RequestContext
 from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
 from octoroute.api.openapi import OpenAPIResource
+from octoroute.api.stats import DecisionsResource, StatsResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, SessionFactory
@@ -42,6 +43,7 @@ from octoroute.routing.router import LLMBrain, RouteInput, Router
 from octoroute.routing.semantic import SemanticLayer, semantic_layer
 from octoroute.routing.sessions import SessionTracker
 from octoroute.routing.shadow import Shadow
+from octoroute.stats import Stats
 
 log = logging.getLogger("octoroute")
 
@@ -65,6 +67,7 @@ class Runtime:
     sessions: SessionTracker | None = None
     shadow: Shadow[RouteInput] | None = None
     semantic: SemanticLayer | None = None
+    stats: Stats | None = None
 
     def close(self, timeout: float = 5.0) -> None:
         self.health.stop(timeout)
@@ -79,13 +82,21 @@ class Runtime:
 
 def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic,
                   rng: random.Random | None = None, session_factory: SessionFactory | None = None,
-                  registry: CollectorRegistry | None = None) -> Runtime:
-    """Wire config, clients, registry, router, dispatcher, resources and the app."""
+                  registry: CollectorRegistry | None = None,
+                  wall: Callable[[], float] = time.time) -> Runtime:
+    """Wire config, clients, registry, router, dispatcher, resources and the app.
+
+    ``wall`` is the wall clock (unix seconds) of ``/stats``' time buckets.
+    """
     metrics = Metrics(registry if registry is not None else CollectorRegistry(), config.endpoints)
+    obs = config.observability
+    stats = Stats(config.endpoints, metrics=metrics, decisions_kept=obs.decisions_kept,
+                  keep_prompts=obs.keep_prompts, wall=wall)
 
     def on_transition(old: EndpointState, new: EndpointState) -> None:
         e = new.endpoint
         metrics.endpoint_up.labels(endpoint=e.id, tier=e.tier).set(1 if new.healthy else 0)
+        stats.on_health(e.id, new.healthy)
 
     state = Registry(config.endpoints, unhealthy_after=config.health.unhealthy_after, clock=clock,
                      listener=on_transition)
@@ -124,18 +135,20 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.req_options.strip_url_path_trailing_slash = True
     api_errors.install(app)
     # The whole route catalogue, on one screen.
-    app.add_route("/chat", ChatResource(config, router, dispatcher, metrics, clock, slots))
+    app.add_route("/chat", ChatResource(config, router, dispatcher, metrics, clock, slots, stats=stats))
     app.add_route("/health", HealthResource())
     app.add_route("/models", ModelsResource(state))
     app.add_route("/metrics", MetricsResource(metrics))
     app.add_route("/v1/chat/completions",
                   ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots,
-                                          watchdog, sessions=sessions, shadow=shadow))
+                                          watchdog, sessions=sessions, shadow=shadow, stats=stats))
     app.add_route("/v1/models", OpenAIModelsResource(state))
     app.add_route("/openapi.json", OpenAPIResource())
+    app.add_route("/stats", StatsResource(stats, state))
+    app.add_route("/stats/decisions", DecisionsResource(stats))
     app.add_route("/dashboard", DashboardResource())
     return Runtime(config, app, state, metrics, health, clients, router, dispatcher, slots,
-                   watchdog, sessions, shadow, semantic)
+                   watchdog, sessions, shadow, semantic, stats)
 
 
 def build_shadow(config: Config, router: Router, metrics: Metrics,

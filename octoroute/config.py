@@ -197,6 +197,8 @@ class ObservabilityConfig:
     log_level: str = "info"  # debug | info | warning | error | critical
     log_format: str = "text"  # text | json
     metrics_public: bool = False  # with client API keys set, /metrics needs a key unless true
+    decisions_kept: int = 200  # routing decisions kept in memory for /stats/decisions (0: none)
+    keep_prompts: bool = False  # keep each kept decision's prompt text too (in memory only)
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,7 @@ _SEMANTIC_FIELDS = {
                             '"/etc/octoroute/exemplars.jsonl"'),
 }
 MAX_EXEMPLARS = 5000  # example prompts at most: each costs an embedding and a comparison per decision
+MAX_DECISIONS_KEPT = 10_000  # decisions; the ring's bound (prompts kept make each one larger)
 MAX_EXEMPLAR_CHARS = 2000  # characters per example prompt
 _HEALTH_FIELDS = {
     "interval_seconds": _Field("float", _positive, "a number > 0", "15"),
@@ -350,6 +353,9 @@ _OBS_FIELDS = {
     "log_level": _one_of(LOG_LEVELS),
     "log_format": _one_of(LOG_FORMATS),
     "metrics_public": _Field("bool", None, "true or false", "true"),
+    "decisions_kept": _Field("int", lambda v: 0 <= v <= MAX_DECISIONS_KEPT,
+                             f"an integer from 0 to {MAX_DECISIONS_KEPT}", "200"),
+    "keep_prompts": _Field("bool", None, "true or false", "false"),
 }
 _ENDPOINT_FIELDS = {
     "name": _Field("str", lambda v: bool(v.strip()), "a non-empty model id",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from octoroute.config import TIERS, EndpointConfig
@@ -66,6 +66,11 @@ class Metrics:
     """The counters, gauges and histograms of one app instance."""
 
     def __init__(self, registry: CollectorRegistry, endpoints: Iterable[EndpointConfig] = ()) -> None:
+        # NOTE: prometheus_client's documented, process-wide switch: no ``_created``
+        # series (half of /metrics' lines, and nothing a dashboard reads). Global
+        # by design upstream, so every registry in the process, tests' too, goes
+        # without them; it only has to be off before the first scrape.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry
         # The seed's three series, names and labels unchanged.
         self.requests = _family(
@@ -201,6 +206,7 @@ class Metrics:
         )
         self._initialise(tuple(endpoints))
         self._add_session_and_shadow_metrics(registry)
+        self._add_accounting_metrics(registry, tuple(endpoints))
 
     def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:
         for tier in TIERS:
@@ -267,3 +273,37 @@ class Metrics:
                 self.shadow_decisions.labels(primary=primary, shadow=shadow)
         for reason in SHADOW_DROP_REASONS:
             self.shadow_dropped.labels(reason=reason)
+
+    def _add_accounting_metrics(self, registry: CollectorRegistry,
+                                endpoints: tuple[EndpointConfig, ...]) -> None:
+        """Tokens and compute (``octoroute.stats`` counts them; see docs/observability.md)."""
+        self.tokens = _family(
+            Counter,
+            "octoroute_tokens",
+            "Tokens by tier, endpoint and direction (in: prompt, out: completion), from the backends' "
+            "usage, else estimated.",
+            ("tier", "endpoint", "direction"),
+            registry,
+        )
+        self.compute_units = _family(
+            Counter,
+            "octoroute_compute_units",
+            "Tokens x the serving endpoint's params_b (billions of parameters), by tier.",
+            ("tier",),
+            registry,
+        )
+        self.compute_always_deep = Counter(
+            "octoroute_compute_always_deep_units",
+            "The same tokens x the largest deep endpoint's params_b: the compute of sending everything deep.",
+            registry=registry,
+        )
+        self.compute_saved_ratio = Gauge(
+            "octoroute_compute_saved_ratio",
+            "1 - compute_units / compute_always_deep_units since start (0 before the first token).",
+            registry=registry,
+        )
+        for e in endpoints:
+            for direction in ("in", "out"):
+                self.tokens.labels(tier=e.tier, endpoint=e.id, direction=direction)
+        for tier in TIERS:
+            self.compute_units.labels(tier=tier)

@@ -17,9 +17,17 @@ from typing import Any
 import falcon
 
 from octoroute.api.access import ChatSlots
+from octoroute.api.accounting import (
+    UsageTap,
+    account,
+    answer_chars,
+    messages_chars,
+    usage_of,
+    with_usage_requested,
+)
 from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_openai_chat
-from octoroute.api.streaming import StreamEnd, StreamRelay
+from octoroute.api.streaming import CLIENT_DISCONNECTED, StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, BackendReply, BackendStream
 from octoroute.backends.failover import Dispatcher, Served, Target
@@ -33,6 +41,7 @@ from octoroute.routing.router import Decision, RouteInput, Router
 from octoroute.routing.rules import TASK_TYPES
 from octoroute.routing.sessions import SESSION_HEADER, SessionTracker, is_tool_continuation, session_key
 from octoroute.routing.shadow import Shadow
+from octoroute.stats import Stats
 
 log = logging.getLogger("octoroute.api")
 
@@ -108,8 +117,10 @@ class ChatCompletionsResource:
     def __init__(self, config: Config, router: Router, dispatcher: Dispatcher, registry: Registry,
                  metrics: Metrics, clock: Callable[[], float], slots: ChatSlots,
                  watchdog: StreamWatchdog | None = None, *,
-                 sessions: SessionTracker | None = None, shadow: Shadow[RouteInput] | None = None) -> None:
+                 sessions: SessionTracker | None = None, shadow: Shadow[RouteInput] | None = None,
+                 stats: Stats | None = None) -> None:
         self._config = config
+        self._stats = stats
         self._watchdog = watchdog
         self._slots = slots
         self._router = router
@@ -134,6 +145,7 @@ class ChatCompletionsResource:
         # The slot first: an overloaded router must say 429 before it asks the router brain.
         # A stream hands its slot to the relay, which gives it back when the stream ends.
         self._slots.enter()
+        decision: Decision | None = None
         try:
             decision, target = self._router.decide(choice, inp, deadline=deadline)
             if not choice.explicit:
@@ -141,20 +153,36 @@ class ChatCompletionsResource:
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                           task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
             if data.get("stream"):
-                self._stream(req, resp, data, decision, target, deadline)
+                self._stream(req, resp, data, decision, target, deadline, inp)
                 return
             served = self._dispatcher.run(target, self._sender(data), deadline=deadline)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
+            if decision is not None:
+                account(self._stats, api="openai", request_id=req.context.request_id, decision=decision,
+                        endpoint=None, attempts=exc.attempts, usage=None, prompt_chars=0, answer_chars=0,
+                        duration_s=self._clock() - req.context.started, status=exc.status,
+                        stream=bool(data.get("stream")), prompt=inp.text)
             raise _as_client_error(exc) from None
         except BaseException:
             self._slots.leave()
             raise
         self._slots.leave()
         self._served(req, resp, decision, served)
+        reply = served.value
+        usage = usage_of(reply.data)
+        tokens_in, tokens_out, estimated = account(
+            self._stats, api="openai", request_id=req.context.request_id, decision=decision,
+            endpoint=served.endpoint, attempts=served.attempts, usage=usage,
+            prompt_chars=0 if usage else messages_chars(data["messages"]),
+            answer_chars=0 if usage else answer_chars(reply.data),
+            duration_s=self._clock() - req.context.started, status=200, prompt=inp.text)
+        fields.update(tokens_in=tokens_in, tokens_out=tokens_out)
+        if estimated:
+            fields["tokens_estimated"] = True
         resp.content_type = falcon.MEDIA_JSON
-        resp.data = served.value.body
+        resp.data = reply.body
 
     def _settle(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any], inp: RouteInput,
                 decision: Decision, target: Target) -> tuple[Decision, Target]:
@@ -200,12 +228,16 @@ class ChatCompletionsResource:
             resp.set_header("X-Octoroute-Warnings", " ".join(text.split())[:500])
 
     def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
-                decision: Decision, target: Any, deadline: float) -> None:
+                decision: Decision, target: Any, deadline: float, inp: RouteInput) -> None:
         idle = self._config.timeouts.stream_idle
+        # The usage chunk is asked for whether the client did or not (token accounting);
+        # a client that did not ask never sees it.
+        upstream_data, asked = with_usage_requested(data)
+        tap = UsageTap(strip=not asked)
 
         def send(client: BackendClient, timeout: float) -> BackendStream:
             e = client.endpoint
-            return client.open_stream(forward_body(data, e.name, e.max_tokens),
+            return client.open_stream(forward_body(upstream_data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
         served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
@@ -213,10 +245,19 @@ class ChatCompletionsResource:
         endpoint = served.endpoint
         upstream = served.value
         metrics, registry, dispatcher, slots = self._metrics, self._registry, self._dispatcher, self._slots
+        stats, request_id, attempts = self._stats, req.context.request_id, served.attempts
 
         def on_end(end: StreamEnd) -> None:
             dispatcher.release(endpoint.id)
             slots.leave()
+            usage = tap.usage
+            tokens_in, tokens_out, estimated = account(
+                stats, api="openai", request_id=request_id, decision=decision, endpoint=endpoint,
+                attempts=attempts, usage=usage,
+                prompt_chars=0 if usage else messages_chars(data["messages"]),
+                answer_chars=tap.answer_chars, duration_s=end.seconds, ttft_s=end.first_byte_seconds,
+                status=200, stream=True, failed=end.outcome not in ("completed", CLIENT_DISCONNECTED),
+                prompt=inp.text)
             metrics.streams.labels(outcome=end.outcome).inc()
             metrics.stream_duration.labels(tier=endpoint.tier).observe(end.seconds)
             metrics.stream_first_byte.labels(tier=endpoint.tier).observe(end.first_byte_seconds)
@@ -228,7 +269,9 @@ class ChatCompletionsResource:
                 log.warning("stream from %s cut: %s", endpoint.id, end.error)
             log.info("stream end", extra={"fields": {
                 **fields, "outcome": end.outcome, "duration_ms": end.seconds * 1000.0,
-                "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed}})
+                "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed,
+                "tokens_in": tokens_in, "tokens_out": tokens_out,
+                **({"tokens_estimated": True} if estimated else {})}})
 
         # From here on, the relay's close() owns the upstream, the slot and the
         # endpoint's in-flight count; it is created before anything else can fail.
@@ -239,7 +282,7 @@ class ChatCompletionsResource:
                             sse="event-stream" in content_type.lower(),
                             total_seconds=self._config.timeouts.stream_total_seconds,
                             client_gone=req.env.get("waitress.client_disconnected"),
-                            watchdog=self._watchdog)
+                            watchdog=self._watchdog, events_filter=tap)
         resp.stream = relay
         self._served(req, resp, decision, served)
         fields = dict(req.context.log_fields)

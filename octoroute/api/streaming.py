@@ -156,8 +156,12 @@ class StreamRelay:
                  on_end: Callable[[StreamEnd], None], max_bytes: int | None = None,
                  sse: bool = True, total_seconds: float | None = None,
                  client_gone: Callable[[], bool] | None = None,
-                 watchdog: StreamWatchdog | None = None) -> None:
+                 watchdog: StreamWatchdog | None = None,
+                 events_filter: Callable[[bytes], bytes] | None = None) -> None:
         self._max_bytes = max_bytes
+        # Sees whole events before the client does and may drop some (the usage
+        # chunk the client did not ask for: api.accounting.UsageTap).
+        self._filter = events_filter
         self._upstream = upstream
         self._pending: bytes | None = upstream.first
         self._request_id = request_id
@@ -222,7 +226,12 @@ class StreamRelay:
                     # Everything the client needs has been sent; do not wait for a
                     # backend that keeps the connection open after [DONE].
                     self._end("completed")
-                    return out[:end]
+                    out = out[:end]
+                    return out if self._filter is None else self._filter(out)
+                if self._filter is not None:
+                    out = self._filter(out)
+                    if not out:
+                        continue
                 return out
         raise StopIteration
 

@@ -75,6 +75,10 @@ class Decision(NamedTuple):
     duration_ms: float = 0.0
     confidence: float = 1.0  # 0..1: how sure the deciding layer is
     reason: str = ""  # short, never prompt text
+    # The router brain, when consulted: "answered", "cached" or "failed"; and the
+    # scorer's own tier then, so /stats can say how often the two agree.
+    brain: str | None = None
+    scorer_tier: str | None = None
 
 
 class Layer(NamedTuple):
@@ -232,6 +236,7 @@ class Router:
         if strategy in ("llm", "tool"):
             decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool",
                                               deadline=deadline, fallback=None)
+            decision = decision._replace(scorer_tier=scored.tier)
         else:
             rule = first_match(self._rules, self._facts(inp, task_type, tokens))
             unsure = (rule is None and strategy == "hybrid"
@@ -259,6 +264,7 @@ class Router:
                                 confidence=1.0 if rule is not None else scored.confidence, reason=reason)
             decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=False,
                                               deadline=deadline, fallback=scored)
+            decision = decision._replace(scorer_tier=scored.tier)
         return self._finish(decision, layer, started)
 
     def _finish(self, decision: Decision, layer: str, started: float) -> Decision:
@@ -323,23 +329,25 @@ class Router:
         if self._brain is None:
             reason = "router brain is not configured"
             self._metrics.router_failures.labels(reason="unavailable").inc()
-            return self._fallback(inp, task_type, inferred, tokens, fallback, reason), "fallback"
+            return self._fallback(inp, task_type, inferred, tokens, fallback, reason)._replace(
+                brain="failed"), "fallback"
         key = BrainCache.key(inp, task_type, use_tool) if self._cache is not None else b""
         cached = self._cache.get(key) if self._cache is not None else None
         if cached is not None:
             tier, endpoint_id = cached
             return Decision(tier, label, task_type, inferred, inp.importance, tokens,
-                            brain_endpoint=endpoint_id, confidence=0.8,
+                            brain_endpoint=endpoint_id, confidence=0.8, brain="cached",
                             reason=f"{unsure}router brain said {tier} (cached)"), "brain_cache"
         try:
             tier, endpoint_id = self._brain.ask(inp, task_type, tokens, use_tool=use_tool, deadline=deadline)
         except RouterBrainError as exc:
             self._metrics.router_failures.labels(reason=exc.reason).inc()
-            return self._fallback(inp, task_type, inferred, tokens, fallback, exc.message), "fallback"
+            return self._fallback(inp, task_type, inferred, tokens, fallback, exc.message)._replace(
+                brain="failed"), "fallback"
         if self._cache is not None:
             self._cache.put(key, (tier, endpoint_id))
         return Decision(tier, label, task_type, inferred, inp.importance, tokens, brain_endpoint=endpoint_id,
-                        confidence=0.8, reason=f"{unsure}router brain said {tier}"), "brain"
+                        confidence=0.8, reason=f"{unsure}router brain said {tier}", brain="answered"), "brain"
 
     def _fallback(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int,
                   fallback: Score | None, why: str) -> Decision:
