@@ -200,6 +200,7 @@ def truth(live: Any, headers: dict[str, str] | None = None) -> tuple[dict[str, A
     stats = live.get("/stats", headers=headers)
     decisions = live.get("/stats/decisions?limit=25", headers=headers)
     assert stats.status_code == 200 and decisions.status_code == 200, (stats.text, decisions.text)
+    live.settle()  # their access lines are written after the responses: before the browser's
     return stats.json(), decisions.json()
 
 
@@ -210,7 +211,8 @@ def assert_renders(dom: Dom, stats: dict[str, Any], decisions: dict[str, Any]) -
     hour = stats["windows"]["hour"]
     assert hour["requests"] >= 36
     assert dom.by_id("requests").attrs["data-value"] == str(hour["requests"])
-    legend = {n.attrs["data-tier"]: int(n.attrs["data-value"]) for n in dom.having("data-tier", dom.by_id("mix-legend"))}
+    legend = {n.attrs["data-tier"]: int(n.attrs["data-value"])
+              for n in dom.having("data-tier", dom.by_id("mix-legend"))}
     assert legend == {t: hour["by_tier"][t]["requests"] for t in ("fast", "balanced", "deep")}
     assert all(legend.values()), "traffic reached every tier"
     # The tier mix chart has one bar segment per tier in the minute that had traffic.
@@ -219,11 +221,17 @@ def assert_renders(dom: Dom, stats: dict[str, Any], decisions: dict[str, Any]) -
     saved = dom.by_id("saved")
     assert hour["saved_ratio"] is not None and 0 < hour["saved_ratio"] < 1
     assert float(saved.attrs["data-value"]) == pytest.approx(hour["saved_ratio"], rel=1e-12)
-    assert saved.text.endswith("%") and float(saved.text[:-1]) == pytest.approx(100 * hour["saved_ratio"], abs=0.5)
-    assert dom.by_id("compute").attrs["data-value"] == str(hour["compute_units"]).removesuffix(".0")
-    rows = {n.attrs["data-endpoint"]: n.attrs["data-healthy"] for n in dom.having("data-endpoint", dom.by_id("health"))}
+    assert saved.text.endswith("%")
+    assert float(saved.text[:-1]) == pytest.approx(100 * hour["saved_ratio"], abs=0.5)
+    assert float(dom.by_id("compute").attrs["data-value"]) == pytest.approx(hour["compute_units"], rel=1e-12)
+    rows = {n.attrs["data-endpoint"]: n.attrs["data-healthy"]
+            for n in dom.having("data-endpoint", dom.by_id("health"))}
     assert rows == {h["id"]: str(h["healthy"]).lower() for h in stats["health"]}
     assert rows["fast-2"] == "false" and rows["fast-1"] == "true"
+    # Its health timeline turns from up to down; the others stay up.
+    segments = {n.attrs["data-endpoint"]: [r.attrs["class"] for r in n.walk() if r.tag == "rect"][1:]
+                for n in dom.having("data-endpoint", dom.by_id("health"))}
+    assert segments["fast-2"] == ["up", "down"] and segments["fast-1"] == ["up"], segments
     fallbacks = {n.attrs["data-reason"]: int(n.attrs["data-value"])
                  for n in dom.having("data-reason", dom.by_id("fallbacks"))}
     assert fallbacks == hour["fallbacks"]
@@ -265,12 +273,12 @@ def test_with_api_keys_the_page_asks_for_the_key_and_shows_nothing_without_it(
     dom = chromium.dom(live.url + "/dashboard")
     assert dom.by_id("app").attrs["data-state"] == "locked"
     assert "hidden" not in dom.by_id("lock").attrs
-    assert dom.by_id("requests").attrs["data-value"] == "" and dom.by_id("requests").text == "–"
+    assert dom.by_id("requests").attrs["data-value"] == "" and dom.by_id("requests").text == "\N{EN DASH}"
     assert dom.having("data-request-id") == [] and dom.having("data-endpoint") == []
     live.settle()
     # It asked once, was refused, and waits for a key instead of polling on.
     assert sorted((p, s) for _, p, s in access.seen) == [("/dashboard", 200), ("/stats", 401),
-                                                         ("/stats/decisions", 401)]
+                                                         ("/stats/decisions", 401)], access.seen
 
     refused = chromium.dom(live.url + "/dashboard#key=sk-wrong")
     assert refused.by_id("app").attrs["data-state"] == "locked"
