@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from fakes import FakeBackend, endpoint, make_config, refused_url
+from fakes import FakeBackend, delta_events, endpoint, make_config, refused_url, sse_event, stream
 from faultkit import NGINX, Nginx, free_port, self_signed_cert
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,6 +42,7 @@ CHROMIUM_TIMEOUT_S = 120.0  # seconds; one headless run on a busy shared machine
 BUDGET_MS = 8000  # virtual milliseconds the page runs: the first load and at least one more poll
 KEYS_ENV = "OCTOROUTE_TEST_DASHBOARD_KEYS"
 KEY = "sk-dash-7d1c"
+STREAMS_PER_TIER = 2
 PAGE_PATHS = {"/dashboard", "/stats", "/stats/decisions"}  # all the page may ask the server for
 # The flags the machine notes give for a headless Chromium without a desktop session.
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -155,10 +156,17 @@ class Access(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.seen: list[tuple[str, str, int]] = []
+        self.levels: dict[str, set[int]] = {}  # path -> the levels its lines were logged at
 
     def emit(self, record: logging.LogRecord) -> None:
         fields = getattr(record, "fields", {})
-        self.seen.append((fields.get("method", "?"), fields.get("path", "?"), fields.get("status", 0)))
+        path = fields.get("path", "?")
+        self.seen.append((fields.get("method", "?"), path, fields.get("status", 0)))
+        self.levels.setdefault(path, set()).add(record.levelno)
+
+    def clear(self) -> None:
+        self.seen.clear()
+        self.levels.clear()
 
 
 @pytest.fixture
@@ -192,6 +200,14 @@ def busy_server(serve: Callable[..., Any], backends: dict[str, FakeBackend], **c
             assert resp.json()["tier"] == tier
     for _ in range(3):  # the refused endpoint fails its probes and is marked down
         live.runtime.health.check_once(force=True)
+    usage = sse_event({"id": "chatcmpl-stream", "object": "chat.completion.chunk", "choices": [],
+                       "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}})
+    for tier, name in (("fast", "fast-1"), ("balanced", "balanced-1"), ("deep", "deep-1")):
+        for _ in range(STREAMS_PER_TIER):  # streams, so each tier has a time to first token
+            backends[name].enqueue(stream([*delta_events(["Once", " upon"]), usage]))
+            resp = live.post("/v1/chat/completions", headers=headers, stream=True, json={
+                "model": tier, "stream": True, "messages": [{"role": "user", "content": "a story"}]})
+            assert resp.status_code == 200 and b"[DONE]" in resp.content, resp.text
     live.settle()
     return live
 
@@ -209,12 +225,17 @@ def assert_renders(dom: Dom, stats: dict[str, Any], decisions: dict[str, Any]) -
     app = dom.by_id("app")
     assert app.attrs["data-state"] == "ok" and app.attrs["data-window"] == "hour", app.attrs
     hour = stats["windows"]["hour"]
-    assert hour["requests"] >= 36
+    assert hour["requests"] >= 36 + 3 * STREAMS_PER_TIER
     assert dom.by_id("requests").attrs["data-value"] == str(hour["requests"])
     legend = {n.attrs["data-tier"]: int(n.attrs["data-value"])
               for n in dom.having("data-tier", dom.by_id("mix-legend"))}
     assert legend == {t: hour["by_tier"][t]["requests"] for t in ("fast", "balanced", "deep")}
     assert all(legend.values()), "traffic reached every tier"
+    for row in dom.having("data-tier", dom.by_id("tiers")):
+        cells = [c.text for c in row.walk() if c.tag == "td"]
+        by_tier = hour["by_tier"][row.attrs["data-tier"]]
+        assert cells[1] == str(by_tier["requests"])
+        assert by_tier["ttft_ms"]["p50"] is not None and cells[5].endswith(" ms"), (cells, by_tier)
     # The tier mix chart has one bar segment per tier in the minute that had traffic.
     bars = [n for n in dom.by_id("mix").walk() if n.tag == "rect" and n.attrs.get("class") in legend]
     assert {b.attrs["class"] for b in bars} == {"fast", "balanced", "deep"}
@@ -247,7 +268,7 @@ def test_renders_the_real_stats_with_no_error_and_no_outside_request(
         tmp_path: Path) -> None:
     live = busy_server(serve, backends, observability={"keep_prompts": True})
     stats, decisions = truth(live)
-    access.seen.clear()
+    access.clear()
     dom = chromium.dom(live.url + "/dashboard")
     assert_renders(dom, stats, decisions)
     # Kept prompts are in /stats/decisions, never on the page.
@@ -261,6 +282,9 @@ def test_renders_the_real_stats_with_no_error_and_no_outside_request(
     assert all(method == "GET" and status == 200 for method, _, status in access.seen), access.seen
     polls = sum(1 for _, path, _ in access.seen if path == "/stats")
     assert polls >= 3 * 2, f"each of 3 loads polls at least twice in {BUDGET_MS} ms: {polls}"
+    # Polls log at DEBUG (an open tab would write a line every few seconds); page loads at INFO.
+    assert access.levels == {"/dashboard": {logging.INFO}, "/stats": {logging.DEBUG},
+                             "/stats/decisions": {logging.DEBUG}}
 
 
 def test_with_api_keys_the_page_asks_for_the_key_and_shows_nothing_without_it(
@@ -268,7 +292,7 @@ def test_with_api_keys_the_page_asks_for_the_key_and_shows_nothing_without_it(
         access: Access) -> None:
     live = busy_server(serve, backends, server={"api_keys_env": KEYS_ENV}, env={KEYS_ENV: KEY})
     stats, decisions = truth(live, {"Authorization": f"Bearer {KEY}"})
-    access.seen.clear()
+    access.clear()
 
     dom = chromium.dom(live.url + "/dashboard")
     assert dom.by_id("app").attrs["data-state"] == "locked"
@@ -284,7 +308,7 @@ def test_with_api_keys_the_page_asks_for_the_key_and_shows_nothing_without_it(
     assert refused.by_id("app").attrs["data-state"] == "locked"
     assert refused.by_id("lock-msg").text == "That key was refused."
 
-    access.seen.clear()
+    access.clear()
     unlocked = chromium.dom(live.url + f"/dashboard#key={KEY}")
     assert_renders(unlocked, stats, decisions)
     assert "hidden" in unlocked.by_id("lock").attrs
@@ -315,7 +339,7 @@ def test_behind_nginx_under_a_prefix_with_and_without_the_trailing_slash(
     browser = Chromium(tmp_path, "--ignore-certificate-errors")
     try:
         nginx.wait_listening(port)
-        access.seen.clear()
+        access.clear()
         for path in ("/llm/dashboard", "/llm/dashboard/"):
             assert_renders(browser.dom(f"https://127.0.0.1:{port}{path}"), stats, decisions)
     finally:
