@@ -260,3 +260,21 @@ def test_an_endpoint_without_usage_keys_still_counts_exactly(
     total = get_stats(live)["windows"]["total"]
     assert total["compute_units"] == 600 and total["compute_always_deep"] == 150 * 120
     assert total["saved_ratio"] == pytest.approx(1 - 600 / 18000, abs=1e-4)
+
+
+def test_the_access_lines_carry_tokens_and_never_the_prompt(
+        trio: SimpleNamespace, serve: Any, config_for: Callable[..., Any], logwatch: Any) -> None:
+    live = serve(config_for())
+    trio.fast.enqueue(usage_answer(13, 8))
+    assert live.chat("a very secret prompt", model="fast").status_code == 200
+    trio.fast.enqueue(usage_stream(21, 5))
+    stream_chat(live, "fast")
+    (request,) = [f for f in logwatch.fields("request", count=2) if f["path"] == "/chat"]
+    assert (request["tokens_in"], request["tokens_out"]) == (13, 8) and "tokens_estimated" not in request
+    (end,) = logwatch.fields("stream end")
+    assert (end["tokens_in"], end["tokens_out"]) == (21, 5)
+    live.get("/stats")
+    live.settle()
+    logged = [r.getMessage() + str(getattr(r, "fields", "")) for r in logwatch.records]
+    assert not [line for line in logged if "secret" in line]
+    assert not [f for f in (getattr(r, "fields", {}) for r in logwatch.records) if f.get("path") == "/stats"]
