@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import socket
 import sys
 import time
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
-from octoroute import __version__, evaluate
+from octoroute import __version__, evaluate, stats_table
 from octoroute.api.schemas import PROMPT_TEXT
 from octoroute.app import build_runtime
 from octoroute.backends.client import BackendClient
@@ -169,6 +170,20 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    try:
+        data = stats_table.fetch(args.url, key=os.environ.get(stats_table.KEY_ENV) or None,
+                                 timeout=args.timeout)
+    except stats_table.StatsUnavailable as exc:
+        print(f"octoroute stats: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(stats_table.render(data, url=args.url, window=args.window))
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     sys.stdout.write(example_config_text())
     return 0
@@ -245,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the signals, each layer's verdict and what decided")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=cmd_route)
+
+    p = sub.add_parser("stats", help="print a running server's /stats as tables",
+                       description=f"Read /stats from a running Octoroute (with the client key in "
+                                   f"${stats_table.KEY_ENV} when the server has keys).")
+    p.add_argument("--url", default="http://127.0.0.1:3000", help="the server (default http://127.0.0.1:3000)")
+    p.add_argument("--window", choices=stats_table.WINDOWS, default="total",
+                   help="the window of the tier and endpoint tables (default: since start)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer (default 10)")
+    p.add_argument("--json", action="store_true", help="print the JSON as it came")
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("config", help="print the documented example config")
     p.set_defaults(func=cmd_config)

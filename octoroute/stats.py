@@ -17,8 +17,11 @@ the saving.
 Windows: "hour" is the current minute and the 59 before it; "day" the current
 hour and the 23 before it (so it covers between 23 and 24 hours).
 
-One lock (``_stats_lock``) guards every bucket and the ring; ``record`` holds
-it for a few microseconds, ``snapshot`` for well under a millisecond.
+A record touches only the current minute's bucket; when the minute changes,
+that bucket is folded into its hour's bucket and the since-start one (once a
+minute, not once a request). One lock (``_stats_lock``) guards every bucket
+and the ring; ``record`` holds it for a few microseconds, ``snapshot`` for
+well under a millisecond.
 """
 
 from __future__ import annotations
@@ -268,7 +271,8 @@ class Stats:
         self._stats_lock = threading.Lock()  # guards the buckets, rings, timelines and _latest
         self.started_at = wall()
         self._latest = self.started_at
-        self._total = Bucket(int(self.started_at), self._ids)
+        self._total = Bucket(int(self.started_at), self._ids)  # every minute before the current one
+        self._current: Bucket | None = None  # this minute's bucket, not folded into hour and total yet
         self._minutes: list[Bucket | None] = [None] * MINUTES_KEPT
         self._hours: list[Bucket | None] = [None] * HOURS_KEPT
         self._decisions: deque[Decided] = deque(maxlen=max(decisions_kept, 1))
@@ -318,9 +322,10 @@ class Stats:
                        failed_endpoints, fallback, brain)
         with self._stats_lock:
             now = self._latest = max(self._wall(), self._latest)
-            self._total.add(entry)
-            self._bucket(self._minutes, MINUTE_S, now).add(entry)
-            self._bucket(self._hours, HOUR_S, now).add(entry)
+            current = self._current
+            if current is None or now - current.start >= MINUTE_S:
+                current = self._roll(now)
+            current.add(entry)
             if self.decisions_kept:
                 self._decisions.append(Decided(
                     now, request_id, tier, routed_tier, endpoint, strategy,
@@ -344,8 +349,17 @@ class Stats:
             if timeline is not None:
                 timeline.append((max(self._wall(), self._latest), healthy))
 
-    def _bucket(self, ring: list[Bucket | None], span: int, now: float) -> Bucket:
-        number = int(now // span)
+    def _roll(self, now: float) -> Bucket:
+        """Fold the finished minute into its hour and the total; start ``now``'s minute."""
+        done = self._current
+        if done is not None:
+            self._total.merge(done)
+            self._bucket(self._hours, HOUR_S, done.start).merge(done)
+        current = self._current = self._bucket(self._minutes, MINUTE_S, now)
+        return current
+
+    def _bucket(self, ring: list[Bucket | None], span: int, when: float) -> Bucket:
+        number = int(when // span)
         slot = number % len(ring)
         bucket = ring[slot]
         if bucket is None or bucket.start != number * span:
@@ -357,8 +371,9 @@ class Stats:
     def saved_ratio(self) -> float:
         """1 - compute / always-deep compute since start (0.0 before the first token)."""
         with self._stats_lock:
-            compute = sum(c.compute for c in self._total.tiers.values())
-            deep = sum(c.always_deep for c in self._total.tiers.values())
+            buckets = [self._total] if self._current is None else [self._total, self._current]
+            compute = sum(c.compute for b in buckets for c in b.tiers.values())
+            deep = sum(c.always_deep for b in buckets for c in b.tiers.values())
         return 1.0 - compute / deep if deep > 0 else 0.0
 
     def timeline(self, endpoint_id: str) -> list[dict[str, Any]]:
@@ -391,8 +406,13 @@ class Stats:
                     day.merge(bucket)
             total = Bucket(0, self._ids)
             total.merge(self._total)
-            current = int(now // MINUTE_S)
-            points = [self._point((current - MINUTES_KEPT + 1 + i) * MINUTE_S, bucket)
+            current = self._current
+            if current is not None:
+                total.merge(current)
+                if current.start >= (int(now // HOUR_S) - HOURS_KEPT + 1) * HOUR_S:
+                    day.merge(current)
+            minute = int(now // MINUTE_S)
+            points = [self._point((minute - MINUTES_KEPT + 1 + i) * MINUTE_S, bucket)
                       for i, bucket in enumerate(minutes)]
         return {
             "version": 1,

@@ -17,7 +17,7 @@ from octoroute.metrics import Metrics
 log = logging.getLogger("octoroute.access")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-# Scraped or polled often (an open dashboard reads /stats every 5 s): access lines at DEBUG.
+# Scraped or polled often (the dashboard polls /stats): access lines at DEBUG.
 _QUIET_ROUTES = frozenset({"/health", "/metrics", "/stats", "/stats/decisions"})
 _TIMED_ROUTES = frozenset({"/chat", "/v1/chat/completions"})  # request-duration histogram
 # The WSGI environ key under which ``AfterResponse`` collects what to run once

@@ -15,7 +15,7 @@ import falcon
 
 from octoroute import __version__
 from octoroute.api.schemas import CHAT_SCHEMA, OPENAI_CHAT_SCHEMA, PROMPT_TEXT_PATTERN
-from octoroute.config import IMPORTANCES
+from octoroute.config import IMPORTANCES, MAX_DECISIONS_KEPT
 from octoroute.routing.rules import TASK_TYPES
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -102,6 +102,18 @@ def build_document() -> dict[str, Any]:
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
                 "200": {"description": "text format", "content": {"text/plain": {
                     "schema": {"type": "string"}}}}, **_errors(401)}}},
+            "/stats": {"get": {"summary": "Requests, tokens, compute saved, latency and health, by tier "
+                               "and endpoint, since start and over the last hour and day", "responses": {
+                "200": {"description": "stats (docs/stats.md)", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["version", "now", "started_at", "windows", "series",
+                                                   "health", "params_b"]}}}}, **_errors(401)}}},
+            "/stats/decisions": {"get": {
+                "summary": "The last routing decisions, newest first",
+                "parameters": [{"name": "limit", "in": "query", "required": False,
+                                "description": "how many (default 50; at most observability.decisions_kept)",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DECISIONS_KEPT}}],
+                "responses": {"200": {"description": "decisions", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["decisions"]}}}}, **_errors(400, 401)}}},
         },
         "components": {
             "schemas": {"Error": ERROR_SCHEMA},

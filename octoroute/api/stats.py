@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from octoroute.backends.registry import Registry
+from octoroute.config import MAX_DECISIONS_KEPT
 from octoroute.errors import RequestError
 from octoroute.stats import Stats
 
@@ -46,7 +47,6 @@ class DecisionsResource:
         self._stats = stats
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        most = max(1, self._stats.decisions_kept)
         raw = req.get_param("limit")
         limit = DEFAULT_DECISIONS
         if raw is not None:
@@ -54,10 +54,12 @@ class DecisionsResource:
                 limit = int(raw)
             except ValueError:
                 limit = 0
-            if not 1 <= limit <= most:
-                raise RequestError(f"query parameter 'limit' must be an integer from 1 to {most} "
-                                   f"(observability.decisions_kept), e.g. ?limit={min(50, most)}",
+            if not 1 <= limit <= MAX_DECISIONS_KEPT:
+                raise RequestError(f"query parameter 'limit' must be an integer from 1 to "
+                                   f"{MAX_DECISIONS_KEPT}, e.g. ?limit=50 (at most "
+                                   "observability.decisions_kept come back)",
                                    param="limit", code="invalid_limit")
-        resp.media = {"decisions": self._stats.decisions(min(limit, most)),
+        # More than the ring holds is not an error: the ring is all there is.
+        resp.media = {"decisions": self._stats.decisions(limit),
                       "kept": self._stats.decisions_kept, "prompts": self._stats.keep_prompts}
         resp.set_header("Cache-Control", "no-store")
