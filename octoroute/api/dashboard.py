@@ -57,18 +57,23 @@ class DashboardResource:
 
     def __init__(self, page: bytes | None = None) -> None:
         self._page = page if page is not None else load_page()
+        self._etag = hashlib.sha256(self._page).hexdigest()[:32]
         self._headers = {
             "Content-Security-Policy": content_security_policy(self._page),
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "no-referrer",
-            # Revalidate, so a new version of the page shows after an upgrade.
+            # Revalidate (the ETag makes that a 304), so an upgrade shows its new page at once.
             "Cache-Control": "no-cache",
         }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.content_type = "text/html; charset=utf-8"
         resp.set_headers(self._headers)
+        resp.etag = self._etag
+        if any(tag == self._etag or tag == "*" for tag in req.if_none_match or ()):
+            resp.status = falcon.HTTP_304  # no body, so no Content-Type either
+            return
+        resp.content_type = "text/html; charset=utf-8"
         resp.data = self._page
 
     on_head = on_get

@@ -132,6 +132,17 @@ def test_csp_allows_exactly_the_inline_script_and_style_by_hash(client: testing.
     assert result.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_browser_revalidates_with_the_etag(client: testing.TestClient) -> None:
+    first = client.simulate_get("/dashboard")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.simulate_get("/dashboard", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    stale = client.simulate_get("/dashboard", headers={"If-None-Match": '"0123"'})
+    assert stale.status_code == 200 and stale.content == load_page()
+
+
 def test_a_changed_page_gets_a_changed_policy() -> None:
     edited = load_page().replace(b"'use strict';", b"'use strict'; var edited = 1;")
     assert content_security_policy(edited) != content_security_policy(load_page())
