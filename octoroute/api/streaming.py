@@ -26,6 +26,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendStream
@@ -68,6 +69,16 @@ def error_event(message: str, *, code: str, request_id: str) -> bytes:
     body = {"error": {"message": message, "type": "upstream_error", "param": None, "code": code,
                       "request_id": request_id}}
     return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+class Reframer(Protocol):
+    """Turns the backend's whole SSE events into another API's events (``/v1/messages``)."""
+
+    def events(self, events: bytes) -> bytes:
+        """The bytes to send for whole events (``[DONE]`` included); may be empty."""
+
+    def error(self, message: str, *, code: str, request_id: str) -> bytes:
+        """The error event for a failure after the first byte."""
 
 
 class EventSplitter:
@@ -156,8 +167,9 @@ class StreamRelay:
                  on_end: Callable[[StreamEnd], None], max_bytes: int | None = None,
                  sse: bool = True, total_seconds: float | None = None,
                  client_gone: Callable[[], bool] | None = None,
-                 watchdog: StreamWatchdog | None = None) -> None:
+                 watchdog: StreamWatchdog | None = None, reframe: Reframer | None = None) -> None:
         self._max_bytes = max_bytes
+        self._reframe = reframe
         self._upstream = upstream
         self._pending: bytes | None = upstream.first
         self._request_id = request_id
@@ -222,8 +234,12 @@ class StreamRelay:
                     # Everything the client needs has been sent; do not wait for a
                     # backend that keeps the connection open after [DONE].
                     self._end("completed")
-                    return out[:end]
-                return out
+                    out = out[:end]
+                if self._reframe is None:
+                    return out
+                out = self._reframe.events(out)
+                if out or self._finished:
+                    return out
         raise StopIteration
 
     def stop_reason(self, now: float) -> str | None:
@@ -259,6 +275,8 @@ class StreamRelay:
         self._end(outcome)
         self._error = message
         self._events.clear()  # half an event is worth nothing to the client
+        if self._reframe is not None:
+            return self._reframe.error(message, code=code, request_id=self._request_id)
         return error_event(message, code=code, request_id=self._request_id)
 
     def close(self) -> None:
