@@ -105,7 +105,8 @@ class MessagesResource(ChatCompletionsResource):
         task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
         choice = claude_model_choice(data["model"], self._config)
         inp = conversation_input(body["messages"], importance=importance, task_type=task_type,
-                                 has_tools=bool(body.get("tools")), headers=req.headers)
+                                 has_tools=bool(body.get("tools")),
+                                 json_response="response_format" in body, headers=req.headers)
         fields = req.context.log_fields
         fields.update(api="anthropic", messages=len(data["messages"]), prompt_chars=len(inp.text))
         deadline = req.context.started + self._config.server.request_timeout_seconds

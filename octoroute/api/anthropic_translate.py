@@ -214,8 +214,16 @@ def to_openai(data: dict[str, Any], *, ignored: Iterable[str] = ()) -> Translate
                 body["tool_choice"] = TOOL_CHOICES[choice["type"]]
             if choice.get("disable_parallel_tool_use") is True:
                 body["parallel_tool_calls"] = False
+    output = data.get("output_config") or {}
+    if output.get("format"):
+        # Structured output: the same JSON schema, as OpenAI's response_format.
+        body["response_format"] = {"type": "json_schema", "json_schema": {
+            "name": "output", "schema": output["format"]["schema"], "strict": True}}
+    if output.get("effort"):
+        notes.append("ignored output_config.effort (no OpenAI counterpart all backends take)")
     thinking = data.get("thinking")
-    wants_thinking = isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+    wants_thinking = isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive",
+                                                                              "between_tools")
     return Translated(body, notes, wants_thinking)
 
 

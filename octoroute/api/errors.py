@@ -52,7 +52,10 @@ def _respond(req: falcon.Request, resp: falcon.Response, status: int, body: dict
     if wants_anthropic_errors(req):
         if body["error"].get("code") == "overloaded":  # all chat slots busy: Anthropic's 529
             status = anthropic_translate.OVERLOADED_STATUS
-        body = anthropic_translate.error_body(status, message, body["error"].get("request_id"))
+        request_id = body["error"].get("request_id")
+        body = anthropic_translate.error_body(status, message, request_id)
+        if request_id:
+            resp.set_header("request-id", request_id)  # what the anthropic SDKs report
     resp.status = status
     resp.media = body
     resp.stream = None

@@ -352,8 +352,12 @@ _MESSAGES_PROPERTIES: dict[str, Any] = {
                        "disable_parallel_tool_use": {"type": "boolean"}},
         **_when("tool", {"required": ["name"]})},
     "thinking": {"type": "object", "required": ["type"],
-                 "properties": {"type": {"enum": ["enabled", "disabled", "adaptive"]},
+                 "properties": {"type": {"enum": ["enabled", "disabled", "adaptive", "between_tools"]},
                                 "budget_tokens": {"type": "integer", "minimum": 1}}},
+    "output_config": {"type": "object", "properties": {
+        "effort": {"type": ["string", "null"]},
+        "format": {"type": ["object", "null"], "required": ["type", "schema"],
+                   "properties": {"type": {"const": "json_schema"}, "schema": {"type": "object"}}}}},
 }
 ANTHROPIC_MESSAGES_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["model", "messages", "max_tokens"], "properties": _MESSAGES_PROPERTIES}
