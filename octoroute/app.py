@@ -131,6 +131,8 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/v1/chat/completions",
                   ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots,
                                           watchdog, sessions=sessions, shadow=shadow))
+    # NOTE(anthropic): per-request token accounting plugs in as on_tokens=<a callable taking
+    # octoroute.api.anthropic.TokenReport> (endpoint, tier, input/output tokens, estimated).
     app.add_route("/v1/messages",
                   MessagesResource(config, router, dispatcher, state, metrics, clock, slots, watchdog,
                                    sessions=sessions, shadow=shadow))

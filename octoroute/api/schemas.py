@@ -471,7 +471,7 @@ def _block_ok(block: Any) -> bool:
         return _source_ok(block.get("source"))
     if kind == "thinking":
         return type(block.get("thinking")) is str
-    return kind in _UNCHECKED_BLOCKS
+    return type(kind) is str and kind in _UNCHECKED_BLOCKS
 
 
 def _anthropic_surely_valid(data: dict[str, Any], count: bool) -> bool:

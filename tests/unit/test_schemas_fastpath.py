@@ -100,7 +100,8 @@ _SOURCE = st.fixed_dictionaries({}, optional={
     "type": st.sampled_from(["base64", "url", "file"]),
     "media_type": st.sampled_from(["image/png", "image/bmp"]),
     "data": st.one_of(st.text(max_size=3), SCALARS), "url": st.one_of(st.text(max_size=3), SCALARS)})
-_BLOCK = st.fixed_dictionaries({"type": st.sampled_from([*schemas.ANTHROPIC_BLOCK_TYPES, "video", None])},
+_BLOCK = st.fixed_dictionaries({"type": st.one_of(st.sampled_from([*schemas.ANTHROPIC_BLOCK_TYPES, "video"]),
+                                                  VALUES)},
                                optional={
     "text": st.one_of(st.text(max_size=3), SCALARS), "source": st.one_of(_SOURCE, VALUES),
     "id": st.one_of(st.text(max_size=3), SCALARS), "name": st.one_of(st.text(max_size=3), SCALARS),
