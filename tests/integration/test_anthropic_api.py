@@ -29,6 +29,7 @@ from fakes import (
     endpoint,
     error,
     make_config,
+    rate_limited,
     sse_event,
     stream,
 )
@@ -366,6 +367,16 @@ def test_every_backend_down_is_an_api_error_without_a_traceback(fake_backend, se
     assert caught.value.status_code == 502
     assert caught.value.body["error"]["type"] == "api_error"
     assert "Traceback" not in caught.value.response.text
+
+
+def test_rate_limited_backends_are_a_rate_limit_error_with_retry_after(fake_backend, serve, sdk):
+    limited = fake_backend("fast-1", chat=rate_limited("7"))
+    live = serve(make_config({"fast": [limited], "balanced": [fake_backend("balanced-1")],
+                              "deep": [fake_backend("deep-1")]}, routing={"tier_fallback": False}))
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        sdk(live).messages.create(model="haiku", max_tokens=9, messages=HELLO)
+    assert caught.value.body["error"]["type"] == "rate_limit_error"
+    assert caught.value.response.headers["Retry-After"] == "7"
 
 
 def test_busy_slots_are_overloaded_529(fake_backend, serve):
