@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from octoroute.api import errors as api_errors
 from octoroute.api.access import BearerAuth, ChatSlots
+from octoroute.api.anthropic import CountTokensResource, MessagesResource
 from octoroute.api.chat import ChatResource
 from octoroute.api.dashboard import DashboardResource
 from octoroute.api.middleware import AfterResponse, RequestContext
@@ -142,7 +143,11 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     app.add_route("/v1/chat/completions",
                   ChatCompletionsResource(config, router, dispatcher, state, metrics, clock, slots,
                                           watchdog, sessions=sessions, shadow=shadow, stats=stats))
-    app.add_route("/v1/models", OpenAIModelsResource(state))
+    app.add_route("/v1/messages",
+                  MessagesResource(config, router, dispatcher, state, metrics, clock, slots, watchdog,
+                                   sessions=sessions, shadow=shadow, stats=stats))
+    app.add_route("/v1/messages/count_tokens", CountTokensResource(config))
+    app.add_route("/v1/models", OpenAIModelsResource(state, config.anthropic.models))
     app.add_route("/openapi.json", OpenAPIResource())
     app.add_route("/stats", StatsResource(stats, state))
     app.add_route("/stats/decisions", DecisionsResource(stats))

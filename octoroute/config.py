@@ -201,6 +201,19 @@ class ObservabilityConfig:
     keep_prompts: bool = False  # keep each kept decision's prompt text too (in memory only)
 
 
+# Claude model-name substrings -> where /v1/messages sends them (auto, a tier or an endpoint id).
+DEFAULT_CLAUDE_MODELS: tuple[tuple[str, str], ...] = (
+    ("haiku", "fast"), ("sonnet", "balanced"), ("opus", "deep"))
+
+
+@dataclass(frozen=True)
+class AnthropicConfig:
+    """[anthropic]: the Messages API (octoroute.api.anthropic)."""
+
+    # (substring, target) pairs: [anthropic.models] over the defaults; the longest match wins
+    models: tuple[tuple[str, str], ...] = DEFAULT_CLAUDE_MODELS
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole, validated configuration. Immutable, so threads share it freely."""
@@ -211,6 +224,7 @@ class Config:
     health: HealthConfig = HealthConfig()
     timeouts: TimeoutsConfig = TimeoutsConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    anthropic: AnthropicConfig = AnthropicConfig()
     source: str = "<config>"
 
     def tier_endpoints(self, tier: str) -> tuple[EndpointConfig, ...]:
@@ -380,7 +394,7 @@ _ENDPOINT_FIELDS = {
     "cost_per_million_tokens": _Field("float", lambda v: v >= 0, "a number >= 0", "0.2"),
     "watts": _Field("float", lambda v: v >= 0, "a number of watts >= 0", "250"),
 }
-_TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability")
+_TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability", "anthropic")
 
 
 class _Problems:
@@ -677,6 +691,38 @@ def _routing_tables(raw: Any, problems: _Problems,
     return rest, tables
 
 
+def _anthropic(raw: Any, endpoint_ids: set[str], problems: _Problems) -> AnthropicConfig:
+    """[anthropic]: its one table, models (name substring -> auto, a tier or an endpoint id)."""
+    if raw is None:
+        return AnthropicConfig()
+    if not isinstance(raw, dict):
+        problems.add("anthropic", f"must be a table, got {type(raw).__name__}", "write it as [anthropic]")
+        return AnthropicConfig()
+    for key in raw:
+        if key != "models":
+            problems.unknown("anthropic", key, ["models"])
+    table = raw.get("models", {})
+    if not isinstance(table, dict):
+        problems.add("anthropic.models", f"must be a table, got {type(table).__name__}",
+                     'write it as [anthropic.models] with lines like sonnet = "balanced"')
+        return AnthropicConfig()
+    targets = ("auto", *TIERS)
+    mapping = dict(DEFAULT_CLAUDE_MODELS)
+    for name, target in table.items():
+        where = f"anthropic.models.{name}"
+        key = name.strip().lower()
+        if not key:
+            problems.add(where, "is an empty model-name substring",
+                         "use a word of the model names, e.g. sonnet")
+        elif not isinstance(target, str) or (target not in targets and target not in endpoint_ids):
+            problems.add(where, f"must be auto, a tier ({', '.join(TIERS)}) or an endpoint id, "
+                         f"got {target!r}",
+                         f'write e.g. {key} = "balanced"')
+        else:
+            mapping[key] = target
+    return AnthropicConfig(models=tuple(mapping.items()))
+
+
 def parse_exemplars(text: str) -> tuple[Exemplar, ...]:
     """Example prompts from JSONL, one ``{"id", "tier", "prompt"}`` object a line.
 
@@ -811,12 +857,13 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
     obs = _section(data.get("observability"), "observability", _OBS_FIELDS, problems)
     endpoints = _endpoints(data.get("models"), env, problems)
     _server_limits(server, env, problems)
+    anthropic = _anthropic(data.get("anthropic"), {e.id for e in endpoints}, problems)
     if problems.items:
         raise ConfigError(problems.items, source)
     return Config(
         endpoints=tuple(endpoints), server=ServerConfig(**server), routing=RoutingConfig(**routing),
         health=HealthConfig(**health), timeouts=TimeoutsConfig(**timeouts),
-        observability=ObservabilityConfig(**obs), source=source)
+        observability=ObservabilityConfig(**obs), anthropic=anthropic, source=source)
 
 
 def parse_toml(text: str, *, source: str = "<config>", env: Mapping[str, str] | None = None) -> Config:

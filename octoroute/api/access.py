@@ -15,7 +15,7 @@ ALWAYS_OPEN = frozenset({"/health", "/openapi.json", "/dashboard"})
 
 
 class BearerAuth:
-    """Middleware: require ``Authorization: Bearer KEY`` when client keys are configured.
+    """Middleware: require ``Authorization: Bearer KEY`` (or ``x-api-key: KEY``) when keys are set.
 
     Every configured key is compared, in constant time, whatever the outcome,
     so response timing says nothing about which prefix was right.
@@ -30,7 +30,11 @@ class BearerAuth:
             return
         scheme, _, token = (req.get_header("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("missing API key; send Authorization: Bearer <key>")
+            # Anthropic clients send the key as x-api-key (Claude Code's ANTHROPIC_API_KEY).
+            token = req.get_header("x-api-key") or ""
+        if not token.strip():
+            raise AuthenticationError("missing API key; send Authorization: Bearer <key> "
+                                      "(or x-api-key: <key>)")
         presented = token.strip().encode("utf-8", "surrogateescape")
         matched = False
         for key in self._keys:

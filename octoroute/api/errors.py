@@ -14,6 +14,7 @@ from typing import Any
 
 import falcon
 
+from octoroute.api import anthropic_translate
 from octoroute.errors import (
     AuthenticationError,
     OctorouteError,
@@ -23,6 +24,7 @@ from octoroute.errors import (
 )
 
 log = logging.getLogger("octoroute.api")
+ANTHROPIC_PREFIX = "/v1/messages"
 
 _HTTP_TYPES = {
     400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
@@ -40,11 +42,24 @@ def error_body(req: falcon.Request, message: str, *, error_type: str, param: str
     return {"error": err}
 
 
+def wants_anthropic_errors(req: falcon.Request) -> bool:
+    """Anthropic clients (``/v1/messages``, or any call with ``anthropic-version``) read its shape."""
+    return req.path.startswith(ANTHROPIC_PREFIX) or req.get_header("anthropic-version") is not None
+
+
 def _respond(req: falcon.Request, resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
+    message = body["error"]["message"]
+    if wants_anthropic_errors(req):
+        if body["error"].get("code") == "overloaded":  # all chat slots busy: Anthropic's 529
+            status = anthropic_translate.OVERLOADED_STATUS
+        request_id = body["error"].get("request_id")
+        body = anthropic_translate.error_body(status, message, request_id)
+        if request_id:
+            resp.set_header("request-id", request_id)  # what the anthropic SDKs report
     resp.status = status
     resp.media = body
     resp.stream = None
-    req.context.error = body["error"]["message"]
+    req.context.error = message
 
 
 def handle_octoroute_error(req: falcon.Request, resp: falcon.Response, ex: OctorouteError,
@@ -80,6 +95,7 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTT
     headers = dict(ex.headers or {})
     if status == 404:
         message = (f"no route for {req.path}; routes: POST /chat, POST /v1/chat/completions, "
+                   "POST /v1/messages, POST /v1/messages/count_tokens, "
                    "GET /v1/models, GET /health, GET /models, GET /metrics, GET /openapi.json")
     elif status == 405:
         allowed = headers.get("Allow", "")

@@ -19,7 +19,7 @@ log = logging.getLogger("octoroute.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Scraped or polled often (the dashboard polls /stats): access lines at DEBUG.
 _QUIET_ROUTES = frozenset({"/health", "/metrics", "/stats", "/stats/decisions"})
-_TIMED_ROUTES = frozenset({"/chat", "/v1/chat/completions"})  # request-duration histogram
+_TIMED_ROUTES = frozenset({"/chat", "/v1/chat/completions", "/v1/messages"})  # request-duration histogram
 # The WSGI environ key under which ``AfterResponse`` collects what to run once
 # the response is written; absent when the app is called some other way.
 AFTER_RESPONSE = "octoroute.after_response"

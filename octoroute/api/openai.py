@@ -27,7 +27,7 @@ from octoroute.api.accounting import (
 )
 from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_openai_chat
-from octoroute.api.streaming import CLIENT_DISCONNECTED, StreamEnd, StreamRelay
+from octoroute.api.streaming import CLIENT_DISCONNECTED, Reframer, StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, BackendReply, BackendStream
 from octoroute.backends.failover import Dispatcher, Served, Target
@@ -228,7 +228,14 @@ class ChatCompletionsResource:
             resp.set_header("X-Octoroute-Warnings", " ".join(text.split())[:500])
 
     def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
-                decision: Decision, target: Any, deadline: float, inp: RouteInput) -> None:
+                decision: Decision, target: Any, deadline: float, inp: RouteInput, *,
+                reframe: Reframer | None = None, after_end: Callable[[StreamEnd], None] | None = None,
+                api: str = "openai") -> None:
+        """Open the stream (failing over until its first byte) and hand it to a relay.
+
+        ``reframe`` turns the backend's events into another API's (``/v1/messages``);
+        ``after_end`` runs once the stream has ended, whichever way.
+        """
         idle = self._config.timeouts.stream_idle
         # The usage chunk is asked for whether the client did or not (token accounting);
         # a client that did not ask never sees it.
@@ -252,7 +259,7 @@ class ChatCompletionsResource:
             slots.leave()
             usage = tap.usage
             tokens_in, tokens_out, estimated = account(
-                stats, api="openai", request_id=request_id, decision=decision, endpoint=endpoint,
+                stats, api=api, request_id=request_id, decision=decision, endpoint=endpoint,
                 attempts=attempts, usage=usage,
                 prompt_chars=0 if usage else messages_chars(data["messages"]),
                 answer_chars=tap.answer_chars, duration_s=end.seconds, ttft_s=end.first_byte_seconds,
@@ -272,17 +279,21 @@ class ChatCompletionsResource:
                 "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed,
                 "tokens_in": tokens_in, "tokens_out": tokens_out,
                 **({"tokens_estimated": True} if estimated else {})}})
+            if after_end is not None:
+                after_end(end)
 
         # From here on, the relay's close() owns the upstream, the slot and the
         # endpoint's in-flight count; it is created before anything else can fail.
         content_type = upstream.headers.get("content-type", "text/event-stream")
+        if reframe is not None:
+            content_type = "text/event-stream"  # the reframer speaks SSE whatever the backend said
         relay = StreamRelay(upstream, request_id=req.context.request_id, started=req.context.started,
                             first_byte_at=first_byte_at, clock=self._clock, on_end=on_end,
                             max_bytes=self._config.server.max_response_bytes,
                             sse="event-stream" in content_type.lower(),
                             total_seconds=self._config.timeouts.stream_total_seconds,
                             client_gone=req.env.get("waitress.client_disconnected"),
-                            watchdog=self._watchdog, events_filter=tap)
+                            watchdog=self._watchdog, events_filter=tap, reframe=reframe)
         resp.stream = relay
         self._served(req, resp, decision, served)
         fields = dict(req.context.log_fields)
@@ -292,26 +303,39 @@ class ChatCompletionsResource:
 
 
 class OpenAIModelsResource:
-    """The OpenAI list format: auto, the tiers, and every endpoint id."""
+    """The OpenAI list format: auto, the tiers, every endpoint id, and the Claude names mapped.
 
-    def __init__(self, registry: Registry) -> None:
+    Each item also carries what the anthropic SDK's ``models.list`` reads
+    (``type``, ``display_name``, ``created_at``), and the list Anthropic's
+    paging fields, so one list serves both SDKs.
+    """
+
+    def __init__(self, registry: Registry, claude_names: tuple[tuple[str, str], ...] = ()) -> None:
         self._registry = registry
         self._created = int(time.time())
+        self._created_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._created))
+        self._claude_names = claude_names
+
+    def _item(self, model_id: str, display: str, **extra: Any) -> dict[str, Any]:
+        return {"id": model_id, "object": "model", "created": self._created, "owned_by": "octoroute",
+                "type": "model", "display_name": display, "created_at": self._created_at,
+                "lifecycle": "active", **extra}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         snapshot = self._registry.snapshot()
         states = list(snapshot.values())
-        data: list[dict[str, Any]] = [{
-            "id": AUTO, "object": "model", "created": self._created, "owned_by": "octoroute",
-            "description": "routed by Octoroute to fast, balanced or deep",
-            "healthy": any(s.healthy for s in states)}]
+        data: list[dict[str, Any]] = [self._item(
+            AUTO, "auto (routed by Octoroute)",
+            description="routed by Octoroute to fast, balanced or deep",
+            healthy=any(s.healthy for s in states))]
         for tier in TIERS:
             members = [s for s in states if s.endpoint.tier == tier]
-            data.append({"id": tier, "object": "model", "created": self._created, "owned_by": "octoroute",
-                         "tier": tier, "healthy": any(s.healthy for s in members),
-                         "endpoints": [s.endpoint.id for s in members]})
+            data.append(self._item(tier, f"{tier} tier", tier=tier, healthy=any(s.healthy for s in members),
+                                   endpoints=[s.endpoint.id for s in members]))
         for s in states:
-            data.append({"id": s.endpoint.id, "object": "model", "created": self._created,
-                         "owned_by": "octoroute", "tier": s.endpoint.tier, "name": s.endpoint.name,
-                         "healthy": s.healthy})
-        resp.media = {"object": "list", "data": data}
+            data.append(self._item(s.endpoint.id, f"{s.endpoint.name} ({s.endpoint.tier})",
+                                   tier=s.endpoint.tier, name=s.endpoint.name, healthy=s.healthy))
+        for name, target in self._claude_names:
+            data.append(self._item(name, f"names containing {name!r} -> {target}", maps_to=target))
+        resp.media = {"object": "list", "data": data, "has_more": False,
+                      "first_id": data[0]["id"], "last_id": data[-1]["id"]}

@@ -14,7 +14,13 @@ from typing import Any
 import falcon
 
 from octoroute import __version__
-from octoroute.api.schemas import CHAT_SCHEMA, OPENAI_CHAT_SCHEMA, PROMPT_TEXT_PATTERN
+from octoroute.api.schemas import (
+    ANTHROPIC_COUNT_SCHEMA,
+    ANTHROPIC_MESSAGES_SCHEMA,
+    CHAT_SCHEMA,
+    OPENAI_CHAT_SCHEMA,
+    PROMPT_TEXT_PATTERN,
+)
 from octoroute.config import IMPORTANCES, MAX_DECISIONS_KEPT
 from octoroute.routing.rules import TASK_TYPES
 
@@ -43,6 +49,29 @@ CHAT_RESPONSE_SCHEMA: dict[str, Any] = {
         "request_id": {"type": "string"}, "warnings": {"type": "array", "items": {"type": "string"}},
     },
 }
+
+
+ANTHROPIC_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["type", "error"],
+    "properties": {"type": {"const": "error"}, "request_id": {"type": ["string", "null"]},
+                   "error": {"type": "object", "required": ["type", "message"],
+                             "properties": {"type": {"type": "string"}, "message": {"type": "string"}}}},
+}
+ANTHROPIC_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["id", "type", "role", "model", "content", "stop_reason", "usage"],
+    "properties": {"type": {"const": "message"}, "role": {"const": "assistant"},
+                   "content": {"type": "array", "items": {"type": "object", "required": ["type"]}},
+                   "stop_reason": {"enum": ["end_turn", "max_tokens", "stop_sequence", "tool_use",
+                                            "refusal"]},
+                   "usage": {"type": "object", "required": ["input_tokens", "output_tokens"]}},
+}
+# The statuses /v1/messages answers with; 529 is Anthropic's "overloaded" (all chat slots busy).
+_ANTHROPIC_ERRORS = (400, 401, 404, 413, 415, 429, 502, 503, 504, 529)
+
+
+def _anthropic_errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error (Anthropic's shape)", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/AnthropicError"}}}} for c in codes}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -85,6 +114,23 @@ def build_document() -> dict[str, Any]:
                                       "content": {"application/json": {"schema": {"type": "object"}},
                                                   "text/event-stream": {}}},
                               **_errors(*_ROUTED_ERRORS)}}},
+            "/v1/messages": {"post": {
+                "summary": "Anthropic Messages API; Claude model names map to tiers ([anthropic.models])",
+                "parameters": _HINTS,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": ANTHROPIC_MESSAGES_SCHEMA}}},
+                "responses": {"200": {"description": "an Anthropic message (JSON; SSE events when streamed)",
+                                      "content": {"application/json": {"schema": ANTHROPIC_MESSAGE_SCHEMA},
+                                                  "text/event-stream": {}}},
+                              **_anthropic_errors(*_ANTHROPIC_ERRORS)}}},
+            "/v1/messages/count_tokens": {"post": {
+                "summary": "Estimated input tokens of a Messages body (X-Octoroute-Tokens-Estimated)",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": ANTHROPIC_COUNT_SCHEMA}}},
+                "responses": {"200": {"description": "the estimate", "content": {"application/json": {
+                    "schema": {"type": "object", "required": ["input_tokens"],
+                               "properties": {"input_tokens": {"type": "integer"}}}}}},
+                              **_anthropic_errors(400, 401, 404, 413, 415)}}},
             "/v1/models": {"get": {"summary": "OpenAI model list", "responses": {
                 "200": {"description": "models", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["object", "data"]}}}}, **_errors(401)}}},
@@ -116,7 +162,7 @@ def build_document() -> dict[str, Any]:
                     "type": "object", "required": ["decisions"]}}}}, **_errors(400, 401)}}},
         },
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, "AnthropicError": ANTHROPIC_ERROR_SCHEMA},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

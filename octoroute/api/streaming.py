@@ -26,6 +26,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendStream
@@ -68,6 +69,16 @@ def error_event(message: str, *, code: str, request_id: str) -> bytes:
     body = {"error": {"message": message, "type": "upstream_error", "param": None, "code": code,
                       "request_id": request_id}}
     return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+class Reframer(Protocol):
+    """Turns the backend's whole SSE events into another API's events (``/v1/messages``)."""
+
+    def events(self, events: bytes) -> bytes:
+        """The bytes to send for whole events (``[DONE]`` included); may be empty."""
+
+    def error(self, message: str, *, code: str, request_id: str) -> bytes:
+        """The error event for a failure after the first byte."""
 
 
 class EventSplitter:
@@ -157,11 +168,14 @@ class StreamRelay:
                  sse: bool = True, total_seconds: float | None = None,
                  client_gone: Callable[[], bool] | None = None,
                  watchdog: StreamWatchdog | None = None,
-                 events_filter: Callable[[bytes], bytes] | None = None) -> None:
+                 events_filter: Callable[[bytes], bytes] | None = None,
+                 reframe: Reframer | None = None) -> None:
         self._max_bytes = max_bytes
         # Sees whole events before the client does and may drop some (the usage
         # chunk the client did not ask for: api.accounting.UsageTap).
         self._filter = events_filter
+        # Then turns the (OpenAI) events into another API's (/v1/messages).
+        self._reframe = reframe
         self._upstream = upstream
         self._pending: bytes | None = upstream.first
         self._request_id = request_id
@@ -227,12 +241,12 @@ class StreamRelay:
                     # backend that keeps the connection open after [DONE].
                     self._end("completed")
                     out = out[:end]
-                    return out if self._filter is None else self._filter(out)
                 if self._filter is not None:
                     out = self._filter(out)
-                    if not out:
-                        continue
-                return out
+                if self._reframe is not None:
+                    out = self._reframe.events(out)
+                if out or self._finished:
+                    return out
         raise StopIteration
 
     def stop_reason(self, now: float) -> str | None:
@@ -268,6 +282,8 @@ class StreamRelay:
         self._end(outcome)
         self._error = message
         self._events.clear()  # half an event is worth nothing to the client
+        if self._reframe is not None:
+            return self._reframe.error(message, code=code, request_id=self._request_id)
         return error_event(message, code=code, request_id=self._request_id)
 
     def close(self) -> None:

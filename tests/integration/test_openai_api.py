@@ -112,7 +112,7 @@ def test_models_list_has_auto_the_tiers_and_every_endpoint(fake_backend, trio, s
                               "deep": [trio.deep]}))
     models = list(live.openai().models.list())
     assert [m.id for m in models] == ["auto", "fast", "balanced", "deep", "fast-1", "balanced-1",
-                                      "balanced-2", "deep-1"]
+                                      "balanced-2", "deep-1", "haiku", "sonnet", "opus"]  # [anthropic.models]
     assert {m.object for m in models} == {"model"}
     extra = {m.id: m.model_extra or {} for m in models}
     assert extra["balanced"]["tier"] == "balanced"

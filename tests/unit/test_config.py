@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from octoroute.config import (
+    DEFAULT_CLAUDE_MODELS,
     TASK_TYPES,
+    AnthropicConfig,
     Config,
     EndpointConfig,
     HealthConfig,
@@ -795,7 +797,7 @@ def test_example_config_documents_every_key() -> None:
     example = (Path(__file__).resolve().parents[2] / "octoroute" / "config.toml.example").read_text()
     keys = set(re.findall(r"^#?\s*([a-z_]+)\b", example, re.MULTILINE))
     for dc in (EndpointConfig, ServerConfig, RoutingConfig, HealthConfig, TimeoutsConfig,
-               ObservabilityConfig):
+               ObservabilityConfig, AnthropicConfig):
         for f in dataclasses.fields(dc):
             if f.name in ("tier", "api_key", "api_keys"):
                 continue  # the tier comes from the table name; keys themselves are never in a file
@@ -982,3 +984,28 @@ def test_endpoint_knowledge_keys_refuse_bad_values(line: str, names: str) -> Non
     with pytest.raises(ConfigError) as info:
         parse_toml(text)
     assert names in info.value.message
+
+
+# --- [anthropic.models] -------------------------------------------------------------
+
+
+def test_anthropic_models_default_and_merge_over_the_defaults() -> None:
+    assert parse_config(minimal()).anthropic == AnthropicConfig(models=DEFAULT_CLAUDE_MODELS)
+    merged = parse_toml(MINIMAL_TOML + '[anthropic.models]\nSonnet = "deep"\n"claude-3-7" = "auto"\n'
+                        'special = "qwen3-8b"\n')
+    assert dict(merged.anthropic.models) == {"haiku": "fast", "sonnet": "deep", "opus": "deep",
+                                             "claude-3-7": "auto", "special": "qwen3-8b"}
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ({"models": {"sonnet": "huge"}}, "anthropic.models.sonnet: must be auto, a tier"),
+    ({"models": {"sonnet": 3}}, "anthropic.models.sonnet: must be auto"),
+    ({"models": {" ": "fast"}}, "is an empty model-name substring; use a word"),
+    ({"models": 3}, "anthropic.models: must be a table"),
+    ({"model": {}}, "anthropic.model: unknown key; did you mean 'models'"),
+    (3, "anthropic: must be a table"),
+])
+def test_anthropic_models_are_validated(table: Any, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({**minimal(), "anthropic": table})
+    assert words in caught.value.message

@@ -92,3 +92,72 @@ def test_unsure_inputs_fall_back_to_jsonschema_with_the_same_verdict() -> None:
     data = {"prompt": "hi", "max_tokens": 4.0}
     assert not schemas._chat_surely_valid(data)
     assert schemas.validate_chat(data)["max_tokens"] == 4
+
+
+# --- Anthropic Messages -----------------------------------------------------------
+
+_SOURCE = st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["base64", "url", "file"]),
+    "media_type": st.sampled_from(["image/png", "image/bmp"]),
+    "data": st.one_of(st.text(max_size=3), SCALARS), "url": st.one_of(st.text(max_size=3), SCALARS)})
+_BLOCK = st.fixed_dictionaries({"type": st.one_of(st.sampled_from([*schemas.ANTHROPIC_BLOCK_TYPES, "video"]),
+                                                  VALUES)},
+                               optional={
+    "text": st.one_of(st.text(max_size=3), SCALARS), "source": st.one_of(_SOURCE, VALUES),
+    "id": st.one_of(st.text(max_size=3), SCALARS), "name": st.one_of(st.text(max_size=3), SCALARS),
+    "input": st.one_of(st.just({}), VALUES), "tool_use_id": st.one_of(st.text(max_size=3), SCALARS),
+    "is_error": st.one_of(st.booleans(), SCALARS), "thinking": st.one_of(st.text(max_size=3), SCALARS),
+    "content": st.one_of(st.text(max_size=3), st.lists(st.deferred(lambda: _BLOCK), max_size=2), VALUES)})
+ANTHROPIC_NEAR: dict[str, st.SearchStrategy[Any]] = {
+    "model": st.one_of(st.text(max_size=4), SCALARS),
+    "max_tokens": st.sampled_from([-1, 0, 1, 4.0, True, None]),
+    "messages": st.one_of(st.lists(st.fixed_dictionaries(
+        {"role": st.sampled_from(["user", "assistant", "system"])},
+        optional={"content": st.one_of(st.text(max_size=3), st.lists(_BLOCK, max_size=3), VALUES)}),
+        max_size=3), VALUES),
+    "system": st.one_of(st.text(max_size=3), st.lists(_BLOCK, max_size=2), VALUES),
+    "stop_sequences": st.one_of(st.lists(st.text(max_size=2), max_size=2), VALUES),
+    "stream": st.one_of(st.booleans(), SCALARS),
+    "temperature": st.sampled_from([0, 1, 1.0, 1.0001, -0.0001, True]),
+    "top_p": st.sampled_from([0, 1, 1.0001, False]),
+    "top_k": st.sampled_from([-1, 0, 5, 4.0, True]),
+    "metadata": st.one_of(st.just({"user_id": None}), st.just({"user_id": 3}), VALUES),
+    "tools": st.one_of(st.lists(st.fixed_dictionaries({}, optional={
+        "name": st.one_of(st.text(max_size=3), SCALARS), "input_schema": st.one_of(st.just({}), VALUES),
+        "description": SCALARS, "type": SCALARS}), max_size=2), VALUES),
+    "tool_choice": st.one_of(st.fixed_dictionaries({"type": st.sampled_from(["auto", "any", "tool", "x"])},
+                                                   optional={"name": SCALARS,
+                                                             "disable_parallel_tool_use": SCALARS}), VALUES),
+    "thinking": st.one_of(st.fixed_dictionaries({"type": st.sampled_from(["enabled", "adaptive", "on"])},
+                                                optional={"budget_tokens": SCALARS}), VALUES),
+    "output_config": VALUES,
+}
+BASE_ANTHROPIC: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 64,
+                                  "messages": [{"role": "user", "content": "hi"}]}
+
+
+@settings(max_examples=600, deadline=None)
+@given(change=st.lists(st.sampled_from(sorted(ANTHROPIC_NEAR)).flatmap(
+    lambda k: st.tuples(st.just(k), ANTHROPIC_NEAR[k])), min_size=1, max_size=3), count=st.booleans())
+def test_anthropic_fast_path_is_sound(change: list[tuple[str, Any]], count: bool) -> None:
+    data = {**BASE_ANTHROPIC, **dict(change)}
+    if schemas._anthropic_surely_valid(data, count):
+        assert _schema_errors(schemas._anthropic_validator("count" if count else "messages"), data) == []
+
+
+def test_a_coding_agents_conversation_takes_the_anthropic_fast_path() -> None:
+    turns: list[dict[str, Any]] = [{"role": "user", "content": "fix the bug"}]
+    for i in range(30):
+        turns.append({"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "hm", "signature": "s"}, {"type": "text", "text": "Reading."},
+            {"type": "tool_use", "id": f"t{i}", "name": "read", "input": {"path": "a.py"}}]})
+        turns.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": f"t{i}", "content": [{"type": "text", "text": "code"}]},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA=="}}]})
+    data = {"model": "claude-sonnet-4-5", "max_tokens": 8000, "stream": True, "messages": turns,
+            "system": [{"type": "text", "text": "You are a coding agent.", "cache_control": {"type": "x"}}],
+            "tools": [{"name": "read", "description": "Read a file", "input_schema": {"type": "object"}}],
+            "tool_choice": {"type": "auto"}, "metadata": {"user_id": "u"}, "temperature": 1,
+            "thinking": {"type": "enabled", "budget_tokens": 2048}}
+    assert schemas._anthropic_surely_valid(data, False)
+    assert _schema_errors(schemas._anthropic_validator("messages"), data) == []

@@ -395,3 +395,37 @@ def test_the_watchdog_ends_a_silent_stream_at_its_deadline():
     finally:
         up.abort()
         watchdog.stop(WAIT_S)
+
+
+# --- reframing (/v1/messages) ---------------------------------------------------------
+
+class Upper:
+    """A reframer that upper-cases events, drops ones holding "skip" and names errors."""
+
+    def __init__(self) -> None:
+        self.seen: list[bytes] = []
+
+    def events(self, events: bytes) -> bytes:
+        self.seen.append(events)
+        return b"" if b"skip" in events else events.upper()
+
+    def error(self, message: str, *, code: str, request_id: str) -> bytes:
+        return f"event: error\ndata: {code} {request_id}\n\n".encode()
+
+
+def test_a_reframer_sees_whole_events_and_done_and_empty_output_is_not_yielded():
+    up = FakeUpstream(event({"n": "skip"}), [b'data: {"n": "a', b'"}\n\n', b"data: [DONE]\n\n"])
+    reframer = Upper()
+    r, ends = relay(up, reframe=reframer)
+    chunks = run(r)
+    assert chunks == [b'DATA: {"N": "A"}\n\n', b"DATA: [DONE]\n\n"]  # no empty chunk for "skip"
+    assert reframer.seen == [event({"n": "skip"}), b'data: {"n": "a"}\n\n', b"data: [DONE]\n\n"]
+    assert ends[0].outcome == "completed"
+
+
+def test_a_reframer_frames_the_error_after_the_first_byte():
+    up = FakeUpstream(event({"n": 1}), [BackendError("reset", kind="bad_response")])
+    r, ends = relay(up, reframe=Upper())
+    chunks = run(r)
+    assert chunks[-1] == b"event: error\ndata: stream_interrupted req-1\n\n"
+    assert ends[0].outcome == "backend_error"

@@ -1,0 +1,196 @@
+"""``/v1/messages`` and ``/v1/messages/count_tokens``: the Anthropic Messages API.
+
+A Messages body is validated, translated to the OpenAI chat body every
+backend speaks (``anthropic_translate``), and from there served exactly as
+``/v1/chat/completions`` serves it: the same router on the whole
+conversation, sessions, shadow, dispatcher failover and, for streams, the
+same relay (failover until the first byte), whose events a
+``StreamTranslator`` turns into Anthropic's. Errors get Anthropic's shape in
+``api.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import falcon
+
+from octoroute.api.accounting import account, answer_chars, messages_chars, usage_of
+from octoroute.api.anthropic_translate import (
+    StreamTranslator,
+    Usage,
+    estimate_input_tokens,
+    to_anthropic,
+    to_openai,
+)
+from octoroute.api.body import read_json
+from octoroute.api.openai import (
+    IMPORTANCE_HEADER,
+    TASK_TYPE_HEADER,
+    ChatCompletionsResource,
+    _as_client_error,
+    _hint,
+)
+from octoroute.api.schemas import validate_anthropic
+from octoroute.api.streaming import StreamEnd
+from octoroute.config import IMPORTANCES, Config
+from octoroute.errors import UnknownModelError, UpstreamUnavailable
+from octoroute.routing.conversation import conversation_input
+from octoroute.routing.models import ModelChoice, resolve_model, valid_models
+from octoroute.routing.router import Decision
+from octoroute.routing.rules import TASK_TYPES
+
+WARNINGS_HEADER = "X-Octoroute-Warnings"
+ESTIMATED_HEADER = "X-Octoroute-Tokens-Estimated"  # "true": a count below is an estimate, not a tokenizer's
+
+
+@dataclass(frozen=True)
+class TokenReport:
+    """Tokens one /v1/messages request used, for accounting (``on_tokens``)."""
+
+    endpoint: str
+    tier: str
+    input_tokens: int
+    output_tokens: int
+    estimated: bool
+    api: str = "anthropic"
+
+
+def claude_model_choice(model: str, config: Config) -> ModelChoice:
+    """``auto``, a tier or an endpoint id as on /v1; else the longest ``[anthropic.models]`` match.
+
+    Raises ``UnknownModelError`` (404) naming what would work.
+    """
+    try:
+        return resolve_model(model, config)
+    except UnknownModelError:
+        pass
+    name = model.lower()
+    matches = [(key, target) for key, target in config.anthropic.models if key in name]
+    if not matches:
+        mapped = (f"any name containing {key!r}" for key, _ in config.anthropic.models)
+        valid = [*valid_models(config), *mapped]
+        raise UnknownModelError(model[:100], valid) from None
+    _, target = max(matches, key=lambda m: len(m[0]))
+    return resolve_model(target, config)
+
+
+def _add_warnings(resp: falcon.Response, notes: Sequence[str]) -> None:
+    """Append ``notes`` to the warnings header the /v1 code may already have set."""
+    if not notes:
+        return
+    existing = resp.get_header(WARNINGS_HEADER)
+    text = "; ".join([existing, *notes] if existing else notes).encode("ascii", "replace").decode()
+    resp.set_header(WARNINGS_HEADER, " ".join(text.split())[:500])
+
+
+class MessagesResource(ChatCompletionsResource):
+    """``POST /v1/messages``: translate, then route and serve as /v1/chat/completions does.
+
+    ``on_tokens`` is called once per answered request with its ``TokenReport``.
+    """
+
+    def __init__(self, *args: Any, on_tokens: Callable[[TokenReport], None] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # NOTE(anthropic): the per-request token accounting ("stats") plugs in here:
+        # app.build_runtime passes on_tokens=<its accounting call>.
+        self._on_tokens = on_tokens
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        data, ignored = validate_anthropic(read_json(req, self._config.server.max_body_bytes))
+        translated = to_openai(data, ignored=ignored)
+        body = translated.body
+        importance = _hint(req, IMPORTANCE_HEADER, IMPORTANCES) or self._config.routing.default_importance
+        task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
+        choice = claude_model_choice(data["model"], self._config)
+        inp = conversation_input(body["messages"], importance=importance, task_type=task_type,
+                                 has_tools=bool(body.get("tools")),
+                                 json_response="response_format" in body, headers=req.headers)
+        fields = req.context.log_fields
+        fields.update(api="anthropic", messages=len(data["messages"]), prompt_chars=len(inp.text))
+        deadline = req.context.started + self._config.server.request_timeout_seconds
+        resp.set_header("request-id", req.context.request_id)  # what the anthropic SDKs report
+        message_id = f"msg_{req.context.request_id}"
+        input_estimate = estimate_input_tokens(data)
+        stop_sequences = data.get("stop_sequences") or ()
+        # The slot first, as on /v1; a stream hands it to the relay.
+        self._slots.enter()
+        decision: Decision | None = None
+        try:
+            decision, target = self._router.decide(choice, inp, deadline=deadline)
+            if not choice.explicit:
+                decision, target = self._settle(req, resp, body, inp, decision, target)
+            fields.update(strategy=decision.strategy, routed_tier=decision.tier,
+                          task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
+            if data.get("stream"):
+                translator = StreamTranslator(message_id=message_id, model=data["model"],
+                                              input_estimate=input_estimate, stop_sequences=stop_sequences,
+                                              wants_thinking=translated.wants_thinking)
+                served_by: list[str] = []  # endpoint id and tier, once the stream is open
+
+                def after_end(end: StreamEnd) -> None:
+                    if translator.usage is not None and served_by:
+                        self.report_tokens(served_by[0], served_by[1], translator.usage)
+
+                self._stream(req, resp, body, decision, target, deadline, inp, reframe=translator,
+                             after_end=after_end, api="anthropic")
+                served_by += [resp.get_header("X-Octoroute-Endpoint") or "",
+                              resp.get_header("X-Octoroute-Tier") or ""]
+                _add_warnings(resp, translated.notes)
+                return
+            served = self._dispatcher.run(target, self._sender(body), deadline=deadline)
+        except UpstreamUnavailable as exc:
+            fields["attempts"] = len(exc.attempts)
+            self._slots.leave()
+            if decision is not None:
+                account(self._stats, api="anthropic", request_id=req.context.request_id,
+                        decision=decision, endpoint=None, attempts=exc.attempts, usage=None,
+                        prompt_chars=0, answer_chars=0, duration_s=self._clock() - req.context.started,
+                        status=exc.status, stream=bool(data.get("stream")), prompt=inp.text)
+            raise _as_client_error(exc) from None
+        except BaseException:
+            self._slots.leave()
+            raise
+        self._slots.leave()
+        self._served(req, resp, decision, served)
+        answer = to_anthropic(served.value.data, message_id=message_id, model=data["model"],
+                              stop_sequences=stop_sequences, input_estimate=input_estimate,
+                              wants_thinking=translated.wants_thinking)
+        _add_warnings(resp, translated.notes + answer.notes)
+        if answer.usage.estimated:
+            resp.set_header(ESTIMATED_HEADER, "true")
+        self.report_tokens(served.endpoint.id, served.endpoint.tier, answer.usage)
+        usage = usage_of(served.value.data)
+        tokens_in, tokens_out, estimated = account(
+            self._stats, api="anthropic", request_id=req.context.request_id, decision=decision,
+            endpoint=served.endpoint, attempts=served.attempts, usage=usage,
+            prompt_chars=0 if usage else messages_chars(body["messages"]),
+            answer_chars=0 if usage else answer_chars(served.value.data),
+            duration_s=self._clock() - req.context.started, status=200, prompt=inp.text)
+        fields.update(tokens_in=tokens_in, tokens_out=tokens_out)
+        if estimated:
+            fields["tokens_estimated"] = True
+        resp.media = answer.message
+
+    def report_tokens(self, endpoint: str, tier: str, usage: Usage) -> None:
+        """Hand one request's token counts to the accounting hook, if one is wired."""
+        if self._on_tokens is not None:
+            self._on_tokens(TokenReport(endpoint, tier, usage.input_tokens, usage.output_tokens,
+                                       usage.estimated))
+
+
+class CountTokensResource:
+    """``POST /v1/messages/count_tokens``: an estimate, flagged as one (no backend is asked)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        data, _ = validate_anthropic(read_json(req, self._config.server.max_body_bytes), count=True)
+        claude_model_choice(data["model"], self._config)  # an unknown model is a 404 here too
+        resp.set_header("request-id", req.context.request_id)
+        resp.set_header(ESTIMATED_HEADER, "true")
+        resp.media = {"input_tokens": estimate_input_tokens(data), "estimated": True}
