@@ -28,8 +28,10 @@ SCAN_CHARS = 4000  # characters scanned: the whole prompt up to this, else head 
 _HEAD_CHARS = 3000  # of a longer prompt, this much of the head ...
 _TAIL_CHARS = 1000  # ... and this much of the tail (the ask is often at the end)
 
-WORD_SCAN_CHARS = 1500  # characters split into words: the whole prompt up to this, else ...
-WORD_TAIL_CHARS = 500  # ... its head and this much of its tail
+WORD_SCAN_CHARS = 1000  # characters split into words: the whole prompt up to this, else ...
+WORD_TAIL_CHARS = 400  # ... its head and this much of its tail (1,500 and 500 until 2026-12-04: a split
+# of 1,500 characters was a third of a long prose decision; the body of a long paste
+# mostly misled the kind, e.g. a legal text read as maths)
 SHAPES_ENOUGH = 3  # code shapes counted at most: two already make a prompt code
 SCRIPT_WINDOW = 400  # characters looked at to tell the script (zh/ja, Cyrillic)
 CJK_SCAN_CHARS = 1200  # characters of zh/ja text searched for keywords (no word boundaries there)
