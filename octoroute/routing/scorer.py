@@ -534,7 +534,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # One encoding of the text serves the arithmetic shapes and the count of numbers (digit runs).
     raw = low.encode("utf-8", "surrogatepass") if has_digit else b""
     expr = (_masked_arithmetic(raw.translate(_EXPR_TABLE)) if has_digit else 0) + (
-        _maths_marks(low) if prose else 0)
+        _maths_marks(ask) if prose else 0)
     numbers = len(raw.translate(_DIGITS_ONLY).split()) if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
@@ -564,8 +564,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
-    items = len(_ITEM_RE.findall(low)) if prose and "\n" in low else 0
-    if items and not any(g in low for g in _ITEM_GUARDS):
+    items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
+    if items and not any(g in ask for g in _ITEM_GUARDS):
         items = 0  # "2." and "b)" count only in a list that has its first item
     # The full-width question mark only in non-ASCII text: a second scan of an English prompt finds nothing.
     questions = low.count("?") + (0 if low.isascii() else low.count("\uff1f"))
@@ -750,7 +750,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # Two puzzle words (knights and knaves, a liar and the truth): a logic puzzle, not a topic.
         difficulty += 1
         fired.append("logic puzzle")
-    big_o = "o(" in low and ("o(n" in low or "o(log" in low or "o(1" in low)
+    big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     algo = counts.get("algo", 0) + 2 * big_o
     if kind == "code" and algo:
@@ -785,7 +785,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         tier = "balanced"
     if confidence < LOW_CONFIDENCE and tier == "fast" and (n_words > 25 or (
             n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
-            and (cjk or _language(words, low) != "en"))):
+            and (cjk or (language or _language(words, low)) != "en"))):
         # Unsure about a substantial ask: under-routing costs more than over-routing.
         tier = "balanced"
         notes.append("unsure, biased up")

@@ -436,8 +436,8 @@ def test_a_long_pasted_document_is_not_its_vocabulary() -> None:
     "Quelle est la probabilité de tirer deux as d'un jeu de 52 cartes ?",
     "¿Cuál es la probabilidad de sacar cara tres veces seguidas con una moneda?",
     "Wie groß ist die Wahrscheinlichkeit, mit drei Würfeln dreimal die Sechs zu würfeln?",
-    "抛三次硬币，至少一次正面朝上的概率是多少？",
-    "コインを4回投げて表がちょうど2回出る確率は？",
+    "抛三次硬币\uff0c至少一次正面朝上的概率是多少\uff1f",
+    "コインを4回投げて表がちょうど2回出る確率は\uff1f",
 ])
 def test_a_probability_is_maths_in_any_language_and_never_fast(prompt: str) -> None:
     result = scored(prompt)
