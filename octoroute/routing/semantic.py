@@ -165,7 +165,9 @@ def vote(index: _Index, query: Sequence[float], k: int) -> SemanticVerdict | Non
     tier, best = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     confidence = round((best - runner_up) / total, 4)
-    top = nearest[0]
+    # The rule a decision reports (semantic:<id>) names the nearest exemplar of the winning tier:
+    # the nearest of all may be of a tier that lost the vote.
+    top = next(i for i in nearest if index.tiers[i] == tier)
     neighbours = tuple(Neighbour(index.ids[i], index.tiers[i], round(sims[i], 4)) for i in nearest)
     shown = ", ".join(f"{n.id} {n.tier} {n.similarity:.2f}" for n in neighbours[:REASON_NEIGHBOURS])
     reason = (f"semantic: {counts[tier]} of {len(nearest)} nearest examples are {tier}, "

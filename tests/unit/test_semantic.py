@@ -589,6 +589,15 @@ def test_a_verdict_names_its_nearest_exemplars_and_margin(layer: SemanticLayer, 
     assert "margin 1.00" in probe.verdict.reason and probe.verdict.neighbours[0].id in probe.verdict.reason
 
 
+def test_the_reported_exemplar_is_the_nearest_of_the_winning_tier() -> None:
+    exemplars = (Exemplar("f1", "fast", "a"), Exemplar("d1", "deep", "b"), Exemplar("d2", "deep", "c"))
+    index = build_index(exemplars, [[1.0, 0.0], [0.9, 0.1], [0.8, 0.2]])
+    verdict = vote(index, [1.0, 0.0], 3)
+    assert verdict is not None and verdict.tier == "deep"
+    assert [n.id for n in verdict.neighbours] == ["f1", "d1", "d2"]
+    assert verdict.exemplar == "d1" and verdict.similarity == verdict.neighbours[1].similarity
+
+
 def test_an_unsure_vote_is_kept_for_explain_but_does_not_decide(embed: FakeEmbed, clock: FakeClock) -> None:
     layer = SemanticLayer(config(k=6, min_confidence=0.5), embed, clock, exemplars=EXEMPLARS)
     try:
