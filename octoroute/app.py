@@ -115,7 +115,8 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                            on_loop_error=metrics.health_loop_errors.inc)
     brain = LLMBrain(config.routing, dispatcher, clock)
     # The semantic layer (off unless [routing.semantic] is enabled) embeds its exemplars in the background.
-    semantic = semantic_layer(config.routing.semantic, session_factory=session_factory, clock=clock)
+    semantic = semantic_layer(config.routing.semantic, session_factory=session_factory, clock=clock,
+                              metrics=metrics)
     router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints},
                     semantic=semantic)
 

@@ -133,6 +133,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 2 if down else 0
 
 
+ROUTE_WARM_UP_WAIT_S = 30.0  # seconds `route` waits for the semantic layer's exemplars to be embedded
+
+
 def cmd_route(args: argparse.Namespace) -> int:
     if not PROMPT_TEXT.search(args.prompt):
         # The API's own words for the same mistake (api/schemas.py).
@@ -143,6 +146,10 @@ def cmd_route(args: argparse.Namespace) -> int:
     runtime = build_runtime(config)
     inp = RouteInput(text=args.prompt, importance=args.importance or config.routing.default_importance,
                      task_type=args.task_type)
+    if runtime.semantic is not None:
+        # A server embeds its exemplars in the background; a one-shot route waits for them (bounded),
+        # or its semantic layer would only ever say "not ready".
+        runtime.semantic.wait_warm_up(ROUTE_WARM_UP_WAIT_S)
     try:
         if args.explain:
             decision, scored, layers = runtime.router.explain(inp, strategy=args.strategy)

@@ -41,8 +41,11 @@ from octoroute.routing.rules import TASK_TYPES
 
 DEFAULT_PARAMS_B: dict[str, float] = {"fast": 8.0, "balanced": 30.0, "deep": 120.0}  # billions
 DEFAULT_MISSES = 20  # misses listed per set
-SPLITS = ("train", "heldout")
-SPLIT_FILES = {"train": "train.jsonl", "heldout": "heldout.jsonl"}
+# train: the first set, split with heldout (seeded, stratified); general: prompts written later to
+# test how far the scorer generalises (other languages, paraphrases, technical explanations,
+# puzzles), tuned on like train; heldout: never looked at while tuning.
+SPLITS = ("train", "general", "heldout")
+SPLIT_FILES = {"train": "train.jsonl", "general": "general.jsonl", "heldout": "heldout.jsonl"}
 # Judge scores name the two models either by tier or by size.
 SMALL_KEYS = ("fast", "small")
 LARGE_KEYS = ("deep", "large")
@@ -436,9 +439,9 @@ def add_parser(sub: Any) -> None:
     """Register ``eval`` on the CLI's subparsers."""
     p = sub.add_parser("eval", help="measure routing against a labelled JSONL set (default: the shipped set)",
                        description="Route every line of each FILE (default: the team's labelled set "
-                       "shipped with Octoroute, train and held-out splits reported separately) with the "
-                       "real router, in process and offline, and report how often the routed tier was "
-                       "acceptable.")
+                       "shipped with Octoroute, train, general and held-out splits reported separately) "
+                       "with the real router, in process and offline, and report how often the routed "
+                       "tier was acceptable.")
     p.add_argument("files", nargs="*", metavar="FILE.jsonl",
                    help='lines of {"prompt"|"messages", "acceptable": [tiers], "why", "category", "scores"}')
     p.add_argument("--config", help="use this config's routing settings (its endpoints are never called)")

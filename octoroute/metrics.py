@@ -18,6 +18,12 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from octoroute.config import TIERS, EndpointConfig
 
 ROUTING_BUCKETS_MS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0)
+# The semantic layer's embeddings calls: milliseconds on a local server, capped by its timeout_ms.
+EMBEDDING_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# What one semantic-layer lookup ended in (routing/semantic.py): a confident verdict, an unsure
+# vote, a timeout, an error, every worker busy, the circuit breaker open, the exemplars not yet
+# embedded, or a blank text.
+SEMANTIC_OUTCOMES = ("verdict", "unsure", "timeout", "error", "busy", "breaker_open", "not_ready", "empty")
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 STRATEGY_LABELS = ("rule", "semantic", "llm", "tool", "explicit", "default")
 # explicit: model named; rule: a TOML rule; scorer: the built-in scorer; brain / brain_cache: the
@@ -207,6 +213,7 @@ class Metrics:
         self._initialise(tuple(endpoints))
         self._add_session_and_shadow_metrics(registry)
         self._add_accounting_metrics(registry, tuple(endpoints))
+        self._add_semantic_metrics(registry)
 
     def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:
         for tier in TIERS:
@@ -307,3 +314,27 @@ class Metrics:
                 self.tokens.labels(tier=e.tier, endpoint=e.id, direction=direction)
         for tier in TIERS:
             self.compute_units.labels(tier=tier)
+
+    def _add_semantic_metrics(self, registry: CollectorRegistry) -> None:
+        """The semantic layer (routing/semantic.py): lookups by outcome, cache hits, call latency."""
+        self.semantic_requests = _family(
+            Counter,
+            "octoroute_semantic_requests",
+            "Semantic-layer lookups by outcome (verdict, unsure, timeout, error, busy, breaker_open, "
+            "not_ready, empty).",
+            ("outcome",),
+            registry,
+        )
+        for outcome in SEMANTIC_OUTCOMES:
+            self.semantic_requests.labels(outcome=outcome)
+        self.semantic_cache_hits = Counter(
+            "octoroute_semantic_cache_hits",
+            "Semantic-layer lookups whose prompt vector was cached (no embeddings call).",
+            registry=registry,
+        )
+        self.semantic_embedding_seconds = Histogram(
+            "octoroute_semantic_embedding_seconds",
+            "Duration of the semantic layer's embeddings calls for one prompt, in seconds (completed calls).",
+            registry=registry,
+            buckets=EMBEDDING_BUCKETS_S,
+        )

@@ -33,7 +33,7 @@ from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
 from octoroute.routing.scorer import Score, scan_text, score
-from octoroute.routing.semantic import SemanticVerdict
+from octoroute.routing.semantic import SemanticProbe
 
 log = logging.getLogger("octoroute.routing")
 _HIGH_FLOOR = "; importance high: at least balanced"
@@ -96,8 +96,8 @@ class Brain(Protocol):
 
 
 class Semantic(Protocol):
-    def classify(self, text: str, *, deadline: float) -> SemanticVerdict | None:
-        """A confident verdict from the nearest exemplars, or ``None`` (unsure, slow or down)."""
+    def inspect(self, text: str, *, deadline: float) -> SemanticProbe:
+        """The nearest exemplars' vote and how the lookup ended; only outcome "verdict" decides."""
 
 
 SEMANTIC_MAX_WAIT_S = 5.0  # seconds; a bound when the caller gave no deadline (the layer's own is lower)
@@ -241,19 +241,24 @@ class Router:
             rule = first_match(self._rules, self._facts(inp, task_type, tokens))
             unsure = (rule is None and strategy == "hybrid"
                       and scored.confidence < self._config.brain_confidence)
+            semantic_note = ""
             if unsure and self._semantic is not None:
                 # The nearest exemplars, before the brain: milliseconds, under their own timeout.
                 wait = deadline if deadline is not None else self._clock() + SEMANTIC_MAX_WAIT_S
-                verdict = self._semantic.classify(inp.text, deadline=wait)
-                if verdict is not None:
+                probe = self._semantic.inspect(inp.text, deadline=wait)
+                verdict = probe.verdict
+                if probe.outcome == "verdict" and verdict is not None:
                     decision = Decision(verdict.tier, "semantic", task_type, inferred, inp.importance, tokens,
                                         f"semantic:{verdict.exemplar}", confidence=verdict.confidence,
                                         reason=f"scorer unsure ({scored.confidence:.2f}); {verdict.reason}")
                     return self._finish(decision, "semantic", started)
+                semantic_note = _semantic_note(probe)
             if not unsure or self._brain is None:
                 # The hot path: no brain; one Decision, built once, with its own duration.
                 tier = rule.tier if rule is not None else scored.tier
                 reason = f"rule {rule.name} matched" if rule is not None else scored.reason
+                if semantic_note:
+                    reason += "; " + semantic_note
                 if inp.importance == "high" and tier == "fast":
                     tier, reason = "balanced", reason + _HIGH_FLOOR
                 ms = (self._clock() - started) * 1000.0
@@ -263,7 +268,7 @@ class Router:
                                 rule.name if rule is not None else "scorer", duration_ms=ms,
                                 confidence=1.0 if rule is not None else scored.confidence, reason=reason)
             decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=False,
-                                              deadline=deadline, fallback=scored)
+                                              deadline=deadline, fallback=scored, note=semantic_note)
             decision = decision._replace(scorer_tier=scored.tier)
         return self._finish(decision, layer, started)
 
@@ -296,12 +301,15 @@ class Router:
                                 f"none of {len(self._rules)} rules matched ({own} own, preset "
                                 f"{self._config.rules_preset})"))
         layers.append(Layer("scorer", scored.tier, f"{scored.reason}; confidence {scored.confidence:.2f}"))
+        layers.append(self._explain_semantic(inp, strategy, decision, scored, deadline))
         if decision.strategy in ("llm", "tool") or decision.brain_endpoint or any(
                 "router brain" in w for w in decision.warnings):
             layers.append(Layer("brain", decision.tier if decision.strategy in ("llm", "tool") else "-",
                                 decision.reason or "; ".join(decision.warnings)))
         elif decision.strategy == "rule" and decision.rule != "scorer":
             layers.append(Layer("brain", "-", "not asked (a rule decided)"))
+        elif decision.strategy == "semantic":
+            layers.append(Layer("brain", "-", "not asked (the semantic layer decided)"))
         else:
             layers.append(Layer("brain", "-", "not asked" + (
                 f" (confidence >= {self._config.brain_confidence})" if strategy == "hybrid" else
@@ -309,6 +317,33 @@ class Router:
         if "importance high" in decision.reason:
             layers.append(Layer("floor", decision.tier, "importance high: at least balanced"))
         return decision, scored, layers
+
+    def _explain_semantic(self, inp: RouteInput, strategy: str, decision: Decision, scored: Score,
+                          deadline: float | None) -> Layer:
+        """The semantic layer's vote, nearest exemplars and margin, and whether it decided."""
+        if self._semantic is None:
+            return Layer("semantic", "-", "not configured ([routing.semantic] enabled = false)")
+        if strategy != "hybrid":
+            return Layer("semantic", "-", f"not used by strategy {strategy}")
+        # The route above embedded the prompt if it asked: this lookup is then a cache hit.
+        probe = self._semantic.inspect(inp.text, deadline=deadline if deadline is not None
+                                       else self._clock() + SEMANTIC_MAX_WAIT_S)
+        decided = decision.strategy == "semantic"
+        verdict = probe.verdict
+        if verdict is None:
+            return Layer("semantic", "-", _semantic_note(probe))
+        nearest = ", ".join(f"{n.id} ({n.tier}, {n.similarity:.2f})" for n in verdict.neighbours)
+        if decided:
+            used = "decided"
+        elif decision.rule not in ("scorer", None) and decision.strategy == "rule":
+            used = "not asked (a rule decided)"
+        elif scored.confidence >= self._config.brain_confidence:
+            used = f"not asked (scorer confidence {scored.confidence:.2f} >= {self._config.brain_confidence})"
+        else:
+            used = "no verdict; the next layer decided"
+        return Layer("semantic", verdict.tier if decided else "-",
+                     f"{probe.outcome}: {verdict.tier} by margin {verdict.confidence:.2f} ({probe.detail}); "
+                     f"nearest {nearest}; {used}")
 
     def _score(self, inp: RouteInput, tokens: int, *, detail: bool = False) -> Score:
         explicit = None if inp.task_type_inferred else inp.task_type
@@ -322,14 +357,19 @@ class Router:
                          inp.has_images, inp.json_response, inp.headers, inp.turns)
 
     def _ask_brain(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int, *,
-                   use_tool: bool, deadline: float | None, fallback: Score | None) -> tuple[Decision, str]:
-        """Ask the brain (or its cache); on failure fall back to ``fallback`` or ``default_tier``."""
+                   use_tool: bool, deadline: float | None, fallback: Score | None,
+                   note: str = "") -> tuple[Decision, str]:
+        """Ask the brain (or its cache); on failure fall back to ``fallback`` or ``default_tier``.
+
+        ``note``: what a layer before it said (the semantic layer's outcome), for the reason.
+        """
         label = "tool" if use_tool else "llm"
         unsure = f"scorer unsure ({fallback.confidence:.2f}): {fallback.reason}; " if fallback else ""
+        unsure += f"{note}; " if note else ""
         if self._brain is None:
             reason = "router brain is not configured"
             self._metrics.router_failures.labels(reason="unavailable").inc()
-            return self._fallback(inp, task_type, inferred, tokens, fallback, reason)._replace(
+            return self._fallback(inp, task_type, inferred, tokens, fallback, reason, note)._replace(
                 brain="failed"), "fallback"
         key = BrainCache.key(inp, task_type, use_tool) if self._cache is not None else b""
         cached = self._cache.get(key) if self._cache is not None else None
@@ -342,7 +382,7 @@ class Router:
             tier, endpoint_id = self._brain.ask(inp, task_type, tokens, use_tool=use_tool, deadline=deadline)
         except RouterBrainError as exc:
             self._metrics.router_failures.labels(reason=exc.reason).inc()
-            return self._fallback(inp, task_type, inferred, tokens, fallback, exc.message)._replace(
+            return self._fallback(inp, task_type, inferred, tokens, fallback, exc.message, note)._replace(
                 brain="failed"), "fallback"
         if self._cache is not None:
             self._cache.put(key, (tier, endpoint_id))
@@ -350,14 +390,23 @@ class Router:
                         confidence=0.8, reason=f"{unsure}router brain said {tier}", brain="answered"), "brain"
 
     def _fallback(self, inp: RouteInput, task_type: str, inferred: bool, tokens: int,
-                  fallback: Score | None, why: str) -> Decision:
+                  fallback: Score | None, why: str, note: str = "") -> Decision:
         if fallback is not None:
             log.warning("router brain gave no usable answer; using the scorer's tier %s", fallback.tier)
             return Decision(fallback.tier, "rule", task_type, inferred, inp.importance, tokens, "scorer",
                             warnings=(f"{why}; used the scorer's tier {fallback.tier}",),
-                            confidence=fallback.confidence, reason=fallback.reason)
+                            confidence=fallback.confidence,
+                            reason=fallback.reason + (f"; {note}" if note else ""))
         default = self._config.default_tier
         log.warning("router brain gave no usable answer; using default tier %s", default)
         return Decision(default, "default", task_type, inferred, inp.importance, tokens,
                         warnings=(f"{why}; used default tier {default}",),
                         reason=f"router brain gave no usable answer; default tier {default}")
+
+
+def _semantic_note(probe: SemanticProbe) -> str:
+    """How a semantic lookup that did not decide ended, for a decision's reason."""
+    if probe.verdict is not None:
+        vote = probe.verdict
+        return f"semantic unsure: {vote.tier} by margin {vote.confidence:.2f} ({probe.detail})"
+    return f"semantic {probe.outcome}" + (f" ({probe.detail})" if probe.detail else "")

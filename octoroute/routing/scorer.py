@@ -28,8 +28,10 @@ SCAN_CHARS = 4000  # characters scanned: the whole prompt up to this, else head 
 _HEAD_CHARS = 3000  # of a longer prompt, this much of the head ...
 _TAIL_CHARS = 1000  # ... and this much of the tail (the ask is often at the end)
 
-WORD_SCAN_CHARS = 1500  # characters split into words: the whole prompt up to this, else ...
-WORD_TAIL_CHARS = 500  # ... its head and this much of its tail
+WORD_SCAN_CHARS = 1000  # characters split into words: the whole prompt up to this, else ...
+WORD_TAIL_CHARS = 400  # ... its head and this much of its tail (1,500 and 500 until 2026-12-04: a split
+# of 1,500 characters was a third of a long prose decision; the body of a long paste
+# mostly misled the kind, e.g. a legal text read as maths)
 SHAPES_ENOUGH = 3  # code shapes counted at most: two already make a prompt code
 SCRIPT_WINDOW = 400  # characters looked at to tell the script (zh/ja, Cyrillic)
 CJK_SCAN_CHARS = 1200  # characters of zh/ja text searched for keywords (no word boundaries there)
@@ -40,6 +42,9 @@ CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
+UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
+HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
+TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
 HARD = frozenset(("code", "math", "reasoning", "extraction"))
@@ -92,7 +97,11 @@ _WORDS: dict[str, str] = {
         "performance latency throughput bottleneck memory-safe leak leaks fault-tolerant "
         "sicherheit architektur nebenläufigkeit sécurité concurrence arquitectura seguridad "
         "concorrenza sicurezza segurança concorrência beveiliging безопасность архитектура "
-        "многопоточность"),
+        "многопоточность goroutine goroutines concurrently simultaneously data-race race-condition "
+        "sicherheitslücke sicherheitslücken sicherheitsproblem sicherheitsprobleme schwachstelle "
+        "schwachstellen "
+        "vulnérabilité vulnérabilités faille failles vulnerabilidad vulnerabilidades vulnerabilità "
+        "nebenläufig concurrente concorrente hilos subprocesos"),
     "math": (
         "calculate calculation compute solve equation equations integral integrals derivative "
         "derivatives differentiate integrate probability percent percentage sum product average "
@@ -118,8 +127,51 @@ _WORDS: dict[str, str] = {
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
-        "knights knaves liar liars truth-teller truthteller sequence"),
+        "knights knaves liar liars truth-teller truthteller sequence "
+        "rätsel lügt lügner wahrheit énigme menteur menteurs vérité acertijo mentiroso mentirosos verdad "
+        "indovinello bugiardo verità"),
     "hypothetical": "imagine suppose assume",
+    # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
+    # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
+    "chance": (
+        "probability probabilities wahrscheinlichkeit probabilité probabilités probabilidad probabilidades "
+        "probabilità probabilidade вероятность"),
+    # Words that ask for a probability only beside a random device ("the odds of two sixes"):
+    # alone they are everyday talk ("any chance you could ...", "as expected").
+    "chance_weak": "odds chance chances likelihood likely expected expectation average",
+    # Random devices: with a chance word they make a probability problem, not small talk.
+    "device": (
+        "dice coin coins card cards deck roll rolls rolled flip flips toss tosses draw draws drawn "
+        "lottery lotto urn marble marbles balls heads tails boy boys girl girls "
+        "würfel würfeln münze karten dé dés pièce cartes dado dados moneda cartas baraja dadi moneta carte"),
+    # Technical subjects: with an ask to explain how they work, a small model blurs the mechanism.
+    "tech": (
+        "protocol protocols tcp udp tls ssl https handshake dns kernel syscall fork scheduler "
+        "memory virtual page pages tlb cpu cache caches compiler jit interpreter bytecode garbage "
+        "collector allocator database databases index indexes indices b-tree lsm isolation "
+        "consensus replication raft paxos encryption cryptography cipher hash hashing signature "
+        "certificate key-exchange diffie-hellman transformer attention gradient backpropagation "
+        "neural embedding embeddings floating-point ieee network packet packets routing bgp "
+        "congestion filesystem journaling inode mutex semaphore deadlock csrf xss oauth jwt "
+        "protokoll speicher datenbank verschlüsselung netzwerk protocole mémoire données chiffrement "
+        "réseau protocolo memoria datos índice índices cifrado consultas red protocollo crittografia "
+        "pipeline pipelines instruction instructions register registers cookie cookies wifi wi-fi vpn"),
+    # Asks to explain a mechanism ("explain how", "walk me through", "under the hood") ...
+    "explain": (
+        "explain explained explaining mechanism mechanisms internally internals hood walk "
+        "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
+        "spiegami explique-moi"),
+    # ... or ask how or why it works, or how two things differ.
+    "how": "how why works work difference differences funktioniert funktionieren unterschied "
+           "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza",
+    # Asks for the detail that a small model skips.
+    "detail": "detail detailed details precisely exactly step hood internals internally genau detailliert "
+              "détail détails "
+              "précisément detalle detallada detallado dettaglio",
+    # An assignment puzzle: each of several people has a different thing.
+    "assign": "each different distinct jeder jede verschiedene anderes anderen chacun chacune différent "
+              "différents "
+              "cada distinto distinta diferente diferentes ognuno",
     # Number words: riddles and word problems often spell their numbers out.
     "numword": "one two three four five six seven eight nine ten eleven twelve twice thrice half dozen",
     # Orderings and relations between people or things: logic-puzzle material.
@@ -154,7 +206,8 @@ _WORDS: dict[str, str] = {
     # Weighing a decision: several factors, a recommendation.
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
-    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighing weighings",
+    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighing weighings "
+           "schedule slot slots timetable rota seating",
     # A restriction on how code may be written ("without", "no libraries").
     "restrict": "without",
     # Guards of the phrases below, chosen among the phrase's words for being rare in code
@@ -162,19 +215,21 @@ _WORDS: dict[str, str] = {
     "g_phrase": "under production inputs few no use just only must",
     # Translation asks that need more than a small model's fluency.
     "careful": "precision precise legal register polite natural idiomatic rhyme metre meter rhythm "
-               "nuance nuances terminology technical literally word-for-word",
+               "nuance nuances terminology technical literally word-for-word juridique juridico "
+               "jurídico jurídica juristisch juristische précis précise preciso precisa exakt",
     "g_role": "pretend act play roleplay role-play role style character",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
+    "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
     "constraint": (
         "must cannot can't exactly only never always unless except without each every both "
-        "neither either minimum maximum"),
+        "neither either minimum maximum immer niemals toujours jamais siempre nunca sempre"),
     "extraction": (
         "extract extraction parse parsing entities entity fields field csv tabulate structured "
         "schema extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
@@ -218,9 +273,19 @@ _NO_WORDS: frozenset[str] = frozenset()
 _CJK: dict[str, tuple[str, ...]] = {
     "code": ("代码", "函数", "程序", "编程", "脚本", "コード", "関数", "プログラム", "実装", "バグ"),
     "depth": ("并发", "安全", "架构", "分布式", "線程", "並行", "セキュリティ", "アーキテクチャ", "分散"),
-    "math": ("计算", "多少", "方程", "求解", "几个", "計算", "いくつ", "方程式", "何個", "何人"),
+    "math": ("计算", "多少", "方程", "求解", "几个", "几小时", "几天", "多久", "平均", "計算", "いくつ",
+             "方程式",
+             "何個", "何人", "いくら", "何円", "何分", "何時間"),
     "prove": ("证明", "証明"),
-    "puzzle": ("推理", "谜", "パズル"),
+    "puzzle": ("推理", "谜", "パズル", "说谎", "真话", "假话", "嘘つき", "正直者"),
+    "chance": ("概率", "几率", "可能性", "確率"),
+    "device": ("骰子", "硬币", "扑克", "サイコロ", "コイン", "トランプ", "球"),
+    "tech": ("内存", "虚拟内存", "操作系统", "协议", "数据库", "算法", "加密", "网络", "编译器", "缓存",
+             "メモリ", "プロトコル", "データベース", "アルゴリズム", "暗号", "輻輳", "カーネル",
+             "コンパイラ"),
+    "explain": ("解释", "说明", "原理", "説明", "仕組み"),
+    "how": ("如何工作", "怎么工作", "区别", "どのように", "違い"),
+    "detail": ("详细", "詳しく", "詳細"),
     "extraction": ("提取", "抽出"),
     "creative": ("诗", "故事", "小说", "詩", "物語", "小説"),
     "rewrite": ("翻译", "改写", "翻訳", "書き直"),
@@ -256,17 +321,18 @@ _WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in t
 _CHAR_MARKS = tuple((guard, marks) for guard, marks in _CODE_MARKS if guard not in _WORD_GUARDED)
 _WORD_MARKS = {guard: marks for guard, marks in _CODE_MARKS if guard in _WORD_GUARDED}
 _CODE_WORD_SHAPES = (
-    ("def ", re.compile(r"def \w+\s*\(")),
-    ("class ", re.compile(r"class \w+\s*[:({]")),
-    ("import ", re.compile(r"import [\w{*]")),
+    ("def", re.compile(r"def \w+\s*\(")),
+    ("class", re.compile(r"class \w+\s*[:({]")),
+    ("import", re.compile(r"import [\w{*]")),
     ("function", re.compile(r"function\s*\w*\s*\(")),
-    ("fn ", re.compile(r"fn \w+\s*[(<]")),
-    ("func ", re.compile(r"func \w+\s*\(")),
-    ("select ", re.compile(r"select [^\n]{1,80}? from ")),
-    ("return ", re.compile(r"return [^\n]{0,80};")),
-    ("let ", re.compile(r"let (?:mut )?\w+\s*[:=]")),
-    ("const ", re.compile(r"const \w+\s*=")),
+    ("fn", re.compile(r"fn \w+\s*[(<]")),
+    ("func", re.compile(r"func \w+\s*\(")),
+    ("select", re.compile(r"select [^\n]{1,80}? from ")),
+    ("return", re.compile(r"return [^\n]{0,80};")),
+    ("let", re.compile(r"let (?:mut )?\w+\s*[:=]")),
+    ("const", re.compile(r"const \w+\s*=")),
 )
+_SHAPE_WORDS = frozenset(w for w, _ in _CODE_WORD_SHAPES)  # the "g_shape" words
 # Arithmetic: the text's bytes with every digit made "9" and every other byte but
 # operators, brackets and spaces made "a", then counted for "9+9", "9 * 9" ...
 # (bytes.count is a C-level search; a regex scanning for \d cost 35 ns a character).
@@ -279,6 +345,8 @@ _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
 _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
 # Numbers: digit runs, from the bytes with everything but digits made a space.
+# (A regex over the arithmetic mask instead, rb"9+", has no literal prefix to skip ahead to:
+# measured 40% more instructions for a whole code decision.)
 _DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.
@@ -331,7 +399,9 @@ for _signal, _pairs in (("flaky", _FLAKY_PHRASES), ("restrict", _RESTRICT_PHRASE
 _PHRASE_GUARDS = frozenset(_GUARDED_PHRASES)
 _SYLLOGISM = tuple(re.compile(start + r" \w+ are \w+\b[^.?]{0,80}\b(?:all|some|no) \w+ (?:are|be) \w+")
                    for start in ("all", "some"))
-_IF_THEN = re.compile(r"if\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b[^?]*\?")
+# Searched only up to the last "?" (it must follow the question word): a trailing "[^?]*\\?" made
+# every "if" in a code prompt scan to its end (65 us on a 2,000-character prompt).
+_IF_THEN = re.compile(r"if\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b")
 _FORMATS = ("json", "yaml", "csv", "xml", "table", "key-value", "key value")
 _FORMAT_BEFORE = re.compile(r"(?:\bas|\bin|\binto|\bto|\breturn|\boutput|\bvalid) "
                             r"(?:a |an |the )?(?:markdown )?$")
@@ -344,6 +414,8 @@ _ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:short |funny |sad |)
 # List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
 _ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
 _ITEM_MARKS = ("\n- ", "\n* ", "\n• ", "\n1.", "\n2.", "\n3.", "\n1)", "\n2)", "\n3)", "\na)", "\nb)")
+# The same marks in one pass (they cannot overlap: each holds one newline, at its start).
+_ITEM_RE = re.compile("\n(?:[-*\u2022] |[123][.)]|[ab]\\))")
 _GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?:morning|evening|night|"
                        r"afternoon)|how are you|how's it going|what'?s up|sup|lol|ok|okay|cool|bye|"
                        r"hallo|bonjour|salut|hola|ciao|olá|hoi|привет|你好|こんにちは)\b")
@@ -380,6 +452,8 @@ _TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
 _KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
                "creative_writing", "casual_chat")
 _TIER_NAMES = ("fast", "balanced", "deep")
+# Negations that rule options out in an assignment puzzle (counted only when one is suspected).
+_NEGATIONS = ("n't", " not ", " no ", " pas ", "nicht", "kein", "不", "ない")
 
 
 def scan_text(text: str) -> str:
@@ -427,12 +501,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     and ``language`` (for ``--explain``; a request has no use for them).
     """
     low = scan_text(text).lower()
-    # Words (the costliest step: one string object each) come from the head and tail only:
-    # that is where the ask is; code and maths in the middle show by their shapes.
-    words = _words(low if len(low) <= WORD_SCAN_CHARS else
-                   low[:WORD_SCAN_CHARS - WORD_TAIL_CHARS] + " " + low[-WORD_TAIL_CHARS:])
+    # Words (the costliest step: one string object each) and the phrases of an ask ("how many",
+    # "step by step", "as JSON") come from the head and tail only: that is where the ask is;
+    # code and maths in the middle show by their shapes, which are searched in all of ``low``.
+    ask = low if len(low) <= WORD_SCAN_CHARS else \
+        low[:WORD_SCAN_CHARS - WORD_TAIL_CHARS] + " " + low[-WORD_TAIL_CHARS:]
+    words = _words(ask)
     counts: dict[str, int] = {}
     hits = _VOCAB_KEYS.intersection(words)
+    if len(words) <= HYPHEN_SPLIT_WORDS and "-" in low:
+        # Compounds ("Python-Funktion", "TLS-Handshake"): their parts are words too.
+        hits = hits | _VOCAB_KEYS.intersection(_words(low.replace("-", " ")))
     for word in hits:
         for signal in _VOCAB[word]:
             counts[signal] = counts.get(signal, 0) + 1
@@ -444,42 +523,50 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                 counts[signal] = counts.get(signal, 0) + 1
     n_words = len(words) if not cjk else len(low) // 2
 
-    shape = _code_shape(low, bool(counts.get("g_shape")), hits & _WORD_GUARDED)
+    shape = _code_shape(low, hits & _SHAPE_WORDS if counts.get("g_shape") else _NO_WORDS,
+                        hits & _WORD_GUARDED)
     # Plainly code (three shapes or more): the maths, puzzle and format patterns cannot
     # change the kind (code outranks them and its tier comes from words and length), so
     # they are skipped; on a 2,000-character code prompt they were a third of the cost.
     prose = shape < SHAPES_ENOUGH
     has_digit = prose and _has_digit(low)
     # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
-    expr = (_arithmetic(low) if has_digit else 0) + (_maths_marks(low) if prose else 0)
-    numbers = len(low.encode("utf-8", "surrogatepass").translate(_DIGITS_ONLY).split()) if has_digit else 0
+    # One encoding of the text serves the arithmetic shapes and the count of numbers (digit runs).
+    raw = low.encode("utf-8", "surrogatepass") if has_digit else b""
+    expr = (_masked_arithmetic(raw.translate(_EXPR_TABLE)) if has_digit else 0) + (
+        _maths_marks(ask) if prose else 0)
+    numbers = len(raw.translate(_DIGITS_ONLY).split()) if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
     word_problem = 1 if counts.get("howmany") or (problem_words and (
-        any(w in hits and r.search(low) for w, r in _WORD_PROBLEM_PHRASES)
-        or any(w in hits and r.search(low) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
+        any(w in hits and r.search(ask) for w, r in _WORD_PROBLEM_PHRASES)
+        or any(w in hits and r.search(ask) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     if not word_problem and prose and counts.get("unit") and "how" in hits and (
-            "how many" in low or "how much" in low or "how long" in low):
+            "how many" in ask or "how much" in ask or "how long" in ask):
         word_problem = 1
+    if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
+        word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
-    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(low)) if prose and counts.get(
+    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(ask)) if prose and counts.get(
         "g_reason") else 0
-    if prose and "argument" in hits and _ARGUMENT.search(low):
+    if prose and "argument" in hits and _ARGUMENT.search(ask):
         counts["puzzle"] = counts.get("puzzle", 0) + 1
-    if prose and "show" in hits and _SHOW_THAT.search(low):
+    if prose and "show" in hits and _SHOW_THAT.search(ask):
         counts["prove"] = counts.get("prove", 0) + 1
-    if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(low) for r in _SYLLOGISM):
+    if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(ask) for r in _SYLLOGISM):
         phrases += 2  # two quantified clauses are a syllogism on their own
-    if_then = 1 if prose and counts.get("g_if") and "?" in low and _IF_THEN.search(low) else 0
-    fmt = 1 if prose and counts.get("g_format") and _format_asked(low) else 0
-    roleplay = 1 if prose and ((counts.get("g_role") and any(p in low for p in _ROLEPLAY_PHRASES)) or (
-        counts.get("g_write") and _ROLEPLAY_WRITE.search(low))) else 0
-    if counts.get("g_tl") and ("tl;dr" in low or "tl,dr" in low):
+    if_then = 1 if prose and counts.get("g_if") and "?" in ask and _IF_THEN.search(
+        ask, 0, ask.rfind("?")) else 0
+    fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) else 0
+    roleplay = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
+        counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
+    if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
-    items = sum(low.count(mark) for mark in _ITEM_MARKS) if prose and "\n" in low and any(
-        g in low for g in _ITEM_GUARDS) else 0
+    items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
+    if items and not any(g in ask for g in _ITEM_GUARDS):
+        items = 0  # "2." and "b)" count only in a list that has its first item
     # The full-width question mark only in non-ASCII text: a second scan of an English prompt finds nothing.
     questions = low.count("?") + (0 if low.isascii() else low.count("\uff1f"))
     greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
@@ -498,9 +585,20 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         len(low) < LONG_DOCUMENT_CHARS or shape >= 2) else 0
     perf = 1 if shape and (counts.get("perf") or ("explain" in hits and "explain analyze" in low)) else 0
     constraints = counts.get("constraint", 0)
+    if counts.get("g_same") and ("at the same time" in low or "at the same moment" in low):
+        counts["depth"] = counts.get("depth", 0) + 1  # two things at once: a concurrency ask in words
+    # Several e-mail addresses and an ask for every/all/a list of them: extraction, whatever the verb.
+    contacts = 1 if prose and not shape and counts.get("g_every") and "@" in low and \
+        low.count("@") >= 2 else 0
     # A plan or schedule under stated rules; a decision weighed on several factors.
     csp = counts.get("csp", 0) if prose and not shape and (
         counts.get("csp", 0) >= 2 or constraints >= 2 or numbers >= 3) else 0
+    # An assignment puzzle: each of several has a different one, with facts that rule some out.
+    if prose and not shape and counts.get("assign", 0) >= 2 and questions and _negations(low) >= 2:
+        csp = max(csp, 1)
+    # A probability asked for: by name, or as odds/chances beside a random device.
+    chance = 1 if prose and (counts.get("chance") or (
+        counts.get("chance_weak") and counts.get("device"))) else 0
     decision = 1 if counts.get("decide", 0) >= 2 and not shape and (
         numbers >= 3 or constraints >= 2 or n_words >= 40) else 0
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
@@ -513,7 +611,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
         + (0.5 * counts.get("code_action", 0) if technical else 0.0),
         "math": 2.0 * min(expr, 2) + min(counts.get("math", 0), 3) + 2.0 * word_problem
-        + (1.0 if units and numbers >= 2 else 0.0),
+        + (1.0 if units and numbers >= 2 else 0.0) + 2.5 * chance,
         "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
         + (2.0 if counts.get("relation", 0) >= 2 and questions else 0.0)
         # One such phrase alone ("how can you tell", "step by step") is everyday talk; two are a puzzle.
@@ -523,7 +621,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         + (2.5 if csp else 0.0) + (4.0 if decision else 0.0),
         "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
         + (0.5 * counts.get("format", 0) if counts.get("extraction") else 0.0)
-        + (2.0 if json_response else 0.0),
+        + (2.0 if json_response else 0.0) + 2.5 * contacts,
         "deep_analysis": 1.5 * min(counts.get("analysis", 0), 3),
         "document_summary": 2.5 * min(counts.get("summary", 0), 2),
         "creative_writing": 2.0 * min(counts.get("creative", 0) + counts.get("rewrite", 0), 3)
@@ -648,7 +746,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind == "reasoning" and counts.get("puzzle") and (phrases or counts.get("constraint", 0) >= 2):
         difficulty += 1
         fired.append("puzzle with constraints")
-    big_o = "o(" in low and ("o(n" in low or "o(log" in low or "o(1" in low)
+    elif kind == "reasoning" and counts.get("puzzle", 0) >= 2:
+        # Two puzzle words (knights and knaves, a liar and the truth): a logic puzzle, not a topic.
+        difficulty += 1
+        fired.append("logic puzzle")
+    big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     algo = counts.get("algo", 0) + 2 * big_o
     if kind == "code" and algo:
@@ -665,14 +767,25 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if careful:
         notes.append("translation that needs precision")
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
-                 counts=counts, expr=expr, numbers=numbers, word_problem=word_problem, has_tools=has_tools,
-                 json_response=json_response, notes=notes, tied_up=tied_up)
+                 counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
+                 has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up)
+    if chance and kind == "math":
+        notes.append("probability")
+    if tier == "fast" and not explicit and kind not in ("creative_writing", "document_summary") and \
+            _technical_explanation(counts, n_words, questions):
+        # "How does X work" about a protocol, a kernel, a database: the mechanism is the answer,
+        # and small models blur it. (A short "what is DNS?" stays a lookup.)
+        tier = "balanced"
+        kind = "question_answer" if kind == "casual_chat" else kind
+        notes.append("technical explanation")
     if json_response and tier == "fast":
         tier = "balanced"
         notes.append("JSON response asked")
     if careful and tier == "fast":
         tier = "balanced"
-    if confidence < LOW_CONFIDENCE and tier == "fast" and n_words > 25:
+    if confidence < LOW_CONFIDENCE and tier == "fast" and (n_words > 25 or (
+            n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
+            and (cjk or (language or _language(words, low)) != "en"))):
         # Unsure about a substantial ask: under-routing costs more than over-routing.
         tier = "balanced"
         notes.append("unsure, biased up")
@@ -744,12 +857,35 @@ def _unclassified(low: str, n_words: int, questions: int, tokens: int, language:
     """No kind stood out: a plain question, small talk, or text we cannot read."""
     foreign = language not in ("en",)
     if n_words <= 25 and tokens < 200:
-        kind = "question_answer" if questions or _ASK_START.match(low) else "casual_chat"
+        # A dozen words we cannot read are more likely an ask than small talk (a greeting shows).
+        kind = "question_answer" if questions or _ASK_START.match(low) or (foreign and n_words > 12) \
+            else "casual_chat"
         return kind, 0.45 if foreign else 0.6
     if tokens < 400:
         return "question_answer", 0.4 if foreign else 0.45
     notes.append("long text with no clear ask")
     return "question_answer", 0.35
+
+
+def _negations(low: str) -> int:
+    """How many negations the text holds ("didn't", "not", "n'a pas", "nicht", 不)."""
+    return sum(low.count(n) for n in _NEGATIONS)
+
+
+def _technical_explanation(counts: dict[str, int], n_words: int, questions: int) -> bool:
+    """An ask to explain how a technical mechanism works, long or detailed enough to be more than a lookup.
+
+    Two technical subjects with "how"/"why"/"explain", or one with an explicit "explain" (or
+    "under the hood") in a longer or detailed ask.
+    """
+    strong = counts.get("explain", 0)
+    if not strong and not counts.get("how"):
+        return False
+    subject = counts.get("tech", 0) + counts.get("depth", 0) + min(counts.get("code", 0), 1)
+    detailed = bool(counts.get("detail"))
+    if subject >= 2:
+        return n_words >= TECH_EXPLAIN_WORDS or detailed or questions >= 2
+    return subject == 1 and bool(strong) and (n_words >= 20 or detailed)
 
 
 def _context_kind(low: str, words: frozenset[str]) -> str | None:
@@ -781,7 +917,11 @@ def _maths_marks(low: str) -> int:
 
 def _arithmetic(low: str) -> int:
     """How many "digit operator digit" shapes the text holds (at most 3)."""
-    masked = low.encode("utf-8", "surrogatepass").translate(_EXPR_TABLE)
+    return _masked_arithmetic(low.encode("utf-8", "surrogatepass").translate(_EXPR_TABLE))
+
+
+def _masked_arithmetic(masked: bytes) -> int:
+    """``_arithmetic`` of a text already masked with ``_EXPR_TABLE``."""
     n = 0
     for _ in _EXPR_MASKED.finditer(masked):
         n += 1
@@ -803,10 +943,12 @@ def _format_asked(low: str) -> bool:
     return "list " in low and _LIST_ALL.search(low) is not None
 
 
-def _code_shape(low: str, keyword_shapes: bool = True, words: frozenset[str] | None = None) -> int:
+def _code_shape(low: str, keywords: frozenset[str] | None = None, words: frozenset[str] | None = None) -> int:
     """How many distinct code shapes the text holds (marks and keyword shapes), up to ``SHAPES_ENOUGH``.
 
-    ``words``: the prompt's words that are guards (``print``, ``self`` ...); None: search the text.
+    ``keywords``: the prompt's words that start a keyword shape (``def``, ``return`` ...), whose
+    patterns are searched; ``words``: its words that are guards of marks (``print``, ``self``
+    ...). None: search the text for them.
     """
     if words is None:
         words = frozenset(w for w in _WORD_GUARDED if w in low)
@@ -824,9 +966,15 @@ def _code_shape(low: str, keyword_shapes: bool = True, words: frozenset[str] | N
                 found += 1
                 if found >= SHAPES_ENOUGH:
                     return found
-    if keyword_shapes:
+    if keywords is None:
+        keywords = frozenset(w for w, _ in _CODE_WORD_SHAPES if (w if w == "function" else w + " ") in low)
+    if keywords:
+        # NOTE(routing): the keyword is looked up among the prompt's words (head and tail of a
+        # long prompt), not searched in the whole text: ten substring scans of a 2,000-character
+        # code prompt were a sixth of its decision. A keyword seen only in the middle of a long
+        # prompt does not count; its code shows by its marks.
         for word, pattern in _CODE_WORD_SHAPES:
-            if word in low and pattern.search(low):
+            if word in keywords and pattern.search(low):
                 found += 1
                 if found >= SHAPES_ENOUGH:
                     return found

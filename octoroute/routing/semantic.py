@@ -29,11 +29,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.config import EndpointConfig, Exemplar, SemanticConfig, parse_exemplars
 from octoroute.errors import BackendError
+from octoroute.metrics import Metrics
 
 log = logging.getLogger("octoroute.routing.semantic")
 
@@ -51,7 +52,16 @@ HTTP_POOL_SIZE = MAX_WORKERS + 1  # connections kept to the embeddings server
 # shows early, short inputs embed fast, and a long one would fail against the
 # server's context (llama.cpp) and count as a server failure for the breaker.
 MAX_QUERY_CHARS = 2000  # characters of a prompt that are embedded (about 500 tokens)
+REASON_NEIGHBOURS = 3  # nearest exemplars named in a verdict's reason (ids and similarities, no text)
 SIMILARITY_FLOOR = 1e-9  # cosine at or below which a neighbour does not vote (rounding noise of 0)
+
+
+class Neighbour(NamedTuple):
+    """One of the nearest exemplars: its id, tier and cosine similarity to the prompt."""
+
+    id: str
+    tier: str
+    similarity: float
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,20 @@ class SemanticVerdict:
     exemplar: str  # id of the nearest exemplar
     similarity: float  # cosine similarity to it, -1..1
     reason: str
+    neighbours: tuple[Neighbour, ...] = ()  # the k nearest, nearest first
+
+
+class SemanticProbe(NamedTuple):
+    """One lookup, whatever it ended in (for metrics and ``octoroute route --explain``).
+
+    ``outcome`` is one of ``metrics.SEMANTIC_OUTCOMES``; ``verdict`` is the vote
+    whenever there was one, unsure included (only a ``"verdict"`` outcome decides).
+    """
+
+    outcome: str
+    verdict: SemanticVerdict | None
+    cached: bool = False  # the prompt's vector came from the cache
+    detail: str = ""  # why there is no vote (timeout, error ...), never prompt text
 
 
 @dataclass(frozen=True)
@@ -141,11 +165,15 @@ def vote(index: _Index, query: Sequence[float], k: int) -> SemanticVerdict | Non
     tier, best = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     confidence = round((best - runner_up) / total, 4)
-    top = nearest[0]
-    reason = (f"semantic: {counts[tier]} of {len(nearest)} nearest examples are {tier} "
-              f"(nearest {index.ids[top]}, similarity {sims[top]:.2f})")
+    # The rule a decision reports (semantic:<id>) names the nearest exemplar of the winning tier:
+    # the nearest of all may be of a tier that lost the vote.
+    top = next(i for i in nearest if index.tiers[i] == tier)
+    neighbours = tuple(Neighbour(index.ids[i], index.tiers[i], round(sims[i], 4)) for i in nearest)
+    shown = ", ".join(f"{n.id} {n.tier} {n.similarity:.2f}" for n in neighbours[:REASON_NEIGHBOURS])
+    reason = (f"semantic: {counts[tier]} of {len(nearest)} nearest examples are {tier}, "
+              f"margin {confidence:.2f} (nearest: {shown})")
     return SemanticVerdict(tier=tier, confidence=confidence, exemplar=index.ids[top],
-                           similarity=round(sims[top], 4), reason=reason)
+                           similarity=round(sims[top], 4), reason=reason, neighbours=neighbours)
 
 
 class VectorCache:
@@ -177,8 +205,9 @@ class SemanticLayer:
                  *, exemplars: Sequence[Exemplar] | None = None, cache: VectorCache | None = None,
                  failures_to_open: int = FAILURES_TO_OPEN, cooldown_s: float = COOLDOWN_S,
                  warmup_timeout_s: float = WARMUP_TIMEOUT_S, query_cache_size: int = QUERY_CACHE_SIZE,
-                 max_workers: int = MAX_WORKERS) -> None:
+                 max_workers: int = MAX_WORKERS, metrics: Metrics | None = None) -> None:
         self.config = config
+        self._metrics = metrics
         self._embed = embed
         self._clock = clock
         self._exemplars = tuple(exemplars if exemplars is not None
@@ -204,7 +233,7 @@ class SemanticLayer:
         self._closed = False
         self.stats: dict[str, int] = dict.fromkeys(
             ("verdicts", "unsure", "cache_hits", "calls", "timeouts", "errors", "busy", "breaker_skips",
-             "not_ready"), 0)
+             "not_ready", "empty"), 0)
 
     # --- lifecycle
     def start(self) -> None:
@@ -249,9 +278,23 @@ class SemanticLayer:
 
         ``deadline`` is a time on the layer's clock the request must not wait past.
         """
+        probe = self.inspect(text, deadline=deadline)
+        return probe.verdict if probe.outcome == "verdict" else None
+
+    def inspect(self, text: str, *, deadline: float) -> SemanticProbe:
+        """Look ``text`` up and say how it ended; counted in the stats and metrics like ``classify``."""
+        probe = self._lookup(text, deadline)
+        self._count(_STAT_OF_OUTCOME[probe.outcome])
+        if self._metrics is not None:
+            self._metrics.semantic_requests.labels(outcome=probe.outcome).inc()
+            if probe.cached:
+                self._metrics.semantic_cache_hits.inc()
+        return probe
+
+    def _lookup(self, text: str, deadline: float) -> SemanticProbe:
         text = text[:MAX_QUERY_CHARS]
         if not text.strip():
-            return None  # nothing to compare (and some servers refuse an empty input)
+            return SemanticProbe("empty", None, detail="nothing to embed")
         key = text_key(text)
         with self._lock:
             index = self._index
@@ -260,53 +303,58 @@ class SemanticLayer:
                 self._queries.move_to_end(key)
                 self.stats["cache_hits"] += 1
         if index is None:
-            self._count("not_ready")
             self._warm_up()
-            return None
+            return SemanticProbe("not_ready", None, detail="exemplars not embedded yet")
+        cached = vector is not None
         if vector is None:
-            vector = self._embed_query(text, key, deadline)
+            outcome, vector, detail = self._embed_query(text, key, deadline)
             if vector is None:
-                return None
+                return SemanticProbe(outcome, None, detail=detail)
         try:
             verdict = vote(index, vector, self.config.k)
         except ValueError as exc:  # a vector of another model's size: the server changed model
             self._failed(f"bad query vector: {exc}")
-            return None
-        if verdict is None or verdict.confidence < self.config.min_confidence:
-            self._count("unsure")
-            return None
-        self._count("verdicts")
-        return verdict
+            return SemanticProbe("error", None, cached, "a vector of another size than the exemplars'")
+        if verdict is None:
+            return SemanticProbe("unsure", None, cached, "no exemplar is similar at all")
+        floor, margin = self.config.min_confidence, verdict.confidence
+        if margin < floor:
+            return SemanticProbe("unsure", verdict, cached, f"margin {margin:.2f} < min_confidence {floor}")
+        return SemanticProbe("verdict", verdict, cached, f"margin {margin:.2f} >= min_confidence {floor}")
 
-    def _embed_query(self, text: str, key: str, deadline: float) -> list[float] | None:
+    def _embed_query(self, text: str, key: str, deadline: float) -> tuple[str, list[float] | None, str]:
+        """(outcome, the prompt's vector or None, why not); the outcome is "verdict" when it has one."""
         wait = min(self._timeout_s, deadline - self._clock())
-        if wait <= 0 or not self._may_call():
-            return None
+        if wait <= 0:
+            return "timeout", None, "no time left before the request's deadline"
+        refused = self._refusal()
+        if refused is not None:
+            return refused[0], None, refused[1]
         if not self._slots.acquire(blocking=False):
-            self._count("busy")
-            return None
+            return "busy", None, "every embeddings worker busy"
+        started = self._clock()
         try:
             future = self._executor.submit(self._embed, [text], wait)
         except RuntimeError:  # shut down
             self._slots.release()
-            return None
+            return "error", None, "layer closed"
         future.add_done_callback(lambda f: self._query_done(f, key))
         self._count("calls")
         try:
             vectors = future.result(timeout=wait)
         except FutureTimeout:
-            self._count("timeouts")
             self._failed(f"no embedding within {wait * 1000:.0f} ms")
-            return None
+            return "timeout", None, f"no embedding within {wait * 1000:.0f} ms"
         except Exception as exc:
-            self._count("errors")
             self._failed(_describe(exc))
-            return None
+            return "error", None, _describe(exc)
+        if self._metrics is not None:
+            self._metrics.semantic_embedding_seconds.observe(max(0.0, self._clock() - started))
         if len(vectors) != 1:
             self._failed(f"{len(vectors)} vectors for one input")
-            return None
+            return "error", None, f"{len(vectors)} vectors for one input"
         self._succeeded()
-        return vectors[0]
+        return "verdict", vectors[0], ""
 
     def _query_done(self, future: Future[list[list[float]]], key: str) -> None:
         """Give the slot back; keep a good vector, even a late one (the prompt may come again)."""
@@ -366,14 +414,14 @@ class SemanticLayer:
         self._warm_up_ended.set()
 
     # --- the circuit breaker
-    def _may_call(self) -> bool:
+    def _refusal(self) -> tuple[str, str] | None:
+        """(outcome, why) when no call may be made now: closed, or the breaker is open."""
         with self._lock:
             if self._closed:
-                return False
+                return "error", "layer closed"
             if self._clock() < self._open_until:
-                self.stats["breaker_skips"] += 1
-                return False
-            return True
+                return "breaker_open", "embeddings server failing; no calls during the cool-down"
+            return None
 
     def _failed(self, why: str) -> None:
         with self._lock:
@@ -396,6 +444,12 @@ class SemanticLayer:
     def _count(self, name: str) -> None:
         with self._lock:
             self.stats[name] += 1
+
+
+# The layer's own counters (``stats``) for each lookup outcome.
+_STAT_OF_OUTCOME = {"verdict": "verdicts", "unsure": "unsure", "timeout": "timeouts", "error": "errors",
+                    "busy": "busy", "breaker_open": "breaker_skips", "not_ready": "not_ready",
+                    "empty": "empty"}
 
 
 def _describe(exc: BaseException) -> str:
@@ -508,10 +562,12 @@ def http_embedder(config: SemanticConfig, *, session_factory: SessionFactory | N
 
 
 def semantic_layer(config: SemanticConfig, *, session_factory: SessionFactory | None = None,
-                   clock: Callable[[], float] = time.monotonic) -> SemanticLayer | None:
+                   clock: Callable[[], float] = time.monotonic,
+                   metrics: Metrics | None = None) -> SemanticLayer | None:
     """The layer ``[routing.semantic]`` asks for, already warming up; ``None`` when disabled."""
     if not config.enabled:
         return None
-    layer = SemanticLayer(config, http_embedder(config, session_factory=session_factory), clock)
+    layer = SemanticLayer(config, http_embedder(config, session_factory=session_factory), clock,
+                          metrics=metrics)
     layer.start()
     return layer

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -311,10 +312,10 @@ def test_eval_leaves_the_octoroute_log_level_as_it_found_it(tmp_path: Path,
     assert logger.level == before
 
 
-def test_no_argument_reports_both_shipped_splits(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_argument_reports_every_shipped_split(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, "--misses", "0")
-    assert [s["name"] for s in out["sets"]] == ["shipped train", "shipped heldout"]
-    assert [s["lines"] for s in out["sets"]] == [len(shipped_set("train")), len(shipped_set("heldout"))]
+    assert [s["name"] for s in out["sets"]] == ["shipped train", "shipped general", "shipped heldout"]
+    assert [s["lines"] for s in out["sets"]] == [len(shipped_set(s)) for s in ("train", "general", "heldout")]
     assert all(s["misses"] == [] for s in out["sets"])
     merged = run_json(capsys, "--split", "all")["sets"]
     assert [s["lines"] for s in merged] == [sum(s["lines"] for s in out["sets"])]
@@ -328,7 +329,7 @@ def _text(c: Case) -> str:
 
 def test_the_shipped_set_is_valid_and_large_enough() -> None:
     train, held = shipped_set("train"), shipped_set("heldout")
-    everything = train + held
+    everything = train + held + shipped_set("general")
     assert len(everything) >= 400
     assert len({c.id for c in everything}) == len(everything)
     texts = [" ".join(_text(c).lower().split()) for c in everything]
@@ -349,6 +350,18 @@ def test_the_shipped_set_covers_the_kinds_of_request_it_promises() -> None:
     assert sum(1 for c in everything if len(_text(c)) >= 2000) >= 8
     assert sum(1 for c in everything if c.acceptable == ("deep",)) >= 30
     assert sum(1 for c in everything if "fast" in c.acceptable) >= 150
+
+
+def test_the_general_split_tests_what_the_first_set_had_little_of() -> None:
+    """Prompts written to test generality: other languages, technical explanations, puzzles."""
+    general = shipped_set("general")
+    assert len(general) >= 150
+    categories = Counter(c.category for c in general)
+    for category in ("multilingual", "tech_explain", "code_review", "reasoning", "math", "extraction",
+                     "conversation", "chat", "writing", "paraphrase"):
+        assert categories[category] >= 5, category
+    assert sum(1 for c in general if c.messages is not None) >= 10
+    assert sum(1 for c in general if c.prompt and not c.prompt.isascii()) >= 40
 
 
 def test_the_held_out_split_is_the_seeded_stratified_one() -> None:

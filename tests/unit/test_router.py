@@ -16,7 +16,7 @@ from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.router import BrainCache, Decision, RouteInput, Router
-from octoroute.routing.semantic import SemanticVerdict
+from octoroute.routing.semantic import Neighbour, SemanticProbe, SemanticVerdict
 from prometheus_client import CollectorRegistry
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "routing_devset.jsonl"
@@ -275,13 +275,13 @@ def test_explain_reports_every_layer() -> None:
     own = (RuleConfig(name="infra", tier="deep", keywords=("kubernetes",)),)
     router, _ = make_router(rules=own)
     decision, scored, layers = router.explain(RouteInput(text="Solve 2x + 3 = 11", importance="normal"))
-    assert [layer.name for layer in layers] == ["explicit", "rules", "scorer", "brain"]
+    assert [layer.name for layer in layers] == ["explicit", "rules", "scorer", "semantic", "brain"]
     assert layers[1].verdict == "-" and "none of 4 rules matched" in layers[1].detail
     assert layers[2].verdict == decision.tier == "balanced"
     assert ("math_expr", 1) in scored.signals
     decision, _, layers = router.explain(RouteInput(text="kubernetes help", importance="normal"))
     assert layers[1] == ("rules", "deep", "rule infra matched")
-    assert layers[3].detail == "not asked (a rule decided)"
+    assert next(layer for layer in layers if layer.name == "brain").detail == "not asked (a rule decided)"
 
 
 def test_decisions_are_counted_by_layer() -> None:
@@ -321,15 +321,21 @@ def test_rules_search_the_head_and_tail_of_a_long_prompt() -> None:
 # --- the semantic layer's seam (hybrid, before the brain) --------------------------
 
 class FakeSemantic:
-    """Answers with a fixed verdict (or ``None``), and records the deadlines it was given."""
+    """Answers with a fixed verdict (or ``None``: timed out), and records the deadlines it was given.
 
-    def __init__(self, verdict: SemanticVerdict | None) -> None:
+    ``outcome`` overrides what the lookup ended in (e.g. "unsure" with a verdict that did not decide).
+    """
+
+    def __init__(self, verdict: SemanticVerdict | None, outcome: str | None = None,
+                 detail: str = "") -> None:
         self.verdict = verdict
+        self.outcome = outcome or ("verdict" if verdict is not None else "timeout")
+        self.detail = detail
         self.deadlines: list[float] = []
 
-    def classify(self, text: str, *, deadline: float) -> SemanticVerdict | None:
+    def inspect(self, text: str, *, deadline: float) -> SemanticProbe:
         self.deadlines.append(deadline)
-        return self.verdict
+        return SemanticProbe(self.outcome, self.verdict, detail=self.detail)
 
 
 UNSURE = RouteInput(text="Kuinka voin parantaa puutarhani maaperää ennen ensi kevään istutuksia?",
@@ -378,3 +384,51 @@ def test_high_importance_floor_applies_to_a_semantic_verdict() -> None:
     router, _ = semantic_router(semantic, None, rules_preset="none")  # the default preset sends high to deep
     decision = router.route(RouteInput(text=UNSURE.text, importance="high"))
     assert (decision.tier, decision.strategy) == ("balanced", "semantic")
+
+
+NEAREST = (Neighbour("deep-012", "deep", 0.83), Neighbour("deep-040", "deep", 0.8),
+           Neighbour("balanced-007", "balanced", 0.77))
+
+
+def test_a_semantic_verdict_reason_names_the_nearest_exemplars_and_margin() -> None:
+    verdict = SemanticVerdict("deep", 0.42, "deep-012", 0.83,
+                              "semantic: 2 of 3 nearest examples are deep, margin 0.42", NEAREST)
+    router, _ = semantic_router(FakeSemantic(verdict, detail="margin 0.42 >= min_confidence 0.3"), None)
+    decision, _, layers = router.explain(UNSURE, deadline=102.5)
+    assert decision.strategy == "semantic" and "margin 0.42" in decision.reason
+    semantic = next(layer for layer in layers if layer.name == "semantic")
+    assert semantic.verdict == "deep"
+    assert "deep-012 (deep, 0.83), deep-040 (deep, 0.80), balanced-007 (balanced, 0.77)" in semantic.detail
+    assert "margin 0.42" in semantic.detail and semantic.detail.endswith("decided")
+    assert next(layer for layer in layers if layer.name == "brain").detail == \
+        "not asked (the semantic layer decided)"
+
+
+def test_an_unsure_semantic_vote_is_in_the_reason_and_the_explanation() -> None:
+    verdict = SemanticVerdict("deep", 0.12, "deep-012", 0.83, "semantic: ...", NEAREST)
+    semantic = FakeSemantic(verdict, outcome="unsure", detail="margin 0.12 < min_confidence 0.3")
+    router, _ = semantic_router(semantic, FakeBrain("balanced"))
+    decision = router.route(UNSURE)
+    assert decision.strategy == "llm"
+    assert "semantic unsure: deep by margin 0.12 (margin 0.12 < min_confidence 0.3)" in decision.reason
+    _, _, layers = router.explain(UNSURE)
+    layer = next(layer for layer in layers if layer.name == "semantic")
+    assert layer.verdict == "-" and layer.detail.startswith("unsure: deep by margin 0.12")
+    assert layer.detail.endswith("no verdict; the next layer decided")
+
+
+def test_a_semantic_timeout_is_in_the_fallback_reason_when_the_brain_is_down() -> None:
+    router, _ = semantic_router(FakeSemantic(None, detail="no embedding within 150 ms"), None)
+    decision = router.route(UNSURE)
+    assert decision.rule == "scorer"
+    assert decision.reason.endswith("; semantic timeout (no embedding within 150 ms)")
+
+
+def test_explain_says_when_the_semantic_layer_is_off_or_not_used() -> None:
+    metrics = Metrics(CollectorRegistry())
+    router = Router(RoutingConfig(strategy="hybrid"), None, metrics, lambda: 100.0, {})
+    _, _, layers = router.explain(UNSURE)
+    assert next(layer for layer in layers if layer.name == "semantic").detail.startswith("not configured")
+    router, _ = semantic_router(FakeSemantic(None), None, strategy="rule")
+    _, _, layers = router.explain(UNSURE)
+    assert next(layer for layer in layers if layer.name == "semantic").detail == "not used by strategy rule"

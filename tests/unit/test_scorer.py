@@ -426,3 +426,80 @@ def test_a_long_pasted_document_is_not_its_vocabulary() -> None:
     # the same words in a short technical ask do count
     assert scored("Our API database had an outage and the failover replica served stale data. "
                   "How do we keep consistency during failover?").tier == "deep"
+
+
+# --- generality: other languages, paraphrases, structural signals (issue 15) -------------
+# Written for these tests, not taken from any labelled set.
+
+@pytest.mark.parametrize("prompt", [
+    "If I roll two dice, what are the odds that both show an odd number?",
+    "Quelle est la probabilité de tirer deux as d'un jeu de 52 cartes ?",
+    "¿Cuál es la probabilidad de sacar cara tres veces seguidas con una moneda?",
+    "Wie groß ist die Wahrscheinlichkeit, mit drei Würfeln dreimal die Sechs zu würfeln?",
+    "抛三次硬币\uff0c至少一次正面朝上的概率是多少\uff1f",
+    "コインを4回投げて表がちょうど2回出る確率は\uff1f",
+])
+def test_a_probability_is_maths_in_any_language_and_never_fast(prompt: str) -> None:
+    result = scored(prompt)
+    assert result.task_type == "math" and result.tier != "fast", result
+
+
+def test_chance_words_alone_are_everyday_talk() -> None:
+    assert scored("Any chance you could suggest a name for my cat?").tier == "fast"
+    assert scored("The parcel arrived earlier than expected, thanks!").tier == "fast"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Explain how the Linux kernel schedules threads across CPU cores and what a context switch costs.",
+    "How does a database use a write-ahead log to survive a crash in the middle of a transaction?",
+    "so how does https actually protect my cookies from someone on the same wifi, under the hood?",
+    "Erkläre mir genau, wie ein Router mit BGP entscheidet, über welches Netzwerk ein Paket läuft.",
+    "Explique en détail comment fonctionne le protocole TCP quand un paquet est perdu.",
+    "请详细解释一下数据库索引的原理。",
+])
+def test_explaining_a_technical_mechanism_needs_at_least_balanced(prompt: str) -> None:
+    result = scored(prompt)
+    assert result.tier != "fast", result
+
+
+@pytest.mark.parametrize("prompt", ["What is DNS?", "what does a VPN do", "What is a compiler?"])
+def test_a_short_concept_lookup_stays_fast(prompt: str) -> None:
+    assert scored(prompt).tier == "fast"
+
+
+@pytest.mark.parametrize("prompt", [
+    "On an island, knights always tell the truth and knaves always lie. P says Q is a knave; "
+    "Q says both are knights. Who is who?",
+    "Drei Freunde haben jeder ein anderes Haustier: Hund, Katze, Fisch. Tom hat keinen Hund, "
+    "Eva hat nicht die Katze und nicht den Fisch. Wer hat welches Tier?",
+    "Three friends each drive a different car: red, blue, green. Ann doesn't drive red, Bo doesn't "
+    "drive blue or red. Who drives which car?",
+])
+def test_logic_and_assignment_puzzles_go_deep(prompt: str) -> None:
+    result = scored(prompt)
+    assert (result.task_type, result.tier) == ("reasoning", "deep"), result
+
+
+def test_a_hyphenated_compound_is_read_by_its_parts() -> None:
+    result = scored("Schreibe eine Python-Funktion, die eine Liste sortiert.")
+    assert (result.task_type, result.tier) == ("code", "balanced"), result
+
+
+def test_several_addresses_with_an_ask_for_all_of_them_are_extraction() -> None:
+    result = scored("Could you pull every person and address out of this into a list? Ana (ana@x.io), "
+                    "Ben <ben@y.org> and Cy, cy@z.net")
+    assert result.task_type == "extraction" and result.tier != "fast", result
+
+
+def test_a_concurrency_bug_told_in_words_goes_deep() -> None:
+    result = scored("Our Python worker sometimes charges a customer twice when two requests for the same "
+                    "order arrive at the same time. How do we stop that?")
+    assert (result.task_type, result.tier) == ("code", "deep"), result
+
+
+def test_a_long_ask_in_an_unread_language_leans_up() -> None:
+    # Finnish: no vocabulary of ours; a long ask is more likely work than small talk.
+    result = scored("Voisitko selittää minulle perusteellisesti, miten aurinkopaneelien hyötysuhde muuttuu "
+                    "talven aikana ja mitä sille voi tehdä pohjoisessa ilmastossa?")
+    assert (result.task_type, result.tier) == ("question_answer", "balanced"), result
+    assert result.confidence < LOW_CONFIDENCE and "unsure, biased up" in result.reason

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from octoroute.config import TIERS, Exemplar, SemanticConfig, parse_config
 from octoroute.errors import BackendError, ConfigError
+from octoroute.metrics import SEMANTIC_OUTCOMES, Metrics
 from octoroute.routing.semantic import (
     MAX_QUERY_CHARS,
     SemanticLayer,
@@ -26,6 +27,7 @@ from octoroute.routing.semantic import (
     pooled,
     vote,
 )
+from prometheus_client import CollectorRegistry
 
 # One topic word per tier: the fake embedding puts each on its own axis.
 TOPICS = {"hello": 0, "sql": 1, "prove": 2}
@@ -522,3 +524,87 @@ def test_empty_text_is_no_verdict_and_no_call(layer: SemanticLayer, embed: FakeE
     ready(layer)
     assert layer.classify("  \n", deadline=later(clock)) is None
     assert embed.query_calls == 0
+
+
+# --- metrics and explanations ------------------------------------------------------
+
+def outcomes(metrics: Metrics) -> dict[str, float]:
+    return {o: metrics.registry.get_sample_value("octoroute_semantic_requests_total", {"outcome": o}) or 0.0
+            for o in SEMANTIC_OUTCOMES}
+
+
+def test_every_lookup_is_counted_by_its_outcome(embed: FakeEmbed, clock: FakeClock) -> None:
+    metrics = Metrics(CollectorRegistry())
+    assert outcomes(metrics) == dict.fromkeys(SEMANTIC_OUTCOMES, 0.0)  # initialised up front
+    layer = SemanticLayer(config(timeout_ms=50, k=6, min_confidence=0.5), embed, clock, exemplars=EXEMPLARS,
+                          failures_to_open=2, metrics=metrics)
+    try:
+        assert layer.inspect("hello", deadline=later(clock)).outcome == "not_ready"
+        ready(layer)
+        assert layer.inspect("  ", deadline=later(clock)).outcome == "empty"
+        assert layer.inspect("hello you", deadline=later(clock)).outcome == "verdict"
+        assert layer.inspect("hello you", deadline=later(clock)).cached
+        assert layer.inspect("hello sql", deadline=later(clock)).outcome == "unsure"
+        assert layer.inspect("hello late", deadline=clock.now).outcome == "timeout"
+        embed.fail = BackendError("connection refused", kind="connect_error")
+        assert layer.inspect("sql a", deadline=later(clock)).outcome == "error"
+        assert layer.inspect("sql b", deadline=later(clock)).outcome == "error"  # opens the breaker
+        assert layer.inspect("sql c", deadline=later(clock)).outcome == "breaker_open"
+    finally:
+        layer.close(wait=True)
+    assert outcomes(metrics) == {"verdict": 2.0, "unsure": 1.0, "timeout": 1.0, "error": 2.0, "busy": 0.0,
+                                 "breaker_open": 1.0, "not_ready": 1.0, "empty": 1.0}
+    assert metrics.registry.get_sample_value("octoroute_semantic_cache_hits_total") == 1.0
+
+
+def test_embedding_latency_is_observed_for_completed_calls(embed: FakeEmbed, clock: FakeClock) -> None:
+    metrics = Metrics(CollectorRegistry())
+
+    def slow(texts: list[str], timeout: float) -> list[list[float]]:
+        if len(texts) == 1:
+            clock.now += 0.02  # the call took 20 ms on the layer's clock
+        return embed(texts, timeout)
+
+    layer = SemanticLayer(config(), slow, clock, exemplars=EXEMPLARS, metrics=metrics)
+    try:
+        ready(layer)
+        layer.inspect("prove it now", deadline=later(clock))
+        layer.inspect("prove it now", deadline=later(clock))  # cached: no call, nothing observed
+    finally:
+        layer.close(wait=True)
+    get = metrics.registry.get_sample_value
+    assert get("octoroute_semantic_embedding_seconds_count") == 1.0
+    assert get("octoroute_semantic_embedding_seconds_sum") == pytest.approx(0.02)
+    assert get("octoroute_semantic_embedding_seconds_bucket", {"le": "0.025"}) == 1.0
+    assert get("octoroute_semantic_embedding_seconds_bucket", {"le": "0.01"}) == 0.0
+
+
+def test_a_verdict_names_its_nearest_exemplars_and_margin(layer: SemanticLayer, clock: FakeClock) -> None:
+    ready(layer)
+    probe = layer.inspect("prove prove it", deadline=later(clock))
+    assert probe.outcome == "verdict" and probe.verdict is not None
+    assert [(n.id[0], n.tier) for n in probe.verdict.neighbours] == [("d", "deep")] * 3
+    assert probe.verdict.neighbours[0].similarity >= probe.verdict.neighbours[-1].similarity
+    assert probe.detail == f"margin {probe.verdict.confidence:.2f} >= min_confidence 0.3"
+    assert "margin 1.00" in probe.verdict.reason and probe.verdict.neighbours[0].id in probe.verdict.reason
+
+
+def test_the_reported_exemplar_is_the_nearest_of_the_winning_tier() -> None:
+    exemplars = (Exemplar("f1", "fast", "a"), Exemplar("d1", "deep", "b"), Exemplar("d2", "deep", "c"))
+    index = build_index(exemplars, [[1.0, 0.0], [0.9, 0.1], [0.8, 0.2]])
+    verdict = vote(index, [1.0, 0.0], 3)
+    assert verdict is not None and verdict.tier == "deep"
+    assert [n.id for n in verdict.neighbours] == ["f1", "d1", "d2"]
+    assert verdict.exemplar == "d1" and verdict.similarity == verdict.neighbours[1].similarity
+
+
+def test_an_unsure_vote_is_kept_for_explain_but_does_not_decide(embed: FakeEmbed, clock: FakeClock) -> None:
+    layer = SemanticLayer(config(k=6, min_confidence=0.5), embed, clock, exemplars=EXEMPLARS)
+    try:
+        unsure = ready(layer).inspect("hello sql", deadline=later(clock))
+        assert unsure.outcome == "unsure" and unsure.verdict is not None
+        assert unsure.detail == f"margin {unsure.verdict.confidence:.2f} < min_confidence 0.5"
+        assert len(unsure.verdict.neighbours) == 6
+        assert layer.classify("hello sql", deadline=later(clock)) is None
+    finally:
+        layer.close(wait=True)
