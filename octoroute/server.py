@@ -237,6 +237,14 @@ class Server:
             self.request_stop()
 
     def _drain(self, timeout: float) -> None:
+        """Stop accepting, wait for in-flight requests, then end the connections and workers.
+
+        NOTE: waitress documents no programmatic stop (Pylons/waitress#372; a
+        graceful shutdown is proposed in #499), so this uses the server's
+        public-named but undocumented ``trigger``, ``accepting``,
+        ``del_channel`` and ``task_dispatcher``; ``server.close()`` from this
+        thread would race the loop's ``select``. docs/architecture.md has why.
+        """
         log.info("stopping: no longer accepting connections; draining in-flight requests "
                  "(up to %.0fs)", timeout)
         self._requests.draining = True

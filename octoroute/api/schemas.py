@@ -44,10 +44,9 @@ CHAT_SCHEMA: dict[str, Any] = {
 }
 
 
-
 @functools.cache
-def _compiled(which: str) -> Any:
-    """A compiled validator, built on first use.
+def validator(which: str) -> Any:
+    """The compiled validator of ``"chat"`` or ``"openai"``, built on first use.
 
     NOTE: importing jsonschema costs ~0.1 s of start-up; valid requests never
     need it (see the fast path below), so only the first invalid one pays.
@@ -59,16 +58,10 @@ def _compiled(which: str) -> Any:
 
 def _first_error(which: str, data: Any) -> ValidationError | None:
     """The first error by position in the document, so messages are stable."""
-    errors = sorted(_compiled(which).iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator(which).iter_errors(data), key=lambda e: list(e.absolute_path))
     return errors[0] if errors else None
 
 
-def __getattr__(name: str) -> Any:
-    if name == "_CHAT":
-        return _compiled("chat")
-    if name == "_OPENAI_CHAT":
-        return _compiled("openai")
-    raise AttributeError(name)
 _TYPE_NAMES = {"string": "a string", "number": "a number", "integer": "an integer",
                "object": "a JSON object", "array": "an array", "boolean": "true or false",
                "null": "null"}

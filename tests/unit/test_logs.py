@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextvars
 import io
 import logging
+import queue
 import threading
 from collections.abc import Iterator
 
 import pytest
-from octoroute.logs import configure_logging, request_id_var, stop_logging
+from octoroute.logs import GatheringListener, configure_logging, request_id_var, stop_logging
 
 
 class SignallingStream(io.StringIO):
@@ -142,3 +143,38 @@ def test_the_callers_file_and_line_stay_on_the_record(root: logging.Logger) -> N
         root.removeHandler(keep)
     (record,) = captured
     assert record.pathname == __file__ and record.lineno > 0 and record.process is not None
+
+
+class Gate:
+    """A fake ``sleep`` that holds the writer until the test lets it go, counting its naps."""
+
+    def __init__(self) -> None:
+        self.naps = 0
+        self.napping = threading.Semaphore(0)
+        self.wake = threading.Semaphore(0)
+
+    def __call__(self, seconds: float) -> None:
+        self.naps += 1
+        self.napping.release()
+        self.wake.acquire()
+
+
+def test_lines_logged_while_the_writer_naps_are_written_in_one_wake_up() -> None:
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    stream = io.StringIO()
+    writer = logging.StreamHandler(stream)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    gate = Gate()
+    listener = GatheringListener(records, writer, interval=0.02, sleep=gate)
+    listener.start()
+    try:
+        assert gate.napping.acquire(timeout=5)  # found the queue empty: naps before blocking
+        for i in range(50):
+            records.put(logging.makeLogRecord({"msg": f"line {i}"}))
+        gate.wake.release()
+        assert gate.napping.acquire(timeout=5)  # took all 50, then found the queue empty again
+        assert gate.naps == 2
+        assert stream.getvalue().splitlines() == [f"line {i}" for i in range(50)]
+    finally:
+        gate.wake.release()
+        listener.stop()

@@ -62,14 +62,14 @@ def _schema_errors(validator: Any, data: dict[str, Any]) -> list[Any]:
 @given(near_valid(BASE_CHAT, CHAT_KEYS))
 def test_chat_fast_path_is_sound(data: dict[str, Any]) -> None:
     if schemas._chat_surely_valid(data):
-        assert _schema_errors(schemas._CHAT, data) == []
+        assert _schema_errors(schemas.validator("chat"), data) == []
 
 
 @settings(max_examples=400, deadline=None)
 @given(near_valid(BASE_OPENAI, OPENAI_KEYS))
 def test_openai_fast_path_is_sound(data: dict[str, Any]) -> None:
     if schemas._openai_surely_valid(data):
-        assert _schema_errors(schemas._OPENAI_CHAT, data) == []
+        assert _schema_errors(schemas.validator("openai"), data) == []
 
 
 def test_ordinary_requests_take_the_fast_path() -> None:
