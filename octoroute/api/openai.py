@@ -22,6 +22,7 @@ from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, BackendReply, BackendStream
+from octoroute.backends.context import ContextBook, ContextNeed, need_for_messages
 from octoroute.backends.failover import Dispatcher, Served, Target
 from octoroute.backends.registry import Registry
 from octoroute.config import IMPORTANCES, TIERS, Config
@@ -66,6 +67,17 @@ def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
             body[key] = max_tokens
     # ASCII escapes: a lone surrogate from the client cannot break the encoding.
     return json.dumps(body).encode()
+
+
+def context_need(data: dict[str, Any]) -> ContextNeed:
+    """What an OpenAI chat body needs of a context window: its messages, tools and max tokens.
+
+    Without the client's ``max_tokens`` nothing is sent for it, so nothing is reserved.
+    """
+    asked = data.get("max_completion_tokens", data.get("max_tokens"))
+    max_tokens = asked if isinstance(asked, int) and not isinstance(asked, bool) else None
+    return need_for_messages(data["messages"], max_tokens=max_tokens, tools=data.get("tools"),
+                             reserve_default=False)
 
 
 def _wants_json(data: dict[str, Any]) -> bool:
@@ -140,10 +152,12 @@ class ChatCompletionsResource:
                 decision, target = self._settle(req, resp, data, inp, decision, target)
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                           task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
+            need = context_need(data)
             if data.get("stream"):
-                self._stream(req, resp, data, decision, target, deadline)
+                self._stream(req, resp, data, decision, target, deadline, need)
                 return
-            served = self._dispatcher.run(target, self._sender(data), deadline=deadline)
+            served = self._dispatcher.run(target, self._sender(data, need, self._dispatcher.context),
+                                          deadline=deadline, need=need)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
@@ -177,11 +191,14 @@ class ChatCompletionsResource:
         return decision._replace(tier=tier, warnings=warnings), Target.for_tier(tier, fallback=True)
 
     @staticmethod
-    def _sender(data: dict[str, Any]) -> Callable[[BackendClient, float], BackendReply]:
+    def _sender(data: dict[str, Any], need: ContextNeed, context: ContextBook
+                ) -> Callable[[BackendClient, float], BackendReply]:
         def send(client: BackendClient, timeout: float) -> BackendReply:
             e = client.endpoint
-            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens),
-                                                 timeout=timeout))
+            reply = _check_completion(client.chat(forward_body(data, e.name, e.max_tokens),
+                                                  timeout=timeout))
+            context.learn_usage(e.id, need, reply.data)
+            return reply
         return send
 
     def _served(self, req: falcon.Request, resp: falcon.Response, decision: Decision,
@@ -200,7 +217,7 @@ class ChatCompletionsResource:
             resp.set_header("X-Octoroute-Warnings", " ".join(text.split())[:500])
 
     def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
-                decision: Decision, target: Any, deadline: float) -> None:
+                decision: Decision, target: Any, deadline: float, need: ContextNeed) -> None:
         idle = self._config.timeouts.stream_idle
 
         def send(client: BackendClient, timeout: float) -> BackendStream:
@@ -208,7 +225,7 @@ class ChatCompletionsResource:
             return client.open_stream(forward_body(data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
-        served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
+        served = self._dispatcher.run(target, send, deadline=deadline, hold=True, need=need)
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value
