@@ -229,17 +229,25 @@ class Discovery:
         if known is not None:
             return known
         kind = detect_from_models(payload) or self._detect_native(client)
+        if kind is None:
+            return "openai"  # for this read; a transport failure is no answer: ask again next time
         with self._memory_lock:
             self._kinds[key] = kind
         log.info("endpoint server %s detected as %s", key, kind)
         return kind
 
-    def _detect_native(self, client: BackendClient) -> str:
-        """Ask the native APIs Ollama and LM Studio serve; neither loads a model."""
+    def _detect_native(self, client: BackendClient) -> str | None:
+        """Ask the native APIs Ollama and LM Studio serve; neither loads a model.
+
+        ``None`` when a question got no answer at all (a timeout, a dropped
+        connection): the kind is not settled on a transient failure.
+        """
         for path, kind in (("/api/tags", "ollama"), ("/api/v1/models", "lmstudio")):
             try:
                 data = client.get_json(path, timeout=self._timeout)
-            except BackendError:
+            except BackendError as exc:
+                if exc.kind != "http_error":
+                    return None
                 continue
             entries = _dicts(data.get("models"))
             if kind == "ollama" and isinstance(data.get("models"), list):
