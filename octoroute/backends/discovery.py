@@ -477,7 +477,9 @@ def facts_for(endpoint: EndpointConfig, reading: ServerReading, now: float) -> S
     listed: ModelInfo | None = None
     found: bool | None = None
     suggestion: str | None = None
-    if names:
+    # NOTE: an empty list from a generic OpenAI server may be a proxy that lists nothing; the
+    # model servers list what they serve, so there an empty list means the model is missing.
+    if names or (names is not None and reading.kind != "openai"):
         variants = _name_variants(endpoint.name, reading.kind)
         listed = next((m for m in reading.models or () if m.name in variants), None)
         found = listed is not None

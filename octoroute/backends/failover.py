@@ -186,7 +186,7 @@ class Dispatcher:
                     self._metrics.fallbacks.labels(from_tier=target.tier,
                                                    to_tier=chosen.endpoint.tier).inc()
                 return Served(value, chosen.endpoint, tuple(attempts), warnings)
-        if context_tiers and all(a.outcome == OVERFLOW_KIND for a in attempts):
+        if context_tiers and not cooling_waits and all(a.outcome == OVERFLOW_KIND for a in attempts):
             raise self._no_window(target, need, attempts)
         raise self._give_up(attempts, cooling_waits, target)
 

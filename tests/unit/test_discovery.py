@@ -306,3 +306,12 @@ def test_server_root_strips_v1_only() -> None:
     assert server_root("http://h:11434/v1") == "http://h:11434"
     assert server_root("http://h/proxy/v1") == "http://h/proxy"
     assert server_root("http://h/openai") == "http://h/openai"
+
+
+def test_an_ollama_with_nothing_installed_is_missing_the_model(
+        kind_server: Callable[..., KindServer]) -> None:
+    server = kind_server("s", "ollama", model="qwen3:8b", models=[])
+    discovery, eps, _ = discover(server)
+    facts = discovery.read(eps)[eps[0].id]
+    assert facts.kind == "ollama" and facts.models == () and facts.model_found is False
+    assert missing_reason(eps[0], facts) == 'model "qwen3:8b" not served here; the server lists no models'
