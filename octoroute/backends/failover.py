@@ -102,7 +102,9 @@ class Dispatcher:
     def _too_small(self, state: EndpointState, need: ContextNeed | None, min_window: int) -> bool:
         """The endpoint's known window cannot hold the request (or an overflow ruled it out)."""
         if need is not None:
-            return not self.context.fits(state, replace(need, min_window=min_window))
+            if min_window > need.min_window:
+                need = replace(need, min_window=min_window)
+            return not self.context.fits(state, need)
         window = self.context.window(state)
         return window is not None and window <= min_window
 
