@@ -7,7 +7,9 @@ model is not healed by an answer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -315,3 +317,37 @@ def test_an_ollama_with_nothing_installed_is_missing_the_model(
     facts = discovery.read(eps)[eps[0].id]
     assert facts.kind == "ollama" and facts.models == () and facts.model_found is False
     assert missing_reason(eps[0], facts) == 'model "qwen3:8b" not served here; the server lists no models'
+
+
+# --- real captures (tests/data/servers/<server>/, dropped by the llama-server work) ------------
+
+CAPTURES = Path(__file__).resolve().parent.parent / "data" / "servers"
+FOLDER_KINDS = {"llama-server": "llamacpp", "llamacpp": "llamacpp", "llama-cpp-python": "llama-cpp-python",
+                "ollama": "ollama", "lmstudio": "lmstudio", "vllm": "vllm"}
+
+
+def captures(pattern: str) -> list[Path]:
+    return sorted(CAPTURES.glob(f"*/{pattern}")) if CAPTURES.is_dir() else []
+
+
+@pytest.mark.parametrize("path", captures("models*.json"), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_real_model_lists_give_their_kind(path: Path) -> None:
+    capture = json.loads(path.read_text(encoding="utf-8"))
+    kind = FOLDER_KINDS.get(path.parent.name)
+    if kind is None or capture.get("status") != 200:
+        pytest.skip(f"no kind for {path.parent.name}, or not a 200")
+    detected = detect_from_models(capture["body"])
+    assert detected in (kind, None if kind == "ollama" else kind), detected
+
+
+@pytest.mark.parametrize("path", captures("overflow*.json"), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_real_overflow_answers_are_recognised(path: Path) -> None:
+    capture = json.loads(path.read_text(encoding="utf-8"))
+    status = capture["status"]
+    if status == 200:  # llama-cpp-python's streamed overflow: an empty 200 (EmptyStreamError)
+        assert not capture.get("body_text") and capture.get("body") is None
+        return
+    raw = capture.get("body_text") or json.dumps(capture["body"])
+    found = recognise(status, raw.encode())
+    assert found is not None, raw[:300]
+    assert found.context_window is not None or found.prompt_tokens is not None
