@@ -199,7 +199,8 @@ class Dispatcher:
             self.context.learn_window(endpoint_id, overflow.context_window)
         if need is not None and overflow.prompt_tokens is not None:
             self.context.learn(endpoint_id, need, overflow.prompt_tokens)
-        window = self.context.window(state)
+        # The server's own n_ctx is the truth even when a configured window says otherwise.
+        window = overflow.context_window or self.context.window(state)
         return window if window is not None else 0
 
     def _context_warning(self, tier: str, chosen: EndpointState, need: ContextNeed | None) -> str:
