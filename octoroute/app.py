@@ -33,6 +33,8 @@ from octoroute.api.stats import DecisionsResource, StatsResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, SessionFactory
+from octoroute.backends.context import ContextBook
+from octoroute.backends.discovery import Discovery
 from octoroute.backends.failover import Dispatcher
 from octoroute.backends.health import HealthChecker, ProbeResult
 from octoroute.backends.registry import EndpointState, Registry
@@ -105,14 +107,16 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                                    session_factory=session_factory,
                                    max_response_bytes=config.server.max_response_bytes)
                for e in config.endpoints}
-    dispatcher = Dispatcher(config, state, clients, metrics, rng or random.Random())
+    context = ContextBook()
+    dispatcher = Dispatcher(config, state, clients, metrics, rng or random.Random(), context=context)
 
     def on_probe(result: ProbeResult) -> None:
         metrics.health_checks.labels(endpoint=result.endpoint, result="ok" if result.ok else "fail").inc()
 
     health = HealthChecker(state, clients, interval=config.health.interval_seconds,
                            timeout=config.health.timeout_seconds, on_result=on_probe,
-                           on_loop_error=metrics.health_loop_errors.inc)
+                           on_loop_error=metrics.health_loop_errors.inc,
+                           discovery=Discovery(clients, timeout=config.health.timeout_seconds, clock=clock))
     brain = LLMBrain(config.routing, dispatcher, clock)
     # The semantic layer (off unless [routing.semantic] is enabled) embeds its exemplars in the background.
     semantic = semantic_layer(config.routing.semantic, session_factory=session_factory, clock=clock,

@@ -21,10 +21,13 @@ from octoroute import __version__, evaluate, stats_table
 from octoroute.api.schemas import PROMPT_TEXT
 from octoroute.app import build_runtime
 from octoroute.backends.client import BackendClient
+from octoroute.backends.discovery import Discovery, group_by_server, missing_reason
+from octoroute.backends.facts import ServerFacts
 from octoroute.config import (
     IMPORTANCES,
     STRATEGIES,
     Config,
+    EndpointConfig,
     config_path,
     effective_log_level,
     load_config,
@@ -107,33 +110,62 @@ def cmd_check(args: argparse.Namespace) -> int:
                            'address this machine has, e.g. host = "127.0.0.1" (or "0.0.0.0")'],
                           config.source)
     timeout = config.health.timeout_seconds
+    clients = {e.id: BackendClient(e, pool_size=1) for e in config.endpoints}
+    discovery = Discovery(clients, timeout=timeout, clock=time.monotonic)
 
-    def probe(client: BackendClient) -> tuple[bool, float, str]:
+    def read(group: list[EndpointConfig]) -> tuple[dict[str, ServerFacts], float, str]:
         started = time.monotonic()
         try:
-            client.probe(timeout=timeout)
+            facts = discovery.read(group)
         except BackendError as exc:
-            return False, time.monotonic() - started, str(exc)
-        return True, time.monotonic() - started, ""
+            return {}, time.monotonic() - started, str(exc)
+        return facts, time.monotonic() - started, ""
 
-    clients = [BackendClient(e, pool_size=1) for e in config.endpoints]
-    with ThreadPoolExecutor(max_workers=min(8, len(clients))) as pool:
-        results = list(pool.map(probe, clients))
-    for c in clients:
+    groups = group_by_server(config.endpoints)
+    with ThreadPoolExecutor(max_workers=min(8, len(groups))) as pool:
+        outcomes = list(pool.map(read, groups))
+    for c in clients.values():
         c.close()
-    rows = [("TIER", "ID", "URL", "REACHABLE", "LATENCY", "ERROR")]
-    for client, (ok, seconds, error) in zip(clients, results, strict=True):
-        e = client.endpoint
-        rows.append((e.tier, e.id, e.base_url, "yes" if ok else "no", f"{seconds * 1000:.0f} ms", error))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    results: dict[str, tuple[ServerFacts | None, float, str]] = {}
+    for group, (facts, seconds, error) in zip(groups, outcomes, strict=True):
+        for e in group:
+            results[e.id] = (facts.get(e.id), seconds, error)
+    rows = [("TIER", "ID", "URL", "REACHABLE", "LATENCY", "KIND", "MODEL", "ERROR")]
+    fixes: list[str] = []
+    for e in config.endpoints:
+        found, seconds, error = results[e.id]
+        model = "-"
+        if found is not None and found.model_found is not None:
+            model = "found" if found.model_found else "MISSING"
+        if found is not None and found.model_found is False:
+            error = missing_reason(e, found)
+            fixes.append(_model_fix(e, found, config.source))
+        kind = found.kind if found is not None and found.kind else "-"
+        rows.append((e.tier, e.id, e.base_url, "yes" if found is not None else "no",
+                     f"{seconds * 1000:.0f} ms", kind, model, error))
+    widths = [max(len(r[i]) for r in rows) for i in range(7)]
     for r in rows:
-        print(("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5]).rstrip())
-    down = sum(1 for ok, _, _ in results if not ok)
+        print(("  ".join(r[i].ljust(widths[i]) for i in range(7)) + "  " + r[7]).rstrip())
+    down = sum(1 for found, _, _ in results.values() if found is None)
     print(f"\nconfig {config.source}: valid; {len(results) - down}/{len(results)} endpoints reachable")
+    if fixes:
+        print(f"{len(fixes)} endpoint(s) name a model their server does not serve:")
+        for fix in fixes:
+            print(f"  - {fix}")
+        return 1
     return 2 if down else 0
 
 
 ROUTE_WARM_UP_WAIT_S = 30.0  # seconds `route` waits for the semantic layer's exemplars to be embedded
+
+
+def _model_fix(endpoint: EndpointConfig, facts: ServerFacts, source: str) -> str:
+    """The one line that tells the user what to write instead of a misspelt model name."""
+    text = f"{endpoint.id}: {missing_reason(endpoint, facts)}"
+    if facts.suggestion is not None:
+        text += (f' Write name = "{facts.suggestion}" in the [[models.{endpoint.tier}]] entry with '
+                 f'id = "{endpoint.id}" ({source}).')
+    return text
 
 
 def cmd_route(args: argparse.Namespace) -> int:

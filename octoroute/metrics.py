@@ -14,6 +14,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from octoroute.config import TIERS, EndpointConfig
 
@@ -31,7 +32,8 @@ STRATEGY_LABELS = ("rule", "semantic", "llm", "tool", "explicit", "default")
 # fallback: the brain failed, scorer or default_tier used.
 DECISION_LAYERS = ("explicit", "rule", "scorer", "semantic", "brain", "brain_cache", "fallback")
 STREAM_OUTCOMES = ("completed", "backend_error", "incomplete", "client_disconnected", "stream_timeout")
-OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited", "bad_response")
+OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited", "bad_response",
+            "context_overflow")
 SESSION_HELD_REASONS = ("hysteresis", "tool_continuation")
 SHADOW_DROP_REASONS = ("full", "error", "closed")
 
@@ -214,6 +216,7 @@ class Metrics:
         self._add_session_and_shadow_metrics(registry)
         self._add_accounting_metrics(registry, tuple(endpoints))
         self._add_semantic_metrics(registry)
+        self._add_context_metrics(registry, tuple(endpoints))
 
     def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:
         for tier in TIERS:
@@ -338,3 +341,40 @@ class Metrics:
             registry=registry,
             buckets=EMBEDDING_BUCKETS_S,
         )
+
+    def _add_context_metrics(self, registry: CollectorRegistry,
+                             endpoints: tuple[EndpointConfig, ...]) -> None:
+        """Context-window fit (backends/context.py): skips, escalations, recognised overflows."""
+        self.context_skips = _family(
+            Counter,
+            "octoroute_context_skips",
+            "Endpoints passed over: the request's prompt plus max_tokens cannot fit their context window.",
+            ("endpoint",),
+            registry,
+        )
+        self.context_escalations = _family(
+            Counter,
+            "octoroute_context_escalations",
+            "Requests moved to another tier because no endpoint of the routed tier had the context window.",
+            ("from_tier", "to_tier"),
+            registry,
+        )
+        self.context_overflows = _family(
+            Counter,
+            "octoroute_context_overflows",
+            "Overflow answers recognised (the prompt does not fit); never counted as a health failure.",
+            ("endpoint",),
+            registry,
+        )
+        for e in endpoints:
+            self.context_skips.labels(endpoint=e.id)
+            self.context_overflows.labels(endpoint=e.id)
+
+
+def parse_samples(text: str) -> list[tuple[str, dict[str, str], float]]:
+    """(name, labels, value) of every sample in a server's Prometheus text (its ``/metrics``).
+
+    Counters come back with their ``_total`` names. Malformed text raises ``ValueError``.
+    """
+    return [(s.name, dict(s.labels), float(s.value))
+            for family in text_string_to_metric_families(text) for s in family.samples]

@@ -30,8 +30,9 @@ from octoroute.api.openai import (
     IMPORTANCE_HEADER,
     TASK_TYPE_HEADER,
     ChatCompletionsResource,
-    _as_client_error,
-    _hint,
+    as_client_error,
+    context_need,
+    request_hint,
 )
 from octoroute.api.schemas import validate_anthropic
 from octoroute.api.streaming import StreamEnd
@@ -103,8 +104,9 @@ class MessagesResource(ChatCompletionsResource):
         data, ignored = validate_anthropic(read_json(req, self._config.server.max_body_bytes))
         translated = to_openai(data, ignored=ignored)
         body = translated.body
-        importance = _hint(req, IMPORTANCE_HEADER, IMPORTANCES) or self._config.routing.default_importance
-        task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
+        importance = (request_hint(req, IMPORTANCE_HEADER, IMPORTANCES)
+                      or self._config.routing.default_importance)
+        task_type = request_hint(req, TASK_TYPE_HEADER, TASK_TYPES)
         choice = claude_model_choice(data["model"], self._config)
         inp = conversation_input(body["messages"], importance=importance, task_type=task_type,
                                  has_tools=bool(body.get("tools")),
@@ -125,6 +127,7 @@ class MessagesResource(ChatCompletionsResource):
                 decision, target = self._settle(req, resp, body, inp, decision, target)
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                           task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
+            need = context_need(body)
             if data.get("stream"):
                 translator = StreamTranslator(message_id=message_id, model=data["model"],
                                               input_estimate=input_estimate, stop_sequences=stop_sequences,
@@ -135,13 +138,14 @@ class MessagesResource(ChatCompletionsResource):
                     if translator.usage is not None and served_by:
                         self.report_tokens(served_by[0], served_by[1], translator.usage)
 
-                self._stream(req, resp, body, decision, target, deadline, inp, reframe=translator,
+                self._stream(req, resp, body, decision, target, deadline, inp, need=need, reframe=translator,
                              after_end=after_end, api="anthropic")
                 served_by += [resp.get_header("X-Octoroute-Endpoint") or "",
                               resp.get_header("X-Octoroute-Tier") or ""]
                 _add_warnings(resp, translated.notes)
                 return
-            served = self._dispatcher.run(target, self._sender(body), deadline=deadline)
+            served = self._dispatcher.run(target, self._sender(body, need, self._dispatcher.context),
+                                          deadline=deadline, need=need)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
@@ -150,7 +154,7 @@ class MessagesResource(ChatCompletionsResource):
                         decision=decision, endpoint=None, attempts=exc.attempts, usage=None,
                         prompt_chars=0, answer_chars=0, duration_s=self._clock() - req.context.started,
                         status=exc.status, stream=bool(data.get("stream")), prompt=inp.text)
-            raise _as_client_error(exc) from None
+            raise as_client_error(exc) from None
         except BaseException:
             self._slots.leave()
             raise

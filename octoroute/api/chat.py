@@ -14,6 +14,7 @@ from octoroute.api.body import read_json
 from octoroute.api.openai import set_decision_headers
 from octoroute.api.schemas import validate_chat
 from octoroute.backends.client import BackendClient, completion_text
+from octoroute.backends.context import ContextNeed
 from octoroute.backends.failover import Dispatcher, Served
 from octoroute.config import Config
 from octoroute.errors import UpstreamUnavailable
@@ -101,6 +102,8 @@ class ChatResource:
                       task_type=decision.task_type, rule=decision.rule)
         temperature = data.get("temperature")
         max_tokens = data.get("max_tokens")
+        need = ContextNeed(chars=len(prompt), messages=1, max_tokens=max_tokens)
+        context = self._dispatcher.context
 
         def send(client: BackendClient, timeout: float) -> Answer:
             e = client.endpoint
@@ -109,10 +112,11 @@ class ChatResource:
                     "max_tokens": e.max_tokens if max_tokens is None else min(max_tokens, e.max_tokens),
                     "stream": False}
             reply = client.chat(json.dumps(body).encode(), timeout=timeout)
+            context.learn_usage(e.id, need, reply.data)
             return (*completion_text(reply.data), usage_of(reply.data))
 
         try:
-            return decision, self._dispatcher.run(target, send, deadline=deadline)
+            return decision, self._dispatcher.run(target, send, deadline=deadline, need=need)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             account(self._stats, api="chat", request_id=req.context.request_id, decision=decision,

@@ -30,6 +30,7 @@ from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import CLIENT_DISCONNECTED, Reframer, StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
 from octoroute.backends.client import BackendClient, BackendReply, BackendStream
+from octoroute.backends.context import ContextBook, ContextNeed, need_for_messages
 from octoroute.backends.failover import Dispatcher, Served, Target
 from octoroute.backends.registry import Registry
 from octoroute.config import IMPORTANCES, TIERS, Config
@@ -50,7 +51,7 @@ TASK_TYPE_HEADER = "X-Octoroute-Task-Type"
 SESSION_RESPONSE_HEADER = "X-Octoroute-Session"
 
 
-def _hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | None:
+def request_hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | None:
     value = req.get_header(header)
     if value is None:
         return None
@@ -77,6 +78,17 @@ def forward_body(data: dict[str, Any], name: str, max_tokens: int) -> bytes:
     return json.dumps(body).encode()
 
 
+def context_need(data: dict[str, Any]) -> ContextNeed:
+    """What an OpenAI chat body needs of a context window: its messages, tools and max tokens.
+
+    Without the client's ``max_tokens`` nothing is sent for it, so nothing is reserved.
+    """
+    asked = data.get("max_completion_tokens", data.get("max_tokens"))
+    max_tokens = asked if isinstance(asked, int) and not isinstance(asked, bool) else None
+    return need_for_messages(data["messages"], max_tokens=max_tokens, tools=data.get("tools"),
+                             reserve_default=False)
+
+
 def _wants_json(data: dict[str, Any]) -> bool:
     """``response_format`` asks for JSON (json_object or json_schema)."""
     fmt = data.get("response_format")
@@ -94,7 +106,7 @@ def set_decision_headers(resp: falcon.Response, decision: Decision) -> None:
         resp.set_header("X-Octoroute-Reason", " ".join(text.split())[:300])
 
 
-def _as_client_error(exc: UpstreamUnavailable) -> Exception:
+def as_client_error(exc: UpstreamUnavailable) -> Exception:
     """A backend's own 4xx (say, context too long) keeps its status under /v1.
 
     The OpenAI SDKs then raise BadRequestError and friends, as they would
@@ -133,8 +145,9 @@ class ChatCompletionsResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         data = validate_openai_chat(read_json(req, self._config.server.max_body_bytes))
-        importance = _hint(req, IMPORTANCE_HEADER, IMPORTANCES) or self._config.routing.default_importance
-        task_type = _hint(req, TASK_TYPE_HEADER, TASK_TYPES)
+        importance = (request_hint(req, IMPORTANCE_HEADER, IMPORTANCES)
+                      or self._config.routing.default_importance)
+        task_type = request_hint(req, TASK_TYPE_HEADER, TASK_TYPES)
         choice = resolve_model(data.get("model"), self._config)
         inp = conversation_input(data["messages"], importance=importance, task_type=task_type,
                                  has_tools=bool(data.get("tools")), json_response=_wants_json(data),
@@ -152,10 +165,12 @@ class ChatCompletionsResource:
                 decision, target = self._settle(req, resp, data, inp, decision, target)
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
                           task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
+            need = context_need(data)
             if data.get("stream"):
-                self._stream(req, resp, data, decision, target, deadline, inp)
+                self._stream(req, resp, data, decision, target, deadline, inp, need=need)
                 return
-            served = self._dispatcher.run(target, self._sender(data), deadline=deadline)
+            served = self._dispatcher.run(target, self._sender(data, need, self._dispatcher.context),
+                                          deadline=deadline, need=need)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
@@ -164,7 +179,7 @@ class ChatCompletionsResource:
                         endpoint=None, attempts=exc.attempts, usage=None, prompt_chars=0, answer_chars=0,
                         duration_s=self._clock() - req.context.started, status=exc.status,
                         stream=bool(data.get("stream")), prompt=inp.text)
-            raise _as_client_error(exc) from None
+            raise as_client_error(exc) from None
         except BaseException:
             self._slots.leave()
             raise
@@ -205,11 +220,14 @@ class ChatCompletionsResource:
         return decision._replace(tier=tier, warnings=warnings), Target.for_tier(tier, fallback=True)
 
     @staticmethod
-    def _sender(data: dict[str, Any]) -> Callable[[BackendClient, float], BackendReply]:
+    def _sender(data: dict[str, Any], need: ContextNeed, context: ContextBook
+                ) -> Callable[[BackendClient, float], BackendReply]:
         def send(client: BackendClient, timeout: float) -> BackendReply:
             e = client.endpoint
-            return _check_completion(client.chat(forward_body(data, e.name, e.max_tokens),
-                                                 timeout=timeout))
+            reply = _check_completion(client.chat(forward_body(data, e.name, e.max_tokens),
+                                                  timeout=timeout))
+            context.learn_usage(e.id, need, reply.data)
+            return reply
         return send
 
     def _served(self, req: falcon.Request, resp: falcon.Response, decision: Decision,
@@ -229,14 +247,16 @@ class ChatCompletionsResource:
 
     def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
                 decision: Decision, target: Any, deadline: float, inp: RouteInput, *,
-                reframe: Reframer | None = None, after_end: Callable[[StreamEnd], None] | None = None,
-                api: str = "openai") -> None:
+                need: ContextNeed | None = None, reframe: Reframer | None = None,
+                after_end: Callable[[StreamEnd], None] | None = None, api: str = "openai") -> None:
         """Open the stream (failing over until its first byte) and hand it to a relay.
 
         ``reframe`` turns the backend's events into another API's (``/v1/messages``);
         ``after_end`` runs once the stream has ended, whichever way.
         """
         idle = self._config.timeouts.stream_idle
+        if need is None:
+            need = context_need(data)
         # The usage chunk is asked for whether the client did or not (token accounting);
         # a client that did not ask never sees it.
         upstream_data, asked = with_usage_requested(data)
@@ -247,7 +267,7 @@ class ChatCompletionsResource:
             return client.open_stream(forward_body(upstream_data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
-        served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
+        served = self._dispatcher.run(target, send, deadline=deadline, hold=True, need=need)
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value

@@ -48,6 +48,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from octoroute import __version__
+from octoroute.backends.overflow import ContextOverflowError, EmptyStreamError, recognise
 from octoroute.config import EndpointConfig
 from octoroute.errors import BackendError
 
@@ -64,12 +65,23 @@ READ_CHUNK_BYTES = 65536  # bytes asked of a backend per read
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # bytes; larger backend answers are refused
 MAX_ERROR_TEXT = 300  # characters of a backend's error text kept in messages
 MAX_ERROR_JSON = 65536  # bytes of an error answer parsed for its message (longer: kept as text)
+MAX_INFO_BYTES = 4 * 1024 * 1024  # bytes; a server's /props, /metrics or model list, at most
 MAX_DRAIN_READS = 16  # reads spent on a finished stream's framing end before closing instead
 USER_AGENT = f"octoroute/{__version__}"
 DIGITS = re.compile(r"[0-9]+")  # a Content-Length value, as RFC 9110 writes it (ASCII digits only)
 
 SessionFactory = Callable[[], requests.Session]
 Verify = bool | str  # TLS: True (verify with the default trust store), False, or a CA bundle path
+
+
+def server_root(base_url: str) -> str:
+    """Where a server's own (non-OpenAI) API lives: ``base_url`` without its ``/v1``.
+
+    Ollama serves OpenAI at ``http://host:11434/v1`` and its native API at
+    ``http://host:11434/api``; llama-server's ``/props`` and ``/metrics`` sit
+    next to its ``/v1`` too. A base URL without ``/v1`` keeps its path.
+    """
+    return base_url[:-3] if base_url.endswith("/v1") else base_url
 
 
 def _timeouts(timeout: float) -> tuple[float, float]:
@@ -411,6 +423,7 @@ class BackendClient:
         if endpoint.verify is False and endpoint.base_url.startswith("https:"):
             log.warning("TLS certificates of endpoint %s are not verified (verify = false)", endpoint.id)
         self._url_models = endpoint.base_url + "/models"
+        self.server_root = server_root(endpoint.base_url)
         self._path_base = urlsplit(endpoint.base_url).path.rstrip("/")
         self._path_chat = self._path_base + "/chat/completions"
         self._headers = {"Content-Type": "application/json", "Accept": "application/json",
@@ -451,11 +464,18 @@ class BackendClient:
             raise
         if not stream.first:
             stream.close()
-            raise _bad("stream ended before its first byte")
+            raise EmptyStreamError()
         return stream
 
     def probe(self, *, timeout: float) -> None:
         """GET ``/models``: the liveness probe every OpenAI-style server answers."""
+        self.list_models(timeout=timeout)
+
+    def list_models(self, *, timeout: float) -> Any:
+        """GET ``/models`` (the liveness probe); its parsed JSON, or ``None`` when it is not JSON.
+
+        A 4xx or 5xx, or a transport failure, raises ``BackendError``.
+        """
         deadline = self._clock() + timeout
         try:
             resp = self._session.get(self._url_models, headers=self._probe_headers,
@@ -472,17 +492,65 @@ class BackendClient:
         if resp.status_code >= 400:
             raise BackendError(f"probe answered HTTP {resp.status_code}: {_short(body)}",
                                kind="http_error", status_code=resp.status_code)
+        try:
+            return json.loads(body)
+        except ValueError:
+            return None
 
-    def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float) -> dict[str, Any]:
+    def get(self, path: str, *, timeout: float, params: Mapping[str, str] | None = None,
+            max_bytes: int = MAX_INFO_BYTES) -> tuple[int, bytes]:
+        """GET ``path`` under the server's root (``server_root``); return (status, body).
+
+        For the servers' own cheap reads (``/props``, ``/metrics``,
+        ``/api/ps``): the session the probe uses, a deadline over the whole
+        answer, a size cap; any status comes back (a 501 or 404 says "not
+        here", which the caller wants to know), transport failures raise
+        ``BackendError``.
+        """
+        deadline = self._clock() + timeout
+        url = self.server_root + "/" + path.lstrip("/")
+        try:
+            resp = self._session.get(url, headers=self._probe_headers, params=params,
+                                     timeout=_timeouts(timeout), stream=True, allow_redirects=False)
+        except Exception as exc:
+            raise translate(exc, timeout) from None
+        raw = resp.raw
+        try:
+            check_framing(raw)
+        except BackendError:
+            _discard(raw)
+            raise
+        return resp.status_code, self._read_whole(raw, deadline, timeout, limit=max_bytes)
+
+    def get_json(self, path: str, *, timeout: float, params: Mapping[str, str] | None = None
+                 ) -> dict[str, Any]:
+        """GET ``path`` under the server's root; the 2xx answer's JSON object, else ``BackendError``."""
+        status, body = self.get(path, timeout=timeout, params=params)
+        if status >= 400:
+            raise BackendError(f"GET {path} answered HTTP {status}: {_short(body)}", kind="http_error",
+                               retryable=False, status_code=status)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise _bad(f"GET {path}: answer is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise _bad(f"GET {path}: answer is not a JSON object")
+        return data
+
+    def post_json(self, path: str, body: Mapping[str, Any], *, timeout: float,
+                  from_root: bool = False) -> dict[str, Any]:
         """POST ``body`` as JSON to ``base_url + path``; return the 2xx answer's JSON object.
 
         For the endpoint's other JSON APIs (``/embeddings``): the same pool,
         TLS trust, deadline over the whole answer, size cap and error
         translation as a chat, so a caller sees only ``BackendError``.
+        ``from_root`` puts ``path`` under ``server_root`` instead (Ollama's
+        ``/api/show``).
         """
         deadline = self._clock() + timeout
         payload = json.dumps(body, separators=(",", ":")).encode()
-        target = self._path_base + "/" + path.lstrip("/")
+        base = urlsplit(self.server_root).path.rstrip("/") if from_root else self._path_base
+        target = base + "/" + path.lstrip("/")
         resp = self._send(payload, self._headers, deadline, timeout, path=target)
         raw = self._read_whole(resp, deadline, timeout)
         return self._reply(resp.status, resp.headers, raw).data
@@ -505,7 +573,8 @@ class BackendClient:
             raise
         return resp
 
-    def _read_whole(self, resp: BaseHTTPResponse, deadline: float, timeout: float) -> bytes:
+    def _read_whole(self, resp: BaseHTTPResponse, deadline: float, timeout: float, *,
+                    limit: int | None = None) -> bytes:
         """Read the whole body by ``deadline`` (a trickle is a timeout), capped while reading.
 
         The cap counts decoded bytes: a backend that gzips although we asked
@@ -515,6 +584,7 @@ class BackendClient:
         """
         chunks: list[bytes] = []
         size = 0
+        cap = self.max_response_bytes if limit is None else limit
         try:
             while True:
                 remaining = deadline - self._clock()
@@ -525,8 +595,8 @@ class BackendClient:
                 if not chunk:
                     break
                 size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise _bad(f"response larger than {self.max_response_bytes} bytes")
+                if size > cap:
+                    raise _bad(f"response larger than {cap} bytes")
                 chunks.append(chunk)
         except BaseException as exc:
             _discard(resp)
@@ -540,6 +610,8 @@ class BackendClient:
         if status == 429:
             raise BackendError("rate limited (HTTP 429)", kind="rate_limited", status_code=429,
                                retry_after=_retry_after(headers.get("retry-after")))
+        if status >= 400 and (overflow := recognise(status, raw)) is not None:
+            raise ContextOverflowError(overflow, status_code=status)
         if status >= 400:
             # 5xx, and 401/403/404 (a misconfigured key or model name at this
             # endpoint), may be served elsewhere; other 4xx are about the request.

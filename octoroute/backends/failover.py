@@ -12,14 +12,16 @@ import logging
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from octoroute.backends.client import BackendClient
+from octoroute.backends.context import ContextBook, ContextNeed
+from octoroute.backends.overflow import OVERFLOW_KIND, ContextOverflowError, EmptyStreamError, Overflow
 from octoroute.backends.registry import EndpointState, Registry, cooldown_seconds
-from octoroute.backends.selection import FALLBACK_ORDER, pick
+from octoroute.backends.selection import FALLBACK_ORDER, LARGER_TIERS, pick
 from octoroute.config import Config, EndpointConfig
-from octoroute.errors import BackendError, UpstreamUnavailable
+from octoroute.errors import BackendError, RequestError, UpstreamUnavailable
 from octoroute.metrics import Metrics
 
 log = logging.getLogger("octoroute.dispatch")
@@ -71,8 +73,9 @@ class Dispatcher:
     """Selects endpoints and fails over between them for one call at a time."""
 
     def __init__(self, config: Config, registry: Registry, clients: Mapping[str, BackendClient],
-                 metrics: Metrics, rng: random.Random) -> None:
+                 metrics: Metrics, rng: random.Random, *, context: ContextBook | None = None) -> None:
         self._config = config
+        self.context = context if context is not None else ContextBook()
         self._registry = registry
         self._clients = clients
         self._metrics = metrics
@@ -80,26 +83,48 @@ class Dispatcher:
         # NOTE: random.Random is not documented as thread-safe for all methods;
         # random() itself is atomic under the GIL, which is all pick() uses.
 
-    def _phases(self, target: Target) -> list[tuple[str, bool]]:
-        """(tier, healthy_only) in the order candidates are drawn from."""
+    def _phases(self, target: Target) -> list[tuple[str, bool, bool]]:
+        """(tier, healthy_only, context_only) in the order candidates are drawn from.
+
+        ``context_only`` phases (larger tiers, when fallback is off) are entered
+        only when the routed tier was passed over for its context windows.
+        """
         assert target.tier is not None
         tiers = [target.tier]
+        larger: tuple[str, ...] = ()
         if target.fallback and self._config.routing.tier_fallback:
             tiers += FALLBACK_ORDER[target.tier]
-        return [(t, True) for t in tiers] + [(t, False) for t in tiers]
+        else:
+            larger = LARGER_TIERS[target.tier]
+        return ([(t, True, False) for t in tiers] + [(t, True, True) for t in larger]
+                + [(t, False, False) for t in tiers] + [(t, False, True) for t in larger])
+
+    def _too_small(self, state: EndpointState, need: ContextNeed | None, min_window: int) -> bool:
+        """The endpoint's known window cannot hold the request (or an overflow ruled it out)."""
+        if need is not None:
+            if min_window > need.min_window:
+                need = replace(need, min_window=min_window)
+            return not self.context.fits(state, need)
+        window = self.context.window(state)
+        return window is not None and window <= min_window
 
     def run(self, target: Target, send: Callable[[BackendClient, float], T], *,
-            deadline: float, hold: bool = False) -> Served[T]:
+            deadline: float, hold: bool = False, need: ContextNeed | None = None) -> Served[T]:
         """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none.
 
         With ``hold``, the serving endpoint stays counted as in flight after
         ``send`` returns (a stream still being relayed); the caller must call
-        ``release`` when it is done with it.
+        ``release`` when it is done with it. With ``need``, an endpoint whose
+        context window cannot hold the request is skipped; a recognised
+        overflow moves the request on to a larger window, never counted
+        against the endpoint's health.
         """
         attempts: list[Attempt] = []
         tried: set[str] = set()
         per_tier: dict[str, int] = {}
         cooling_waits: list[float] = []
+        context_tiers: set[str] = set()  # tiers where an endpoint was too small for the request
+        min_window = 0  # tokens; an overflow says windows this small will not do
         max_attempts = self._config.routing.max_attempts
         if target.endpoint_id is not None:
             state = self._registry.get(target.endpoint_id)
@@ -108,18 +133,27 @@ class Dispatcher:
                 raise self._give_up(attempts, [state.cooldown_until - now], target)
             return self._attempt_or_raise(state, send, deadline, attempts, target, hold)
         phases = self._phases(target)
-        for tier, healthy_only in phases:
+        for tier, healthy_only, context_only in phases:
+            if context_only and target.tier not in context_tiers:
+                continue
             while per_tier.get(tier, 0) < max_attempts:
                 now = self._registry.now()
                 candidates = []
                 for s in self._registry.snapshot().values():
                     if s.endpoint.tier != tier or s.endpoint.id in tried:
                         continue
+                    if s.facts.model_found is False:
+                        continue  # its server does not serve the model: never, not even as a last resort
                     if healthy_only and not s.healthy:
                         continue
                     if s.cooling(now):
                         cooling_waits.append(s.cooldown_until - now)
                         tried.add(s.endpoint.id)
+                        continue
+                    if self._too_small(s, need, min_window):
+                        tried.add(s.endpoint.id)
+                        context_tiers.add(tier)
+                        self._metrics.context_skips.labels(endpoint=s.endpoint.id).inc()
                         continue
                     candidates.append(s)
                 chosen = pick(candidates, self._rng)
@@ -136,17 +170,60 @@ class Dispatcher:
                         raise self._fatal(exc, attempts) from None
                     if exc.kind == "rate_limited":
                         cooling_waits.append(cooldown_seconds(exc.retry_after))
+                    if isinstance(exc, ContextOverflowError):
+                        context_tiers.add(tier)
+                        min_window = max(min_window, self._learn_overflow(chosen, need, exc.overflow))
                     if self._registry.now() >= deadline:
                         raise self._deadline(attempts) from None
                     continue
                 warnings: tuple[str, ...] = ()
                 if target.tier is not None and chosen.endpoint.tier != target.tier:
-                    warnings = (f"tier {target.tier} could not serve; fell back to "
-                                f"{chosen.endpoint.tier}",)
+                    if target.tier in context_tiers:
+                        warnings = (self._context_warning(target.tier, chosen, need),)
+                        self._metrics.context_escalations.labels(from_tier=target.tier,
+                                                                 to_tier=chosen.endpoint.tier).inc()
+                    else:
+                        warnings = (f"tier {target.tier} could not serve; fell back to "
+                                    f"{chosen.endpoint.tier}",)
                     self._metrics.fallbacks.labels(from_tier=target.tier,
                                                    to_tier=chosen.endpoint.tier).inc()
                 return Served(value, chosen.endpoint, tuple(attempts), warnings)
+        if context_tiers and not cooling_waits and all(a.outcome == OVERFLOW_KIND for a in attempts):
+            raise self._no_window(target, need, attempts)
         raise self._give_up(attempts, cooling_waits, target)
+
+    def _learn_overflow(self, state: EndpointState, need: ContextNeed | None, overflow: Overflow) -> int:
+        """Remember what an overflow taught; the window size now known not to do."""
+        endpoint_id = state.endpoint.id
+        if overflow.context_window is not None:
+            self.context.learn_window(endpoint_id, overflow.context_window)
+        if need is not None and overflow.prompt_tokens is not None:
+            self.context.learn(endpoint_id, need, overflow.prompt_tokens)
+        # The server's own n_ctx is the truth even when a configured window says otherwise.
+        window = overflow.context_window or self.context.window(state)
+        return window if window is not None else 0
+
+    def _context_warning(self, tier: str, chosen: EndpointState, need: ContextNeed | None) -> str:
+        text = f"the request does not fit the context window of any endpoint of tier {tier}"
+        if need is not None:
+            text += f" (about {self.context.required(chosen, need)} tokens with max_tokens)"
+        return text + f"; moved to {chosen.endpoint.tier}"
+
+    def _no_window(self, target: Target, need: ContextNeed | None,
+                   attempts: list[Attempt]) -> RequestError:
+        """Every endpoint that could take the request is too small for it: the client's 400."""
+        where = f"tier {target.tier}" if target.tier else f"endpoint {target.endpoint_id}"
+        windows = [w for s in self._registry.snapshot().values()
+                   if (w := self.context.window(s)) is not None]
+        text = f"the request does not fit the context window of any endpoint for {where}"
+        if need is not None:
+            text += f" (about {self.context.prompt_tokens('', need)} prompt tokens estimated"
+            text += f", plus max_tokens {need.max_tokens})" if need.max_tokens is not None else ")"
+        if windows:
+            text += f"; the largest window is {max(windows)} tokens"
+        log.info("no context window fits: %s%s", text, _tried(attempts))
+        return RequestError(text + "; shorten the conversation or lower max_tokens", param="messages",
+                            code="context_length_exceeded", status=400)
 
     def _attempt_or_raise(self, state: EndpointState, send: Callable[[BackendClient, float], T],
                           deadline: float, attempts: list[Attempt], target: Target,
@@ -158,6 +235,9 @@ class Dispatcher:
         except BackendError as exc:
             if not exc.retryable:
                 raise self._fatal(exc, attempts) from None
+            if isinstance(exc, ContextOverflowError):
+                self._learn_overflow(state, None, exc.overflow)
+                raise self._no_window(target, None, attempts) from None
             if exc.kind == "rate_limited":
                 raise self._give_up(attempts, [cooldown_seconds(exc.retry_after)], target) from None
             if self._registry.now() >= deadline:
@@ -181,6 +261,18 @@ class Dispatcher:
             value = send(self._clients[endpoint.id], timeout)
         except BackendError as exc:
             seconds = registry.now() - started
+            if isinstance(exc, EmptyStreamError) and state.facts.kind == "llama-cpp-python":
+                # llama-cpp-python's streamed overflow: HTTP 200 and not a byte of body.
+                exc = ContextOverflowError(Overflow("empty stream: llama-cpp-python's context overflow"),
+                                           status_code=200)
+            if isinstance(exc, ContextOverflowError):
+                registry.record_neutral(endpoint.id, finished=True)  # too long a prompt, not a sick endpoint
+                metrics.context_overflows.labels(endpoint=endpoint.id).inc()
+                attempts.append(Attempt(endpoint.id, endpoint.tier, exc.kind, str(exc), seconds))
+                metrics.endpoint_requests.labels(endpoint=endpoint.id, tier=endpoint.tier,
+                                                 outcome=exc.kind).inc()
+                log.info("attempt on %s (%s): %s; moving on", endpoint.id, endpoint.tier, exc)
+                raise exc from None
             if exc.kind == "rate_limited":
                 registry.record_rate_limited(endpoint.id, exc.retry_after, finished=True)
             elif exc.retryable:

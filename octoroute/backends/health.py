@@ -15,21 +15,16 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from octoroute.backends.client import BackendClient
+from octoroute.backends.discovery import Discovery, missing_reason, server_key
+from octoroute.backends.facts import ServerFacts
 from octoroute.backends.registry import EndpointState, Registry
 from octoroute.errors import BackendError
 
 log = logging.getLogger("octoroute.health")
 
 MAX_PROBE_THREADS = 8  # probes run at once in one round
-
-
-def server_key(base_url: str) -> str:
-    """The server process behind a base URL: scheme, host and port."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 @dataclass(frozen=True)
@@ -44,12 +39,15 @@ ResultHook = Callable[[ProbeResult], None]
 
 
 class HealthChecker:
-    """Probes endpoints with ``GET {base_url}/models`` and records the results."""
+    """Probes endpoints (``Discovery.read``: ``GET /models`` and the kind's cheap reads), records it."""
 
     def __init__(self, registry: Registry, clients: Mapping[str, BackendClient], *,
                  interval: float, timeout: float, on_result: ResultHook | None = None,
-                 on_loop_error: Callable[[], None] | None = None) -> None:
+                 on_loop_error: Callable[[], None] | None = None,
+                 discovery: Discovery | None = None) -> None:
         self._registry = registry
+        # NOTE: without a Discovery (older callers, some tests) a probe is the bare GET /models.
+        self._discovery = discovery
         self._clients = clients
         self._interval = interval
         self._timeout = timeout
@@ -99,19 +97,29 @@ class HealthChecker:
     def _probe(self, server: list[EndpointState]) -> list[ProbeResult]:
         started = self._registry.now()
         error: str | None = None
+        facts: dict[str, ServerFacts] = {}
         try:
-            self._clients[server[0].endpoint.id].probe(timeout=self._timeout)
+            if self._discovery is not None:
+                facts = self._discovery.read([s.endpoint for s in server])
+            else:
+                self._clients[server[0].endpoint.id].probe(timeout=self._timeout)
         except BackendError as exc:
             error = str(exc)
         seconds = self._registry.now() - started
         results = []
         for state in server:
             endpoint_id = state.endpoint.id
-            if error is None:
-                self._registry.record_success(endpoint_id)
-            else:
+            endpoint_error = error
+            if endpoint_id in facts:
+                self._registry.set_facts(endpoint_id, facts[endpoint_id])
+            if error is not None:
                 self._registry.record_failure(endpoint_id, f"health probe: {error}")
-            result = ProbeResult(endpoint_id, error is None, seconds, error)
+            elif facts.get(endpoint_id, ServerFacts()).model_found is False:
+                endpoint_error = missing_reason(state.endpoint, facts[endpoint_id])
+                self._registry.record_model_missing(endpoint_id, endpoint_error)
+            else:
+                self._registry.record_success(endpoint_id)
+            result = ProbeResult(endpoint_id, endpoint_error is None, seconds, endpoint_error)
             log.debug("probe %s: ok=%s in %.3fs %s", endpoint_id, result.ok, seconds, error or "")
             if self._on_result is not None:
                 self._on_result(result)

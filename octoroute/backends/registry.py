@@ -125,9 +125,22 @@ class Registry:
         ``finished`` also ends the in-flight count taken by ``begin``, in the same swap.
         """
         def change(s: EndpointState, now: float) -> EndpointState:
-            return s.evolve(healthy=True, consecutive_failures=0, last_check=now,
-                           last_success=now, last_error=None,
+            # NOTE: a server that answers for a model it does not have (llama-cpp-python
+            # serves its default model for any name) is not healed by the answer: only a
+            # probe that finds the model (set_facts) lifts a "model not served" verdict.
+            missing = s.facts.model_found is False
+            return s.evolve(healthy=not missing, consecutive_failures=0, last_check=now,
+                           last_success=now, last_error=s.last_error if missing else None,
                            in_flight=max(0, s.in_flight - 1) if finished else s.in_flight)
+        return self._update(endpoint_id, change)[1]
+
+    def record_model_missing(self, endpoint_id: str, reason: str) -> EndpointState:
+        """The server does not serve the endpoint's model: unhealthy now, with the fix as reason.
+
+        Not a failure count: it stays until a probe finds the model, so it never flaps.
+        """
+        def change(s: EndpointState, now: float) -> EndpointState:
+            return s.evolve(healthy=False, last_check=now, last_error=reason)
         return self._update(endpoint_id, change)[1]
 
     def record_failure(self, endpoint_id: str, error: str, *, finished: bool = False) -> EndpointState:

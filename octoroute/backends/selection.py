@@ -14,6 +14,14 @@ FALLBACK_ORDER: dict[str, tuple[str, ...]] = {
     "deep": ("balanced", "fast"),
 }
 
+# Where a request goes when the routed tier's context windows are all too small and
+# tier fallback is off: only up, to a larger model (which usually has the larger window).
+LARGER_TIERS: dict[str, tuple[str, ...]] = {
+    "fast": ("balanced", "deep"),
+    "balanced": ("deep",),
+    "deep": (),
+}
+
 
 def pick(candidates: Sequence[EndpointState], rng: random.Random) -> EndpointState | None:
     """Take the highest-priority group, then choose within it by weight."""
