@@ -29,6 +29,7 @@ from octoroute.api.openai import ChatCompletionsResource, OpenAIModelsResource
 from octoroute.api.openapi import OpenAPIResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
 from octoroute.api.watchdog import StreamWatchdog
+from octoroute.backends.capacity import gauge_view
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.backends.failover import Dispatcher
 from octoroute.backends.health import HealthChecker, ProbeResult
@@ -93,6 +94,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                                    max_response_bytes=config.server.max_response_bytes)
                for e in config.endpoints}
     dispatcher = Dispatcher(config, state, clients, metrics, rng or random.Random())
+    metrics.watch_endpoints(config.endpoints, lambda endpoint_id: gauge_view(state.get(endpoint_id)))
 
     def on_probe(result: ProbeResult) -> None:
         metrics.health_checks.labels(endpoint=result.endpoint, result="ok" if result.ok else "fail").inc()

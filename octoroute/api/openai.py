@@ -39,6 +39,7 @@ log = logging.getLogger("octoroute.api")
 IMPORTANCE_HEADER = "X-Octoroute-Importance"
 TASK_TYPE_HEADER = "X-Octoroute-Task-Type"
 SESSION_RESPONSE_HEADER = "X-Octoroute-Session"
+DEGRADED_HEADER = "X-Octoroute-Degraded"  # e.g. "deep->balanced (busy)": the routed tier was saturated
 
 
 def _hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | None:
@@ -193,6 +194,8 @@ class ChatCompletionsResource:
         resp.set_header("X-Octoroute-Endpoint", endpoint.id)
         resp.set_header("X-Octoroute-Strategy", decision.strategy)
         set_decision_headers(resp, decision)
+        if served.degraded is not None:
+            resp.set_header(DEGRADED_HEADER, served.degraded)
         warnings = list(decision.warnings) + list(served.warnings)
         if warnings:
             # Header values must be one line of visible ASCII.
@@ -208,7 +211,8 @@ class ChatCompletionsResource:
             return client.open_stream(forward_body(data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
-        served = self._dispatcher.run(target, send, deadline=deadline, hold=True)
+        served = self._dispatcher.run(target, send, deadline=deadline, hold=True,
+                                      prompt_tokens=decision.token_estimate)
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import falcon
 
+from octoroute.backends.capacity import load_view
 from octoroute.backends.registry import Registry
 from octoroute.metrics import METRICS_CONTENT_TYPE, Metrics
 
@@ -27,7 +28,8 @@ class ModelsResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         now = self._registry.now()
         models = []
-        for s in self._registry.snapshot().values():
+        states = self._registry.snapshot()
+        for s in states.values():
             e = s.endpoint
             models.append({
                 "id": e.id, "name": e.name, "tier": e.tier, "endpoint": e.base_url,
@@ -36,6 +38,7 @@ class ModelsResource:
                 "last_check_seconds_ago": None if s.last_check is None else round(now - s.last_check, 3),
                 "last_error": s.last_error, "in_flight": s.in_flight,
                 "cooldown_seconds": round(max(0.0, s.cooldown_until - now), 3),
+                **load_view(s, states, now),
             })
         resp.media = {"models": models}
 

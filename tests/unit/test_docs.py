@@ -22,7 +22,7 @@ REMOVED = {"server": {"cpu_affinity"}}
 SECTIONS = {
     "server": config.ServerConfig, "routing": config.RoutingConfig, "health": config.HealthConfig,
     "timeouts": config.TimeoutsConfig, "observability": config.ObservabilityConfig,
-    "models.<tier>": config.EndpointConfig,
+    "models.<tier>": config.EndpointConfig, "busy.<tier>": config.BusyTierConfig,
 }
 
 
