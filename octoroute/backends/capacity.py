@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from octoroute.backends.health import server_key
 from octoroute.backends.registry import EndpointState, Registry
 from octoroute.backends.selection import pick
-from octoroute.config import BusyConfig
+from octoroute.config import TIERS, BusyConfig
 from octoroute.errors import UpstreamUnavailable
 from octoroute.metrics import Metrics
 
@@ -92,8 +92,8 @@ def choose(candidates: Sequence[EndpointState], states: Mapping[str, EndpointSta
     a saturated higher-priority one only after its queue. Residency only
     breaks ties inside a priority group (equally acceptable endpoints).
     """
-    if not candidates:
-        return None
+    if len(candidates) <= 1:  # the common case: one endpoint per tier, nothing to weigh
+        return candidates[0] if candidates else None
     roomy = [c for c in candidates if has_room(c, states, now)]
     pool = roomy or list(candidates)
     top = max(c.endpoint.priority for c in pool)
@@ -136,6 +136,7 @@ class BusyGate:
         self._metrics = metrics
         self._rng = rng
         self._on_wait = on_wait  # test seam: called when a request starts waiting
+        self._as_routed = {t: Admitted(t) for t in TIERS}  # frozen: shared by every request
 
     def admit(self, tier: str, deadline: float, *, may_degrade: bool = True) -> Admitted:
         """Where to start, or ``UpstreamUnavailable`` (429 with Retry-After) when the policy refuses.
@@ -150,7 +151,7 @@ class BusyGate:
         states = registry.snapshot()
         members = tier_members(states, tier, now)
         if not members or any(has_room(s, states, now) for s in members):
-            return Admitted(tier)
+            return self._as_routed[tier]  # the request path's common case: one scan, no allocation
         rule = self._busy.for_tier(tier)
         policy = rule.policy
         if policy == "send":
