@@ -99,6 +99,7 @@ class ChatResource:
                     "max_tokens": e.max_tokens if max_tokens is None else min(max_tokens, e.max_tokens),
                     "stream": False}
             reply = client.chat(json.dumps(body).encode(), timeout=timeout)
+            self._dispatcher.prefill.observe_timings(e.id, reply.data)
             return completion_text(reply.data)
 
         try:

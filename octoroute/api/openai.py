@@ -145,6 +145,7 @@ class ChatCompletionsResource:
                 self._stream(req, resp, data, decision, target, deadline)
                 return
             served = self._dispatcher.run(target, self._sender(data), deadline=deadline)
+            self._dispatcher.prefill.observe_timings(served.endpoint.id, served.value.data)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()

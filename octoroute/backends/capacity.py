@@ -95,7 +95,8 @@ def choose(candidates: Sequence[EndpointState], states: Mapping[str, EndpointSta
     if len(candidates) <= 1:  # the common case: one endpoint per tier, nothing to weigh
         return candidates[0] if candidates else None
     roomy = [c for c in candidates if has_room(c, states, now)]
-    pool = roomy or list(candidates)
+    # No room anywhere: a queue beats an eviction of a model that is generating.
+    pool = roomy or [c for c in candidates if not would_evict(c, states, now)] or list(candidates)
     top = max(c.endpoint.priority for c in pool)
     group = [c for c in pool if c.endpoint.priority == top]
     resident = [c for c in group if c.facts.resident is True]

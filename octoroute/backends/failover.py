@@ -101,7 +101,8 @@ class Dispatcher:
         return [(t, True) for t in tiers] + [(t, False) for t in tiers]
 
     def run(self, target: Target, send: Callable[[BackendClient, float], T], *,
-            deadline: float, hold: bool = False, prompt_tokens: int | None = None) -> Served[T]:
+            deadline: float, hold: bool = False, prompt_tokens: int | None = None,
+            busy: bool = True) -> Served[T]:
         """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none.
 
         With ``hold``, the serving endpoint stays counted as in flight after
@@ -109,12 +110,14 @@ class Dispatcher:
         ``release`` when it is done with it. ``prompt_tokens`` says ``send``
         returns at the first body byte (a stream): its timeout is then a
         first-token deadline sized to the prompt (backends/prefill.py).
+        ``busy=False`` skips the routed tier's ``[busy]`` policy (the router
+        brain's one-word question must not queue or be refused).
         """
-        if target.endpoint_id is None:
+        if target.endpoint_id is None and busy:
             assert target.tier is not None
             admitted = self.busy.admit(target.tier, deadline, may_degrade=target.fallback)
             return self._run(target, send, deadline, hold, prompt_tokens, admitted)
-        return self._run(target, send, deadline, hold, prompt_tokens, Admitted(""))
+        return self._run(target, send, deadline, hold, prompt_tokens, Admitted(target.tier or ""))
 
     def _run(self, target: Target, send: Callable[[BackendClient, float], T], deadline: float,
              hold: bool, prompt_tokens: int | None, admitted: Admitted) -> Served[T]:

@@ -6,8 +6,9 @@ either kills a long prompt on a slow box while it is still reading, or
 waits minutes on a stuck one. So each stream's first-token deadline is
 ``first_token_base_seconds + prompt_tokens / speed * prefill_margin``,
 capped by the attempt's timeout, where the speed is the server's own figure
-(``ServerFacts.prefill_tokens_per_second``) or, failing that, learned from
-Octoroute's own time to first byte (``PrefillSpeeds``).
+(``ServerFacts.prefill_tokens_per_second``) or, failing that, learned
+(``PrefillSpeeds``) from Octoroute's own time to first byte and from the
+``timings`` llama.cpp puts in its answers.
 
 The deadline only applies where the time to first byte is prefill alone:
 not when the endpoint is saturated (the request waits in the server's queue
@@ -18,7 +19,8 @@ resident, sleeping, or a kind that unloads models and did not say).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from octoroute.backends.registry import EndpointState
 
@@ -52,6 +54,20 @@ class PrefillSpeeds:
                 return
             old = self._speeds[endpoint_id]
             self._speeds[endpoint_id] = speed if old is None else old + EWMA_WEIGHT * (speed - old)
+
+    def observe_timings(self, endpoint_id: str, answer: Mapping[str, Any]) -> None:
+        """Learn from the ``timings`` a llama.cpp server puts in its answers, when present.
+
+        ``prompt_n`` tokens read in ``prompt_ms``: the server's own prefill
+        measure (a cached prompt prefix is not counted in either).
+        """
+        timings = answer.get("timings")
+        if not isinstance(timings, Mapping):
+            return
+        tokens, ms = timings.get("prompt_n"), timings.get("prompt_ms")
+        if (isinstance(tokens, int) and not isinstance(tokens, bool)
+                and isinstance(ms, (int, float)) and not isinstance(ms, bool) and ms > 0):
+            self.observe(endpoint_id, tokens, ms / 1000.0)
 
     def learned(self, endpoint_id: str) -> float | None:
         with self._speeds_lock:

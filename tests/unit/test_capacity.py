@@ -379,3 +379,43 @@ def test_probes_skip_a_llama_cpp_python_server_while_any_of_its_models_generates
         assert clients["a"].probes + clients["b"].probes == 1  # one probe per server
     finally:
         checker.stop(1.0)
+
+
+def test_with_no_room_anywhere_a_queue_beats_an_eviction() -> None:
+    now = 1000.0
+    gen = st(ep("big", host="box", tier="balanced"), in_flight=1, resident=True)
+    cold = st(ep("cold", host="box", priority=5), resident=False)
+    full = st(ep("full", host="box3", priority=1), in_flight=1)
+    assert choose([cold, full], states(gen, cold, full), now, NoRandom()) is full
+
+
+class Sender:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, client: Any, timeout: float) -> str:
+        self.sent.append(client)
+        return "answer"
+
+
+def test_the_router_brain_skips_the_busy_policy() -> None:
+    from octoroute.backends.failover import Dispatcher, Target
+    from octoroute.config import parse_config
+
+    config = parse_config({
+        "models": {t: {"id": f"{t}-1", "name": "m", "base_url": f"http://{t}:8080/v1", "max_tokens": 64,
+                       "capacity": 1} for t in ("fast", "balanced", "deep")},
+        "busy": {"balanced": {"policy": "reject"}}}, env={})
+    clock = Clock()
+    registry = Registry(config.endpoints, unhealthy_after=3, clock=clock)
+    dispatcher = Dispatcher(config, registry, {e.id: e.id for e in config.endpoints},  # type: ignore[misc]
+                            Metrics(CollectorRegistry(), config.endpoints), random.Random(1))
+    registry.begin("balanced-1")
+    send = Sender()
+    target = Target.for_tier("balanced", fallback=False)
+    with pytest.raises(UpstreamUnavailable) as info:
+        dispatcher.run(target, send, deadline=clock.now + 10)
+    assert info.value.status == 429 and send.sent == []
+    served = dispatcher.run(target, send, deadline=clock.now + 10, busy=False)
+    assert served.endpoint.id == "balanced-1" and send.sent == ["balanced-1"]
+    assert registry.get("balanced-1").in_flight == 1  # the brain's call ended; the holder's remains

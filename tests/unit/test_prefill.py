@@ -188,3 +188,18 @@ def test_an_unloaded_model_keeps_the_attempt_timeout() -> None:
     rig.registry.set_facts("deep-1", ServerFacts(prefill_tokens_per_second=200.0, resident=False))
     rig.stream(100)
     assert rig.timeouts == [120.0]
+
+
+@pytest.mark.parametrize(("answer", "learned"), [
+    ({"timings": {"prompt_n": 500, "prompt_ms": 250.0}}, 2000.0),
+    ({"timings": {"prompt_n": 500, "prompt_ms": 0}}, None),
+    ({"timings": {"prompt_n": True, "prompt_ms": 250.0}}, None),
+    ({"timings": {"prompt_n": 5, "prompt_ms": 1.0}}, None),  # a cached prompt: too few tokens
+    ({"timings": "fast"}, None),
+    ({}, None),
+])
+def test_llama_cpp_timings_in_an_answer_teach_the_speed(answer: dict[str, Any],
+                                                        learned: float | None) -> None:
+    speeds = PrefillSpeeds(["a"])
+    speeds.observe_timings("a", answer)
+    assert speeds.learned("a") == learned
