@@ -163,7 +163,7 @@ class BusyGate:
             raise self._refuse(tier, rule.retry_after_seconds, "is busy (every endpoint at capacity)")
         if policy == "degrade" and may_degrade:
             for smaller in SMALLER[tier]:
-                if roomy_endpoint(states, smaller, now, self._rng) is not None:
+                if any(has_room(s, states, now) for s in tier_members(states, smaller, now)):
                     self._count(tier, policy, "degraded")
                     return Admitted(smaller, degraded=f"{tier}->{smaller} (busy)")
         until = min(now + rule.queue_seconds, deadline)
