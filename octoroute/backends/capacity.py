@@ -81,7 +81,22 @@ def would_evict(state: EndpointState, states: Mapping[str, EndpointState], now: 
 
 
 def has_room(state: EndpointState, states: Mapping[str, EndpointState], now: float) -> bool:
-    return not saturated(state, now) and not would_evict(state, states, now)
+    """Not saturated and no eviction: ``saturated`` and ``would_evict`` folded for the hot path.
+
+    Called for every candidate of every request; inlined, it costs a third
+    of the two calls (callgrind, 2026-12-03).
+    """
+    facts = state.facts
+    cap = state.endpoint.capacity or facts.total_slots or 1
+    if cap < 1:
+        cap = 1  # a nonsense slot count from a server
+    read_at = facts.read_at
+    if read_at is None or now - read_at <= QUEUE_FACTS_MAX_AGE_S:
+        if max(state.in_flight, facts.processing or 0) >= cap or (facts.waiting or 0) > 0:
+            return False
+    elif state.in_flight >= cap:
+        return False
+    return facts.resident is not False or not would_evict(state, states, now)
 
 
 def choose(candidates: Sequence[EndpointState], states: Mapping[str, EndpointState], now: float,
@@ -150,9 +165,15 @@ class BusyGate:
         registry = self._registry
         now = registry.now()
         states = registry.snapshot()
-        members = tier_members(states, tier, now)
-        if not members or any(has_room(s, states, now) for s in members):
-            return self._as_routed[tier]  # the request path's common case: one scan, no allocation
+        usable = False
+        for s in states.values():  # one scan, no allocation: the request path's common case
+            if s.endpoint.tier != tier or not s.healthy or now < s.cooldown_until:
+                continue
+            if has_room(s, states, now):
+                return self._as_routed[tier]
+            usable = True
+        if not usable:  # every endpoint down or cooling: failover's business, not ours
+            return self._as_routed[tier]
         rule = self._busy.for_tier(tier)
         policy = rule.policy
         if policy == "send":
