@@ -32,6 +32,7 @@ from octoroute.api.openapi import OpenAPIResource
 from octoroute.api.stats import DecisionsResource, StatsResource
 from octoroute.api.system import HealthResource, MetricsResource, ModelsResource
 from octoroute.api.watchdog import StreamWatchdog
+from octoroute.backends.capacity import gauge_view
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.backends.context import ContextBook
 from octoroute.backends.discovery import Discovery
@@ -109,6 +110,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                for e in config.endpoints}
     context = ContextBook()
     dispatcher = Dispatcher(config, state, clients, metrics, rng or random.Random(), context=context)
+    metrics.watch_endpoints(config.endpoints, lambda endpoint_id: gauge_view(state.get(endpoint_id)))
 
     def on_probe(result: ProbeResult) -> None:
         metrics.health_checks.labels(endpoint=result.endpoint, result="ok" if result.ok else "fail").inc()

@@ -33,6 +33,8 @@ STRATEGIES: tuple[str, ...] = ("rule", "llm", "hybrid", "tool")
 IMPORTANCES: tuple[str, ...] = ("low", "normal", "high")
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
 LOG_FORMATS: tuple[str, ...] = ("text", "json")
+# What a request does when every endpoint of its routed tier is saturated (backends/capacity.py).
+BUSY_POLICIES: tuple[str, ...] = ("send", "queue", "degrade", "reject")
 # RUST_LOG spellings a user of the seed types out of habit.
 _LOG_ALIASES = {"warn": "warning", "trace": "debug"}
 
@@ -187,9 +189,33 @@ class TimeoutsConfig:
     deep: float = 120.0  # seconds; one attempt against a deep endpoint
     stream_idle: float = 60.0  # seconds; a stream silent this long after its first byte is cut
     stream_total_seconds: float = 600.0  # seconds; from request start, a stream still running is cut
+    first_token_base_seconds: float = 10.0  # seconds; a stream's first byte, before its prompt's share
+    prefill_margin: float = 3.0  # times the expected prompt-reading time added to the base
 
     def for_tier(self, tier: str) -> float:
         return float(getattr(self, tier))
+
+
+@dataclass(frozen=True)
+class BusyTierConfig:
+    """[busy.<tier>]: what a request routed to a tier does when all its endpoints are saturated."""
+
+    policy: str = "send"  # send | queue | degrade | reject (BUSY_POLICIES); send: as before this table
+    queue_seconds: float = 30.0  # seconds; queue (and degrade with no smaller tier free) waits this long
+    retry_after_seconds: float = 5.0  # seconds; the Retry-After of a busy 429
+
+
+@dataclass(frozen=True)
+class BusyConfig:
+    """[busy]: one policy per tier; a tier without a table keeps today's behaviour (send)."""
+
+    fast: BusyTierConfig = BusyTierConfig()
+    balanced: BusyTierConfig = BusyTierConfig()
+    deep: BusyTierConfig = BusyTierConfig()
+
+    def for_tier(self, tier: str) -> BusyTierConfig:
+        value: BusyTierConfig = getattr(self, tier)
+        return value
 
 
 @dataclass(frozen=True)
@@ -226,6 +252,7 @@ class Config:
     observability: ObservabilityConfig = ObservabilityConfig()
     anthropic: AnthropicConfig = AnthropicConfig()
     source: str = "<config>"
+    busy: BusyConfig = BusyConfig()  # [busy.<tier>]
 
     def tier_endpoints(self, tier: str) -> tuple[EndpointConfig, ...]:
         return tuple(e for e in self.endpoints if e.tier == tier)
@@ -363,6 +390,16 @@ _HEALTH_FIELDS = {
 _TIMEOUT_FIELDS = {t: _Field("float", _positive, "a number of seconds > 0", "60")
                    for t in (*TIERS, "stream_idle")}
 _TIMEOUT_FIELDS["stream_total_seconds"] = _Field("float", _positive, "a number of seconds > 0", "600")
+_TIMEOUT_FIELDS["first_token_base_seconds"] = _Field("float", _positive, "a number of seconds > 0", "10")
+_TIMEOUT_FIELDS["prefill_margin"] = _Field("float", lambda v: 1 <= v <= 100, "a number from 1 to 100",
+                                           "3")
+_BUSY_FIELDS = {
+    "policy": _one_of(BUSY_POLICIES),
+    "queue_seconds": _Field("float", lambda v: 0 <= v <= 3600, "a number of seconds from 0 to 3600",
+                            "10"),
+    "retry_after_seconds": _Field("float", lambda v: 1 <= v <= 3600,
+                                  "a number of seconds from 1 to 3600", "5"),
+}
 _OBS_FIELDS = {
     "log_level": _one_of(LOG_LEVELS),
     "log_format": _one_of(LOG_FORMATS),
@@ -394,7 +431,7 @@ _ENDPOINT_FIELDS = {
     "cost_per_million_tokens": _Field("float", lambda v: v >= 0, "a number >= 0", "0.2"),
     "watts": _Field("float", lambda v: v >= 0, "a number of watts >= 0", "250"),
 }
-_TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability", "anthropic")
+_TOP_LEVEL = ("server", "models", "routing", "health", "timeouts", "observability", "anthropic", "busy")
 
 
 class _Problems:
@@ -856,6 +893,7 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
     timeouts = _section(data.get("timeouts"), "timeouts", _TIMEOUT_FIELDS, problems)
     obs = _section(data.get("observability"), "observability", _OBS_FIELDS, problems)
     endpoints = _endpoints(data.get("models"), env, problems)
+    busy = _busy(data.get("busy"), problems)
     _server_limits(server, env, problems)
     anthropic = _anthropic(data.get("anthropic"), {e.id for e in endpoints}, problems)
     if problems.items:
@@ -863,7 +901,29 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>",
     return Config(
         endpoints=tuple(endpoints), server=ServerConfig(**server), routing=RoutingConfig(**routing),
         health=HealthConfig(**health), timeouts=TimeoutsConfig(**timeouts),
-        observability=ObservabilityConfig(**obs), anthropic=anthropic, source=source)
+        observability=ObservabilityConfig(**obs), anthropic=anthropic, source=source,
+        busy=busy)
+
+
+def _busy(raw: Any, problems: _Problems) -> BusyConfig:
+    """Validate [busy.<tier>] tables; a tier not named keeps the default (send)."""
+    if raw is None:
+        return BusyConfig()
+    if not isinstance(raw, dict):
+        problems.add("busy", f"must be a table, got {type(raw).__name__}",
+                     'write [busy.deep] with policy = "degrade" (one table per tier)')
+        return BusyConfig()
+    tiers: dict[str, BusyTierConfig] = {}
+    for tier, table in raw.items():
+        if tier not in TIERS:
+            problems.unknown("busy", tier, TIERS)
+            continue
+        if isinstance(table, str):
+            problems.add(f"busy.{tier}", f"must be a table, got the string {table!r}",
+                         f'write [busy.{tier}] then policy = "{table}" on the next line')
+            continue
+        tiers[tier] = BusyTierConfig(**_section(table, f"busy.{tier}", _BUSY_FIELDS, problems))
+    return BusyConfig(**tiers)
 
 
 def parse_toml(text: str, *, source: str = "<config>", env: Mapping[str, str] | None = None) -> Config:

@@ -9,7 +9,7 @@ instead of gaps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
@@ -36,6 +36,13 @@ OUTCOMES = ("success", "connect_error", "timeout", "http_error", "rate_limited",
             "context_overflow")
 SESSION_HELD_REASONS = ("hysteresis", "tool_continuation")
 SHADOW_DROP_REASONS = ("full", "error", "closed")
+# [busy.<tier>] policies and what each can lead to (backends/capacity.py).
+BUSY_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "send": ("sent",),  # sent to a saturated endpoint anyway; the server queues it
+    "queue": ("queued", "timed_out"),  # a slot freed within queue_seconds; or 429 after it
+    "degrade": ("degraded", "queued", "timed_out"),  # a smaller tier had room; else as queue
+    "reject": ("rejected",),  # 429 at once
+}
 
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -217,6 +224,7 @@ class Metrics:
         self._add_accounting_metrics(registry, tuple(endpoints))
         self._add_semantic_metrics(registry)
         self._add_context_metrics(registry, tuple(endpoints))
+        self._add_capacity_metrics(registry)
 
     def _initialise(self, endpoints: tuple[EndpointConfig, ...]) -> None:
         for tier in TIERS:
@@ -369,6 +377,54 @@ class Metrics:
         for e in endpoints:
             self.context_skips.labels(endpoint=e.id)
             self.context_overflows.labels(endpoint=e.id)
+
+    def _add_capacity_metrics(self, registry: CollectorRegistry) -> None:
+        """Saturated tiers (backends/capacity.py), and each endpoint's load and residency."""
+        self.busy = _family(
+            Counter,
+            "octoroute_busy",
+            "Requests whose routed tier had no endpoint with room, by its [busy] policy and outcome.",
+            ("tier", "policy", "outcome"),
+            registry,
+        )
+        self.endpoint_in_flight = _family(
+            Gauge,
+            "octoroute_endpoint_in_flight",
+            "Generations Octoroute has running on the endpoint right now.",
+            ("endpoint", "tier"),
+            registry,
+        )
+        self.endpoint_capacity = _family(
+            Gauge,
+            "octoroute_endpoint_capacity",
+            "Generations at once the endpoint serves well (config, else the server's slots, else 1).",
+            ("endpoint", "tier"),
+            registry,
+        )
+        self.endpoint_resident = _family(
+            Gauge,
+            "octoroute_endpoint_resident",
+            "1 when the server says the endpoint's model is loaded, 0 when not, NaN when it does not say.",
+            ("endpoint", "tier"),
+            registry,
+        )
+        for tier in TIERS:
+            for policy, outcomes in BUSY_OUTCOMES.items():
+                for outcome in outcomes:
+                    self.busy.labels(tier=tier, policy=policy, outcome=outcome)
+
+    def watch_endpoints(self, endpoints: Iterable[EndpointConfig],
+                        read: Callable[[str], tuple[float, float, float]]) -> None:
+        """Gauges read at scrape time: ``read(endpoint_id)`` gives (in flight, capacity, resident).
+
+        Read when scraped, not pushed on every change: the request path
+        stays free of gauge updates.
+        """
+        for e in endpoints:
+            labels = {"endpoint": e.id, "tier": e.tier}
+            self.endpoint_in_flight.labels(**labels).set_function(lambda i=e.id: read(i)[0])
+            self.endpoint_capacity.labels(**labels).set_function(lambda i=e.id: read(i)[1])
+            self.endpoint_resident.labels(**labels).set_function(lambda i=e.id: read(i)[2])
 
 
 def parse_samples(text: str) -> list[tuple[str, dict[str, str], float]]:

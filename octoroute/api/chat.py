@@ -11,7 +11,7 @@ import falcon
 from octoroute.api.access import ChatSlots
 from octoroute.api.accounting import account, usage_of
 from octoroute.api.body import read_json
-from octoroute.api.openai import set_decision_headers
+from octoroute.api.openai import DEGRADED_HEADER, set_decision_headers
 from octoroute.api.schemas import validate_chat
 from octoroute.backends.client import BackendClient, completion_text
 from octoroute.backends.context import ContextNeed
@@ -68,6 +68,8 @@ class ChatResource:
         resp.set_header("X-Octoroute-Endpoint", endpoint.id)
         resp.set_header("X-Octoroute-Strategy", decision.strategy)
         set_decision_headers(resp, decision)
+        if served.degraded is not None:
+            resp.set_header(DEGRADED_HEADER, served.degraded)
         resp.media = {
             "response": text,
             "model_used": endpoint.name,
@@ -88,6 +90,7 @@ class ChatResource:
             "attempts": len(served.attempts),
             "request_id": req.context.request_id,
             "warnings": list(decision.warnings) + list(served.warnings),
+            "degraded": served.degraded,
         }
 
     def _route_and_send(self, data: dict[str, Any], choice: ModelChoice, importance: str,
@@ -113,6 +116,7 @@ class ChatResource:
                     "stream": False}
             reply = client.chat(json.dumps(body).encode(), timeout=timeout)
             context.learn_usage(e.id, need, reply.data)
+            self._dispatcher.prefill.observe_timings(e.id, reply.data)
             return (*completion_text(reply.data), usage_of(reply.data))
 
         try:

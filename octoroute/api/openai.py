@@ -49,6 +49,7 @@ log = logging.getLogger("octoroute.api")
 IMPORTANCE_HEADER = "X-Octoroute-Importance"
 TASK_TYPE_HEADER = "X-Octoroute-Task-Type"
 SESSION_RESPONSE_HEADER = "X-Octoroute-Session"
+DEGRADED_HEADER = "X-Octoroute-Degraded"  # e.g. "deep->balanced (busy)": the routed tier was saturated
 
 
 def request_hint(req: falcon.Request, header: str, allowed: tuple[str, ...]) -> str | None:
@@ -171,6 +172,7 @@ class ChatCompletionsResource:
                 return
             served = self._dispatcher.run(target, self._sender(data, need, self._dispatcher.context),
                                           deadline=deadline, need=need)
+            self._dispatcher.prefill.observe_timings(served.endpoint.id, served.value.data)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
@@ -239,6 +241,8 @@ class ChatCompletionsResource:
         resp.set_header("X-Octoroute-Endpoint", endpoint.id)
         resp.set_header("X-Octoroute-Strategy", decision.strategy)
         set_decision_headers(resp, decision)
+        if served.degraded is not None:
+            resp.set_header(DEGRADED_HEADER, served.degraded)
         warnings = list(decision.warnings) + list(served.warnings)
         if warnings:
             # Header values must be one line of visible ASCII.
@@ -267,7 +271,8 @@ class ChatCompletionsResource:
             return client.open_stream(forward_body(upstream_data, e.name, e.max_tokens),
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
-        served = self._dispatcher.run(target, send, deadline=deadline, hold=True, need=need)
+        served = self._dispatcher.run(target, send, deadline=deadline, hold=True, need=need,
+                                      prompt_tokens=decision.token_estimate)
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value

@@ -6,6 +6,7 @@ from typing import Any
 
 import falcon
 
+from octoroute.backends.capacity import load_view
 from octoroute.backends.registry import EndpointState, Registry
 from octoroute.metrics import METRICS_CONTENT_TYPE, Metrics
 
@@ -53,7 +54,8 @@ class ModelsResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         now = self._registry.now()
         models = []
-        for s in self._registry.snapshot().values():
+        states = self._registry.snapshot()
+        for s in states.values():
             e = s.endpoint
             models.append({
                 "id": e.id, "name": e.name, "tier": e.tier, "endpoint": e.base_url,
@@ -63,6 +65,7 @@ class ModelsResource:
                 "last_error": s.last_error, "in_flight": s.in_flight,
                 "cooldown_seconds": round(max(0.0, s.cooldown_until - now), 3),
                 **server_fields(s, now),
+                **load_view(s, states, now),
             })
         resp.media = {"models": models}
 

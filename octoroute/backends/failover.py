@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
+from octoroute.backends.capacity import Admitted, BusyGate, choose, saturated
 from octoroute.backends.client import BackendClient
 from octoroute.backends.context import ContextBook, ContextNeed
 from octoroute.backends.overflow import OVERFLOW_KIND, ContextOverflowError, EmptyStreamError, Overflow
+from octoroute.backends.prefill import PrefillSpeeds, first_token_deadline, prefill_only
 from octoroute.backends.registry import EndpointState, Registry, cooldown_seconds
-from octoroute.backends.selection import FALLBACK_ORDER, LARGER_TIERS, pick
+from octoroute.backends.selection import FALLBACK_ORDER, LARGER_TIERS
 from octoroute.config import Config, EndpointConfig
 from octoroute.errors import BackendError, RequestError, UpstreamUnavailable
 from octoroute.metrics import Metrics
@@ -67,27 +69,33 @@ class Served(Generic[T]):
     endpoint: EndpointConfig
     attempts: tuple[Attempt, ...]
     warnings: tuple[str, ...] = field(default=())
+    degraded: str | None = None  # e.g. "deep->balanced (busy)": the routed tier was saturated
 
 
 class Dispatcher:
     """Selects endpoints and fails over between them for one call at a time."""
 
     def __init__(self, config: Config, registry: Registry, clients: Mapping[str, BackendClient],
-                 metrics: Metrics, rng: random.Random, *, context: ContextBook | None = None) -> None:
+                 metrics: Metrics, rng: random.Random, *, context: ContextBook | None = None,
+                 busy: BusyGate | None = None, prefill: PrefillSpeeds | None = None) -> None:
         self._config = config
         self.context = context if context is not None else ContextBook()
         self._registry = registry
         self._clients = clients
         self._metrics = metrics
         self._rng = rng
+        self.busy = busy if busy is not None else BusyGate(config.busy, registry, metrics, rng)
+        self.prefill = prefill if prefill is not None else PrefillSpeeds(e.id for e in config.endpoints)
         # NOTE: random.Random is not documented as thread-safe for all methods;
         # random() itself is atomic under the GIL, which is all pick() uses.
 
-    def _phases(self, target: Target) -> list[tuple[str, bool, bool]]:
+    def _phases(self, target: Target, start: str | None = None) -> list[tuple[str, bool, bool]]:
         """(tier, healthy_only, context_only) in the order candidates are drawn from.
 
         ``context_only`` phases (larger tiers, when fallback is off) are entered
         only when the routed tier was passed over for its context windows.
+        ``start``: the tier a busy routed tier degraded to; it goes first, the
+        routed tier's own order follows.
         """
         assert target.tier is not None
         tiers = [target.tier]
@@ -96,6 +104,8 @@ class Dispatcher:
             tiers += FALLBACK_ORDER[target.tier]
         else:
             larger = LARGER_TIERS[target.tier]
+        if start is not None and start != target.tier:
+            tiers = [start, *(t for t in tiers if t != start)]
         return ([(t, True, False) for t in tiers] + [(t, True, True) for t in larger]
                 + [(t, False, False) for t in tiers] + [(t, False, True) for t in larger])
 
@@ -109,7 +119,8 @@ class Dispatcher:
         return window is not None and window <= min_window
 
     def run(self, target: Target, send: Callable[[BackendClient, float], T], *,
-            deadline: float, hold: bool = False, need: ContextNeed | None = None) -> Served[T]:
+            deadline: float, hold: bool = False, need: ContextNeed | None = None,
+            prompt_tokens: int | None = None, busy: bool = True) -> Served[T]:
         """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none.
 
         With ``hold``, the serving endpoint stays counted as in flight after
@@ -117,8 +128,32 @@ class Dispatcher:
         ``release`` when it is done with it. With ``need``, an endpoint whose
         context window cannot hold the request is skipped; a recognised
         overflow moves the request on to a larger window, never counted
-        against the endpoint's health.
+        against the endpoint's health. ``prompt_tokens`` says ``send``
+        returns at the first body byte (a stream): its timeout is then a
+        first-token deadline sized to the prompt (backends/prefill.py).
+        ``busy=False`` skips the routed tier's ``[busy]`` policy (the router
+        brain's one-word question must not queue or be refused).
         """
+        if target.endpoint_id is None and busy:
+            assert target.tier is not None
+            admitted = self.busy.admit(target.tier, deadline, may_degrade=target.fallback)
+            return self._run(target, send, deadline, hold, need, prompt_tokens, admitted)
+        return self._run(target, send, deadline, hold, need, prompt_tokens, Admitted(target.tier or ""))
+
+    def _run(self, target: Target, send: Callable[[BackendClient, float], T], deadline: float,
+             hold: bool, need: ContextNeed | None, prompt_tokens: int | None,
+             admitted: Admitted) -> Served[T]:
+        reservation = [admitted.reserved]  # cleared when an attempt takes it over
+        try:
+            return self._try_all(target, send, deadline, hold, need, prompt_tokens, admitted,
+                                 reservation)
+        finally:
+            if reservation[0] is not None:
+                self._registry.end(reservation[0])  # the queue's slot, never used
+
+    def _try_all(self, target: Target, send: Callable[[BackendClient, float], T], deadline: float,
+                 hold: bool, need: ContextNeed | None, prompt_tokens: int | None, admitted: Admitted,
+                 reservation: list[str | None]) -> Served[T]:
         attempts: list[Attempt] = []
         tried: set[str] = set()
         per_tier: dict[str, int] = {}
@@ -131,8 +166,8 @@ class Dispatcher:
             now = self._registry.now()
             if state.cooling(now):
                 raise self._give_up(attempts, [state.cooldown_until - now], target)
-            return self._attempt_or_raise(state, send, deadline, attempts, target, hold)
-        phases = self._phases(target)
+            return self._attempt_or_raise(state, send, deadline, attempts, target, hold, prompt_tokens)
+        phases = self._phases(target, admitted.tier)
         for tier, healthy_only, context_only in phases:
             if context_only and target.tier not in context_tiers:
                 continue
@@ -156,15 +191,23 @@ class Dispatcher:
                         self._metrics.context_skips.labels(endpoint=s.endpoint.id).inc()
                         continue
                     candidates.append(s)
-                chosen = pick(candidates, self._rng)
+                reserved = reservation[0]
+                if reserved is not None and any(c.endpoint.id == reserved for c in candidates):
+                    chosen: EndpointState | None = self._registry.get(reserved)
+                else:
+                    chosen = choose(candidates, self._registry.snapshot(), now, self._rng)
                 if chosen is None:
                     break
                 tried.add(chosen.endpoint.id)
                 per_tier[tier] = per_tier.get(tier, 0) + 1
                 if deadline - now <= 0:
                     raise self._deadline(attempts)
+                took = reserved is not None and chosen.endpoint.id == reserved
+                if took:
+                    reservation[0] = None  # the queue counted it in flight: _attempt owns that count
                 try:
-                    value = self._attempt(chosen, send, deadline, attempts, hold)
+                    value = self._attempt(chosen, send, deadline, attempts, hold, prompt_tokens,
+                                          reserved=took)
                 except BackendError as exc:
                     if not exc.retryable:
                         raise self._fatal(exc, attempts) from None
@@ -177,17 +220,20 @@ class Dispatcher:
                         raise self._deadline(attempts) from None
                     continue
                 warnings: tuple[str, ...] = ()
-                if target.tier is not None and chosen.endpoint.tier != target.tier:
+                if admitted.degraded is not None:
+                    warnings = (f"tier {target.tier} is busy (every endpoint at capacity); "
+                                f"degraded to {admitted.tier}",)
+                if target.tier is not None and chosen.endpoint.tier not in (target.tier, admitted.tier):
                     if target.tier in context_tiers:
-                        warnings = (self._context_warning(target.tier, chosen, need),)
+                        warnings += (self._context_warning(target.tier, chosen, need),)
                         self._metrics.context_escalations.labels(from_tier=target.tier,
                                                                  to_tier=chosen.endpoint.tier).inc()
                     else:
-                        warnings = (f"tier {target.tier} could not serve; fell back to "
-                                    f"{chosen.endpoint.tier}",)
+                        warnings += (f"tier {target.tier} could not serve; fell back to "
+                                     f"{chosen.endpoint.tier}",)
                     self._metrics.fallbacks.labels(from_tier=target.tier,
                                                    to_tier=chosen.endpoint.tier).inc()
-                return Served(value, chosen.endpoint, tuple(attempts), warnings)
+                return Served(value, chosen.endpoint, tuple(attempts), warnings, admitted.degraded)
         if context_tiers and not cooling_waits and all(a.outcome == OVERFLOW_KIND for a in attempts):
             raise self._no_window(target, need, attempts)
         raise self._give_up(attempts, cooling_waits, target)
@@ -227,11 +273,11 @@ class Dispatcher:
 
     def _attempt_or_raise(self, state: EndpointState, send: Callable[[BackendClient, float], T],
                           deadline: float, attempts: list[Attempt], target: Target,
-                          hold: bool) -> Served[T]:
+                          hold: bool, prompt_tokens: int | None) -> Served[T]:
         if deadline - self._registry.now() <= 0:
             raise self._deadline(attempts)
         try:
-            value = self._attempt(state, send, deadline, attempts, hold)
+            value = self._attempt(state, send, deadline, attempts, hold, prompt_tokens)
         except BackendError as exc:
             if not exc.retryable:
                 raise self._fatal(exc, attempts) from None
@@ -250,12 +296,21 @@ class Dispatcher:
         self._registry.end(endpoint_id)
 
     def _attempt(self, state: EndpointState, send: Callable[[BackendClient, float], T],
-                 deadline: float, attempts: list[Attempt], hold: bool) -> T:
+                 deadline: float, attempts: list[Attempt], hold: bool,
+                 prompt_tokens: int | None = None, *, reserved: bool = False) -> T:
+        """One attempt; ``reserved``: the busy queue already counted it in flight."""
         endpoint = state.endpoint
         registry, metrics = self._registry, self._metrics
-        timeout = min(self._config.attempt_timeout(endpoint), deadline - registry.now())
+        now = registry.now()
+        timeout = min(self._config.attempt_timeout(endpoint), deadline - now)
+        if prompt_tokens is not None:
+            # A saturated endpoint (without a slot reserved for us) queues the
+            # request behind a generation: its first byte is not prefill alone.
+            timeout = self._first_token_timeout(state, prompt_tokens, timeout,
+                                                queued=not reserved and saturated(state, now))
         metrics.model_invocations.labels(tier=endpoint.tier).inc()
-        registry.begin(endpoint.id)
+        if not reserved:
+            registry.begin(endpoint.id)
         started = registry.now()
         try:
             value = send(self._clients[endpoint.id], timeout)
@@ -290,12 +345,24 @@ class Dispatcher:
             registry.end(endpoint.id)
             raise
         seconds = registry.now() - started
+        if prompt_tokens is not None:
+            self.prefill.observe(endpoint.id, prompt_tokens, seconds)
         registry.record_success(endpoint.id, finished=not hold)
         attempts.append(Attempt(endpoint.id, endpoint.tier, "success", None, seconds))
         metrics.endpoint_requests.labels(endpoint=endpoint.id, tier=endpoint.tier,
                                          outcome="success").inc()
         metrics.endpoint_latency.labels(endpoint=endpoint.id, tier=endpoint.tier).observe(seconds)
         return value
+
+    def _first_token_timeout(self, state: EndpointState, prompt_tokens: int, timeout: float, *,
+                             queued: bool) -> float:
+        """The attempt's ``timeout``, shortened to a first-token deadline where one applies."""
+        speed = self.prefill.speed(state)
+        if speed is None or not prefill_only(state, queued=queued):
+            return timeout
+        t = self._config.timeouts
+        return first_token_deadline(timeout, prompt_tokens, speed, base=t.first_token_base_seconds,
+                                    margin=t.prefill_margin)
 
     @staticmethod
     def _deadline(attempts: list[Attempt]) -> UpstreamUnavailable:

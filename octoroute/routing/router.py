@@ -125,7 +125,7 @@ class LLMBrain:
         deadline = own if deadline is None else min(deadline, own)
         try:
             served = self._dispatcher.run(Target.for_tier(self._config.router_tier, fallback=False),
-                                          send, deadline=deadline)
+                                          send, deadline=deadline, busy=False)
         except UpstreamUnavailable as exc:
             timed_out = exc.status == 504 or (
                 bool(exc.attempts) and all(a.get("outcome") == "timeout" for a in exc.attempts))

@@ -13,6 +13,7 @@ from octoroute.config import (
     DEFAULT_CLAUDE_MODELS,
     TASK_TYPES,
     AnthropicConfig,
+    BusyTierConfig,
     Config,
     EndpointConfig,
     HealthConfig,
@@ -797,7 +798,7 @@ def test_example_config_documents_every_key() -> None:
     example = (Path(__file__).resolve().parents[2] / "octoroute" / "config.toml.example").read_text()
     keys = set(re.findall(r"^#?\s*([a-z_]+)\b", example, re.MULTILINE))
     for dc in (EndpointConfig, ServerConfig, RoutingConfig, HealthConfig, TimeoutsConfig,
-               ObservabilityConfig, AnthropicConfig):
+               ObservabilityConfig, AnthropicConfig, BusyTierConfig):
         for f in dataclasses.fields(dc):
             if f.name in ("tier", "api_key", "api_keys"):
                 continue  # the tier comes from the table name; keys themselves are never in a file
@@ -1009,3 +1010,47 @@ def test_anthropic_models_are_validated(table: Any, words: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({**minimal(), "anthropic": table})
     assert words in caught.value.message
+# --- [busy.<tier>] and the first-token deadline keys ---------------------------------------
+
+
+def test_busy_defaults_keep_sending_as_before() -> None:
+    config = parse_config(minimal(), env={})
+    for tier in ("fast", "balanced", "deep"):
+        assert config.busy.for_tier(tier) == BusyTierConfig("send", 30.0, 5.0)
+    assert config.timeouts.first_token_base_seconds == 10.0 and config.timeouts.prefill_margin == 3.0
+
+
+def test_busy_tables_are_read_per_tier() -> None:
+    data = with_value("busy.deep", {"policy": "degrade", "queue_seconds": 10})
+    data["busy"]["fast"] = {"policy": "reject", "retry_after_seconds": 2}
+    config = parse_config(data, env={})
+    assert config.busy.deep == BusyTierConfig("degrade", 10.0, 5.0)
+    assert config.busy.fast == BusyTierConfig("reject", 30.0, 2.0)
+    assert config.busy.balanced.policy == "send"
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    ("busy.deep.policy", "wait"),
+    ("busy.deep.queue_seconds", -1),
+    ("busy.deep.queue_seconds", 4000),
+    ("busy.deep.retry_after_seconds", 0),
+    ("busy.deep.policy", 1),
+    ("timeouts.first_token_base_seconds", 0),
+    ("timeouts.prefill_margin", 0.5),
+])
+def test_bad_busy_and_deadline_values_name_the_key_and_the_fix(path: str, value: Any) -> None:
+    [line] = problems_of(with_value(path, value))
+    assert_problem(line, path)
+
+
+def test_busy_shorthand_string_says_how_to_write_the_table() -> None:
+    [line] = problems_of(with_value("busy.deep", "degrade"))
+    assert_problem(line, "busy.deep")
+    assert '[busy.deep]' in line and 'policy = "degrade"' in line
+
+
+def test_busy_unknown_tier_and_key_get_did_you_mean() -> None:
+    [line] = problems_of(with_value("busy.depe", {"policy": "queue"}))
+    assert line.startswith("busy.depe: unknown key") and "'deep'" in line
+    [line] = problems_of(with_value("busy.deep", {"polcy": "queue"}))
+    assert line.startswith("busy.deep.polcy: unknown key") and "'policy'" in line

@@ -23,6 +23,7 @@ SECTIONS = {
     "server": config.ServerConfig, "routing": config.RoutingConfig, "health": config.HealthConfig,
     "timeouts": config.TimeoutsConfig, "observability": config.ObservabilityConfig,
     "models.<tier>": config.EndpointConfig, "anthropic": config.AnthropicConfig,
+    "busy.<tier>": config.BusyTierConfig,
 }
 
 
