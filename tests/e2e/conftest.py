@@ -1,7 +1,8 @@
 """End-to-end fixtures: real llama.cpp servers and ``octoroute serve`` processes.
 
 Two llama-cpp-python servers (A and B, Gemma 3 270M) are started once per
-session through ``scripts/llm-server`` and stopped at the end. Each test
+session through ``scripts/llm-server`` and stopped at the end
+(``test_e2e_llama_server.py`` starts llama.cpp's own ``llama-server`` too). Each test
 starts Octoroute as a real subprocess (``python -m octoroute serve``) on a
 free port with a generated config; teardown stops it with SIGTERM and checks
 that the drain ended with exit status 0.
@@ -35,6 +36,12 @@ def llm_installed() -> None:
     """The llama.cpp venv and the model: fast when present (CI installs them before pytest)."""
     llm_server("install", timeout=INSTALL_TIMEOUT_S)
     llm_server("model")
+
+
+@pytest.fixture(scope="session")
+def llama_server_installed(llm_installed: None) -> None:
+    """llama.cpp's own llama-server, compiled once (CI builds it before pytest)."""
+    llm_server("install-llama-server", timeout=INSTALL_TIMEOUT_S)
 
 
 @pytest.fixture(scope="session")
