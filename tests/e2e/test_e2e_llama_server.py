@@ -142,27 +142,67 @@ def test_the_server_says_why_a_prompt_does_not_fit(llama: LlamaServers) -> None:
     assert error["n_prompt_tokens"] > SMALL_CTX
 
 
+def small_then_large(llama: LlamaServers, **fast: Any) -> dict[str, Any]:
+    """fast on the 256-token server, balanced and deep on the 4,096-token one."""
+    return config_on({"fast": [endpoint("fast-ls", llama.small, **fast)],
+                      "balanced": [endpoint("balanced-ls", llama.main)],
+                      "deep": [endpoint("deep-ls", llama.main)]})
+
+
 @pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
-def test_a_context_overflow_is_a_clear_error_and_no_health_penalty(
+def test_an_overflow_moves_to_a_larger_window_with_no_health_penalty(
         llama: LlamaServers, octoroute: StartOctoroute, stream: bool) -> None:
-    # TODAY's behaviour: the overflow is the client's to fix, named in the error, and the
-    # endpoint stays healthy. TODO(llamaserver): issue 16 item 3 moves it to a larger-context
-    # endpoint instead; add that test when the feature lands (it is not on this branch).
-    router = octoroute(one_server(llama.small))
+    # A configured window larger than the server's real one: Octoroute believes the prompt
+    # fits, sends it, and llama-server's exceed_context_size_error must move it on.
+    router = octoroute(small_then_large(llama, context_window=100_000))
 
     resp = requests.post(router.url + "/v1/chat/completions", json=overflow_body("fast", stream=stream),
                          timeout=HTTP_TIMEOUT_S)
 
-    # The backend's 400 is passed on as a 400 (the client's to fix), with llama-server's words.
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["X-Octoroute-Endpoint"] == "balanced-ls"
+    assert "context window" in resp.headers.get("X-Octoroute-Warnings", "")
+    if stream:
+        result = read_stream(resp)
+        assert result.done and result.errors == []
+    else:
+        assert resp.json()["choices"][0]["message"]["content"] is not None
+    assert router.metric("octoroute_context_overflows_total", endpoint="fast-ls") == 1
+    assert router.metric("octoroute_endpoint_requests_total", endpoint="fast-ls",
+                         outcome="context_overflow") == 1
+    fast = router.models()["fast-ls"]
+    assert fast["healthy"] is True and fast["consecutive_failures"] == 0
+    assert router.metric("octoroute_endpoint_up", endpoint="fast-ls") == 1
+
+
+def test_a_prompt_that_cannot_fit_never_reaches_the_small_server(
+        llama: LlamaServers, octoroute: StartOctoroute) -> None:
+    router = octoroute(small_then_large(llama))
+    # The health round reads the window from llama-server itself (/v1/models meta.n_ctx).
+    wait_until(lambda: router.models()["fast-ls"].get("context_window") == SMALL_CTX, timeout=30,
+               what="the small server's context window to be read")
+
+    resp = requests.post(router.url + "/v1/chat/completions", json=overflow_body("fast", stream=False),
+                         timeout=HTTP_TIMEOUT_S)
+
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["X-Octoroute-Endpoint"] == "balanced-ls"
+    assert router.metric("octoroute_context_skips_total", endpoint="fast-ls") >= 1
+    assert router.metric("octoroute_model_invocations_total", tier="fast") == 0
+    assert router.metric("octoroute_context_escalations_total", from_tier="fast", to_tier="balanced") == 1
+
+
+def test_no_window_anywhere_is_the_clients_400(llama: LlamaServers, octoroute: StartOctoroute) -> None:
+    router = octoroute(one_server(llama.small))
+
+    resp = requests.post(router.url + "/v1/chat/completions", json=overflow_body("fast", stream=False),
+                         timeout=HTTP_TIMEOUT_S)
+
     assert resp.status_code == 400, resp.text
     error = resp.json()["error"]
-    assert (error["type"], error["code"]) == ("invalid_request_error", "backend_rejected_request")
-    assert "exceeds the available context size (256 tokens)" in error["message"], error
-    assert router.metric("octoroute_endpoint_up", endpoint="fast-ls") == 1
+    assert (error["code"], error["param"]) == ("context_length_exceeded", "messages")
     assert router.models()["fast-ls"]["healthy"] is True
-    assert router.metric("octoroute_endpoint_requests_total", endpoint="fast-ls", outcome="http_error") == 1
-    # Not retried elsewhere: the same prompt would overflow the same context again.
-    assert router.metric("octoroute_model_invocations_total") == 1
+    assert router.models()["fast-ls"]["consecutive_failures"] == 0
 
 
 def test_health_probes_never_wake_a_sleeping_server(llama: LlamaServers, octoroute: StartOctoroute) -> None:
