@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import random
 import sys
 import time
@@ -32,7 +33,15 @@ from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry
 
-from octoroute.config import IMPORTANCES, STRATEGIES, TIERS, Config, load_config, parse_config
+from octoroute.config import (
+    IMPORTANCES,
+    MAX_DECISIONS_KEPT,
+    STRATEGIES,
+    TIERS,
+    Config,
+    load_config,
+    parse_config,
+)
 from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.conversation import conversation_input
@@ -168,10 +177,52 @@ def read_cases(lines: Iterable[str], source: str) -> list[Case]:
     return cases
 
 
+def cases_from_decisions(data: Any, source: str) -> list[Case]:
+    """A server's ``/stats/decisions`` export as cases: real traffic, replayed.
+
+    Each kept prompt is labelled with the tier it was routed to then, so the
+    report's "acceptable" rate is the agreement of this config with the one
+    that served the traffic, and its misses are the decisions that would
+    change. Decisions without a prompt (``observability.keep_prompts`` off)
+    cannot be replayed and are counted out.
+    """
+    decisions = data.get("decisions") if isinstance(data, dict) else None
+    if not isinstance(decisions, list):
+        raise EvalDataError(f"{source}: not a /stats/decisions export (no \"decisions\" array)")
+    cases = []
+    for n, d in enumerate(decisions, start=1):
+        if not isinstance(d, dict) or not isinstance(d.get("prompt"), str) or not d["prompt"].strip():
+            continue
+        tier = d.get("routed_tier") or d.get("tier")
+        if tier not in TIERS:
+            continue
+        cases.append(Case(id=str(d.get("request_id") or f"decision-{n}"), category=f"routed {tier}",
+                          where=f"{source}#{n}", prompt=d["prompt"], acceptable=(tier,),
+                          why=str(d.get("reason") or "")))
+    if not cases:
+        raise EvalDataError(f"{source}: no decision carries its prompt; set observability.keep_prompts = "
+                            "true on the server to replay its traffic")
+    return cases
+
+
+def fetch_decisions(url: str, *, timeout: float = 10.0) -> list[Case]:
+    """``--replay URL``: the running server's kept decisions (key from $OCTOROUTE_API_KEY)."""
+    from octoroute.stats_table import KEY_ENV, StatsUnavailable, fetch
+    try:
+        data = fetch(url, key=os.environ.get(KEY_ENV), timeout=timeout,
+                     path=f"/stats/decisions?limit={MAX_DECISIONS_KEPT}")
+    except StatsUnavailable as exc:
+        raise EvalDataError(str(exc)) from None
+    return cases_from_decisions(data, url)
+
+
 def read_file(path: str | Path) -> list[Case]:
     try:
         with open(path, encoding="utf-8") as fh:
-            return read_cases(fh, str(path))
+            text = fh.read()
+        if text.lstrip().startswith('{"decisions"'):  # a saved /stats/decisions answer
+            return cases_from_decisions(json.loads(text), str(path))
+        return read_cases(text.split("\n"), str(path))
     except OSError as exc:
         raise EvalDataError(f"{path}: cannot read ({exc.strerror}); check the path") from None
     except UnicodeDecodeError:
@@ -455,10 +506,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--baselines", action="store_true",
                    help="also report always-fast/-balanced/-deep and the cheapest acceptable tier")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--replay", metavar="URL",
+                   help="replay a running server's kept decisions (/stats/decisions; needs "
+                        "observability.keep_prompts): agreement of this config with the one that served")
     p.set_defaults(func=run)
 
 
 def _sets(args: argparse.Namespace) -> list[tuple[str, list[Case]]]:
+    if args.replay:
+        return [(f"replay {args.replay}", fetch_decisions(args.replay))]
     if args.files:
         if args.split is not None:
             raise EvalDataError("--split applies to the shipped set only; leave it out with FILE arguments")

@@ -22,9 +22,9 @@ class StatsUnavailable(Exception):
     """``/stats`` could not be read; the message says why and what to do."""
 
 
-def fetch(url: str, *, key: str | None, timeout: float) -> dict[str, Any]:
-    """GET ``<url>/stats`` as JSON; raise ``StatsUnavailable`` with a readable reason."""
-    target = url.rstrip("/") + "/stats"
+def fetch(url: str, *, key: str | None, timeout: float, path: str = "/stats") -> dict[str, Any]:
+    """GET ``<url><path>`` (``/stats``) as JSON; raise ``StatsUnavailable`` with a readable reason."""
+    target = url.rstrip("/") + path
     headers = {"Accept": "application/json"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
@@ -43,7 +43,7 @@ def fetch(url: str, *, key: str | None, timeout: float) -> dict[str, Any]:
                                "(--url)") from None
     except ValueError:
         raise StatsUnavailable(f"{target} did not answer JSON; is that an Octoroute server?") from None
-    if not isinstance(data, dict) or data.get("version") != 1:
+    if not isinstance(data, dict) or (path == "/stats" and data.get("version") != 1):
         raise StatsUnavailable(f"{target} answered an unknown format (expected version 1)")
     return data
 

@@ -65,3 +65,36 @@ def test_stats_says_when_nothing_listens(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["stats", "--url", f"http://127.0.0.1:{closed_port()}", "--timeout", "2"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach" in err and "is octoroute serve running there?" in err
+
+
+def test_eval_replays_a_live_servers_kept_decisions(serve: Any, config_for: Callable[..., Any],
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Any) -> None:
+    live = serve(config_for(observability={"keep_prompts": True}))
+    prompts = ("thanks!", "Prove that the square root of 2 is irrational, step by step.")
+    for prompt in prompts:
+        assert live.chat(prompt).status_code == 200
+    live.settle()
+    assert main(["eval", "--replay", live.url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["sets"][0]
+    # The same default rules decide again: every kept decision agrees with the one served.
+    assert (report["lines"], report["acceptable_rate"], report["misses_total"]) == (2, 1.0, 0)
+
+    # A saved export whose decision this config would not repeat is listed as a miss.
+    saved = tmp_path / "decisions.json"
+    saved.write_text(json.dumps({"decisions": [
+        {"request_id": "r1", "tier": "deep", "routed_tier": "deep", "prompt": "thanks!"},
+        {"request_id": "r2", "tier": "fast", "routed_tier": "fast"}]}))  # no prompt: counted out
+    assert main(["eval", str(saved), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["sets"][0]
+    assert (report["lines"], report["misses_total"]) == (1, 1)
+    assert report["misses"][0]["id"] == "r1" and report["misses"][0]["routed"] != "deep"
+
+
+def test_eval_replay_says_when_no_prompt_was_kept(serve: Any, config_for: Callable[..., Any],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    live = serve(config_for())
+    assert live.chat("thanks!").status_code == 200
+    live.settle()
+    assert main(["eval", "--replay", live.url]) == 1
+    assert "observability.keep_prompts = true" in capsys.readouterr().err
