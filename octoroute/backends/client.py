@@ -476,22 +476,10 @@ class BackendClient:
 
         A 4xx or 5xx, or a transport failure, raises ``BackendError``.
         """
-        deadline = self._clock() + timeout
-        try:
-            resp = self._session.get(self._url_models, headers=self._probe_headers,
-                                     timeout=_timeouts(timeout), stream=True, allow_redirects=False)
-        except Exception as exc:
-            raise translate(exc, timeout) from None
-        raw = resp.raw
-        try:
-            check_framing(raw)
-        except BackendError:
-            _discard(raw)
-            raise
-        body = self._read_whole(raw, deadline, timeout)
-        if resp.status_code >= 400:
-            raise BackendError(f"probe answered HTTP {resp.status_code}: {_short(body)}",
-                               kind="http_error", status_code=resp.status_code)
+        status, body = self._get(self._url_models, timeout=timeout)
+        if status >= 400:
+            raise BackendError(f"probe answered HTTP {status}: {_short(body)}",
+                               kind="http_error", status_code=status)
         try:
             return json.loads(body)
         except ValueError:
@@ -507,8 +495,13 @@ class BackendClient:
         here", which the caller wants to know), transport failures raise
         ``BackendError``.
         """
+        return self._get(self.server_root + "/" + path.lstrip("/"), timeout=timeout, params=params,
+                         limit=max_bytes)
+
+    def _get(self, url: str, *, timeout: float, params: Mapping[str, str] | None = None,
+             limit: int | None = None) -> tuple[int, bytes]:
+        """One GET through the probe session, framing checked, read whole by the deadline."""
         deadline = self._clock() + timeout
-        url = self.server_root + "/" + path.lstrip("/")
         try:
             resp = self._session.get(url, headers=self._probe_headers, params=params,
                                      timeout=_timeouts(timeout), stream=True, allow_redirects=False)
@@ -520,7 +513,7 @@ class BackendClient:
         except BackendError:
             _discard(raw)
             raise
-        return resp.status_code, self._read_whole(raw, deadline, timeout, limit=max_bytes)
+        return resp.status_code, self._read_whole(raw, deadline, timeout, limit=limit)
 
     def get_json(self, path: str, *, timeout: float, params: Mapping[str, str] | None = None
                  ) -> dict[str, Any]:
