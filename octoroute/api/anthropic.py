@@ -11,16 +11,13 @@ same relay (failover until the first byte), whose events a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 import falcon
 
 from octoroute.api.accounting import account, answer_chars, messages_chars, usage_of
 from octoroute.api.anthropic_translate import (
     StreamTranslator,
-    Usage,
     estimate_input_tokens,
     to_anthropic,
     to_openai,
@@ -35,7 +32,6 @@ from octoroute.api.openai import (
     request_hint,
 )
 from octoroute.api.schemas import validate_anthropic
-from octoroute.api.streaming import StreamEnd
 from octoroute.config import IMPORTANCES, Config
 from octoroute.errors import UnknownModelError, UpstreamUnavailable
 from octoroute.routing.conversation import conversation_input
@@ -45,18 +41,6 @@ from octoroute.routing.rules import TASK_TYPES
 
 WARNINGS_HEADER = "X-Octoroute-Warnings"
 ESTIMATED_HEADER = "X-Octoroute-Tokens-Estimated"  # "true": a count below is an estimate, not a tokenizer's
-
-
-@dataclass(frozen=True)
-class TokenReport:
-    """Tokens one /v1/messages request used, for accounting (``on_tokens``)."""
-
-    endpoint: str
-    tier: str
-    input_tokens: int
-    output_tokens: int
-    estimated: bool
-    api: str = "anthropic"
 
 
 def claude_model_choice(model: str, config: Config) -> ModelChoice:
@@ -90,15 +74,8 @@ def _add_warnings(resp: falcon.Response, notes: Sequence[str]) -> None:
 class MessagesResource(ChatCompletionsResource):
     """``POST /v1/messages``: translate, then route and serve as /v1/chat/completions does.
 
-    ``on_tokens`` is called once per answered request with its ``TokenReport``.
+    Tokens are accounted as on /v1 (``api.accounting``), under ``api="anthropic"``.
     """
-
-    def __init__(self, *args: Any, on_tokens: Callable[[TokenReport], None] | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # NOTE(anthropic): the per-request token accounting ("stats") plugs in here:
-        # app.build_runtime passes on_tokens=<its accounting call>.
-        self._on_tokens = on_tokens
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         data, ignored = validate_anthropic(read_json(req, self._config.server.max_body_bytes))
@@ -132,16 +109,8 @@ class MessagesResource(ChatCompletionsResource):
                 translator = StreamTranslator(message_id=message_id, model=data["model"],
                                               input_estimate=input_estimate, stop_sequences=stop_sequences,
                                               wants_thinking=translated.wants_thinking)
-                served_by: list[str] = []  # endpoint id and tier, once the stream is open
-
-                def after_end(end: StreamEnd) -> None:
-                    if translator.usage is not None and served_by:
-                        self.report_tokens(served_by[0], served_by[1], translator.usage)
-
-                self._stream(req, resp, body, decision, target, deadline, inp, need=need, reframe=translator,
-                             after_end=after_end, api="anthropic")
-                served_by += [resp.get_header("X-Octoroute-Endpoint") or "",
-                              resp.get_header("X-Octoroute-Tier") or ""]
+                self._stream(req, resp, body, decision, target, deadline, inp, need=need,
+                             reframe=translator, api="anthropic")
                 _add_warnings(resp, translated.notes)
                 return
             served = self._dispatcher.run(target, self._sender(body, need, self._dispatcher.context),
@@ -166,7 +135,6 @@ class MessagesResource(ChatCompletionsResource):
         _add_warnings(resp, translated.notes + answer.notes)
         if answer.usage.estimated:
             resp.set_header(ESTIMATED_HEADER, "true")
-        self.report_tokens(served.endpoint.id, served.endpoint.tier, answer.usage)
         usage = usage_of(served.value.data)
         tokens_in, tokens_out, estimated = account(
             self._stats, api="anthropic", request_id=req.context.request_id, decision=decision,
@@ -179,11 +147,6 @@ class MessagesResource(ChatCompletionsResource):
             fields["tokens_estimated"] = True
         resp.media = answer.message
 
-    def report_tokens(self, endpoint: str, tier: str, usage: Usage) -> None:
-        """Hand one request's token counts to the accounting hook, if one is wired."""
-        if self._on_tokens is not None:
-            self._on_tokens(TokenReport(endpoint, tier, usage.input_tokens, usage.output_tokens,
-                                       usage.estimated))
 
 
 class CountTokensResource:

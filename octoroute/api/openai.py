@@ -252,11 +252,11 @@ class ChatCompletionsResource:
     def _stream(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
                 decision: Decision, target: Any, deadline: float, inp: RouteInput, *,
                 need: ContextNeed | None = None, reframe: Reframer | None = None,
-                after_end: Callable[[StreamEnd], None] | None = None, api: str = "openai") -> None:
+                api: str = "openai") -> None:
         """Open the stream (failing over until its first byte) and hand it to a relay.
 
-        ``reframe`` turns the backend's events into another API's (``/v1/messages``);
-        ``after_end`` runs once the stream has ended, whichever way.
+        ``reframe`` turns the backend's events into another API's (``/v1/messages``),
+        whose tokens are accounted under ``api``.
         """
         idle = self._config.timeouts.stream_idle
         if need is None:
@@ -304,8 +304,6 @@ class ChatCompletionsResource:
                 "first_byte_ms": end.first_byte_seconds * 1000.0, "bytes": end.bytes_relayed,
                 "tokens_in": tokens_in, "tokens_out": tokens_out,
                 **({"tokens_estimated": True} if estimated else {})}})
-            if after_end is not None:
-                after_end(end)
 
         # From here on, the relay's close() owns the upstream, the slot and the
         # endpoint's in-flight count; it is created before anything else can fail.

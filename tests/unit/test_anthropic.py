@@ -1,8 +1,7 @@
-"""The /v1/messages resource's own decisions: Claude model names, warnings, token reports."""
+"""The /v1/messages resource's own decisions: Claude model names, warnings, token accounting."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -10,9 +9,7 @@ from typing import Any
 import falcon
 import falcon.testing
 import pytest
-from octoroute.api import errors as api_errors
-from octoroute.api.anthropic import MessagesResource, TokenReport, claude_model_choice
-from octoroute.api.middleware import RequestContext
+from octoroute.api.anthropic import claude_model_choice
 from octoroute.app import build_runtime
 from octoroute.config import AnthropicConfig
 from octoroute.errors import UnknownModelError
@@ -62,17 +59,9 @@ def test_an_unmatched_name_is_a_404_listing_the_mapped_words(backends) -> None:
     assert "any name containing 'sonnet'" in caught.value.valid
 
 
-def test_tokens_are_reported_for_plain_answers_and_finished_streams(backends) -> None:
-    reports: list[TokenReport] = []
+def test_tokens_are_accounted_for_plain_answers_and_finished_streams(backends) -> None:
     runtime = build_runtime(config_for(backends))
-    # The resource as app.build_runtime wires it, plus the accounting hook.
-    resource = MessagesResource(runtime.config, runtime.router, runtime.dispatcher, runtime.registry,
-                                runtime.metrics, time.monotonic, runtime.slots, runtime.watchdog,
-                                on_tokens=reports.append)
-    app = falcon.App(middleware=[RequestContext(runtime.metrics, time.monotonic)])
-    api_errors.install(app)
-    app.add_route("/v1/messages", resource)
-    client = falcon.testing.TestClient(app)
+    client = falcon.testing.TestClient(runtime.app)
     try:
         assert client.simulate_post("/v1/messages", json=HELLO).status_code == 200
         backends[0].enqueue(stream(delta_events(["a", "b"])))
@@ -80,9 +69,13 @@ def test_tokens_are_reported_for_plain_answers_and_finished_streams(backends) ->
         assert streamed.status_code == 200 and "message_stop" in streamed.text
         failed = client.simulate_post("/v1/messages", json={**HELLO, "model": "nope"})
         assert failed.status_code == 404
+        decisions = runtime.stats.decisions()
     finally:
         runtime.close()
-    assert reports[0] == TokenReport("fast-1", "fast", 3, 7, False)
-    assert reports[1].endpoint == "fast-1" and reports[1].tier == "fast"
-    assert reports[1].estimated  # the fake stream sent no usage chunk
-    assert len(reports) == 2  # nothing for the refused request
+    plain, streamed_one = decisions[1], decisions[0]  # newest first
+    assert (plain["api"], plain["endpoint"], plain["tier"]) == ("anthropic", "fast-1", "fast")
+    assert (plain["tokens_in"], plain["tokens_out"], plain["estimated"]) == (3, 7, False)
+    assert (streamed_one["endpoint"], streamed_one["tier"], streamed_one["stream"]) == (
+        "fast-1", "fast", True)
+    assert streamed_one["estimated"]  # the fake stream sent no usage chunk
+    assert len(decisions) == 2  # nothing for the refused request
