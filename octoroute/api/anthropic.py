@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import falcon
 
-from octoroute.api.accounting import account, answer_chars, messages_chars, usage_of
 from octoroute.api.anthropic_translate import (
     StreamTranslator,
     estimate_input_tokens,
@@ -27,16 +26,13 @@ from octoroute.api.openai import (
     IMPORTANCE_HEADER,
     TASK_TYPE_HEADER,
     ChatCompletionsResource,
-    as_client_error,
-    context_need,
     request_hint,
 )
 from octoroute.api.schemas import validate_anthropic
 from octoroute.config import IMPORTANCES, Config
-from octoroute.errors import UnknownModelError, UpstreamUnavailable
+from octoroute.errors import UnknownModelError
 from octoroute.routing.conversation import conversation_input
 from octoroute.routing.models import ModelChoice, resolve_model, valid_models
-from octoroute.routing.router import Decision
 from octoroute.routing.rules import TASK_TYPES
 
 WARNINGS_HEADER = "X-Octoroute-Warnings"
@@ -90,61 +86,25 @@ class MessagesResource(ChatCompletionsResource):
                                  json_response="response_format" in body, headers=req.headers)
         fields = req.context.log_fields
         fields.update(api="anthropic", messages=len(data["messages"]), prompt_chars=len(inp.text))
-        deadline = req.context.started + self._config.server.request_timeout_seconds
         resp.set_header("request-id", req.context.request_id)  # what the anthropic SDKs report
         message_id = f"msg_{req.context.request_id}"
         input_estimate = estimate_input_tokens(data)
         stop_sequences = data.get("stop_sequences") or ()
-        # The slot first, as on /v1; a stream hands it to the relay.
-        self._slots.enter()
-        decision: Decision | None = None
-        try:
-            decision, target = self._router.decide(choice, inp, deadline=deadline)
-            if not choice.explicit:
-                decision, target = self._settle(req, resp, body, inp, decision, target)
-            fields.update(strategy=decision.strategy, routed_tier=decision.tier,
-                          task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
-            need = context_need(body)
-            if data.get("stream"):
-                translator = StreamTranslator(message_id=message_id, model=data["model"],
-                                              input_estimate=input_estimate, stop_sequences=stop_sequences,
-                                              wants_thinking=translated.wants_thinking)
-                self._stream(req, resp, body, decision, target, deadline, inp, need=need,
-                             reframe=translator, api="anthropic")
-                _add_warnings(resp, translated.notes)
-                return
-            served = self._dispatcher.run(target, self._sender(body, need, self._dispatcher.context),
-                                          deadline=deadline, need=need)
-        except UpstreamUnavailable as exc:
-            fields["attempts"] = len(exc.attempts)
-            self._slots.leave()
-            if decision is not None:
-                account(self._stats, api="anthropic", request_id=req.context.request_id,
-                        decision=decision, endpoint=None, attempts=exc.attempts, usage=None,
-                        prompt_chars=0, answer_chars=0, duration_s=self._clock() - req.context.started,
-                        status=exc.status, stream=bool(data.get("stream")), prompt=inp.text)
-            raise as_client_error(exc) from None
-        except BaseException:
-            self._slots.leave()
-            raise
-        self._slots.leave()
-        self._served(req, resp, decision, served)
+        translator = None
+        if data.get("stream"):
+            translator = StreamTranslator(message_id=message_id, model=data["model"],
+                                          input_estimate=input_estimate, stop_sequences=stop_sequences,
+                                          wants_thinking=translated.wants_thinking)
+        served = self._route_and_serve(req, resp, body, inp, choice, api="anthropic", reframe=translator)
+        if served is None:  # a stream, relayed through the translator
+            _add_warnings(resp, translated.notes)
+            return
         answer = to_anthropic(served.value.data, message_id=message_id, model=data["model"],
                               stop_sequences=stop_sequences, input_estimate=input_estimate,
                               wants_thinking=translated.wants_thinking)
         _add_warnings(resp, translated.notes + answer.notes)
         if answer.usage.estimated:
             resp.set_header(ESTIMATED_HEADER, "true")
-        usage = usage_of(served.value.data)
-        tokens_in, tokens_out, estimated = account(
-            self._stats, api="anthropic", request_id=req.context.request_id, decision=decision,
-            endpoint=served.endpoint, attempts=served.attempts, usage=usage,
-            prompt_chars=0 if usage else messages_chars(body["messages"]),
-            answer_chars=0 if usage else answer_chars(served.value.data),
-            duration_s=self._clock() - req.context.started, status=200, prompt=inp.text)
-        fields.update(tokens_in=tokens_in, tokens_out=tokens_out)
-        if estimated:
-            fields["tokens_estimated"] = True
         resp.media = answer.message
 
 

@@ -37,7 +37,7 @@ from octoroute.config import IMPORTANCES, TIERS, Config
 from octoroute.errors import BackendError, RequestError, UpstreamUnavailable
 from octoroute.metrics import Metrics
 from octoroute.routing.conversation import conversation_input
-from octoroute.routing.models import AUTO, resolve_model
+from octoroute.routing.models import AUTO, ModelChoice, resolve_model
 from octoroute.routing.router import Decision, RouteInput, Router
 from octoroute.routing.rules import TASK_TYPES
 from octoroute.routing.sessions import SESSION_HEADER, SessionTracker, is_tool_continuation, session_key
@@ -155,7 +155,22 @@ class ChatCompletionsResource:
                                  headers=req.headers)
         fields = req.context.log_fields
         fields.update(api="openai", messages=len(data["messages"]), prompt_chars=len(inp.text))
+        served = self._route_and_serve(req, resp, data, inp, choice, api="openai")
+        if served is not None:
+            resp.content_type = falcon.MEDIA_JSON
+            resp.data = served.value.body
+
+    def _route_and_serve(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any],
+                         inp: RouteInput, choice: ModelChoice, *, api: str,
+                         reframe: Reframer | None = None) -> Served[BackendReply] | None:
+        """Route ``data`` (an OpenAI chat body) and serve it; account for it under ``api``.
+
+        A stream is handed to its relay (``None`` comes back); a whole answer
+        comes back ``Served``, its chat slot released and its tokens counted.
+        """
+        fields = req.context.log_fields
         deadline = req.context.started + self._config.server.request_timeout_seconds
+        stream = bool(data.get("stream"))
         # The slot first: an overloaded router must say 429 before it asks the router brain.
         # A stream hands its slot to the relay, which gives it back when the stream ends.
         self._slots.enter()
@@ -165,11 +180,12 @@ class ChatCompletionsResource:
             if not choice.explicit:
                 decision, target = self._settle(req, resp, data, inp, decision, target)
             fields.update(strategy=decision.strategy, routed_tier=decision.tier,
-                          task_type=decision.task_type, rule=decision.rule, stream=bool(data.get("stream")))
+                          task_type=decision.task_type, rule=decision.rule, stream=stream)
             need = context_need(data)
-            if data.get("stream"):
-                self._stream(req, resp, data, decision, target, deadline, inp, need=need)
-                return
+            if stream:
+                self._stream(req, resp, data, decision, target, deadline, inp, need=need,
+                             reframe=reframe, api=api)
+                return None
             served = self._dispatcher.run(target, self._sender(data, need, self._dispatcher.context),
                                           deadline=deadline, need=need)
             self._dispatcher.prefill.observe_timings(served.endpoint.id, served.value.data)
@@ -177,10 +193,10 @@ class ChatCompletionsResource:
             fields["attempts"] = len(exc.attempts)
             self._slots.leave()
             if decision is not None:
-                account(self._stats, api="openai", request_id=req.context.request_id, decision=decision,
+                account(self._stats, api=api, request_id=req.context.request_id, decision=decision,
                         endpoint=None, attempts=exc.attempts, usage=None, prompt_chars=0, answer_chars=0,
                         duration_s=self._clock() - req.context.started, status=exc.status,
-                        stream=bool(data.get("stream")), prompt=inp.text)
+                        stream=stream, prompt=inp.text)
             raise as_client_error(exc) from None
         except BaseException:
             self._slots.leave()
@@ -190,7 +206,7 @@ class ChatCompletionsResource:
         reply = served.value
         usage = usage_of(reply.data)
         tokens_in, tokens_out, estimated = account(
-            self._stats, api="openai", request_id=req.context.request_id, decision=decision,
+            self._stats, api=api, request_id=req.context.request_id, decision=decision,
             endpoint=served.endpoint, attempts=served.attempts, usage=usage,
             prompt_chars=0 if usage else messages_chars(data["messages"]),
             answer_chars=0 if usage else answer_chars(reply.data),
@@ -198,8 +214,7 @@ class ChatCompletionsResource:
         fields.update(tokens_in=tokens_in, tokens_out=tokens_out)
         if estimated:
             fields["tokens_estimated"] = True
-        resp.content_type = falcon.MEDIA_JSON
-        resp.data = reply.body
+        return served
 
     def _settle(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any], inp: RouteInput,
                 decision: Decision, target: Target) -> tuple[Decision, Target]:
