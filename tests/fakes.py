@@ -800,3 +800,19 @@ class FakeRequest:
         self.content_type = content_type
         self.content_length = None
         self.bounded_stream = io.BytesIO(body)
+
+
+class ManualClock:
+    """A monotonic clock the test moves by hand (thread-safe: the health thread reads it)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self._lock = threading.Lock()  # guards now
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds

@@ -9,7 +9,6 @@ Health rounds are driven with ``check_once()`` and an injected clock.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,23 +18,11 @@ from octoroute import cli
 from octoroute.config import Config
 
 from fake_servers import KindServer, long_prompt
-from fakes import endpoint, make_config
+from fakes import ManualClock, endpoint, make_config
 
 INTERVAL_S = 60.0  # the test configs' health interval
 
 
-class ManualClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()  # guards now
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 @pytest.fixture

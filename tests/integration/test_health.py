@@ -11,26 +11,22 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
-from fakes import FakeBackend, barrier, delayed, error, hang, make_config, models_list, rate_limited
+from fakes import (
+    FakeBackend,
+    ManualClock,
+    barrier,
+    delayed,
+    error,
+    hang,
+    make_config,
+    models_list,
+    rate_limited,
+)
 
 MODEL_FIELDS = {"id", "name", "tier", "endpoint", "healthy", "priority", "weight",
                 "consecutive_failures", "last_check_seconds_ago", "last_error"}
 
 
-class ManualClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()  # guards now
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 def trio_config(trio: SimpleNamespace, **sections: Any) -> Any:

@@ -31,6 +31,7 @@ from fakes import (
     DONE_EVENT,
     FRAMINGS,
     FakeBackend,
+    ManualClock,
     SSEScript,
     delta_event,
     delta_events,
@@ -530,17 +531,6 @@ def test_completed_stream_metrics_and_log_line(trio, serve, logwatch):
     assert live.models()["fast-1"]["in_flight"] == 0
 
 
-class ManualClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def test_streaming_endpoint_is_in_flight_and_skipped_by_health_rounds(trio, serve, logwatch):
