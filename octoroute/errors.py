@@ -109,6 +109,21 @@ class UpstreamUnavailable(OctorouteError):
         self.backend_status = backend_status  # a backend's own 4xx, when it rejected the request
 
 
+class ClientGone(UpstreamUnavailable):
+    """The client hung up while its request waited for a slot; nothing was sent.
+
+    An ``UpstreamUnavailable`` so that every path that ends a request which
+    was not served (the slot, the decision's accounting) ends this one too;
+    its 499 (nginx's "client closed request") is written to the access log
+    and the counters, never read by anybody.
+    """
+
+    error_type = "client_closed_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=499, attempts=[])
+
+
 class RouterBrainError(OctorouteError):
     """The router-brain LLM gave no usable answer (never fails a request)."""
 

@@ -39,8 +39,9 @@ SHADOW_DROP_REASONS = ("full", "error", "closed")
 # [busy.<tier>] policies and what each can lead to (backends/capacity.py).
 BUSY_OUTCOMES: dict[str, tuple[str, ...]] = {
     "send": ("sent",),  # sent to a saturated endpoint anyway; the server queues it
-    "queue": ("queued", "timed_out"),  # a slot freed within queue_seconds; or 429 after it
-    "degrade": ("degraded", "queued", "timed_out"),  # a smaller tier had room; else as queue
+    # a slot freed within queue_seconds; or 429 after it; or the client hung up while queued
+    "queue": ("queued", "timed_out", "abandoned"),
+    "degrade": ("degraded", "queued", "timed_out", "abandoned"),  # a smaller tier had room; else as queue
     "reject": ("rejected",),  # 429 at once
 }
 

@@ -120,7 +120,8 @@ class ChatResource:
             return (*completion_text(reply.data), usage_of(reply.data))
 
         try:
-            return decision, self._dispatcher.run(target, send, deadline=deadline, need=need)
+            return decision, self._dispatcher.run(target, send, deadline=deadline, need=need,
+                                                  gone=req.env.get("waitress.client_disconnected"))
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
             account(self._stats, api="chat", request_id=req.context.request_id, decision=decision,

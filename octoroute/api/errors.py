@@ -78,7 +78,7 @@ def handle_octoroute_error(req: falcon.Request, resp: falcon.Response, ex: Octor
         error_type = "rate_limit_error" if ex.status == 429 else "upstream_error"
         body = error_body(req, ex.message, error_type=error_type,
                           code={429: "rate_limited", 502: "upstream_failed", 503: "no_endpoint",
-                                504: "deadline_exceeded"}.get(ex.status),
+                                504: "deadline_exceeded", 499: "client_closed_request"}.get(ex.status),
                           extra={"attempts": ex.attempts})
         if ex.retry_after is not None:
             resp.set_header("Retry-After", str(max(1, math.ceil(ex.retry_after))))

@@ -187,7 +187,8 @@ class ChatCompletionsResource:
                              reframe=reframe, api=api)
                 return None
             served = self._dispatcher.run(target, self._sender(data, need, self._dispatcher.context),
-                                          deadline=deadline, need=need)
+                                          deadline=deadline, need=need,
+                                          gone=req.env.get("waitress.client_disconnected"))
             self._dispatcher.prefill.observe_timings(served.endpoint.id, served.value.data)
         except UpstreamUnavailable as exc:
             fields["attempts"] = len(exc.attempts)
@@ -287,7 +288,8 @@ class ChatCompletionsResource:
                                       first_byte_timeout=timeout, idle_timeout=idle)
 
         served = self._dispatcher.run(target, send, deadline=deadline, hold=True, need=need,
-                                      prompt_tokens=decision.token_estimate)
+                                      prompt_tokens=decision.token_estimate,
+                                      gone=req.env.get("waitress.client_disconnected"))
         first_byte_at = self._clock()
         endpoint = served.endpoint
         upstream = served.value

@@ -28,11 +28,12 @@ from octoroute.backends.discovery import server_key
 from octoroute.backends.registry import EndpointState, Registry
 from octoroute.backends.selection import pick
 from octoroute.config import TIERS, BusyConfig
-from octoroute.errors import UpstreamUnavailable
+from octoroute.errors import ClientGone, UpstreamUnavailable
 from octoroute.metrics import Metrics
 
 # Smaller tiers first: degrading trades quality for an answer now.
 SMALLER: dict[str, tuple[str, ...]] = {"deep": ("balanced", "fast"), "balanced": ("fast",), "fast": ()}
+GONE_POLL_S = 0.5  # seconds; how often a queued request checks that its client is still there
 QUEUE_FACTS_MAX_AGE_S = 30.0  # seconds; a server's processing/waiting figures older than this are ignored
 
 
@@ -146,21 +147,26 @@ class BusyGate:
     """Applies ``[busy.<tier>]`` to a request whose routed tier has no room."""
 
     def __init__(self, busy: BusyConfig, registry: Registry, metrics: Metrics, rng: random.Random,
-                 *, on_wait: Callable[[str], None] | None = None) -> None:
+                 *, on_wait: Callable[[str], None] | None = None, gone_poll_s: float = GONE_POLL_S) -> None:
         self._busy = busy
+        self._gone_poll_s = gone_poll_s
         self._registry = registry
         self._metrics = metrics
         self._rng = rng
         self._on_wait = on_wait  # test seam: called when a request starts waiting
         self._as_routed = {t: Admitted(t) for t in TIERS}  # frozen: shared by every request
 
-    def admit(self, tier: str, deadline: float, *, may_degrade: bool = True) -> Admitted:
+    def admit(self, tier: str, deadline: float, *, may_degrade: bool = True,
+              gone: Callable[[], bool] | None = None) -> Admitted:
         """Where to start, or ``UpstreamUnavailable`` (429 with Retry-After) when the policy refuses.
 
         A tier with room, or with no endpoint that could take the request at
         all (every one unhealthy or cooling: failover's business), is admitted
         as it is. ``may_degrade`` is false when the client named the tier: it
         is never changed then, and ``degrade`` waits as ``queue`` does.
+        ``gone`` says whether the client has hung up (waitress's
+        ``client_disconnected``): a queued request whose client left gives up
+        its place (``ClientGone``) instead of taking a slot for nobody.
         """
         registry = self._registry
         now = registry.now()
@@ -191,8 +197,12 @@ class BusyGate:
         if self._on_wait is not None:
             self._on_wait(tier)
         reserved = registry.begin_when(
-            lambda live, at: roomy_endpoint(live, tier, at, self._rng), until=until)
+            lambda live, at: roomy_endpoint(live, tier, at, self._rng), until=until,
+            gone=gone, poll_s=self._gone_poll_s)
         waited = registry.now() - now
+        if reserved is None and gone is not None and gone():
+            self._count(tier, policy, "abandoned")
+            raise ClientGone(f"the client hung up after {waited:.1f}s queued for tier {tier}")
         if reserved is None:
             self._count(tier, policy, "timed_out")
             raise self._refuse(tier, rule.retry_after_seconds,

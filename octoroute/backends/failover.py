@@ -120,7 +120,8 @@ class Dispatcher:
 
     def run(self, target: Target, send: Callable[[BackendClient, float], T], *,
             deadline: float, hold: bool = False, need: ContextNeed | None = None,
-            prompt_tokens: int | None = None, busy: bool = True) -> Served[T]:
+            prompt_tokens: int | None = None, busy: bool = True,
+            gone: Callable[[], bool] | None = None) -> Served[T]:
         """Call ``send`` on endpoints until one succeeds; raise ``UpstreamUnavailable`` if none.
 
         With ``hold``, the serving endpoint stays counted as in flight after
@@ -132,11 +133,12 @@ class Dispatcher:
         returns at the first body byte (a stream): its timeout is then a
         first-token deadline sized to the prompt (backends/prefill.py).
         ``busy=False`` skips the routed tier's ``[busy]`` policy (the router
-        brain's one-word question must not queue or be refused).
+        brain's one-word question must not queue or be refused). ``gone``
+        says the client hung up: a request queued by ``[busy]`` then leaves.
         """
         if target.endpoint_id is None and busy:
             assert target.tier is not None
-            admitted = self.busy.admit(target.tier, deadline, may_degrade=target.fallback)
+            admitted = self.busy.admit(target.tier, deadline, may_degrade=target.fallback, gone=gone)
             return self._run(target, send, deadline, hold, need, prompt_tokens, admitted)
         return self._run(target, send, deadline, hold, need, prompt_tokens, Admitted(target.tier or ""))
 

@@ -125,14 +125,16 @@ class Registry:
         self._update(endpoint_id, lambda s, _now: s.evolve(in_flight=s.in_flight + 1))
 
     def begin_when(self, choose: Callable[[Mapping[str, EndpointState], float], str | None], *,
-                   until: float) -> str | None:
+                   until: float, gone: Callable[[], bool] | None = None,
+                   poll_s: float = 0.5) -> str | None:
         """Wait until ``choose`` names an endpoint, count it in flight, and return its id.
 
         The choice and the count happen under one lock, so of many waiters
         woken by one freed slot only one takes it. ``choose`` gets the states
         and the clock time; it runs under the lock, so it must be quick and
         pure. Woken by every state change, never by polling; ``None`` once the
-        clock reaches ``until``.
+        clock reaches ``until``, or once ``gone()`` says the client hung up:
+        that alone is polled, every ``poll_s`` seconds, since nothing signals it.
         """
         with self._changed:
             while True:
@@ -143,11 +145,11 @@ class Registry:
                     states[chosen] = states[chosen].evolve(in_flight=states[chosen].in_flight + 1)
                     self._states = MappingProxyType(states)
                     return chosen
-                if now >= until:
+                if now >= until or (gone is not None and gone()):
                     return None
                 self._waiting += 1
                 try:
-                    self._changed.wait(until - now)
+                    self._changed.wait(until - now if gone is None else min(until - now, poll_s))
                 finally:
                     self._waiting -= 1
 

@@ -8,7 +8,9 @@ except the queue's own give-up, which is the scenario (short real seconds).
 
 from __future__ import annotations
 
+import json
 import random
+import socket
 import statistics
 import threading
 import time
@@ -212,6 +214,27 @@ def test_queue_gives_up_with_429_after_queue_seconds(tiers, serve):
     assert live.metric("octoroute_busy_total", tier="deep", policy="queue", outcome="timed_out") == 1
     assert first.release().status_code == 200
     live.settle()
+    assert live.models()["deep-1"]["in_flight"] == 0
+
+
+def test_a_queued_client_that_hangs_up_never_reaches_the_backend(tiers, serve, logwatch):
+    live = serve(_config(tiers, {"policy": "queue", "queue_seconds": 10}))
+    waiting = watch_waits(live)
+    first = FirstRequest(live, tiers.deep)
+    body = json.dumps({"prompt": PROMPT}).encode()
+    host, port = live.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=CLIENT_TIMEOUT_S) as sock:
+        sock.sendall(b"POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        assert waiting.wait(5.0), "the second request never started waiting"
+    # The client is gone while it waits: within a second it leaves the queue (499 in the log).
+    started = time.monotonic()
+    (fields,) = logwatch.fields("request", timeout=5.0)  # the first is still being served
+    assert fields["status"] == 499 and time.monotonic() - started < 2.0, fields
+    assert live.metric("octoroute_busy_total", tier="deep", policy="queue", outcome="abandoned") == 1
+    assert first.release().status_code == 200
+    live.settle()
+    assert len(tiers.deep.chats()) == 1  # the slot freed by the first went to nobody
     assert live.models()["deep-1"]["in_flight"] == 0
 
 

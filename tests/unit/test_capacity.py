@@ -29,11 +29,12 @@ from octoroute.backends.facts import ServerFacts
 from octoroute.backends.health import HealthChecker
 from octoroute.backends.registry import EndpointState, Registry
 from octoroute.config import BusyConfig, BusyTierConfig, EndpointConfig
-from octoroute.errors import UpstreamUnavailable
+from octoroute.errors import ClientGone, UpstreamUnavailable
 from octoroute.metrics import Metrics
 from prometheus_client import CollectorRegistry
 
 WAIT_S = 5.0  # seconds; a bound on event waits that only a broken test reaches
+GONE_POLL_S = 0.01  # seconds; how often a queued request looks for its client here
 
 
 class Clock:
@@ -162,7 +163,7 @@ class Rig:
         self._waiters_cv = threading.Condition()  # guards waiters
         self.waiters = 0
         self.gate = BusyGate(BusyConfig(**policies), self.registry, self.metrics, random.Random(7),
-                             on_wait=self._on_wait)
+                             on_wait=self._on_wait, gone_poll_s=GONE_POLL_S)
 
     def _on_wait(self, tier: str) -> None:
         with self._waiters_cv:
@@ -291,6 +292,27 @@ def test_queue_gives_up_with_429_when_queue_seconds_pass(background: list[thread
     assert "stayed busy for 10.0s" in exc.message
     assert rig.registry.get("deep-1").in_flight == 1  # no slot was taken
     assert rig.busy("timed_out", policy="queue") == 1
+
+
+def test_a_queued_request_whose_client_hangs_up_leaves_without_a_slot(
+        background: list[threading.Thread]) -> None:
+    rig = Rig(deep=BusyTierConfig("queue", queue_seconds=30))
+    rig.registry.begin("deep-1")
+    hung_up = threading.Event()
+    out = run_in_thread(background, lambda: rig.gate.admit("deep", deadline=rig.clock.now + 60,
+                                                           gone=hung_up.is_set))
+    assert rig.waiting.wait(WAIT_S)
+    assert "value" not in out and "error" not in out  # a present client keeps waiting
+    rig.clock.now += 2.0
+    hung_up.set()  # nothing in the registry changes: only the poll can see it
+    out["thread"].join(WAIT_S)
+    exc = out["error"]
+    assert isinstance(exc, ClientGone) and exc.status == 499
+    assert "hung up after 2.0s queued for tier deep" in exc.message
+    assert rig.registry.get("deep-1").in_flight == 1  # no slot was taken for nobody
+    assert rig.busy("abandoned", policy="queue") == 1 and rig.busy("timed_out") == 0
+    rig.registry.end("deep-1")  # a later free slot goes to whoever asks next, not to the gone client
+    assert rig.registry.get("deep-1").in_flight == 0
 
 
 def test_queue_never_waits_past_the_request_deadline() -> None:
