@@ -41,6 +41,7 @@ VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need
 CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
+PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
@@ -48,6 +49,7 @@ TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this l
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
 HARD = frozenset(("code", "math", "reasoning", "extraction"))
+CLEAR_KIND = 3.0  # a kind's score from several signals, not one ambiguous word ("series", "fields")
 
 
 class Score(NamedTuple):
@@ -180,7 +182,7 @@ _WORDS: dict[str, str] = {
                 "sister sisters brother brothers",
     # What makes a coding ask algorithmic rather than routine.
     "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
-            "permutation permutations combinatorial tree trees bst trie heap graph graphs traversal "
+            "permutation permutations combinatorial tree trees bst heap graph graphs traversal "
             "parser parsers ast grammar lexer tokenizer interpreter precedence "
             "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
@@ -224,6 +226,7 @@ _WORDS: dict[str, str] = {
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
+    "g_points": "points",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -250,7 +253,7 @@ _WORDS: dict[str, str] = {
     "summary": (
         "summarize summarise summary tldr condense recap gist outline "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
-        "resuma resumo samenvatting перескажи резюмируй"),
+        "resuma resumo samenvatting перескажи резюмируй takeaways"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -352,7 +355,8 @@ _DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
 # words, and starts with that literal, which the engine finds with a fast search.
 _WORD_PROBLEM_PHRASES = (
     ("how", re.compile(r"how (?:many|much|long|far|old|fast)\b")),
-    ("what", re.compile(r"what (?:percentage|fraction|is the (?:total|probability|average))\b")),
+    ("what", re.compile(r"what (?:percentage|fraction|(?:is|was|will be|would be) the (?:total|probability|"
+                        r"average))\b")),
     ("per", re.compile(r"per (?:hour|day|week|month|year|minute|second|kg|item|person)\b")),
     ("wie", re.compile(r"wie viel")),
 )
@@ -564,6 +568,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
+    if counts.get("g_points") and ("key points" in ask or "main points" in ask):
+        counts["summary"] = counts.get("summary", 0) + 1
     items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
     if items and not any(g in ask for g in _ITEM_GUARDS):
         items = 0  # "2." and "b)" count only in a list that has its first item
@@ -628,6 +634,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         + 2.0 * roleplay,
         "casual_chat": 3.0 * greeting + (1.0 if counts.get("chat") and n_words <= 8 else 0.0),
     }
+    # "Extract ..." or "Summarise ..." as the first word is the ask: the stories, poems and
+    # novels in the text that follows are its material, not a writing request.
+    lead = _VOCAB.get(words[0], ()) if words else ()
+    if "extraction" in lead or "summary" in lead:
+        kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
+    if counts.get("summary") and not expr:
+        # The key points of a text with figures in it: a summary, not a word problem.
+        kinds["math"] = min(kinds["math"], 1.5)
     # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
     if kinds["creative_writing"] >= 2 and not shape:
         kinds["code"] = min(kinds["code"], 1.5)
@@ -714,6 +728,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind in HARD and deep_context:
         difficulty += 1
         fired.append("depth in the conversation")
+    if inherited is not None:
+        earlier = score(context, tokens=len(context) // 4)
+        if earlier.task_type == inherited and earlier.difficulty > difficulty:
+            difficulty = earlier.difficulty
+            fired.append("the conversation's difficulty")
     if kind == "reasoning" and (csp or decision):
         difficulty += 1 + decision
         fired.append("constraint satisfaction" if csp else "multi-factor decision")
@@ -740,7 +759,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # LONG_TOKENS the length point above has counted it already.)
         difficulty += 1
         fired.append("long source")
-    if kind == "extraction" and (fmt or counts.get("format")) and (items >= 3 or low.count(",") >= 3):
+    if kind == "extraction" and tokens >= PARAGRAPH_TOKENS and (fmt or counts.get("format")) and (
+            items >= 3 or low.count(",") >= 3):
+        # (Several fields out of one line is a mid model's job; out of a paragraph, less so.)
         difficulty += 1
         fired.append("several fields")
     if kind == "reasoning" and counts.get("puzzle") and (phrases or counts.get("constraint", 0) >= 2):
@@ -754,7 +775,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     algo = counts.get("algo", 0) + 2 * big_o
     if kind == "code" and algo:
-        difficulty += 1 + (algo >= 2)
+        # An algorithm to design or a complexity bound to meet is not a routine script.
+        difficulty += 2
         fired.append("algorithmic")
     if kind == "code" and shape >= 2 and low.count("\n") >= 80:
         difficulty += 1
@@ -768,7 +790,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("translation that needs precision")
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
-                 has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up)
+                 has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
+                 kind_score=kinds.get(kind, 0.0))
     if chance and kind == "math":
         notes.append("probability")
     if tier == "fast" and not explicit and kind not in ("creative_writing", "document_summary") and \
@@ -816,7 +839,7 @@ def _reason(kind: str, difficulty: int, fired: list[str], notes: list[str]) -> s
 
 def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
           counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
-          json_response: bool, notes: list[str], tied_up: bool = False) -> str:
+          json_response: bool, notes: list[str], tied_up: bool = False, kind_score: float = 0.0) -> str:
     concept = kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
         _CODE_CONCEPT.match(low) is not None
     if kind in HARD:
@@ -830,8 +853,14 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
                 return "balanced"
             notes.append("concept question, no code")
             return "fast"
-        # A reasoning ask with any difficulty point is a puzzle or a weighed case: small models fail those.
-        if difficulty >= (1 if kind == "reasoning" and not tied_up else DEEP_AT):
+        # Maths, reasoning and extraction with any difficulty point (a multi-step word problem, a
+        # puzzle, several fields out of a text) are where public judgements find small and mid
+        # models furthest behind the largest: one point sends them to deep, once the kind is
+        # clear (maths from one word like "series" is not: it needs two). Code needs two: a
+        # routine script is a mid model's job, an algorithm or a concurrency bug is not.
+        one_point = not tied_up and (kind == "reasoning" or (
+            kind in ("math", "extraction") and (explicit or kind_score >= CLEAR_KIND)))
+        if difficulty >= (1 if one_point else DEEP_AT):
             return "deep"
         if not explicit and difficulty == 0 and not has_tools and not json_response:
             # One-step arithmetic is a small model's job; a word problem is not.

@@ -503,3 +503,51 @@ def test_a_long_ask_in_an_unread_language_leans_up() -> None:
                     "talven aikana ja mitä sille voi tehdä pohjoisessa ilmastossa?")
     assert (result.task_type, result.tier) == ("question_answer", "balanced"), result
     assert result.confidence < LOW_CONFIDENCE and "unsure, biased up" in result.reason
+
+
+@pytest.mark.parametrize(("prompt", "tier", "task_type"), [
+    # One difficulty point sends clear maths and extraction to deep (where small and mid
+    # models fall furthest behind); code needs two unless it is an algorithm to design.
+    ("A baker sells cakes at $12 and pies at $8. On Monday she sold 14 cakes and 9 pies, on "
+     "Tuesday twice as many of each. What was the total revenue for the two days?", "deep", "math"),
+    ("Extract the people, organisations and places from this paragraph and return them as JSON with "
+     "one key per type: Ada Lovelace worked with Charles Babbage in London, where the Analytical "
+     "Engine was designed; the Science Museum, the Royal Society and Cambridge University later "
+     "studied her notes, and IBM named a language after her.", "deep", "extraction"),
+    ("Implement a function to find the longest common subsequence of two strings.", "deep", "code"),
+])
+def test_one_point_sends_clear_hard_kinds_deep(prompt: str, tier: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == (tier, task_type), got.reason
+
+
+def test_one_ambiguous_maths_word_is_not_enough_for_deep() -> None:
+    # "series" is a TV series as often as a sum: maths from it alone needs a second point.
+    got = scored("Which sci-fi series should I watch next? I liked two of them, it was 12 EUR a month.")
+    assert got.tier != "deep", got.reason
+
+
+def test_a_leading_extract_verb_is_the_ask_whatever_the_text_is_about() -> None:
+    prompt = ("Extract the title, author and year of each book below, one per line.\n"
+              "a) A novel about a young wizard, a story of friendship, published in 1997 by J.K. Rowling.\n"
+              "b) An epic fantasy tale, a poem-like saga by J.R.R. Tolkien from 1954.")
+    assert scored(prompt).task_type == "extraction"
+
+
+def test_key_points_of_a_text_with_figures_is_a_summary() -> None:
+    prompt = ("Give me the key points of this paragraph: adults should walk 150 minutes per week, "
+              "eat 5 portions of fruit a day and sleep 7 to 9 hours; children need 60 minutes a day.")
+    got = scored(prompt)
+    assert (got.tier, got.task_type) == ("fast", "document_summary"), got.reason
+
+
+def test_a_follow_up_keeps_the_conversations_difficulty() -> None:
+    first = ("Implement a function to find the k-th smallest element in the union of two sorted lists "
+             "in O(log n).")
+    assert scored(first).tier == "deep"
+    follow_up = scored("and what about a faster version?", context=first)
+    assert follow_up.tier == "deep", follow_up.reason
+    assert "the conversation's difficulty" in follow_up.reason
+    # A follow-up to an easy ask of the same kind stays where that ask was.
+    easy = scored("now in Go please", context="Write a Python script that renames .jpeg files to .jpg")
+    assert easy.tier == "balanced", easy.reason
