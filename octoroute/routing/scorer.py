@@ -249,7 +249,7 @@ _WORDS: dict[str, str] = {
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
-        "tradurre traduza traduzir vertaal переведи перевести перефразируй"),
+        "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -645,6 +645,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
     if kinds["creative_writing"] >= 2 and not shape:
         kinds["code"] = min(kinds["code"], 1.5)
+        if roleplay:
+            # "Act as an interviewer for a backend role": the role's topic is not a code ask,
+            # not even as a runner-up taken for its higher tier.
+            kinds["code"] = min(kinds["code"], 1.0)
     if translation:
         # A text to translate is not an ask to write code, whatever its vocabulary.
         kinds["code"] = min(kinds["code"], 1.0)
@@ -683,7 +687,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             confidence = min(confidence, 0.55)
             tied_up = True
     inherited = None
-    if not explicit and kind not in HARD and context:
+    # "thanks!" or "ok" that asks nothing more closes the hard question before it; it does not continue it.
+    closing = greeting and n_words <= 6 and "?" not in low
+    if not explicit and kind not in HARD and context and not closing:
         inherited = _context_kind(ctx_low, ctx_hits)
         if inherited is not None:
             notes.append(f"{inherited} from the conversation")
@@ -925,7 +931,8 @@ def _context_kind(low: str, words: frozenset[str]) -> str | None:
     code = sum(1 for w in words if "code" in _VOCAB[w])
     if code >= 2 or (code and _code_shape(low)):
         return "code"
-    if any("math" in _VOCAB[w] for w in words) or (_has_digit(low) and _arithmetic(low)):
+    if any("math" in _VOCAB[w] for w in words) or (_has_digit(low) and (
+            _arithmetic(low) or "how much" in low or "how many" in low)):
         return "math"
     if any("prove" in _VOCAB[w] or "puzzle" in _VOCAB[w] for w in words):
         return "reasoning"

@@ -551,3 +551,29 @@ def test_a_follow_up_keeps_the_conversations_difficulty() -> None:
     # A follow-up to an easy ask of the same kind stays where that ask was.
     easy = scored("now in Go please", context="Write a Python script that renames .jpeg files to .jpg")
     assert easy.tier == "balanced", easy.reason
+
+
+def test_thanks_after_a_hard_question_does_not_inherit_it() -> None:
+    hard = "Implement a function to find the longest common subsequence of two strings."
+    for closing in ("thanks!", "ok", "thanks, that works great"):
+        assert scored(closing, context=hard).tier == "fast", closing
+    assert scored("thanks! and in Rust?", context=hard).tier != "fast"  # a question continues it
+
+
+def test_a_pushback_on_a_word_problem_stays_maths() -> None:
+    first = ("A bat and a ball cost $1.10 in total. The bat costs $1.00 more than the ball. "
+             "How much does the ball cost?")
+    got = scored("No, I'm pretty sure the answer is 10 cents.", context=first)
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+
+
+def test_a_role_play_about_engineering_is_a_role_play() -> None:
+    got = scored("Act as an interviewer for a senior backend engineer position (Python, Postgres, "
+                 "distributed systems). Ask me one question at a time, then give brief feedback.")
+    assert (got.tier, got.task_type) == ("fast", "creative_writing"), got.reason
+
+
+def test_dutch_translation_ask_is_a_translation() -> None:
+    got = scored("Kun je dit naar het Engels vertalen? Het is een brief van de gemeente: "
+                 "'Geachte heer, wij hebben uw aanvraag ontvangen.'")
+    assert got.task_type == "creative_writing", got.reason
