@@ -52,9 +52,13 @@ DEFAULT_PARAMS_B: dict[str, float] = {"fast": 8.0, "balanced": 30.0, "deep": 120
 DEFAULT_MISSES = 20  # misses listed per set
 # train: the first set, split with heldout (seeded, stratified); general: prompts written later to
 # test how far the scorer generalises (other languages, paraphrases, technical explanations,
-# puzzles), tuned on like train; heldout: never looked at while tuning.
-SPLITS = ("train", "general", "heldout")
-SPLIT_FILES = {"train": "train.jsonl", "general": "general.jsonl", "heldout": "heldout.jsonl"}
+# puzzles), tuned on like train; heldout: never looked at while tuning; blind: half of a set a
+# teammate wrote and labelled without seeing the scorer or the other splits (its other half is
+# in general), never tuned on. Its labels are stricter about waste: "fast" alone where a mid
+# model adds nothing.
+SPLITS = ("train", "general", "heldout", "blind")
+SPLIT_FILES = {"train": "train.jsonl", "general": "general.jsonl", "heldout": "heldout.jsonl",
+               "blind": "blind.jsonl"}
 # Judge scores name the two models either by tier or by size.
 SMALL_KEYS = ("fast", "small")
 LARGE_KEYS = ("deep", "large")
@@ -230,7 +234,7 @@ def read_file(path: str | Path) -> list[Case]:
 
 
 def shipped_set(split: str) -> list[Case]:
-    """The team's labelled set shipped in the package: ``train`` or ``heldout``."""
+    """The team's labelled set shipped in the package: one of ``SPLITS``."""
     name = SPLIT_FILES[split]
     text = resources.files("octoroute").joinpath("evalsets", name).read_text(encoding="utf-8")
     return read_cases(text.splitlines(), f"evalsets/{name}")
@@ -490,7 +494,7 @@ def add_parser(sub: Any) -> None:
     """Register ``eval`` on the CLI's subparsers."""
     p = sub.add_parser("eval", help="measure routing against a labelled JSONL set (default: the shipped set)",
                        description="Route every line of each FILE (default: the team's labelled set "
-                       "shipped with Octoroute, train, general and held-out splits reported separately) "
+                       "shipped with Octoroute, its four splits reported separately) "
                        "with the real router, in process and offline, and report how often the routed "
                        "tier was acceptable.")
     p.add_argument("files", nargs="*", metavar="FILE.jsonl",

@@ -314,8 +314,10 @@ def test_eval_leaves_the_octoroute_log_level_as_it_found_it(tmp_path: Path,
 
 def test_no_argument_reports_every_shipped_split(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, "--misses", "0")
-    assert [s["name"] for s in out["sets"]] == ["shipped train", "shipped general", "shipped heldout"]
-    assert [s["lines"] for s in out["sets"]] == [len(shipped_set(s)) for s in ("train", "general", "heldout")]
+    assert [s["name"] for s in out["sets"]] == ["shipped train", "shipped general", "shipped heldout",
+                                                "shipped blind"]
+    assert [s["lines"] for s in out["sets"]] == [len(shipped_set(s)) for s in
+                                                 ("train", "general", "heldout", "blind")]
     assert all(s["misses"] == [] for s in out["sets"])
     merged = run_json(capsys, "--split", "all")["sets"]
     assert [s["lines"] for s in merged] == [sum(s["lines"] for s in out["sets"])]
@@ -329,7 +331,7 @@ def _text(c: Case) -> str:
 
 def test_the_shipped_set_is_valid_and_large_enough() -> None:
     train, held = shipped_set("train"), shipped_set("heldout")
-    everything = train + held + shipped_set("general")
+    everything = train + held + shipped_set("general") + shipped_set("blind")
     assert len(everything) >= 400
     assert len({c.id for c in everything}) == len(everything)
     texts = [" ".join(_text(c).lower().split()) for c in everything]
@@ -423,3 +425,14 @@ def test_cli_baselines_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_help_lists_eval() -> None:
     assert "eval" in cli.build_parser().format_help()
+
+
+def test_the_blind_split_is_half_of_a_set_written_apart() -> None:
+    """Written and labelled by a teammate who saw neither the scorer nor the other splits;
+    its odd-numbered half was tuned on (in general), its even half never (blind)."""
+    blind, general = shipped_set("blind"), shipped_set("general")
+    written_apart = [c for c in general if c.id.startswith("f-")]
+    assert len(blind) >= 60 and len(written_apart) >= 60
+    assert all(c.id.startswith("f-") and int(c.id.rsplit("-", 1)[1]) % 2 == 0 for c in blind)
+    assert all(int(c.id.rsplit("-", 1)[1]) % 2 == 1 for c in written_apart)
+    assert len({c.category for c in blind}) >= 12
