@@ -109,6 +109,7 @@ _WORDS: dict[str, str] = {
         "derivatives differentiate integrate probability percent percentage sum product average "
         "remainder divisible gcd lcm digits "
         "mean median ratio fraction fractions algebra geometry triangle circle radius area volume "
+        "inequality inequalities integer integers "
         "perimeter angle angles polynomial quadratic logarithm exponent factorial prime primes divisible "
         "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "
         "arithmetic multiply divide subtract interest compound speed distance "
@@ -346,6 +347,8 @@ _EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in
 _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 # Maths marks, each behind a one-character guard (a memchr) so prose pays almost nothing.
 _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
+# A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
+_ALGEBRA = re.compile(r"(?<![a-z])[a-z] ?[-+*/^] ?\w+ ?[|)]? ?(?:=|<|>)")
 _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
 # Numbers: digit runs, from the bytes with everything but digits made a space.
 # (A regex over the arithmetic mask instead, rb"9+", has no literal prefix to skip ahead to:
@@ -943,6 +946,8 @@ def _context_kind(low: str, words: frozenset[str]) -> str | None:
 
 def _maths_marks(low: str) -> int:
     found = 0
+    if ("=" in low or "<" in low or ">" in low) and _ALGEBRA.search(low):
+        found += 2  # an unknown to solve for: never one-step arithmetic
     for guard, marks in _EXPR_MARKS:
         if guard in low:
             found += sum(1 for mark in marks if mark in low)

@@ -278,7 +278,7 @@ def test_explain_reports_every_layer() -> None:
     assert [layer.name for layer in layers] == ["explicit", "rules", "scorer", "semantic", "brain"]
     assert layers[1].verdict == "-" and "none of 4 rules matched" in layers[1].detail
     assert layers[2].verdict == decision.tier == "balanced"
-    assert ("math_expr", 1) in scored.signals
+    assert ("math_expr", 3) in scored.signals
     decision, _, layers = router.explain(RouteInput(text="kubernetes help", importance="normal"))
     assert layers[1] == ("rules", "deep", "rule infra matched")
     assert next(layer for layer in layers if layer.name == "brain").detail == "not asked (a rule decided)"

@@ -172,7 +172,7 @@ def test_signals_and_language_only_with_detail() -> None:
     plain = score("Solve 2x + 3 = 11", tokens=4)
     assert plain.signals == ()
     detailed = score("Solve 2x + 3 = 11", tokens=4, detail=True)
-    assert ("math_expr", 1) in detailed.signals and detailed.language == "en"
+    assert ("math_expr", 3) in detailed.signals and detailed.language == "en"  # "3 = 11" and an unknown
 
 
 @pytest.mark.parametrize(("text", "language"), [
@@ -577,3 +577,18 @@ def test_dutch_translation_ask_is_a_translation() -> None:
     got = scored("Kun je dit naar het Engels vertalen? Het is een brief van de gemeente: "
                  "'Geachte heer, wij hebben uw aanvraag ontvangen.'")
     assert got.task_type == "creative_writing", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "If 3a - 7 = 2a + 5, what is a?",
+    "how many whole numbers satisfy |n - 3| < 4?",
+    "given p+q = 10 and p*q = 21, find p-q",
+])
+def test_an_unknown_in_a_relation_is_algebra_not_arithmetic(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("math", "balanced"), got.reason
+
+
+@pytest.mark.parametrize("prompt", ["Set x = 5 in the config file", "rate my plan: A > B > C"])
+def test_a_letter_beside_a_sign_is_not_algebra(prompt: str) -> None:
+    assert scored(prompt).task_type != "math"
