@@ -119,7 +119,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
                            timeout=config.health.timeout_seconds, on_result=on_probe,
                            on_loop_error=metrics.health_loop_errors.inc,
                            discovery=Discovery(clients, timeout=config.health.timeout_seconds, clock=clock))
-    brain = LLMBrain(config.routing, dispatcher, clock)
+    brain = LLMBrain(config.routing, dispatcher, clock, metrics)
     # The semantic layer (off unless [routing.semantic] is enabled) embeds its exemplars in the background.
     semantic = semantic_layer(config.routing.semantic, session_factory=session_factory, clock=clock,
                               metrics=metrics)

@@ -168,6 +168,14 @@ class Metrics:
             ("reason",),
             registry,
         )
+        self.brain_tokens = _family(
+            Counter,
+            "octoroute_router_brain_tokens",
+            "Tokens the router brain's questions (in) and answers (out) cost, by endpoint; from the "
+            "backend's usage, else estimated. Not in octoroute_tokens_total, which counts clients' requests.",
+            ("endpoint", "direction"),
+            registry,
+        )
         self.http_responses = _family(
             Counter,
             "octoroute_http_responses",

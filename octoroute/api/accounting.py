@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from octoroute.api.streaming import EVENT_END, LINE_END
+from octoroute.backends.client import usage_of
 from octoroute.config import EndpointConfig
 from octoroute.routing.router import Decision
 from octoroute.stats import Stats
@@ -30,18 +31,6 @@ _USAGE_OBJECT = re.compile(rb'"usage"\s*:\s*\{')
 def estimate_tokens(chars: int) -> int:
     """Tokens for ``chars`` characters of text, rounded up (a non-empty text is at least one)."""
     return -(-max(0, chars) // CHARS_PER_TOKEN)
-
-
-def usage_of(data: Any) -> tuple[int, int] | None:
-    """``(prompt_tokens, completion_tokens)`` from an answer's ``usage``, or ``None``."""
-    usage = data.get("usage") if isinstance(data, dict) else None
-    if not isinstance(usage, dict):
-        return None
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    if (isinstance(prompt, int) and isinstance(completion, int) and not isinstance(prompt, bool)
-            and not isinstance(completion, bool) and prompt >= 0 and completion >= 0):
-        return prompt, completion
-    return None
 
 
 def content_chars(value: Any) -> int:

@@ -9,11 +9,11 @@ from typing import Any
 import falcon
 
 from octoroute.api.access import ChatSlots
-from octoroute.api.accounting import account, usage_of
+from octoroute.api.accounting import account
 from octoroute.api.body import read_json
 from octoroute.api.openai import DEGRADED_HEADER, set_decision_headers
 from octoroute.api.schemas import validate_chat
-from octoroute.backends.client import BackendClient, completion_text
+from octoroute.backends.client import BackendClient, completion_text, usage_of
 from octoroute.backends.context import ContextNeed
 from octoroute.backends.failover import Dispatcher, Served
 from octoroute.config import Config

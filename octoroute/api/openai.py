@@ -22,14 +22,13 @@ from octoroute.api.accounting import (
     account,
     answer_chars,
     messages_chars,
-    usage_of,
     with_usage_requested,
 )
 from octoroute.api.body import read_json
 from octoroute.api.schemas import validate_openai_chat
 from octoroute.api.streaming import CLIENT_DISCONNECTED, Reframer, StreamEnd, StreamRelay
 from octoroute.api.watchdog import StreamWatchdog
-from octoroute.backends.client import BackendClient, BackendReply, BackendStream
+from octoroute.backends.client import BackendClient, BackendReply, BackendStream, usage_of
 from octoroute.backends.context import ContextBook, ContextNeed, need_for_messages
 from octoroute.backends.failover import Dispatcher, Served, Target
 from octoroute.backends.registry import Registry

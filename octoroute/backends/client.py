@@ -103,6 +103,18 @@ class BackendReply:
     headers: Mapping[str, str]
 
 
+def usage_of(data: Any) -> tuple[int, int] | None:
+    """``(prompt_tokens, completion_tokens)`` from an answer's ``usage``, or ``None``."""
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if (isinstance(prompt, int) and isinstance(completion, int) and not isinstance(prompt, bool)
+            and not isinstance(completion, bool) and prompt >= 0 and completion >= 0):
+        return prompt, completion
+    return None
+
+
 def clean(text: str, limit: int = MAX_ERROR_TEXT) -> str:
     """``text`` as one line of at most ``limit`` characters, without control characters.
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
-from octoroute.backends.client import BackendClient
+from octoroute.backends.client import BackendClient, usage_of
 from octoroute.backends.failover import Dispatcher, Target
 from octoroute.config import TIERS, RoutingConfig
 from octoroute.errors import RouterBrainError, UpstreamUnavailable
@@ -106,10 +106,12 @@ SEMANTIC_MAX_WAIT_S = 5.0  # seconds; a bound when the caller gave no deadline (
 class LLMBrain:
     """Asks an endpoint of ``router_tier`` through the dispatcher (failures count toward health)."""
 
-    def __init__(self, config: RoutingConfig, dispatcher: Dispatcher, clock: Callable[[], float]) -> None:
+    def __init__(self, config: RoutingConfig, dispatcher: Dispatcher, clock: Callable[[], float],
+                 metrics: Metrics | None = None) -> None:
         self._config = config
         self._dispatcher = dispatcher
         self._clock = clock
+        self._metrics = metrics
 
     def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool,
             deadline: float | None = None) -> tuple[str, str]:
@@ -118,8 +120,18 @@ class LLMBrain:
 
         def send(client: BackendClient, timeout: float) -> tuple[str | None, str]:
             payload = brain.question_payload(client.endpoint.name, question, use_tool=use_tool)
-            reply = client.chat(json.dumps(payload).encode(), timeout=timeout)
-            return brain.answer_tier(reply.data)
+            body = json.dumps(payload).encode()
+            reply = client.chat(body, timeout=timeout)
+            answer = brain.answer_tier(reply.data)
+            if self._metrics is not None:
+                # What asking costs, on the endpoint that answered: from its usage, else
+                # estimated from what was sent and what came back.
+                tokens_in, tokens_out = usage_of(reply.data) or (
+                    estimate_tokens(question), estimate_tokens(answer[1]))
+                counted = self._metrics.brain_tokens
+                counted.labels(endpoint=client.endpoint.id, direction="in").inc(tokens_in)
+                counted.labels(endpoint=client.endpoint.id, direction="out").inc(tokens_out)
+            return answer
 
         own = self._clock() + self._config.router_timeout_seconds
         deadline = own if deadline is None else min(deadline, own)

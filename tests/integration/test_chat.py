@@ -271,6 +271,21 @@ def test_llm_strategy_follows_the_brain(trio, serve, said, tier):
     assert len(trio.balanced.brain_questions()) == 1
 
 
+def test_the_brains_tokens_are_counted_apart_from_the_requests(trio, serve):
+    trio.balanced.brain_default = brain_says("deep")  # its usage: 3 in, 1 out
+    live = serve(trio_config(trio, routing={"strategy": "llm"}))
+    assert live.chat("hi there").json()["tier"] == "deep"
+    assert live.metric("octoroute_router_brain_tokens_total", endpoint="balanced-1", direction="in") == 3
+    assert live.metric("octoroute_router_brain_tokens_total", endpoint="balanced-1", direction="out") == 1
+    # The client's own request is counted where it was served, the brain's call is not added there.
+    assert live.metric("octoroute_tokens_total", tier="balanced", endpoint="balanced-1", direction="in") == 0
+    trio.balanced.brain_default = answer("fast", tokens=None)  # no usage: estimated from the texts
+    assert live.chat("what is the capital of Peru?").json()["tier"] == "fast"
+    (_, question) = trio.balanced.brain_questions()
+    estimated_in = live.metric("octoroute_router_brain_tokens_total", endpoint="balanced-1", direction="in")
+    assert estimated_in == 3 + len(question.user_text) // 4  # the seed's estimate: characters // 4
+
+
 @pytest.mark.parametrize("said", ["I'd rather not say", "FAST or DEEP", "", "quick"])
 def test_unusable_brain_answer_falls_back_to_default_tier(trio, serve, said):
     trio.fast.brain_default = brain_says(said)

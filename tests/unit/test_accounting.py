@@ -1,11 +1,10 @@
-"""``octoroute.api.accounting``: usage parsing, the stream's usage tap, fallback codes."""
+"""``octoroute.api.accounting``: the stream's usage tap, estimates, fallback codes."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import pytest
 from octoroute.api.accounting import (
     UsageTap,
     account,
@@ -14,7 +13,6 @@ from octoroute.api.accounting import (
     failures,
     fallback_reason,
     messages_chars,
-    usage_of,
     with_usage_requested,
 )
 from octoroute.backends.failover import Attempt
@@ -29,21 +27,6 @@ USAGE_CHUNK = sse_event({"id": "c", "object": "chat.completion.chunk", "choices"
 
 def decision(tier: str = "fast", **fields: Any) -> Decision:
     return Decision(tier, "rule", "casual_chat", True, "normal", 3, **fields)
-
-
-@pytest.mark.parametrize(("data", "expected"), [
-    ({"usage": {"prompt_tokens": 3, "completion_tokens": 7}}, (3, 7)),
-    ({"usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}, (0, 0)),
-    ({"usage": None}, None),
-    ({"usage": {}}, None),
-    ({"usage": {"prompt_tokens": "3", "completion_tokens": 7}}, None),
-    ({"usage": {"prompt_tokens": True, "completion_tokens": 7}}, None),
-    ({"usage": {"prompt_tokens": -1, "completion_tokens": 7}}, None),
-    ({}, None),
-    ([], None),
-])
-def test_usage_of(data: Any, expected: tuple[int, int] | None) -> None:
-    assert usage_of(data) == expected
 
 
 def test_estimates_round_up_and_count_text_parts() -> None:

@@ -31,6 +31,7 @@ from octoroute.backends.client import (
     BackendStream,
     clean,
     translate,
+    usage_of,
 )
 from octoroute.config import EndpointConfig
 from octoroute.errors import BackendError
@@ -565,3 +566,18 @@ def test_an_untrusted_certificate_fails_probes_and_chats_alike(
         err = fails(call, "connect_error")
         assert "TLS" in err.message and "certificate" in err.message.lower()
     assert backend.chats() == []  # nothing was sent over an unverified connection
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"usage": {"prompt_tokens": 3, "completion_tokens": 7}}, (3, 7)),
+    ({"usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}, (0, 0)),
+    ({"usage": None}, None),
+    ({"usage": {}}, None),
+    ({"usage": {"prompt_tokens": "3", "completion_tokens": 7}}, None),
+    ({"usage": {"prompt_tokens": True, "completion_tokens": 7}}, None),
+    ({"usage": {"prompt_tokens": -1, "completion_tokens": 7}}, None),
+    ({}, None),
+    ([], None),
+])
+def test_usage_of(data: Any, expected: tuple[int, int] | None) -> None:
+    assert usage_of(data) == expected
