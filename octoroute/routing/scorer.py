@@ -108,7 +108,7 @@ _WORDS: dict[str, str] = {
         "calculate calculation compute solve equation equations integral integrals derivative "
         "derivatives differentiate integrate probability percent percentage sum product average "
         "remainder divisible gcd lcm digits "
-        "mean median ratio fraction fractions algebra geometry triangle circle radius area volume "
+        "median ratio fraction fractions algebra geometry triangle circle radius area volume "
         "inequality inequalities integer integers "
         "perimeter angle angles polynomial quadratic logarithm exponent factorial prime primes divisible "
         "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "

@@ -330,8 +330,9 @@ ROUTING_CASES = [
     # casual_short does not take requests with tools; the named casual_chat still keeps it fast.
     (HELLO, {"tools": FULL_BODY["tools"]}, {"X-Octoroute-Task-Type": "casual_chat"}, "fast", "scorer"),
     (HELLO, {"tools": FULL_BODY["tools"]}, {}, "balanced", "scorer"),
-    ([{"role": "system", "content": "You are a Python coding assistant."}, *HELLO], {}, {},
-     "balanced", "scorer"),
+    # A system prompt sets the kind of a short opening ask ("thanks!" or "hi there" alone asks nothing).
+    ([{"role": "system", "content": "You are a Python coding assistant."},
+      {"role": "user", "content": "hi, can you help me?"}], {}, {}, "balanced", "scorer"),
     ([{"role": "user", "content": "Write a long poem about the sea"},
       {"role": "assistant", "content": "..."}, *HELLO], {}, {}, "fast", "casual_short"),
     ([{"role": "user", "content": "q" * 8000}, {"role": "assistant", "content": "a" * 400}, *QUESTION],

@@ -592,3 +592,8 @@ def test_an_unknown_in_a_relation_is_algebra_not_arithmetic(prompt: str) -> None
 @pytest.mark.parametrize("prompt", ["Set x = 5 in the config file", "rate my plan: A > B > C"])
 def test_a_letter_beside_a_sign_is_not_algebra(prompt: str) -> None:
     assert scored(prompt).task_type != "math"
+
+
+def test_what_does_it_mean_is_not_statistics() -> None:
+    got = scored("what does this error mean?", context="You are a Python coding assistant.")
+    assert got.task_type == "code", got.reason  # a concept question about code, not maths
