@@ -130,7 +130,7 @@ _WORDS: dict[str, str] = {
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
-        "knights knaves liar liars truth-teller truthteller sequence "
+        "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
         "rätsel lügt lügner wahrheit énigme menteur menteurs vérité acertijo mentiroso mentirosos verdad "
         "indovinello bugiardo verità"),
     "hypothetical": "imagine suppose assume",
@@ -220,6 +220,10 @@ _WORDS: dict[str, str] = {
     "careful": "precision precise legal register polite natural idiomatic rhyme metre meter rhythm "
                "nuance nuances terminology technical literally word-for-word juridique juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt",
+    # Languages small models translate into noticeably worse than the big European ones.
+    "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
+                 "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
+                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua",
     "g_role": "pretend act play roleplay role-play role style character",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
@@ -227,7 +231,7 @@ _WORDS: dict[str, str] = {
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
-    "g_points": "points",
+    "g_points": "points", "g_digest": "decided open action",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -347,6 +351,8 @@ _EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in
 _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 # Maths marks, each behind a one-character guard (a memchr) so prose pays almost nothing.
 _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
+_DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
+                   "open questions")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 _ALGEBRA = re.compile(r"(?<![a-z])[a-z] ?[-+*/^] ?\w+ ?[|)]? ?(?:=|<|>)")
 _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
@@ -573,6 +579,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["summary"] = counts.get("summary", 0) + 1
     if counts.get("g_points") and ("key points" in ask or "main points" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
+    digest = bool(counts.get("g_digest")) and any(phrase in ask for phrase in _DIGEST_PHRASES)
+    if digest:
+        # What a thread or a meeting decided and left open: a digest of the text, whatever it is about.
+        counts["summary"] = counts.get("summary", 0) + 2
     items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
     if items and not any(g in ask for g in _ITEM_GUARDS):
         items = 0  # "2." and "b)" count only in a list that has its first item
@@ -792,8 +802,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         fired.append("much code")
 
     # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
-    demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)) \
-        if translation else 0
+    demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
+               + 2 * counts.get("rare_lang", 0)) if translation else 0
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")
@@ -813,6 +823,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if json_response and tier == "fast":
         tier = "balanced"
         notes.append("JSON response asked")
+    if digest and tier == "fast" and tokens >= LONG_SOURCE_TOKENS:
+        # Who decided what, with conditions and reversals, across a long thread: easy to garble.
+        tier = "balanced"
+        notes.append("digest of a long thread")
     if careful and tier == "fast":
         tier = "balanced"
     if confidence < LOW_CONFIDENCE and tier == "fast" and (n_words > 25 or (

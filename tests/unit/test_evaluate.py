@@ -427,12 +427,13 @@ def test_help_lists_eval() -> None:
     assert "eval" in cli.build_parser().format_help()
 
 
-def test_the_blind_split_is_half_of_a_set_written_apart() -> None:
-    """Written and labelled by a teammate who saw neither the scorer nor the other splits;
-    its odd-numbered half was tuned on (in general), its even half never (blind)."""
+def test_the_blind_split_is_half_of_the_sets_written_apart() -> None:
+    """Two sets written and labelled by teammates who saw neither the scorer nor the other
+    splits (ids f-, f2-); their odd-numbered halves were tuned on (in general), their even
+    halves never (blind)."""
     blind, general = shipped_set("blind"), shipped_set("general")
-    written_apart = [c for c in general if c.id.startswith("f-")]
-    assert len(blind) >= 60 and len(written_apart) >= 60
-    assert all(c.id.startswith("f-") and int(c.id.rsplit("-", 1)[1]) % 2 == 0 for c in blind)
+    written_apart = [c for c in general if c.id.startswith(("f-", "f2-"))]
+    assert len(blind) >= 140 and len(written_apart) >= 140
+    assert all(c.id.startswith(("f-", "f2-")) and int(c.id.rsplit("-", 1)[1]) % 2 == 0 for c in blind)
     assert all(int(c.id.rsplit("-", 1)[1]) % 2 == 1 for c in written_apart)
     assert len({c.category for c in blind}) >= 12

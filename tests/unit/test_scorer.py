@@ -597,3 +597,25 @@ def test_a_letter_beside_a_sign_is_not_algebra(prompt: str) -> None:
 def test_what_does_it_mean_is_not_statistics() -> None:
     got = scored("what does this error mean?", context="You are a Python coding assistant.")
     assert got.task_type == "code", got.reason  # a concept question about code, not maths
+
+
+def test_a_game_that_needs_the_board_kept_is_not_small_talk() -> None:
+    got = scored("let's play chess, I'm white. 1. e4. keep track of the board and show it after each move")
+    assert got.tier != "fast", got.reason
+
+
+def test_translating_into_a_lower_resource_language_needs_balanced() -> None:
+    poster = " for a poster: 'Free eye checks every Monday morning.'"
+    assert scored("Translate to Swahili" + poster).tier == "balanced"
+    assert scored("Translate to Spanish" + poster).tier == "fast"
+
+
+def test_what_a_long_thread_decided_is_a_digest() -> None:
+    thread = "\n".join(
+        f"From: person{i}@example.org\nSubject: Re: booth design\nWe could do the display design with "
+        f"option {i}, but only if the budget holds and the supplier confirms by Friday; otherwise "
+        f"we fall back to last year's stand and ask finance again." for i in range(12))
+    got = scored("Read this thread and tell me what was decided and what's still open:\n" + thread)
+    assert (got.task_type, got.tier) == ("document_summary", "balanced"), got.reason
+    short = scored("What was decided here? 'We meet on Friday at ten, Anna brings the slides.'")
+    assert short.tier == "fast", short.reason
