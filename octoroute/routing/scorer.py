@@ -381,7 +381,9 @@ _REASONING_PHRASES = (
     ("show", re.compile(r"show (?:that|your work)")), ("explain", re.compile(r"explain your reasoning")),
     ("which", re.compile(r"which of the following")), ("what", re.compile(r"what comes next")),
     ("true", re.compile(r"true or false")), ("think", re.compile(r"think carefully")),
-    ("if", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
+    # Guarded by "only", not "if": the phrase holds " only " as a word of its own, and "if" is in
+    # most code prompts (a re scan of the ask each).
+    ("only", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
     ("no", re.compile(r"no (?:more|fewer) than")), ("exactly", re.compile(r"exactly (?:one|two)\b")),
     ("who", re.compile(r"who (?:is lying|is telling|owns)")),
     ("how", re.compile(r"how (?:to|(?:can|could|would|do|will) you) (?:tell|determine|know|figure out|"
@@ -391,6 +393,11 @@ _REASONING_PHRASES = (
     ("reason", re.compile(r"reason (?:it |this |that )?through")),
     ("only", re.compile(r"only (?:once|one|twice)\b")),
 )
+# guard word -> its phrases: a prompt pays for the guards among its words, not a test of all 17.
+_REASONING_BY_WORD: dict[str, tuple[re.Pattern[str], ...]] = {}
+for _word, _pattern in _REASONING_PHRASES:
+    _REASONING_BY_WORD[_word] = (*_REASONING_BY_WORD.get(_word, ()), _pattern)
+_REASONING_WORDS = frozenset(_REASONING_BY_WORD)
 # Judging an argument's validity is a logic exercise, like a syllogism.
 _ARGUMENT = re.compile(r"argument (?:is |was )?(?:valid|sound|invalid)")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
@@ -574,7 +581,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
-    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(ask)) if prose and counts.get(
+    phrases = sum(1 for w in _REASONING_WORDS.intersection(hits) for r in _REASONING_BY_WORD[w]
+                  if r.search(ask)) if prose and counts.get(
         "g_reason") else 0
     if prose and "argument" in hits and _ARGUMENT.search(ask):
         counts["puzzle"] = counts.get("puzzle", 0) + 1

@@ -515,8 +515,8 @@ def test_a_long_ask_in_an_unread_language_leans_up() -> None:
 _FRAGMENTS = st.sampled_from([
     " ", "\n", "? ", "\uff1f", "1", "42", "3.5", " + ", " - ", " = ", "==", "=>", "!=", "+=", "::", "{\n",
     ";\n", ";", "(", ")", "$", "%", "how many", "how much", "if a man has", "per hour", "what is the total",
-    "step by step", "at least", "def f(x):", "function g(", "return x;", "return y", "class A:", "import os",
-    "let mut v =", "const k = 1", "select a from b", "print(", "self.x",
+    "step by step", "at least", "if and only if", "def f(x):", "function g(", "return x;", "return y",
+    "class A:", "import os", "let mut v =", "const k = 1", "select a from b", "print(", "self.x",
     *"the and der die und le la et el que il è o é de het een apples costs knights prove python code write "
      "a is what ist nicht pour para per voor".split(),
 ])
@@ -567,3 +567,9 @@ def test_the_stop_word_tally_votes_as_the_intersections(words: list[str]) -> Non
     if expected == "other" and text.isascii():
         expected = "en"
     assert scorer_module._language(words, text) == expected
+
+
+def test_if_and_only_if_is_a_reasoning_phrase() -> None:
+    # Its guard is the word "only" (in most code prompts "if" is, and the phrase search is a scan).
+    signals = dict(scored("p holds if and only if q holds", detail=True).signals)
+    assert signals["constraints"] == 2  # "only" as a constraint word, and the phrase
