@@ -33,6 +33,8 @@ WORD_TAIL_CHARS = 400  # ... its head and this much of its tail (1,500 and 500 u
 # of 1,500 characters was a third of a long prose decision; the body of a long paste
 # mostly misled the kind, e.g. a legal text read as maths)
 SHAPES_ENOUGH = 3  # code shapes counted at most: two already make a prompt code
+NUMBERS_ENOUGH = 5  # digit runs counted at most; no rule looks past four
+QUESTIONS_ENOUGH = 3  # question marks counted at most; no rule looks past three
 SCRIPT_WINDOW = 400  # characters looked at to tell the script (zh/ja, Cyrillic)
 CJK_SCAN_CHARS = 1200  # characters of zh/ja text searched for keywords (no word boundaries there)
 LOW_CONFIDENCE = 0.5  # below this the scorer is guessing (hybrid asks the brain)
@@ -317,30 +319,40 @@ _CJK_NEEDLE = re.compile("|".join(sorted(_CJK_SIGNALS, key=len, reverse=True)))
 # runs with ``search`` (not ``findall``) where a yes/no will do, and runs only
 # after a C-level substring test says it might match: a leading ``\b`` or an
 # alternation of differently-starting branches cost milliseconds per prompt.
-# (guard, marks): the marks are looked for only when the guard, a rarer
-# character or word, is in the text. NOTE: no marks that prose uses ("->"
-# arrows, "this." at a sentence end, "$ 5").
-_CODE_MARKS = (("`", ("```",)), ("=", ("=>", "==", "!=", "+=")), (":", ("::",)), ("&", ("&&",)),
-               ("|", ("||",)), (";", (";\n",)), ("{", ("{\n",)), ("<", ("</",)), ("#", ("#include",)),
-               ("print", ("print(", "printf(", "println!(")), ("console", ("console.log(",)),
-               ("self", ("self.",)))
+# (guard, mark): a mark is looked for only when its guard, its rarest character or a
+# word, is in the text (a memchr, or a lookup among the prompt's words). NOTE: no marks
+# that prose uses ("->" arrows, "this." at a sentence end, "$ 5"). NOTE(routing): one guard
+# per mark, not one per family: code is full of "=", and "=>", "!=", "+=" behind that one
+# guard were three full scans of a Python prompt that holds none of them (27,000
+# instructions on 2,000 characters); behind ">", "!" and "+" they cost a memchr each.
+_CODE_MARKS = (("`", "```"), (">", "=>"), ("=", "=="), ("!", "!="), ("+", "+="), (":", "::"), ("&", "&&"),
+               ("|", "||"), (";", ";\n"), ("{", "{\n"), ("<", "</"), ("#", "#include"),
+               ("print", "print("), ("print", "printf("), ("print", "println!("), ("console", "console.log("),
+               ("self", "self."))
 _WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in the prompt's words
 # Split once by guard kind (the count is the same in any order; see _code_shape).
-_CHAR_MARKS = tuple((guard, marks) for guard, marks in _CODE_MARKS if guard not in _WORD_GUARDED)
-_WORD_MARKS = {guard: marks for guard, marks in _CODE_MARKS if guard in _WORD_GUARDED}
+_CHAR_MARKS = tuple((guard, mark) for guard, mark in _CODE_MARKS if guard not in _WORD_GUARDED)
+_WORD_MARKS: dict[str, tuple[str, ...]] = {}
+for _guard, _mark in _CODE_MARKS:
+    if _guard in _WORD_GUARDED:
+        _WORD_MARKS[_guard] = (*_WORD_MARKS.get(_guard, ()), _mark)
+# (word, needs, pattern): a pattern is searched only when its word is among the prompt's
+# words and ``needs``, a character or text that every match holds ("" when none is rare
+# enough to help), is in the text: a memchr. (A Python prompt has no ";": the "return"
+# pattern tried and backtracked at each of its returns, 25,000 instructions on 2,000 characters.)
 _CODE_WORD_SHAPES = (
-    ("def", re.compile(r"def \w+\s*\(")),
-    ("class", re.compile(r"class \w+\s*[:({]")),
-    ("import", re.compile(r"import [\w{*]")),
-    ("function", re.compile(r"function\s*\w*\s*\(")),
-    ("fn", re.compile(r"fn \w+\s*[(<]")),
-    ("func", re.compile(r"func \w+\s*\(")),
-    ("select", re.compile(r"select [^\n]{1,80}? from ")),
-    ("return", re.compile(r"return [^\n]{0,80};")),
-    ("let", re.compile(r"let (?:mut )?\w+\s*[:=]")),
-    ("const", re.compile(r"const \w+\s*=")),
+    ("def", "(", re.compile(r"def \w+\s*\(")),
+    ("class", "", re.compile(r"class \w+\s*[:({]")),
+    ("import", "", re.compile(r"import [\w{*]")),
+    ("function", "(", re.compile(r"function\s*\w*\s*\(")),
+    ("fn", "", re.compile(r"fn \w+\s*[(<]")),
+    ("func", "(", re.compile(r"func \w+\s*\(")),
+    ("select", " from ", re.compile(r"select [^\n]{1,80}? from ")),
+    ("return", ";", re.compile(r"return [^\n]{0,80};")),
+    ("let", "", re.compile(r"let (?:mut )?\w+\s*[:=]")),
+    ("const", "=", re.compile(r"const \w+\s*=")),
 )
-_SHAPE_WORDS = frozenset(w for w, _ in _CODE_WORD_SHAPES)  # the "g_shape" words
+_SHAPE_WORDS = frozenset(w for w, _, _ in _CODE_WORD_SHAPES)  # the "g_shape" words
 # Arithmetic: the text's bytes with every digit made "9" and every other byte but
 # operators, brackets and spaces made "a", then counted for "9+9", "9 * 9" ...
 # (bytes.count is a C-level search; a regex scanning for \d cost 35 ns a character).
@@ -356,10 +368,12 @@ _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action 
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 _ALGEBRA = re.compile(r"(?<![a-z])[a-z] ?[-+*/^] ?\w+ ?[|)]? ?(?:=|<|>)")
 _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
-# Numbers: digit runs, from the bytes with everything but digits made a space.
-# (A regex over the arithmetic mask instead, rb"9+", has no literal prefix to skip ahead to:
-# measured 40% more instructions for a whole code decision.)
-_DIGITS_ONLY = bytes(c if 48 <= c <= 57 else 32 for c in range(256))
+# Numbers: digit runs, counted on the same mask as the last "9" of each run. Not rb"9+",
+# which has no literal prefix to skip ahead to (40% more instructions for a whole code
+# decision), nor a second translation with everything but digits made spaces and split
+# (9 instructions a byte, then an object per number).
+_RUN_END = re.compile(rb"9(?!9)")
+
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.
 _WORD_PROBLEM_PHRASES = (
@@ -380,7 +394,9 @@ _REASONING_PHRASES = (
     ("show", re.compile(r"show (?:that|your work)")), ("explain", re.compile(r"explain your reasoning")),
     ("which", re.compile(r"which of the following")), ("what", re.compile(r"what comes next")),
     ("true", re.compile(r"true or false")), ("think", re.compile(r"think carefully")),
-    ("if", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
+    # Guarded by "only", not "if": the phrase holds " only " as a word of its own, and "if" is in
+    # most code prompts (a re scan of the ask each).
+    ("only", re.compile(r"if and only if")), ("at", re.compile(r"at (?:least|most)\b")),
     ("no", re.compile(r"no (?:more|fewer) than")), ("exactly", re.compile(r"exactly (?:one|two)\b")),
     ("who", re.compile(r"who (?:is lying|is telling|owns)")),
     ("how", re.compile(r"how (?:to|(?:can|could|would|do|will) you) (?:tell|determine|know|figure out|"
@@ -390,6 +406,11 @@ _REASONING_PHRASES = (
     ("reason", re.compile(r"reason (?:it |this |that )?through")),
     ("only", re.compile(r"only (?:once|one|twice)\b")),
 )
+# guard word -> its phrases: a prompt pays for the guards among its words, not a test of all 17.
+_REASONING_BY_WORD: dict[str, tuple[re.Pattern[str], ...]] = {}
+for _word, _pattern in _REASONING_PHRASES:
+    _REASONING_BY_WORD[_word] = (*_REASONING_BY_WORD.get(_word, ()), _pattern)
+_REASONING_WORDS = frozenset(_REASONING_BY_WORD)
 # Judging an argument's validity is a logic exercise, like a syllogism.
 _ARGUMENT = re.compile(r"argument (?:is |was )?(?:valid|sound|invalid)")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
@@ -454,6 +475,12 @@ _STOPWORDS = {
     "pt": frozenset("o a os as e é um uma para que com não como".split()),
     "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
 }
+_LANGS = tuple(_STOPWORDS)
+_STOP_LANGS: dict[str, tuple[int, ...]] = {}  # stop word -> the indexes in _LANGS of its languages
+for _index, _stops in enumerate(_STOPWORDS.values()):
+    for _word in _stops:
+        _STOP_LANGS[_word] = (*_STOP_LANGS.get(_word, ()), _index)
+_STOP_KEYS = frozenset(_STOP_LANGS)
 # NOTE: a signal that would make a cheap kind of ask look hard (code words in a
 # poem about Python) is outweighed by the kind's own words; the weights below
 # were set by reasoning about such pairs, not fitted to any labelled set.
@@ -493,12 +520,16 @@ def _language(words: list[str], low: str) -> str:
             return "cjk"
         if _CYRILLIC.search(low, 0, SCRIPT_WINDOW):
             return "cyrillic"
-    sample = frozenset(words[:60])
-    best, hits = "other", 1  # one shared stop word ("a", "e") says nothing
-    for lang, stops in _STOPWORDS.items():
-        n = len(stops.intersection(sample))
-        if n > hits:
-            best, hits = lang, n
+    # The distinct stop words among the first 60 words, tallied by language: one set
+    # lookup a word instead of a set built from the sample and seven intersections.
+    tally = [0] * len(_LANGS)
+    for word in _STOP_KEYS.intersection(words[:60]):
+        for index in _STOP_LANGS[word]:
+            tally[index] += 1
+    # The first language (in _STOPWORDS order) with the most; one shared stop word ("a", "e")
+    # says nothing.
+    most = max(tally)
+    best = _LANGS[tally.index(most)] if most > 1 else "other"
     if best == "other" and low.isascii():
         return "en"  # short ASCII text with no stop word: most likely English
     return best
@@ -544,11 +575,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     prose = shape < SHAPES_ENOUGH
     has_digit = prose and _has_digit(low)
     # Counts are capped: only "none, one, a few" matters, and a long list of numbers is not.
-    # One encoding of the text serves the arithmetic shapes and the count of numbers (digit runs).
-    raw = low.encode("utf-8", "surrogatepass") if has_digit else b""
-    expr = (_masked_arithmetic(raw.translate(_EXPR_TABLE)) if has_digit else 0) + (
-        _maths_marks(ask) if prose else 0)
-    numbers = len(raw.translate(_DIGITS_ONLY).split()) if has_digit else 0
+    # One masking of the text serves the arithmetic shapes and the count of numbers (digit runs).
+    masked = low.encode("utf-8", "surrogatepass").translate(_EXPR_TABLE) if has_digit else b""
+    expr = (_masked_arithmetic(masked) if has_digit else 0) + (_maths_marks(ask) if prose else 0)
+    # Only "none, one, a few" decides (no threshold past four): a request stops counting
+    # at NUMBERS_ENOUGH; ``detail`` (--explain) shows the exact count.
+    numbers = _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH) if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
@@ -562,7 +594,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
-    phrases = sum(1 for w, r in _REASONING_PHRASES if w in hits and r.search(ask)) if prose and counts.get(
+    phrases = sum(1 for w in _REASONING_WORDS.intersection(hits) for r in _REASONING_BY_WORD[w]
+                  if r.search(ask)) if prose and counts.get(
         "g_reason") else 0
     if prose and "argument" in hits and _ARGUMENT.search(ask):
         counts["puzzle"] = counts.get("puzzle", 0) + 1
@@ -587,7 +620,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if items and not any(g in ask for g in _ITEM_GUARDS):
         items = 0  # "2." and "b)" count only in a list that has its first item
     # The full-width question mark only in non-ASCII text: a second scan of an English prompt finds nothing.
-    questions = low.count("?") + (0 if low.isascii() else low.count("\uff1f"))
+    questions = _count_char(low, "?", detail) + (0 if low.isascii() else _count_char(low, "\uff1f", detail))
     greeting = 1 if n_words <= 12 and _GREETING.match(low) else 0
 
     code_words = counts.get("code", 0)
@@ -790,7 +823,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # Two puzzle words (knights and knaves, a liar and the truth): a logic puzzle, not a topic.
         difficulty += 1
         fired.append("logic puzzle")
-    big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
+    big_o = "(" in ask and "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     algo = counts.get("algo", 0) + 2 * big_o
     if kind == "code" and algo:
@@ -977,10 +1010,15 @@ def _arithmetic(low: str) -> int:
 
 def _masked_arithmetic(masked: bytes) -> int:
     """``_arithmetic`` of a text already masked with ``_EXPR_TABLE``."""
+    return _matches(_EXPR_MASKED, masked, 3)
+
+
+def _matches(pattern: re.Pattern[bytes], masked: bytes, enough: int | None) -> int:
+    """How many times ``pattern`` matches ``masked``: all, or up to ``enough`` (re stops there)."""
     n = 0
-    for _ in _EXPR_MASKED.finditer(masked):
+    for _ in pattern.finditer(masked):
         n += 1
-        if n == 3:
+        if n == enough:
             break
     return n
 
@@ -1008,13 +1046,11 @@ def _code_shape(low: str, keywords: frozenset[str] | None = None, words: frozens
     if words is None:
         words = frozenset(w for w in _WORD_GUARDED if w in low)
     found = 0
-    for guard, marks in _CHAR_MARKS:
-        if guard in low:
-            for mark in marks:
-                if mark in low:
-                    found += 1
-                    if found >= SHAPES_ENOUGH:
-                        return found
+    for guard, mark in _CHAR_MARKS:
+        if guard in low and mark in low:
+            found += 1
+            if found >= SHAPES_ENOUGH:
+                return found
     for guard in _WORD_GUARDED.intersection(words):
         for mark in _WORD_MARKS[guard]:
             if mark in low:
@@ -1022,14 +1058,14 @@ def _code_shape(low: str, keywords: frozenset[str] | None = None, words: frozens
                 if found >= SHAPES_ENOUGH:
                     return found
     if keywords is None:
-        keywords = frozenset(w for w, _ in _CODE_WORD_SHAPES if (w if w == "function" else w + " ") in low)
+        keywords = frozenset(w for w, _, _ in _CODE_WORD_SHAPES if (w if w == "function" else w + " ") in low)
     if keywords:
         # NOTE(routing): the keyword is looked up among the prompt's words (head and tail of a
         # long prompt), not searched in the whole text: ten substring scans of a 2,000-character
         # code prompt were a sixth of its decision. A keyword seen only in the middle of a long
         # prompt does not count; its code shows by its marks.
-        for word, pattern in _CODE_WORD_SHAPES:
-            if word in keywords and pattern.search(low):
+        for word, needs, pattern in _CODE_WORD_SHAPES:
+            if word in keywords and needs in low and pattern.search(low):
                 found += 1
                 if found >= SHAPES_ENOUGH:
                     return found
@@ -1038,6 +1074,21 @@ def _code_shape(low: str, keywords: frozenset[str] | None = None, words: frozens
 
 def _has_digit(low: str) -> bool:
     return any(d in low for d in "0123456789")  # ten memchr calls; a regex \d scan is 40x slower
+
+
+def _count_char(low: str, char: str, exact: bool) -> int:
+    """How many times ``char`` occurs: exactly, or up to ``QUESTIONS_ENOUGH``.
+
+    str.count of one character walks the whole text (11,000 instructions on 2,000
+    characters); str.find is a memchr, so a few finds cost a tenth of that.
+    """
+    if exact:
+        return low.count(char)
+    n, at = 0, low.find(char)
+    while at >= 0 and n < QUESTIONS_ENOUGH:
+        n += 1
+        at = low.find(char, at + 1)
+    return n
 
 
 def tier_at_least(tier: str, floor: str) -> str:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from octoroute.config import TASK_TYPES
+from octoroute.routing import scorer as scorer_module
 from octoroute.routing.scorer import LOW_CONFIDENCE, SCAN_CHARS, language_of, scan_text, score
 
 
@@ -619,3 +620,72 @@ def test_what_a_long_thread_decided_is_a_digest() -> None:
     assert (got.task_type, got.tier) == ("document_summary", "balanced"), got.reason
     short = scored("What was decided here? 'We meet on Friday at ten, Anna brings the slides.'")
     assert short.tier == "fast", short.reason
+
+
+# --- the fast paths decide as the plain definitions do ---------------------------------
+# A request's score counts numbers and question marks only up to what a rule looks at,
+# skips pattern searches whose required character is absent, and tallies stop words by
+# language; ``--explain`` (detail) counts exactly. These check both against each other and
+# against the plain definitions, on texts built from the fragments that feed those signals.
+
+_FRAGMENTS = st.sampled_from([
+    " ", "\n", "? ", "\uff1f", "1", "42", "3.5", " + ", " - ", " = ", "==", "=>", "!=", "+=", "::", "{\n",
+    ";\n", ";", "(", ")", "$", "%", "how many", "how much", "if a man has", "per hour", "what is the total",
+    "step by step", "at least", "if and only if", "def f(x):", "function g(", "return x;", "return y",
+    "class A:", "import os", "let mut v =", "const k = 1", "select a from b", "print(", "self.x",
+    *"the and der die und le la et el que il è o é de het een apples costs knights prove python code write "
+     "a is what ist nicht pour para per voor".split(),
+])
+_TEXTS = st.lists(_FRAGMENTS, min_size=1, max_size=120).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_a_request_scores_as_explain_does(text: str) -> None:
+    fast, full = scored(text), scored(text, detail=True)
+    assert (fast.tier, fast.task_type, fast.confidence, fast.reason, fast.difficulty) == \
+        (full.tier, full.task_type, full.confidence, full.reason, full.difficulty)
+
+
+def _plain_code_shape(low: str) -> int:
+    """Every mark and keyword shape searched in the whole text, no guards."""
+    marks = sum(1 for _, mark in scorer_module._CODE_MARKS if mark in low)
+    shapes = sum(1 for word, _, pattern in scorer_module._CODE_WORD_SHAPES
+                 if (word if word == "function" else word + " ") in low and pattern.search(low))
+    return min(marks + shapes, scorer_module.SHAPES_ENOUGH)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_guarded_code_shapes_count_as_the_plain_search(text: str) -> None:
+    low = text.lower()
+    assert scorer_module._code_shape(low) == _plain_code_shape(low)
+
+
+def _plain_language(words: list[str]) -> str:
+    """The stop-word vote as first written: seven intersections with the sample."""
+    sample = frozenset(words[:60])
+    best, hits = "other", 1
+    for lang, stops in scorer_module._STOPWORDS.items():
+        n = len(stops.intersection(sample))
+        if n > hits:
+            best, hits = lang, n
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*sorted(set().union(*scorer_module._STOPWORDS.values())), "zz", "qq"]),
+                max_size=80))
+def test_the_stop_word_tally_votes_as_the_intersections(words: list[str]) -> None:
+    # Ties go to the first language; ASCII text with no vote reads as English.
+    text = " ".join(words)
+    expected = _plain_language(words)
+    if expected == "other" and text.isascii():
+        expected = "en"
+    assert scorer_module._language(words, text) == expected
+
+
+def test_if_and_only_if_is_a_reasoning_phrase() -> None:
+    # Its guard is the word "only" (in most code prompts "if" is, and the phrase search is a scan).
+    signals = dict(scored("p holds if and only if q holds", detail=True).signals)
+    assert signals["constraints"] == 2  # "only" as a constraint word, and the phrase
