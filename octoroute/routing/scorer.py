@@ -366,7 +366,9 @@ _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/d
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
                    "open questions")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
-_ALGEBRA = re.compile(r"(?<![a-z])[a-z] ?[-+*/^] ?\w+ ?[|)]? ?(?:=|<|>)")
+# Searched from the operator (rare in prose) and checked for the lone letter before it in Python:
+# a pattern that starts at every letter cost a code prompt 260k instructions.
+_ALGEBRA_TAIL = re.compile(r"[-+*/^] ?\w+ ?[|)]? ?[=<>]")
 _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
 # Numbers: digit runs, counted on the same mask as the last "9" of each run. Not rb"9+",
 # which has no literal prefix to skip ahead to (40% more instructions for a whole code
@@ -991,9 +993,20 @@ def _context_kind(low: str, words: frozenset[str]) -> str | None:
     return None
 
 
+def _algebra(low: str) -> bool:
+    """A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10"."""
+    for match in _ALGEBRA_TAIL.finditer(low):
+        at = match.start() - 1
+        if at >= 0 and low[at] == " ":
+            at -= 1
+        if at >= 0 and "a" <= low[at] <= "z" and (at == 0 or not ("a" <= low[at - 1] <= "z")):
+            return True
+    return False
+
+
 def _maths_marks(low: str) -> int:
     found = 0
-    if ("=" in low or "<" in low or ">" in low) and _ALGEBRA.search(low):
+    if ("=" in low or "<" in low or ">" in low) and _algebra(low):
         found += 2  # an unknown to solve for: never one-step arithmetic
     for guard, marks in _EXPR_MARKS:
         if guard in low:
