@@ -233,7 +233,7 @@ _WORDS: dict[str, str] = {
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
-    "g_points": "points", "g_digest": "decided open action",
+    "g_points": "points", "g_digest": "decided open action", "g_plain": "plain simple eli5 layman layman's",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -363,6 +363,8 @@ _EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in
 _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 # Maths marks, each behind a one-character guard (a memchr) so prose pays almost nothing.
 _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
+_PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
+                  "eli5", "layman")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
                    "open questions")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
@@ -618,6 +620,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if digest:
         # What a thread or a meeting decided and left open: a digest of the text, whatever it is about.
         counts["summary"] = counts.get("summary", 0) + 2
+    # "This abstract in plain English for my mum": a pasted text made simple. Its own words
+    # ("we demonstrate", "derive") are the material, not a proof to write.
+    # (A question besides, "if I cancel after a month, do I get money back?", applies the text: not this.)
+    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and "?" not in ask and any(
+        phrase in ask for phrase in _PLAIN_PHRASES)
+    if plain:
+        counts["summary"] = counts.get("summary", 0) + 2
     items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
     if items and not any(g in ask for g in _ITEM_GUARDS):
         items = 0  # "2." and "b)" count only in a list that has its first item
@@ -690,6 +699,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("summary") and not expr:
         # The key points of a text with figures in it: a summary, not a word problem.
         kinds["math"] = min(kinds["math"], 1.5)
+    if plain:
+        kinds["reasoning"] = min(kinds["reasoning"], 1.5)  # the text's "we prove" is its material
     # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
     if kinds["creative_writing"] >= 2 and not shape:
         kinds["code"] = min(kinds["code"], 1.5)

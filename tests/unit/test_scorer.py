@@ -689,3 +689,13 @@ def test_if_and_only_if_is_a_reasoning_phrase() -> None:
     # Its guard is the word "only" (in most code prompts "if" is, and the phrase search is a scan).
     signals = dict(scored("p holds if and only if q holds", detail=True).signals)
     assert signals["constraints"] == 2  # "only" as a constraint word, and the phrase
+
+
+def test_a_pasted_text_made_plain_is_a_summary_not_a_proof() -> None:
+    abstract = ("We demonstrate that a soil bacterium derived from alpine lakes degrades polyethylene at "
+                "room temperature. Using isotope labelling we derive the pathway and show that two enzymes "
+                "are required; knocking out either halts degradation, which we prove by complementation.")
+    got = scored("can u explain this abstract in plain english, like 2 sentences, for my mum: " + abstract)
+    assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
+    asked = scored("Summarise this in plain language and tell me: does it work on all plastics? " + abstract)
+    assert asked.task_type != "document_summary" or asked.tier != "fast", asked.reason
