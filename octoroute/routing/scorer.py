@@ -43,6 +43,7 @@ VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need
 CHEAP_MAX_TOKENS = 1500  # tokens; writing/summary/chat up to this stays on fast
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
+TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
@@ -112,6 +113,7 @@ _WORDS: dict[str, str] = {
         "remainder divisible gcd lcm digits "
         "median ratio fraction fractions algebra geometry triangle circle radius area volume "
         "inequality inequalities integer integers "
+        "theorem lemma avg "
         "perimeter angle angles polynomial quadratic logarithm exponent factorial prime primes divisible "
         "modulo remainder matrix matrices eigenvalue eigenvalues vector vectors limit series "
         "arithmetic multiply divide subtract interest compound speed distance "
@@ -127,7 +129,7 @@ _WORDS: dict[str, str] = {
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
-        "prove proof proofs theorem lemma demonstrate derive induction contradiction "
+        "prove proof proofs demonstrate derive induction contradiction "
         "beweise beweisen prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
@@ -247,7 +249,7 @@ _WORDS: dict[str, str] = {
     "format": "json yaml csv xml table columns rows",
     "creative": (
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
-        "screenplay sonnet tale fable slogan tagline blog tweet caption joke jokes speech toast "
+        "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
         "email invitation birthday wedding gedicht geschichte erzähle lied märchen poème histoire "
         "conte chanson poema cuento historia canción poesia storia racconto canzone história "
@@ -362,7 +364,8 @@ _EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in
 # One pass: the pattern starts with the literal "9", which the engine finds with a fast search.
 _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 # Maths marks, each behind a one-character guard (a memchr) so prose pays almost nothing.
-_EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of",)))
+# ("% of " with its space: "15% of 80" is maths, "15% off" a sale.)
+_EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of ",)))
 _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
                   "eli5", "layman")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
@@ -869,6 +872,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if json_response and tier == "fast":
         tier = "balanced"
         notes.append("JSON response asked")
+    if tier == "fast" and questions and has_digit and low.count("\n") >= TABLE_ROWS and \
+            low.count(",") + low.count("|") + low.count("\t") >= 3 * TABLE_ROWS:
+        # A question about a pasted table (a CSV export, a log of figures): its headers ("email",
+        # "title") are not a writing ask, and counting or averaging its rows is no lookup.
+        tier = "balanced"
+        notes.append("question about a pasted table")
     if digest and tier == "fast" and tokens >= LONG_SOURCE_TOKENS:
         # Who decided what, with conditions and reversals, across a long thread: easy to garble.
         tier = "balanced"

@@ -699,3 +699,22 @@ def test_a_pasted_text_made_plain_is_a_summary_not_a_proof() -> None:
     assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
     asked = scored("Summarise this in plain language and tell me: does it work on all plastics? " + abstract)
     assert asked.task_type != "document_summary" or asked.tier != "fast", asked.reason
+
+
+def test_a_discount_is_not_a_percentage_sum() -> None:
+    got = scored("5 instagram captions for an autumn sale, 15% off all candles this weekend, cozy vibe")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+    assert scored("what is 15% of 80?").task_type == "math"
+
+
+def test_a_question_about_a_pasted_table_needs_balanced() -> None:
+    rows = "\n".join(f"{1000 + i},user{i % 4}@example.org,2026-09-{i + 1:02d},{20 + i * 3}.50"
+                     for i in range(8))
+    got = scored("whats my repeat customer rate from this export?\norder_id,email,date,total\n" + rows)
+    assert got.tier == "balanced", got.reason
+
+
+def test_explaining_a_named_theorem_is_not_a_proof() -> None:
+    got = scored("explain CAP theorem and where raft fits in. is etcd CP or AP?")
+    assert got.tier != "deep", got.reason
+    assert scored("Prove the CAP theorem for a two-node system.").tier == "deep"
