@@ -118,8 +118,6 @@ class ClientGone(UpstreamUnavailable):
     and the counters, never read by anybody.
     """
 
-    error_type = "client_closed_request"
-
     def __init__(self, message: str) -> None:
         super().__init__(message, status=499, attempts=[])
 

@@ -52,10 +52,10 @@ DEFAULT_PARAMS_B: dict[str, float] = {"fast": 8.0, "balanced": 30.0, "deep": 120
 DEFAULT_MISSES = 20  # misses listed per set
 # train: the first set, split with heldout (seeded, stratified); general: prompts written later to
 # test how far the scorer generalises (other languages, paraphrases, technical explanations,
-# puzzles), tuned on like train; heldout: never looked at while tuning; blind: half of a set a
-# teammate wrote and labelled without seeing the scorer or the other splits (its other half is
-# in general), never tuned on. Its labels are stricter about waste: "fast" alone where a mid
-# model adds nothing.
+# puzzles), tuned on like train; heldout: never looked at while tuning; blind: the even-numbered
+# halves of three sets teammates wrote and labelled without seeing the scorer or the other
+# splits (the odd halves are in general), never tuned on. Their labels are stricter about
+# waste: "fast" alone where a mid model adds nothing.
 SPLITS = ("train", "general", "heldout", "blind")
 SPLIT_FILES = {"train": "train.jsonl", "general": "general.jsonl", "heldout": "heldout.jsonl",
                "blind": "blind.jsonl"}

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from octoroute.backends.discovery import server_key
-from octoroute.backends.registry import EndpointState, Registry
+from octoroute.backends.registry import GONE_POLL_S, EndpointState, Registry
 from octoroute.backends.selection import pick
 from octoroute.config import TIERS, BusyConfig
 from octoroute.errors import ClientGone, UpstreamUnavailable
@@ -33,7 +33,6 @@ from octoroute.metrics import Metrics
 
 # Smaller tiers first: degrading trades quality for an answer now.
 SMALLER: dict[str, tuple[str, ...]] = {"deep": ("balanced", "fast"), "balanced": ("fast",), "fast": ()}
-GONE_POLL_S = 0.5  # seconds; how often a queued request checks that its client is still there
 QUEUE_FACTS_MAX_AGE_S = 30.0  # seconds; a server's processing/waiting figures older than this are ignored
 
 

@@ -22,6 +22,7 @@ log = logging.getLogger("octoroute.health")
 
 MAX_COOLDOWN_S = 60.0  # seconds; a 429's Retry-After is capped at this
 DEFAULT_COOLDOWN_S = 5.0  # seconds; a 429 without Retry-After cools down this long
+GONE_POLL_S = 0.5  # seconds; how often a waiter in begin_when checks that its client is still there
 
 
 def cooldown_seconds(retry_after: float | None) -> float:
@@ -126,7 +127,7 @@ class Registry:
 
     def begin_when(self, choose: Callable[[Mapping[str, EndpointState], float], str | None], *,
                    until: float, gone: Callable[[], bool] | None = None,
-                   poll_s: float = 0.5) -> str | None:
+                   poll_s: float = GONE_POLL_S) -> str | None:
         """Wait until ``choose`` names an endpoint, count it in flight, and return its id.
 
         The choice and the count happen under one lock, so of many waiters

@@ -120,8 +120,7 @@ class LLMBrain:
 
         def send(client: BackendClient, timeout: float) -> tuple[str | None, str]:
             payload = brain.question_payload(client.endpoint.name, question, use_tool=use_tool)
-            body = json.dumps(payload).encode()
-            reply = client.chat(body, timeout=timeout)
+            reply = client.chat(json.dumps(payload).encode(), timeout=timeout)
             answer = brain.answer_tier(reply.data)
             if self._metrics is not None:
                 # What asking costs, on the endpoint that answered: from its usage, else

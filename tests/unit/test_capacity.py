@@ -34,7 +34,7 @@ from octoroute.metrics import Metrics
 from prometheus_client import CollectorRegistry
 
 WAIT_S = 5.0  # seconds; a bound on event waits that only a broken test reaches
-GONE_POLL_S = 0.01  # seconds; how often a queued request looks for its client here
+POLL_S = 0.01  # seconds; how often a queued request looks for its client in these tests
 
 
 class Clock:
@@ -163,7 +163,7 @@ class Rig:
         self._waiters_cv = threading.Condition()  # guards waiters
         self.waiters = 0
         self.gate = BusyGate(BusyConfig(**policies), self.registry, self.metrics, random.Random(7),
-                             on_wait=self._on_wait, gone_poll_s=GONE_POLL_S)
+                             on_wait=self._on_wait, gone_poll_s=POLL_S)
 
     def _on_wait(self, tier: str) -> None:
         with self._waiters_cv:
