@@ -16,6 +16,10 @@ import falcon
 from octoroute.errors import RequestError
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+# Arrays and objects nested deeper than this are refused. json parses and encodes them by
+# recursion, so a body just shallow enough to parse at the top of the stack could fail
+# again, as a 500, when it is re-encoded for a backend further down the request's stack.
+MAX_JSON_DEPTH = 100
 
 
 def _finite(text: str) -> float:
@@ -75,8 +79,31 @@ def read_json(req: falcon.Request, max_bytes: int) -> Any:
 
 def _parse(text: str, is_form: bool) -> Any:
     try:
-        return _DECODER.decode(text)
+        data = _DECODER.decode(text)
     except RecursionError:
-        raise RequestError("request body is nested too deeply", code="invalid_json") from None
+        raise _too_deep() from None
     except ValueError as exc:
         raise _invalid(exc, is_form) from None
+    # Only a body with that many brackets at all can be that deep (two C-level counts).
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _deeper_than(data, MAX_JSON_DEPTH):
+        raise _too_deep()
+    return data
+
+
+def _too_deep() -> RequestError:
+    return RequestError(f"request body is nested too deeply (more than {MAX_JSON_DEPTH} levels of "
+                        "arrays and objects); flatten it", code="invalid_json")
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels (a walk, not a recursion)."""
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, level = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if level + 1 > limit:
+                    return True
+                pending.append((child, level + 1))
+    return False

@@ -14,7 +14,7 @@ import falcon
 import falcon.testing
 import pytest
 from octoroute.api import errors as api_errors
-from octoroute.api.body import read_json
+from octoroute.api.body import MAX_JSON_DEPTH, read_json
 from octoroute.errors import RequestError
 from octoroute.logs import (
     JsonFormatter,
@@ -95,6 +95,24 @@ def test_form_body_that_is_not_json_is_415(client: falcon.testing.TestClient, bo
     err = assert_error(post(client, body, "application/x-www-form-urlencoded"), 415,
                        "unsupported_media_type")
     assert "Content-Type: application/json" in err["message"]
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a": '])
+def test_nesting_past_the_limit_is_a_400_at_any_depth(client: falcon.testing.TestClient, opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+
+    def nested(levels: int) -> str:
+        return '{"prompt": "hi", "x": ' + opener * levels + "1" + closer * levels + "}"
+    # The body object itself is one level: MAX_JSON_DEPTH - 1 more fit, one beyond does not.
+    assert post(client, nested(MAX_JSON_DEPTH - 1), None).status_code == 200
+    for levels in (MAX_JSON_DEPTH, 900, 20_000):  # 900: parses, yet too deep to re-encode further down
+        err = assert_error(post(client, nested(levels), None), 400, "invalid_json")
+        assert "nested too deeply" in err["message"] and "flatten" in err["message"]
+
+
+def test_many_brackets_side_by_side_are_not_depth(client: falcon.testing.TestClient) -> None:
+    body = '{"prompt": "hi", "rows": [' + ", ".join(["[1, {\"a\": [2]}]"] * 200) + "]}"
+    assert post(client, body, None).status_code == 200
 
 
 def test_huge_content_type_is_not_echoed_in_full(client: falcon.testing.TestClient) -> None:
