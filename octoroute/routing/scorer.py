@@ -599,7 +599,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         any(w in hits and r.search(ask) for w, r in _WORD_PROBLEM_PHRASES)
         or any(w in hits and r.search(ask) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     if not word_problem and prose and counts.get("unit") and "how" in hits and (
-            "how many" in ask or "how much" in ask or "how long" in ask):
+            "how many" in ask or "how much" in ask or (numbers >= 2 and "how long" in ask)):
+        # (How long something should take, with no figures to work from, is advice, not a sum.)
         word_problem = 1
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
@@ -702,11 +703,18 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     lead = _VOCAB.get(words[0], ()) if words else ()
     if "extraction" in lead or "summary" in lead:
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
+    if "summary" in lead and not shape:
+        # "Summarise this thread: ..." about an outage or a paper: its subject is the material, the
+        # ask is a summary (a summary of code, with code shapes, still reads the code).
+        for kind in HARD:
+            kinds[kind] = min(kinds[kind], 1.5)
     if counts.get("summary") and not expr:
         # The key points of a text with figures in it: a summary, not a word problem.
         kinds["math"] = min(kinds["math"], 1.5)
-    if plain:
-        kinds["reasoning"] = min(kinds["reasoning"], 1.5)  # the text's "we prove" is its material
+    if plain and not shape:
+        # The text's "we prove", its algorithm and its figures are its material, not the ask.
+        for kind in HARD:
+            kinds[kind] = min(kinds[kind], 1.5)
     # A poem about Python is a poem; code words alone (no code shape) yield to a writing ask.
     if kinds["creative_writing"] >= 2 and not shape:
         kinds["code"] = min(kinds["code"], 1.5)
@@ -715,8 +723,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             # not even as a runner-up taken for its higher tier.
             kinds["code"] = min(kinds["code"], 1.0)
     if translation:
-        # A text to translate is not an ask to write code, whatever its vocabulary.
-        kinds["code"] = min(kinds["code"], 1.0)
+        # A text to translate is not an ask to write code, extract fields or compute, whatever its vocabulary.
+        for kind in ("code", "extraction", "math"):
+            kinds[kind] = min(kinds[kind], 1.0)
     if greeting and n_words <= 6 and not shape:
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)
@@ -958,6 +967,10 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
     if tokens > VERY_LONG_TOKENS or (kind == "question_answer" and difficulty >= DEEP_AT):
         return "balanced"
     if tokens > CHEAP_MAX_TOKENS and kind in ("document_summary", "question_answer"):
+        return "balanced"
+    if kind == "document_summary" and difficulty and not explicit:
+        # A summary of technical material or of a text with conditions (who holds which position,
+        # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         return "balanced"
     return "fast"
 
