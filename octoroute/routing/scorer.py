@@ -48,6 +48,7 @@ PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
+LOOKUP_TOKENS = 20  # tokens; a code ask this short, with no code in it, is a one-line how-to
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
@@ -942,6 +943,14 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             if difficulty:
                 return "balanced"
             notes.append("concept question, no code")
+            return "fast"
+        if kind == "code" and not difficulty and not shape and not explicit and not has_tools and \
+                not json_response and tokens < LOOKUP_TOKENS and not counts.get("code_action") and \
+                low.isascii() and "\n" not in low and "`" not in low and "example" not in low:
+            # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
+            # a one-line how-to every model has seen many times. (Not an ask to write or fix
+            # something, nor one in a language small models read less well.)
+            notes.append("one-line how-to")
             return "fast"
         # Maths, reasoning and extraction with any difficulty point (a multi-step word problem, a
         # puzzle, several fields out of a text) are where public judgements find small and mid
