@@ -360,7 +360,7 @@ _SHAPE_WORDS = frozenset(w for w, _, _ in _CODE_WORD_SHAPES)  # the "g_shape" wo
 # operators, brackets and spaces made "a", then counted for "9+9", "9 * 9" ...
 # (bytes.count is a C-level search; a regex scanning for \d cost 35 ns a character).
 # "-" and "/" count only with spaces around them: 2024-05-01 and 3/4 of a cup are not sums.
-_EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in "+*=^<>()-/ " else ord("a")
+_EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in "+*=^<>()-/ ,." else ord("a")
                     for c in range(256))
 # One pass: the pattern starts with the literal "9", which the engine finds with a fast search.
 _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
@@ -382,8 +382,10 @@ _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "
 # Numbers: digit runs, counted on the same mask as the last "9" of each run. Not rb"9+",
 # which has no literal prefix to skip ahead to (40% more instructions for a whole code
 # decision), nor a second translation with everything but digits made spaces and split
-# (9 instructions a byte, then an object per number).
-_RUN_END = re.compile(rb"9(?!9)")
+# (9 instructions a byte, then an object per number). A decimal point or a thousands comma does
+# not end a number: "2,450" and "0.84" are one each ("18% of 2,450" is one-step arithmetic);
+# "0,0,1,45" is four.
+_RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9))")
 
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.
@@ -704,9 +706,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     lead = _VOCAB.get(words[0], ()) if words else ()
     if "extraction" in lead or "summary" in lead:
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
-    if "summary" in lead and not shape:
+    if "summary" in lead and not shape and tokens >= PARAGRAPH_TOKENS:
         # "Summarise this thread: ..." about an outage or a paper: its subject is the material, the
-        # ask is a summary (a summary of code, with code shapes, still reads the code).
+        # ask is a summary (a summary of code, with code shapes, still reads the code; a one-line
+        # "summarise what this script does" names its subject).
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.5)
     if counts.get("summary") and not expr:
@@ -875,6 +878,24 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                  kind_score=kinds.get(kind, 0.0))
     if chance and kind == "math":
         notes.append("probability")
+    lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
+              and not tied_up and inherited is None and not has_tools and not json_response
+              and tokens < LOOKUP_TOKENS and not counts.get("code_action") and low.isascii()
+              and not any(mark in low for mark in ("\n", "`", "example")))
+    if lookup and (language or _language(words, low)) == "en":
+        # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
+        # a one-line how-to every model has seen many times. (Not an ask to write or fix
+        # something, a follow-up in a conversation, nor one in a language small models read less well.)
+        tier = "fast"
+        notes.append("one-line how-to")
+    if tier == "fast" and inherited is not None and kind in HARD:
+        # A follow-up in a conversation about a hard ask ("no, I think it's 10 cents") is no
+        # one-step sum and no lookup of its own.
+        tier = "balanced"
+    if tier == "fast" and kind == "document_summary" and difficulty and not plain and not explicit:
+        # A summary of technical material or of a text with conditions (who holds which position,
+        # what is decided under which constraint) is easy to garble: a mid model, never the largest.
+        tier = "balanced"
     if tier == "fast" and not explicit and kind not in ("creative_writing", "document_summary") and \
             _technical_explanation(counts, n_words, questions):
         # "How does X work" about a protocol, a kernel, a database: the mechanism is the answer,
@@ -944,14 +965,6 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
                 return "balanced"
             notes.append("concept question, no code")
             return "fast"
-        if kind == "code" and not difficulty and not shape and not explicit and not has_tools and \
-                not json_response and tokens < LOOKUP_TOKENS and not counts.get("code_action") and \
-                low.isascii() and "\n" not in low and "`" not in low and "example" not in low:
-            # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
-            # a one-line how-to every model has seen many times. (Not an ask to write or fix
-            # something, nor one in a language small models read less well.)
-            notes.append("one-line how-to")
-            return "fast"
         # Maths, reasoning and extraction with any difficulty point (a multi-step word problem, a
         # puzzle, several fields out of a text) are where public judgements find small and mid
         # models furthest behind the largest: one point sends them to deep, once the kind is
@@ -976,10 +989,6 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
     if tokens > VERY_LONG_TOKENS or (kind == "question_answer" and difficulty >= DEEP_AT):
         return "balanced"
     if tokens > CHEAP_MAX_TOKENS and kind in ("document_summary", "question_answer"):
-        return "balanced"
-    if kind == "document_summary" and difficulty and not explicit:
-        # A summary of technical material or of a text with conditions (who holds which position,
-        # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         return "balanced"
     return "fast"
 

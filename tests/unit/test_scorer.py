@@ -718,3 +718,66 @@ def test_explaining_a_named_theorem_is_not_a_proof() -> None:
     got = scored("explain CAP theorem and where raft fits in. is etcd CP or AP?")
     assert got.tier != "deep", got.reason
     assert scored("Prove the CAP theorem for a two-node system.").tier == "deep"
+
+
+@pytest.mark.parametrize("prompt", [
+    "python reverse a string",
+    "how do I undo my last git commit but keep the changes?",
+    "How do I unzip a .tar.gz file on Linux?",
+])
+def test_a_one_line_how_to_about_code_goes_fast(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("code", "fast"), got.reason
+    assert "one-line how-to" in got.reason
+
+
+@pytest.mark.parametrize(("prompt", "context"), [
+    ("Write a Python function that reverses a string", ""),  # something to write
+    ("Explain Python decorators with a simple example.", ""),  # an example asked for
+    ("¿Cómo leo un archivo JSON en Python y recorro sus claves?", ""),  # not English
+    ("how do I do that in Go?", "Write a Python function that merges two sorted lists"),  # a follow-up
+])
+def test_a_short_code_ask_that_is_no_lookup_stays_balanced(prompt: str, context: str) -> None:
+    got = scored(prompt, context=context)
+    assert got.tier == "balanced", got.reason
+
+
+def test_a_thousands_comma_or_a_decimal_point_does_not_split_a_number() -> None:
+    assert dict(scored("what's 18% of 2,450?", detail=True).signals)["numbers"] == 2
+    got = scored("what's 18% of 2,450?")
+    assert (got.task_type, got.tier) == ("math", "fast"), got.reason
+    assert dict(scored("errors per hour: 0,0,1,45 and 0.84 on average", detail=True).signals)["numbers"] == 5
+
+
+def test_a_summary_asked_first_reads_its_technical_material_as_material() -> None:
+    thread = ("Summarise this GitHub issue thread: the problem, who holds which position, and the next step.\n\n"
+              "@lena: streaming responses stop after 60 s behind nginx; direct to the backend it works.\n"
+              "@jb: proxy_read_timeout defaults to 60s, bump it to 300s?\n"
+              "@sam: a band-aid; a stalled model holds connections for five minutes. I'd send SSE keepalive "
+              "comments every 15 s from the gateway instead, it avoids the race with the buffer flush.\n"
+              "@marco: keepalives touch the streaming code refactored last week; risky before the release.\n")
+    got = scored(thread)
+    assert (got.task_type, got.tier) == ("document_summary", "balanced"), got.reason
+
+
+def test_a_bug_report_to_translate_is_a_translation_not_an_extraction() -> None:
+    got = scored('Traduce al inglés este reporte para el issue tracker: "Al subir un PDF de más de 20 MB, '
+                 "la interfaz se queda cargando y nunca muestra error. En los logs aparece 'request entity "
+                 "too large' (413). Con archivos pequeños funciona bien.\"")
+    assert got.task_type == "creative_writing", got.reason
+
+
+def test_how_long_something_should_take_with_no_figures_is_not_a_word_problem() -> None:
+    got = scored("How long should a standup take, in minutes, for a small team?")
+    assert got.task_type != "math", got.reason
+    sums = scored("A train covers 120 km at 80 km/h and then 60 km at 40 km/h. How long does the trip take?")
+    assert sums.task_type == "math" and sums.tier != "fast", sums.reason
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("solve 2x + 3 = 11", True), ("if x - 3 = 7, what is x?", True), ("|x + 5| < 10", True),
+    ("y^2 = 9", True), ("released 2024-05-01 = a Friday", False), ("a = b + c", False),
+    ("x_max + 1 = limit", False),  # a name, not a lone letter
+])
+def test_the_algebra_check_finds_a_lone_unknown_before_any_operator(text: str, expected: bool) -> None:
+    assert scorer_module._algebra(text) is expected
