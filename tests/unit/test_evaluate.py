@@ -428,12 +428,13 @@ def test_help_lists_eval() -> None:
 
 
 def test_the_blind_split_is_half_of_the_sets_written_apart() -> None:
-    """Three sets written and labelled by teammates who saw neither the scorer nor the other
-    splits (ids f-, f2-, f3-); their odd-numbered halves were tuned on (in general), their even
+    """Five sets written and labelled by teammates who saw neither the scorer nor the other
+    splits (ids f-, f2- ... f5-); their odd-numbered halves were tuned on (in general), their even
     halves never (blind)."""
+    apart = ("f-", "f2-", "f3-", "f4-", "f5-")
     blind, general = shipped_set("blind"), shipped_set("general")
-    written_apart = [c for c in general if c.id.startswith(("f-", "f2-", "f3-"))]
-    assert len(blind) >= 140 and len(written_apart) >= 140
-    assert all(c.id.startswith(("f-", "f2-", "f3-")) and int(c.id.rsplit("-", 1)[1]) % 2 == 0 for c in blind)
+    written_apart = [c for c in general if c.id.startswith(apart)]
+    assert len(blind) >= 300 and len(written_apart) >= 300
+    assert all(c.id.startswith(apart) and int(c.id.rsplit("-", 1)[1]) % 2 == 0 for c in blind)
     assert all(int(c.id.rsplit("-", 1)[1]) % 2 == 1 for c in written_apart)
     assert len({c.category for c in blind}) >= 12

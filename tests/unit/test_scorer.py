@@ -750,7 +750,7 @@ def test_a_thousands_comma_or_a_decimal_point_does_not_split_a_number() -> None:
 
 
 def test_a_summary_asked_first_reads_its_technical_material_as_material() -> None:
-    thread = ("Summarise this GitHub issue thread: the problem, who holds which position, and the next step.\n\n"
+    thread = ("Summarise this GitHub issue thread: the problem, who holds which position, the next step.\n\n"
               "@lena: streaming responses stop after 60 s behind nginx; direct to the backend it works.\n"
               "@jb: proxy_read_timeout defaults to 60s, bump it to 300s?\n"
               "@sam: a band-aid; a stalled model holds connections for five minutes. I'd send SSE keepalive "
