@@ -53,6 +53,7 @@ TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this l
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
 HARD = frozenset(("code", "math", "reasoning", "extraction"))
+CLEAR_CONTEXT = 0.75  # the scorer's confidence in the earlier turns' kind for a follow-up to continue it
 CLEAR_KIND = 3.0  # a kind's score from several signals, not one ambiguous word ("series", "fields")
 
 
@@ -670,8 +671,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if prose and not shape and counts.get("assign", 0) >= 2 and questions and _negations(low) >= 2:
         csp = max(csp, 1)
     # A probability asked for: by name, or as odds/chances beside a random device.
-    chance = 1 if prose and (counts.get("chance") or (
-        counts.get("chance_weak") and counts.get("device"))) else 0
+    chance = 1 if prose and (counts.get("chance") or (counts.get("chance_weak") and (
+        counts.get("device") or (numbers >= 2 and ("at least" in ask or "at most" in ask))))) else 0
+    # (Or beside "at least"/"at most" and figures: "the chance that at least one of 12 disks fails".)
     decision = 1 if counts.get("decide", 0) >= 2 and not shape and (
         numbers >= 3 or constraints >= 2 or n_words >= 40) else 0
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
@@ -764,11 +766,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             kind = second
             confidence = min(confidence, 0.55)
             tied_up = True
-    inherited = None
+    inherited, earlier = None, None
     # "thanks!" or "ok" that asks nothing more closes the hard question before it; it does not continue it.
     closing = greeting and n_words <= 6 and "?" not in low
     if not explicit and kind not in HARD and context and not closing:
+        # The kind the earlier turns set is the kind a follow-up continues: by their words, or read
+        # as one ask when it is clear ("redo it and show each term" after a probability question;
+        # not a post or a trip plan that merely holds figures).
+        earlier = score(context, tokens=len(context) // 4)
         inherited = _context_kind(ctx_low, ctx_hits)
+        if inherited is None and earlier.task_type in HARD and earlier.confidence >= CLEAR_CONTEXT:
+            inherited = earlier.task_type
         if inherited is not None:
             notes.append(f"{inherited} from the conversation")
             kind, confidence = inherited, max(confidence, 0.65)
@@ -812,8 +820,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind in HARD and deep_context:
         difficulty += 1
         fired.append("depth in the conversation")
-    if inherited is not None:
-        earlier = score(context, tokens=len(context) // 4)
+    if inherited is not None and earlier is not None:
         if earlier.task_type == inherited and earlier.difficulty > difficulty:
             difficulty = earlier.difficulty
             fired.append("the conversation's difficulty")

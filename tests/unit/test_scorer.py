@@ -781,3 +781,19 @@ def test_how_long_something_should_take_with_no_figures_is_not_a_word_problem() 
 ])
 def test_the_algebra_check_finds_a_lone_unknown_before_any_operator(text: str, expected: bool) -> None:
     assert scorer_module._algebra(text) is expected
+
+
+def test_a_chance_of_at_least_one_among_figures_is_a_probability() -> None:
+    got = scored("We have 12 disks with 1.5% AFR each. Chance that at least one fails this year?")
+    assert got.task_type == "math" and "probability" in got.reason, got.reason
+    assert scored("any chance you could look at this at least once today?").task_type != "math"
+
+
+def test_a_follow_up_continues_the_kind_the_earlier_turns_clearly_set() -> None:
+    first = "We have 12 disks with 1.5% AFR each, independent. Chance that at least one fails this year?"
+    got = scored("the second one is obviously broken. redo it properly and show each term", context=first)
+    assert (got.task_type, got.tier) == ("math", "balanced"), got.reason
+    # Figures in a post to write do not make its rewrite a sum.
+    post = ("Write a Facebook post announcing our treat boxes: 4 mini cakes, 2 macarons and a card, £18, "
+            "pre-order by Thursday 7 March, collect Saturday 9 or Sunday 10 March.")
+    assert scored("too long and a bit cheesy. cut it to half", context=post).tier == "fast"
