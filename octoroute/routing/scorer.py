@@ -48,6 +48,7 @@ PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
+PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
 LOOKUP_TOKENS = 20  # tokens; a code ask this short, with no code in it, is a one-line how-to
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -97,7 +98,7 @@ _WORDS: dict[str, str] = {
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks "
-        "mutex mutexes semaphore atomic parallel parallelism lock-free distributed consensus raft "
+        "mutex mutexes semaphore parallel parallelism lock-free distributed consensus raft "
         "paxos byzantine replication sharding scalability scalable microservices architecture "
         "security vulnerability vulnerabilities exploit exploits injection xss csrf cve secure "
         "audit cryptographic cryptography encryption authentication authorization kernel "
@@ -201,7 +202,7 @@ _WORDS: dict[str, str] = {
         "consistency transaction transactions idempotent idempotency exactly-once effectively-once "
         "at-least-once at-most-once failover outage split-brain quorum corrupt corrupts corrupted "
         "corruption destroy destroys overflow dangling use-after-free md5 sha1 hmac bcrypt "
-        "threat threat-model attacker attack attacks exposed hardening"),
+        "threat threat-model attacker attack attacks exposed hardening atomic atomics"),
     # Bugs that show only sometimes: the ones small models explain away.
     "flaky": "sometimes occasionally intermittent intermittently randomly sporadic sporadically flaky "
              "hangs forever nondeterministic non-deterministic",
@@ -237,7 +238,8 @@ _WORDS: dict[str, str] = {
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
-    "g_points": "points", "g_digest": "decided open action", "g_plain": "plain simple eli5 layman layman's",
+    "g_points": "points", "g_digest": "decided open action",
+    "g_plain": "plain simple eli5 layman layman's like",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -253,7 +255,8 @@ _WORDS: dict[str, str] = {
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
         "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
-        "email invitation birthday wedding gedicht geschichte erzähle lied märchen poème histoire "
+        "email invitation birthday wedding description descriptions blurb "
+        "gedicht geschichte erzähle lied märchen poème histoire "
         "conte chanson poema cuento historia canción poesia storia racconto canzone história "
         "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню"),
     "rewrite": (
@@ -370,6 +373,9 @@ _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of ",)))
 _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
                   "eli5", "layman")
+_SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
+# An explanation asked for a newcomer (guarded by the "g_plain" words).
+_SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
                    "open questions")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
@@ -625,6 +631,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
+    if "sum" in hits and _SUM_UP.search(ask):
+        # "Sum this up in three bullets": a summary, not an addition.
+        counts["summary"] = counts.get("summary", 0) + 1
+        counts["math"] = max(0, counts.get("math", 0) - 1)
     if counts.get("g_points") and ("key points" in ask or "main points" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
     digest = bool(counts.get("g_digest")) and any(phrase in ask for phrase in _DIGEST_PHRASES)
@@ -634,8 +644,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "This abstract in plain English for my mum": a pasted text made simple. Its own words
     # ("we demonstrate", "derive") are the material, not a proof to write.
     # (A question besides, "if I cancel after a month, do I get money back?", applies the text: not this.)
-    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and "?" not in ask and any(
-        phrase in ask for phrase in _PLAIN_PHRASES)
+    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask)
     if plain:
         counts["summary"] = counts.get("summary", 0) + 2
     items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
@@ -879,10 +888,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")
+    simple = bool(counts.get("g_plain")) and any(phrase in ask for phrase in _SIMPLE_PHRASES)
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
-                 kind_score=kinds.get(kind, 0.0))
+                 kind_score=kinds.get(kind, 0.0), simple=simple)
     if chance and kind == "math":
         notes.append("probability")
     lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
@@ -903,7 +913,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A summary of technical material or of a text with conditions (who holds which position,
         # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         tier = "balanced"
-    if tier == "fast" and not explicit and kind not in ("creative_writing", "document_summary") and \
+    if tier == "fast" and not explicit and not simple and \
+            kind not in ("creative_writing", "document_summary") and \
             _technical_explanation(counts, n_words, questions):
         # "How does X work" about a protocol, a kernel, a database: the mechanism is the answer,
         # and small models blur it. (A short "what is DNS?" stays a lookup.)
@@ -958,7 +969,8 @@ def _reason(kind: str, difficulty: int, fired: list[str], notes: list[str]) -> s
 
 def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
           counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
-          json_response: bool, notes: list[str], tied_up: bool = False, kind_score: float = 0.0) -> str:
+          json_response: bool, notes: list[str], tied_up: bool = False, kind_score: float = 0.0,
+          simple: bool = False) -> str:
     concept = kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
         _CODE_CONCEPT.match(low) is not None
     if kind in HARD:
@@ -968,9 +980,11 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             # the topic, they do not make it hard. With inline code, an example asked for or
             # the asker's own setup ("why does my script deadlock") it is no longer a lookup,
             # and its difficulty decides as for any code ask.
-            if difficulty:
+            if difficulty and not simple:
                 return "balanced"
-            notes.append("concept question, no code")
+            # (A concept asked for in simple words, "like I'm new to threading", is a small
+            # model's job even on a deep topic.)
+            notes.append("concept question, no code" + (", asked simply" if difficulty else ""))
             return "fast"
         # Maths, reasoning and extraction with any difficulty point (a multi-step word problem, a
         # puzzle, several fields out of a text) are where public judgements find small and mid
@@ -1013,6 +1027,25 @@ def _unclassified(low: str, n_words: int, questions: int, tokens: int, language:
         return "question_answer", 0.4 if foreign else 0.45
     notes.append("long text with no clear ask")
     return "question_answer", 0.35
+
+
+def _plain_ask(ask: str) -> bool:
+    """The ask is to put a text in plain words, and asks nothing else.
+
+    One question mark is allowed when it ends the plain-words ask itself ("can you explain it in
+    simple words?"); any other question applies the text ("do I get my money back?").
+    """
+    for phrase in _PLAIN_PHRASES:
+        at = ask.find(phrase)
+        if at >= 0:
+            mark = ask.find("?")
+            if mark < 0:
+                return True
+            # "..., just a few lines?" ends the plain-words ask; "... and tell me: does it ...?" does not.
+            between = ask[at:mark]
+            return ask.count("?") == 1 and 0 <= len(between) <= PLAIN_QUESTION_CHARS and \
+                ":" not in between and " and " not in between
+    return False
 
 
 def _negations(low: str) -> int:

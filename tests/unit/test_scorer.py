@@ -797,3 +797,42 @@ def test_a_follow_up_continues_the_kind_the_earlier_turns_clearly_set() -> None:
     post = ("Write a Facebook post announcing our treat boxes: 4 mini cakes, 2 macarons and a card, £18, "
             "pre-order by Thursday 7 March, collect Saturday 9 or Sunday 10 March.")
     assert scored("too long and a bit cheesy. cut it to half", context=post).tier == "fast"
+
+
+def test_sum_this_up_is_a_summary_not_an_addition() -> None:
+    letter = ("sum this up in 3 bullet points for me (what, when, what I have to do):\n\nDear Parent/Carer, "
+              "Year 9 students will visit the science centre on Tuesday 14 May 2024. The trip costs 12.50 "
+              "per student; please pay by 1 May and return the consent form by 3 May. Students need a "
+              "packed lunch and should arrive at 8:15. The coach returns at 15:30.")
+    got = scored(letter)
+    assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
+
+
+def test_a_plain_words_ask_may_end_in_its_own_question_mark() -> None:
+    article = ("The energy price cap will fall by 7% from 1 July, reducing the typical dual-fuel bill paid "
+               "by direct debit to 1,568 a year, down 122 from the April-June level. The cap limits the unit "
+               "rate and standing charge suppliers can charge, not the total bill.")
+    got = scored("can you explain this to me in simple words, just a few lines?\n\n" + article)
+    assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
+    applied = scored("in simple words please: will my bill go down if I'm on a fixed tariff?\n\n" + article)
+    assert applied.task_type != "document_summary", applied.reason
+
+
+def test_an_atomic_number_is_chemistry_not_concurrency() -> None:
+    got = scored("what is the atomic number of potassium and what's its symbol")
+    assert (got.task_type, got.tier) != ("code", "balanced"), got.reason
+    assert scored("why is my C++ counter wrong even though I made it atomic? two threads increment it").tier \
+        != "fast"
+
+
+def test_a_concept_asked_for_simply_goes_fast_even_on_a_deep_topic() -> None:
+    got = scored("Explain what a mutex is like I'm a junior dev who's never done threading. Short.")
+    assert got.tier == "fast" and "asked simply" in got.reason, got.reason
+    assert scored("Explain what a mutex is and how it interacts with the scheduler under contention, with "
+                  "the kernel-level details of futexes.").tier != "fast"
+
+
+def test_a_product_description_to_write_is_writing_whatever_its_figures() -> None:
+    got = scored("I sell soy candles on Etsy. Write a product description for one called 'Rainy Library': "
+                 "notes of old paper and cedar. 8oz amber jar, cotton wick, ~45h burn time. Cozy vibe.")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
