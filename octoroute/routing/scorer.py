@@ -202,7 +202,9 @@ _WORDS: dict[str, str] = {
         "consistency transaction transactions idempotent idempotency exactly-once effectively-once "
         "at-least-once at-most-once failover outage split-brain quorum corrupt corrupts corrupted "
         "corruption destroy destroys overflow dangling use-after-free md5 sha1 hmac bcrypt "
-        "threat threat-model attacker attack attacks exposed hardening atomic atomics"),
+        "threat threat-model attacker attack attacks exposed hardening atomic atomics "
+        # Time-zone arithmetic: offsets that change under the code (DST) are a classic subtle bug.
+        "timezone timezones tzinfo zoneinfo pytz dst daylight-saving"),
     # Bugs that show only sometimes: the ones small models explain away.
     "flaky": "sometimes occasionally intermittent intermittently randomly sporadic sporadically flaky "
              "hangs forever nondeterministic non-deterministic",
@@ -230,7 +232,7 @@ _WORDS: dict[str, str] = {
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
-                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua",
+                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit",
     "g_role": "pretend act play roleplay role-play role style character",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
@@ -884,7 +886,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
 
     # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
-               + 2 * counts.get("rare_lang", 0)) if translation else 0
+               + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))) \
+        if translation else 0  # (Latin, not Latin-American Spanish)
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")

@@ -836,3 +836,22 @@ def test_a_product_description_to_write_is_writing_whatever_its_figures() -> Non
     got = scored("I sell soy candles on Etsy. Write a product description for one called 'Rainy Library': "
                  "notes of old paper and cedar. 8oz amber jar, cotton wick, ~45h burn time. Cozy vibe.")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_latin_is_a_language_small_models_translate_poorly_latin_america_is_not() -> None:
+    latin = scored("Latin homework, please translate: hostibus victis, Caesar milites in castra reduxit, ut "
+                   "quiescerent; nam diu pugnaverant.")
+    assert latin.tier == "balanced", latin.reason
+    spanish = scored('Translate to Spanish (neutral, for Latin America and Spain): "Keys are shown only once, '
+                     'so store them in your password manager."')
+    assert spanish.tier == "fast", spanish.reason
+
+
+def test_time_zone_arithmetic_in_code_is_a_subtle_bug() -> None:
+    code = ("My script says 8 hours for both night shifts but the pay was wrong. Who's right?\n\n"
+            "```python\nfrom zoneinfo import ZoneInfo\nLONDON = ZoneInfo('Europe/London')\n\n"
+            "def shift_hours(start, end):\n    start = datetime.fromisoformat(start).replace(tzinfo=LONDON)\n"
+            "    end = datetime.fromisoformat(end).replace(tzinfo=LONDON)\n"
+            "    return (end - start).total_seconds() / 3600\n```")
+    got = scored(code)
+    assert (got.task_type, got.tier) == ("code", "deep"), got.reason
