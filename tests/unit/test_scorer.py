@@ -842,8 +842,8 @@ def test_latin_is_a_language_small_models_translate_poorly_latin_america_is_not(
     latin = scored("Latin homework, please translate: hostibus victis, Caesar milites in castra reduxit, ut "
                    "quiescerent; nam diu pugnaverant.")
     assert latin.tier == "balanced", latin.reason
-    spanish = scored('Translate to Spanish (neutral, for Latin America and Spain): "Keys are shown only once, '
-                     'so store them in your password manager."')
+    spanish = scored('Translate to Spanish (neutral, for Latin America and Spain): "Keys are shown only '
+                     'once, so store them in your password manager."')
     assert spanish.tier == "fast", spanish.reason
 
 
