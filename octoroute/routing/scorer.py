@@ -191,7 +191,7 @@ _WORDS: dict[str, str] = {
     # What makes a coding ask algorithmic rather than routine.
     "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
             "permutation permutations combinatorial tree trees bst heap graph graphs traversal "
-            "parser parsers ast grammar lexer tokenizer interpreter precedence "
+            "ast grammar lexer tokenizer interpreter precedence "
             "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
     "g_reason": "step step-by-step show explain which what true think if at no exactly who how only "
@@ -831,10 +831,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind in HARD and deep_context:
         difficulty += 1
         fired.append("depth in the conversation")
-    if inherited is not None and earlier is not None:
-        if earlier.task_type == inherited and earlier.difficulty > difficulty:
-            difficulty = earlier.difficulty
-            fired.append("the conversation's difficulty")
+    if earlier is None and context and not explicit and kind in HARD:
+        # A hard follow-up ("what about |x + 10| < 5?", "and if the ticket is $2?") in a hard
+        # conversation continues that conversation's difficulty, not just its kind.
+        earlier = score(context, tokens=len(context) // 4)
+    if earlier is not None and earlier.difficulty > difficulty and (earlier.task_type == inherited or (
+            inherited is None and kind in HARD and earlier.task_type in HARD)):
+        difficulty = earlier.difficulty
+        fired.append("the conversation's difficulty")
     if kind == "reasoning" and (csp or decision):
         difficulty += 1 + decision
         fired.append("constraint satisfaction" if csp else "multi-factor decision")

@@ -855,3 +855,22 @@ def test_time_zone_arithmetic_in_code_is_a_subtle_bug() -> None:
             "    return (end - start).total_seconds() / 3600\n```")
     got = scored(code)
     assert (got.task_type, got.tier) == ("code", "deep"), got.reason
+
+
+def test_a_hard_follow_up_continues_the_conversations_difficulty() -> None:
+    first = "How many integers are in the solution of the inequality |x + 5| < 10"
+    assert scored(first).tier == "deep"
+    got = scored("What about |x + 10| < 5", context=first)
+    assert (got.task_type, got.tier) == ("math", "deep"), got.reason
+    assert "the conversation's difficulty" in got.reason
+    # Alone, the same follow-up is a mid model's job.
+    assert scored("What about |x + 10| < 5").tier == "balanced"
+
+
+def test_a_variable_named_parser_is_not_an_algorithm_to_design() -> None:
+    context = ("You are a coding assistant. Be precise and never invent APIs.\n"
+               "Can you add a --verbose flag to this argparse setup?\n\nparser = argparse.ArgumentParser()\n"
+               "parser.add_argument('path')\nargs = parser.parse_args()")
+    got = scored("thanks. now make it configure logging to DEBUG when verbose is set, INFO otherwise",
+                 context=context)
+    assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
