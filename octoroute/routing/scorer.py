@@ -410,6 +410,8 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|"
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
+# "How many grams in an ounce", "how many seconds are there in a day": one unit in another.
+_CONVERSION = re.compile(r"how (?:many|much) [a-z]+ (?:are |is )?(?:there )?in (?:a|an|one) [a-z]+\??\s*$")
 _CURRENCY = ("$", "€", "£", "¥", "%")
 _REASONING_PHRASES = (
     ("step", re.compile(r"step[- ]by[- ]step")), ("step-by-step", re.compile(r"step-by-step")),
@@ -611,8 +613,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         any(w in hits and r.search(ask) for w, r in _WORD_PROBLEM_PHRASES)
         or any(w in hits and r.search(ask) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     if not word_problem and prose and counts.get("unit") and "how" in hits and (
-            "how many" in ask or "how much" in ask or (numbers >= 2 and "how long" in ask)):
-        # (How long something should take, with no figures to work from, is advice, not a sum.)
+            "how many" in ask or "how much" in ask or (numbers >= 2 and "how long" in ask)) and not (
+            numbers == 0 and _CONVERSION.search(ask)):
+        # (How long something should take, with no figures to work from, is advice, not a sum; how
+        # many grams are in an ounce is a conversion to look up.)
         word_problem = 1
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")

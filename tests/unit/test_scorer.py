@@ -874,3 +874,13 @@ def test_a_variable_named_parser_is_not_an_algorithm_to_design() -> None:
     got = scored("thanks. now make it configure logging to DEBUG when verbose is set, INFO otherwise",
                  context=context)
     assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
+
+
+@pytest.mark.parametrize("prompt", ["how many grams in an ounce", "How many seconds are in a day?"])
+def test_a_unit_conversion_is_a_lookup_not_a_word_problem(prompt: str) -> None:
+    assert scored(prompt).tier == "fast", scored(prompt).reason
+
+
+def test_a_counting_riddle_with_units_is_still_not_a_lookup() -> None:
+    got = scored("How many times a day do the hour and minute hands of a clock overlap?")
+    assert got.tier != "fast", got.reason
