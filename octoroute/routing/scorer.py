@@ -94,7 +94,7 @@ _WORDS: dict[str, str] = {
         "код функция функцию функции программа программу скрипт"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
-        "port rewrite generate create build add migrate test tests unittest design"),
+        "rewrite generate create build add migrate test tests unittest design"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks "
@@ -907,7 +907,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if chance and kind == "math":
         notes.append("probability")
     lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
-              and not tied_up and inherited is None and not has_tools and not json_response
+              and not tied_up and not context and not has_tools and not json_response
               and tokens < LOOKUP_TOKENS and not counts.get("code_action") and low.isascii()
               and not any(mark in low for mark in ("\n", "`", "example")))
     if lookup and (language or _language(words, low)) == "en":

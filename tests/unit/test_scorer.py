@@ -884,3 +884,9 @@ def test_a_unit_conversion_is_a_lookup_not_a_word_problem(prompt: str) -> None:
 def test_a_counting_riddle_with_units_is_still_not_a_lookup() -> None:
     got = scored("How many times a day do the hour and minute hands of a clock overlap?")
     assert got.tier != "fast", got.reason
+
+
+def test_a_port_number_question_is_a_lookup_and_a_follow_up_is_not() -> None:
+    assert scored("default port of PostgreSQL?").tier == "fast"
+    got = scored("now port it to Go", context="Write a Python function that merges two sorted lists")
+    assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
