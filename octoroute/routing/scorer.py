@@ -858,7 +858,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if items >= 3 or questions >= 3:
         difficulty += 1
         fired.append("multi-part")
-    if kind == "math" and word_problem and numbers >= 3:
+    if kind == "math" and word_problem and numbers >= 3 and not _pasted_rows(low):
+        # (Sums and averages over pasted rows, a receipt or a meter log, are mechanical: the
+        # difficulty of a word problem is in modelling quantities stated in prose.)
         difficulty += 1 + (numbers >= 4)
         fired.append("multi-step word problem")
     if kind == "reasoning" and if_then:
@@ -1057,6 +1059,13 @@ def _plain_ask(ask: str) -> bool:
             return ask.count("?") == 1 and 0 <= len(between) <= PLAIN_QUESTION_CHARS and \
                 ":" not in between and " and " not in between
     return False
+
+
+def _pasted_rows(low: str) -> bool:
+    """The text holds a pasted table or log: ``TABLE_ROWS`` lines or more with figures on them."""
+    if low.count("\n") < TABLE_ROWS:
+        return False
+    return sum(1 for line in low.split("\n") if _has_digit(line)) >= TABLE_ROWS
 
 
 def _negations(low: str) -> int:

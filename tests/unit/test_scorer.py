@@ -890,3 +890,14 @@ def test_a_port_number_question_is_a_lookup_and_a_follow_up_is_not() -> None:
     assert scored("default port of PostgreSQL?").tier == "fast"
     got = scored("now port it to Go", context="Write a Python function that merges two sorted lists")
     assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
+
+
+def test_sums_over_pasted_rows_are_no_multi_step_word_problem() -> None:
+    readings = ("These are my electricity meter readings (kWh) at 8am each day. How much did we use each day "
+                "and what's the average?\n\nMon 3 Jun  18204\nTue 4 Jun  18213\nWed 5 Jun  18221\n"
+                "Thu 6 Jun  18230\nFri 7 Jun  18252\nSat 8 Jun  18260")
+    got = scored(readings)
+    assert (got.task_type, got.tier) == ("math", "balanced"), got.reason
+    story = ("A bakery sells 120 loaves on Monday, 15% more on Tuesday and 30 fewer on Wednesday than on "
+             "Tuesday. How many loaves did it sell over the three days?")
+    assert scored(story).tier == "deep", scored(story).reason
