@@ -366,7 +366,8 @@ _SHAPE_WORDS = frozenset(w for w, _, _ in _CODE_WORD_SHAPES)  # the "g_shape" wo
 # operators, brackets and spaces made "a", then counted for "9+9", "9 * 9" ...
 # (bytes.count is a C-level search; a regex scanning for \d cost 35 ns a character).
 # "-" and "/" count only with spaces around them: 2024-05-01 and 3/4 of a cup are not sums.
-_EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in "+*=^<>()-/ ,." else ord("a")
+_EXPR_TABLE = bytes(ord("9") if chr(c).isdigit() and c < 128 else c if chr(c) in "+*=^<>()-/ ,." else
+                    ord("a") if c < 128 and (chr(c).isalpha() or chr(c) == "_") else ord("#")
                     for c in range(256))
 # One pass: the pattern starts with the literal "9", which the engine finds with a fast search.
 _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
@@ -604,7 +605,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     expr = (_masked_arithmetic(masked) if has_digit else 0) + (_maths_marks(ask) if prose else 0)
     # Only "none, one, a few" decides (no threshold past four): a request stops counting
     # at NUMBERS_ENOUGH; ``detail`` (--explain) shows the exact count.
-    numbers = _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH) if has_digit else 0
+    # Digits right after a letter name things, not quantities: q4_k_m, x86, h264, gpt4, v2.
+    named = masked.count(b"a9") if has_digit else 0
+    numbers = max(0, _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH + named) - named) \
+        if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled

@@ -901,3 +901,10 @@ def test_sums_over_pasted_rows_are_no_multi_step_word_problem() -> None:
     story = ("A bakery sells 120 loaves on Monday, 15% more on Tuesday and 30 fewer on Wednesday than on "
              "Tuesday. How many loaves did it sell over the three days?")
     assert scored(story).tier == "deep", scored(story).reason
+
+
+def test_digits_after_a_letter_name_things_not_quantities() -> None:
+    ask = "should I run a 30B at Q4_K_M or a 14B at Q8_0 on x86 with 24 GB?"
+    signals = dict(scored(ask, detail=True).signals)
+    assert signals["numbers"] == 3  # 30B, 14B, 24; not q4, q8, x86
+    assert dict(scored("$5 and £18", detail=True).signals)["numbers"] == 2
