@@ -636,7 +636,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         phrases += 2  # two quantified clauses are a syllogism on their own
     if_then = 1 if prose and counts.get("g_if") and "?" in ask and _IF_THEN.search(
         ask, 0, ask.rfind("?")) else 0
-    fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) else 0
+    # "As JSON" is an output format to extract into; "write an automation in YAML" with nothing to
+    # extract from is a config to write.
+    to_write = bool(counts.get("g_write")) or "create" in hits or "generate" in hits
+    fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) and (
+        counts.get("extraction") or not to_write) else 0
     roleplay = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):

@@ -908,3 +908,14 @@ def test_digits_after_a_letter_name_things_not_quantities() -> None:
     signals = dict(scored(ask, detail=True).signals)
     assert signals["numbers"] == 3  # 30B, 14B, 24; not q4, q8, x86
     assert dict(scored("$5 and £18", detail=True).signals)["numbers"] == 2
+
+
+def test_a_config_to_write_in_yaml_is_not_an_extraction() -> None:
+    got = scored("Can you write a Home Assistant automation in YAML for this:\n"
+                 "- turn on light.porch at sunset\n- turn it off at 23:30\n"
+                 "- but only if input_boolean.away_mode is off\n"
+                 "Use whatever the current syntax is.")
+    assert got.task_type == "code", got.reason
+    extracted = scored("Return these as JSON with name and email: Ann Lee <ann@x.org>, Bo Chen <bo@y.org>, "
+                       "Cy Diaz <cy@z.org>")
+    assert extracted.task_type == "extraction", extracted.reason
