@@ -226,8 +226,8 @@ _WORDS: dict[str, str] = {
     # ("load" and "using" are identifiers and keywords: a code prompt would pay the scans).
     "g_phrase": "under production inputs few no use just only must",
     # Translation asks that need more than a small model's fluency.
-    "careful": "precision precise legal register polite natural idiomatic rhyme metre meter rhythm "
-               "nuance nuances terminology technical literally word-for-word juridique juridico "
+    "careful": "precision precise legal register polite natural idiomatic rhyme rhymes rhyming metre meter "
+               "rhythm nuance nuances terminology technical literally word-for-word juridique juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt",
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
@@ -241,7 +241,7 @@ _WORDS: dict[str, str] = {
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
     "g_points": "points", "g_digest": "decided open action",
-    "g_plain": "plain simple eli5 layman layman's like",
+    "g_plain": "plain simple eli5 layman layman's like", "g_valid": "valid invalid sound",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -257,7 +257,7 @@ _WORDS: dict[str, str] = {
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
         "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
-        "email invitation birthday wedding description descriptions blurb "
+        "email invitation birthday wedding "
         "gedicht geschichte erzähle lied märchen poème histoire "
         "conte chanson poema cuento historia canción poesia storia racconto canzone história "
         "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню"),
@@ -437,7 +437,10 @@ for _word, _pattern in _REASONING_PHRASES:
     _REASONING_BY_WORD[_word] = (*_REASONING_BY_WORD.get(_word, ()), _pattern)
 _REASONING_WORDS = frozenset(_REASONING_BY_WORD)
 # Judging an argument's validity is a logic exercise, like a syllogism.
-_ARGUMENT = re.compile(r"argument (?:is |was )?(?:valid|sound|invalid)")
+# ("Is that logically valid?" too; but "make this sound friendlier" is a tone rewrite.)
+_ARGUMENT = re.compile(r"(?:argument|inference|conclusion|reasoning)(?: is| was)?(?: logically)? "
+                       r"(?:valid|invalid|sound)\b"
+                       r"|(?:that|this|it)(?: is| was)?(?: logically)? (?:valid|invalid)\b")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
 _SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
 # (guard word, phrase): phrases that mark a bug as intermittent or input-dependent, besides the
@@ -468,8 +471,10 @@ _LIST_ALL = re.compile(r"list (?:all|every|each) (?:the )?(?:names?|dates?|email
                        r"companies|addresses)\b")
 _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "lets play", "roleplay",
                      "role-play", "role play", "in the style of", "stay in character")
-_ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:short |funny |sad |)"
-                             r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog)\b")
+# (One word may come before the kind of text: "write a product description", "a short bio".)
+_ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:[a-z-]+ )?"
+                             r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog|"
+                             r"description|blurb|bio)\b")
 # List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
 _ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
 _ITEM_MARKS = ("\n- ", "\n* ", "\n• ", "\n1.", "\n2.", "\n3.", "\n1)", "\n2)", "\n3)", "\na)", "\nb)")
@@ -628,7 +633,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     phrases = sum(1 for w in _REASONING_WORDS.intersection(hits) for r in _REASONING_BY_WORD[w]
                   if r.search(ask)) if prose and counts.get(
         "g_reason") else 0
-    if prose and "argument" in hits and _ARGUMENT.search(ask):
+    if prose and counts.get("g_valid") and _ARGUMENT.search(ask):
         counts["puzzle"] = counts.get("puzzle", 0) + 1
     if prose and "show" in hits and _SHOW_THAT.search(ask):
         counts["prove"] = counts.get("prove", 0) + 1

@@ -919,3 +919,27 @@ def test_a_config_to_write_in_yaml_is_not_an_extraction() -> None:
     extracted = scored("Return these as JSON with name and email: Ann Lee <ann@x.org>, Bo Chen <bo@y.org>, "
                        "Cy Diaz <cy@z.org>")
     assert extracted.task_type == "extraction", extracted.reason
+
+
+def test_is_that_logically_valid_is_a_logic_question_and_make_this_sound_is_not() -> None:
+    got = scored("All VMs on node pve1 are backed up nightly. The backup of VM 104 failed. My partner "
+                 "concluded 'so VM 104 must be on pve1'. Is that logically valid?")
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+    tone = scored("Make this sound less passive aggressive: the deadline was yesterday.")
+    assert tone.task_type != "reasoning", tone.reason
+
+
+def test_a_rhyming_translation_needs_more_than_fluency() -> None:
+    got = scored("Translate this birthday poem for my mother-in-law into French, keeping it rhyming and "
+                 "light:\n\nAnother year of garden beds,\nOf roses white and tulips red,\n"
+                 "Of coffee strong and stories long,\nAnd humming every kitchen song.")
+    assert got.tier == "balanced", got.reason
+
+
+def test_a_description_column_in_a_pasted_table_is_no_writing_ask() -> None:
+    rows = "\n".join(f"2024-04-{d:02d},SHOP {d},-{10 + d}.50" for d in range(1, 12))
+    got = scored("Our joint account for April. Please total by category and tell me what % of the "
+                 "EUR 4,850 income we spent.\n\ndate,description,amount\n" + rows)
+    assert got.task_type != "creative_writing" and got.tier != "fast", got.reason
+    candle = scored("Write a product description for a hand-poured soy candle called Rainy Library.")
+    assert candle.task_type == "creative_writing", candle.reason
