@@ -53,7 +53,7 @@ DEFAULT_MISSES = 20  # misses listed per set
 # train: the first set, split with heldout (seeded, stratified); general: prompts written later to
 # test how far the scorer generalises (other languages, paraphrases, technical explanations,
 # puzzles), tuned on like train; heldout: never looked at while tuning; blind: the even-numbered
-# halves of five sets teammates wrote and labelled without seeing the scorer or the other
+# halves of six sets teammates wrote and labelled without seeing the scorer or the other
 # splits (the odd halves are in general), never tuned on. Their labels are stricter about
 # waste: "fast" alone where a mid model adds nothing.
 SPLITS = ("train", "general", "heldout", "blind")
