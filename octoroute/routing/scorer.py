@@ -377,6 +377,9 @@ _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/d
 _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
                   "eli5", "layman")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
+# Asks for a judgement on a text besides putting it in plain words.
+_JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
+                  "anything wrong", "should i sign", "is it fair", "is this fair")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
@@ -939,6 +942,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A summary of technical material or of a text with conditions (who holds which position,
         # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         tier = "balanced"
+    if tier == "fast" and kind == "document_summary" and not explicit and tokens >= PARAGRAPH_TOKENS and \
+            any(phrase in ask for phrase in _JUDGE_PHRASES):
+        # A summary that also asks which terms are unusual or unfair judges the text, not just condenses it.
+        tier = "balanced"
+        notes.append("judgement on the text")
     if tier == "fast" and not explicit and not simple and \
             kind not in ("creative_writing", "document_summary") and \
             _technical_explanation(counts, n_words, questions):
@@ -1061,6 +1069,8 @@ def _plain_ask(ask: str) -> bool:
     One question mark is allowed when it ends the plain-words ask itself ("can you explain it in
     simple words?"); any other question applies the text ("do I get my money back?").
     """
+    if any(phrase in ask for phrase in _JUDGE_PHRASES):
+        return False  # "... in plain language and flag anything unfavourable": a judgement besides
     for phrase in _PLAIN_PHRASES:
         at = ask.find(phrase)
         if at >= 0:

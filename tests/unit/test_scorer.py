@@ -943,3 +943,14 @@ def test_a_description_column_in_a_pasted_table_is_no_writing_ask() -> None:
     assert got.task_type != "creative_writing" and got.tier != "fast", got.reason
     candle = scored("Write a product description for a hand-poured soy candle called Rainy Library.")
     assert candle.task_type == "creative_writing", candle.reason
+
+
+def test_a_summary_that_also_judges_the_text_needs_balanced() -> None:
+    lease = ("Art. 3 Duration: indefinite, from 1 July 2024. Art. 4 Rent: EUR 1,650 a month, indexed every "
+             "1 July by CPI + 3%. Art. 7 The tenant pays all repairs, including structural ones. Art. 9 The "
+             "landlord may enter the flat at any time without notice. Art. 12 Deposit: three months' rent.")
+    judged = scored("Summarise these clauses in plain language and flag anything unusual or unfavourable for "
+                    "us as tenants:\n\n" + lease)
+    assert (judged.task_type, judged.tier) == ("document_summary", "balanced"), judged.reason
+    plain = scored("Summarise these clauses in plain language for my mum:\n\n" + lease)
+    assert plain.tier == "fast", plain.reason
