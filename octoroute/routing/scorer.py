@@ -797,14 +797,16 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             kind = second
             confidence = min(confidence, 0.55)
             tied_up = True
-    inherited, earlier = None, None
+    inherited = None
     # "thanks!" or "ok" that asks nothing more closes the hard question before it; it does not continue it.
     closing = greeting and n_words <= 6 and "?" not in low
-    if not explicit and kind not in HARD and context and not closing:
+    # The earlier turns read as one ask: the kind and difficulty a follow-up may continue.
+    earlier = score(context, tokens=len(context) // 4) if context and not explicit and (
+        kind in HARD or not closing) else None
+    if earlier is not None and kind not in HARD:
         # The kind the earlier turns set is the kind a follow-up continues: by their words, or read
         # as one ask when it is clear ("redo it and show each term" after a probability question;
         # not a post or a trip plan that merely holds figures).
-        earlier = score(context, tokens=len(context) // 4)
         inherited = _context_kind(ctx_low, ctx_hits)
         if inherited is None and earlier.task_type in HARD and earlier.confidence >= CLEAR_CONTEXT:
             inherited = earlier.task_type
@@ -851,10 +853,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind in HARD and deep_context:
         difficulty += 1
         fired.append("depth in the conversation")
-    if earlier is None and context and not explicit and kind in HARD:
-        # A hard follow-up ("what about |x + 10| < 5?", "and if the ticket is $2?") in a hard
-        # conversation continues that conversation's difficulty, not just its kind.
-        earlier = score(context, tokens=len(context) // 4)
+    # A hard follow-up ("what about |x + 10| < 5?", "and if the ticket is $2?") in a hard
+    # conversation continues that conversation's difficulty, not just its kind.
     if earlier is not None and earlier.difficulty > difficulty and (earlier.task_type == inherited or (
             inherited is None and kind in HARD and earlier.task_type in HARD)):
         difficulty = earlier.difficulty
