@@ -50,6 +50,7 @@ UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer re
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
 LOOKUP_TOKENS = 20  # tokens; a code ask this short, with no code in it, is a one-line how-to
+SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
@@ -739,10 +740,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     lead = _VOCAB.get(words[0], ()) if words else ()
     if "extraction" in lead or "summary" in lead:
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
-    if "summary" in lead and not shape and tokens >= PARAGRAPH_TOKENS:
+    if "summary" not in lead and counts.get("summary") and shape < 2 and tokens >= PARAGRAPH_TOKENS and \
+            not (fmt or counts.get("format")) and _summary_line(low):
+        # "What happened here? Short summary + likely root cause." on a line of its own above a pasted
+        # log or changelog (or below it): the ask is a summary, the lines are its material.
+        lead = ("summary",)
+    technical_material = False
+    if "summary" in lead and shape < 2 and tokens >= PARAGRAPH_TOKENS:
         # "Summarise this thread: ..." about an outage or a paper: its subject is the material, the
         # ask is a summary (a summary of code, with code shapes, still reads the code; a one-line
         # "summarise what this script does" names its subject).
+        technical_material = max(kinds[kind] for kind in HARD) >= 2.0
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.5)
     if counts.get("summary") and not expr:
@@ -942,6 +950,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A summary of technical material or of a text with conditions (who holds which position,
         # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         tier = "balanced"
+    if tier == "fast" and kind == "document_summary" and technical_material and not plain and not explicit:
+        # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.
+        tier = "balanced"
+        notes.append("summary of technical material")
     if tier == "fast" and kind == "document_summary" and not explicit and tokens >= PARAGRAPH_TOKENS and \
             any(phrase in ask for phrase in _JUDGE_PHRASES):
         # A summary that also asks which terms are unusual or unfair judges the text, not just condenses it.
@@ -1082,6 +1094,14 @@ def _plain_ask(ask: str) -> bool:
             return ask.count("?") == 1 and 0 <= len(between) <= PLAIN_QUESTION_CHARS and \
                 ":" not in between and " and " not in between
     return False
+
+
+def _summary_line(low: str) -> bool:
+    """The first or the last line of a pasted text asks for a summary (the lines between are its material)."""
+    head, newline, rest = low.partition("\n")
+    tail = rest.rstrip().rpartition("\n")[2]
+    return bool(newline) and any(len(line) <= SUMMARY_LINE_CHARS and any(
+        "summary" in _VOCAB[w] for w in _VOCAB_KEYS.intersection(_words(line))) for line in (head, tail))
 
 
 def _pasted_rows(low: str) -> bool:

@@ -954,3 +954,18 @@ def test_a_summary_that_also_judges_the_text_needs_balanced() -> None:
     assert (judged.task_type, judged.tier) == ("document_summary", "balanced"), judged.reason
     plain = scored("Summarise these clauses in plain language for my mum:\n\n" + lease)
     assert plain.tier == "fast", plain.reason
+
+
+def test_a_summary_asked_on_its_own_line_reads_a_pasted_log_as_material() -> None:
+    log = "\n".join(f"May 21 03:{m:02d}:44 nas kernel: ata4: hard resetting link; SATA link up 3.0 Gbps, "
+                    f"systemd restarted the zfs scrub thread on the kernel driver" for m in range(12))
+    for ask in ("What happened here? Short summary + likely root cause please.\n\n" + log,
+                log + "\n\nCan you give me a short summary of this?"):
+        got = scored(ask)
+        assert (got.task_type, got.tier) == ("document_summary", "balanced"), got.reason
+    # Without the summary line the same log asks nothing of the kind: a diagnosis of the kernel log.
+    assert scored("Why does this keep happening?\n\n" + log).task_type != "document_summary"
+    # And a JSON "summary" of the log's counts is an extraction, not a summary.
+    counts = scored("From these logs, produce a JSON summary: count of resets per port and the top 3 "
+                    "times.\n\n" + log)
+    assert counts.task_type != "document_summary", counts.reason
