@@ -49,7 +49,7 @@ LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one d
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
-LOOKUP_TOKENS = 20  # tokens; a code ask this short, with no code in it, is a one-line how-to
+LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 

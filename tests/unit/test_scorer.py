@@ -724,6 +724,8 @@ def test_explaining_a_named_theorem_is_not_a_proof() -> None:
     "python reverse a string",
     "how do I undo my last git commit but keep the changes?",
     "How do I unzip a .tar.gz file on Linux?",
+    # up to about 30 tokens: a short question about a tool, with nothing to write or fix
+    "why does my docker container lose all its data when i recreate it? i thought containers were like VMs",
 ])
 def test_a_one_line_how_to_about_code_goes_fast(prompt: str) -> None:
     got = scored(prompt)
@@ -736,6 +738,9 @@ def test_a_one_line_how_to_about_code_goes_fast(prompt: str) -> None:
     ("Explain Python decorators with a simple example.", ""),  # an example asked for
     ("¿Cómo leo un archivo JSON en Python y recorro sus claves?", ""),  # not English
     ("how do I do that in Go?", "Write a Python function that merges two sorted lists"),  # a follow-up
+    # past the lookup's length: a setup with several parts to get right
+    ("How do I set up WireGuard on my Debian home server so my phone can reach the whole LAN through "
+     "my router, and which script should run the firewall and IP forwarding rules?", ""),
 ])
 def test_a_short_code_ask_that_is_no_lookup_stays_balanced(prompt: str, context: str) -> None:
     got = scored(prompt, context=context)
