@@ -377,6 +377,8 @@ _EXPR_MASKED = re.compile(rb"9(?: ?[+*=^<>] ?| [-/] )[9(]")
 _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/dx",)), ("%", ("% of ",)))
 _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
                   "eli5", "layman")
+_FIELD_WORDS = frozenset(("field", "fields"))
+_SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
@@ -652,6 +654,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts.get("extraction") or not to_write) else 0
     roleplay = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
+    if counts.get("extraction") == 1 and not counts.get("format") and not _FIELD_WORDS.isdisjoint(hits):
+        # "Bees in 12 fields", "my field of study": alone, without an output format, no fields to pull out.
+        counts["extraction"] = 0
+    if "sound" in hits and any(phrase in ask for phrase in _SOUND_PHRASES):
+        counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
     if "sum" in hits and _SUM_UP.search(ask):
@@ -815,7 +822,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # The kind the earlier turns set is the kind a follow-up continues: by their words, or read
         # as one ask when it is clear ("redo it and show each term" after a probability question;
         # not a post or a trip plan that merely holds figures).
-        inherited = _context_kind(ctx_low, ctx_hits)
+        # (Not from one word of earlier turns that read clearly as a cheap ask: "bees in 12 fields" in a
+        # sentence to make sound more academic is no extraction to continue.)
+        inherited = _context_kind(ctx_low, ctx_hits) if earlier.task_type in HARD or \
+            earlier.confidence < CLEAR_CONTEXT else None
         if inherited is None and earlier.task_type in HARD and earlier.confidence >= CLEAR_CONTEXT:
             inherited = earlier.task_type
         if inherited is not None:
