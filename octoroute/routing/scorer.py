@@ -757,7 +757,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "Summarise this thread: ..." about an outage or a paper: its subject is the material, the
         # ask is a summary (a summary of code, with code shapes, still reads the code; a one-line
         # "summarise what this script does" names its subject).
-        technical_material = max(kinds[kind] for kind in HARD) >= 2.0
+        # (The figures of a short news item are no technical material; a long report's timeline is.)
+        technical_material = kinds["code"] >= 2.0 or (
+            tokens >= LONG_SOURCE_TOKENS and max(kinds[kind] for kind in HARD) >= 2.0)
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.5)
     if counts.get("summary") and not expr:
@@ -1110,8 +1112,9 @@ def _summary_line(low: str) -> bool:
     """The first or the last line of a pasted text asks for a summary (the lines between are its material)."""
     head, newline, rest = low.partition("\n")
     tail = rest.rstrip().rpartition("\n")[2]
-    return bool(newline) and any(len(line) <= SUMMARY_LINE_CHARS and any(
-        "summary" in _VOCAB[w] for w in _VOCAB_KEYS.intersection(_words(line))) for line in (head, tail))
+    return bool(newline) and any(len(line) <= SUMMARY_LINE_CHARS and (any(
+        "summary" in _VOCAB[w] for w in _VOCAB_KEYS.intersection(_words(line))) or _SUM_UP.search(line))
+        for line in (head, tail))
 
 
 def _pasted_rows(low: str) -> bool:

@@ -995,3 +995,12 @@ def test_a_follow_up_does_not_continue_a_hard_kind_from_one_word_of_a_clearly_ch
     jacket = "A jacket costs 80 euros and is reduced by 25%, then by another 10%. How much does it cost now?"
     sums = scored("and if it's 15 per cent?", context=jacket)
     assert sums.task_type == "math", sums.reason
+
+
+def test_sum_this_up_above_a_short_news_item_with_figures_is_a_plain_summary() -> None:
+    news = ("The city council on Tuesday approved a GBP 2.3 million plan to add protected cycle lanes "
+            "along Mill Lane, despite objections from some business owners who fear the loss of 40 parking "
+            "spaces. Works start in September and last five months. A consultation last year found 58% of "
+            "respondents in favour; the council says the lanes will cut car trips by 12% in two years.")
+    got = scored("sum this up in one sentence:\n\n" + news)
+    assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
