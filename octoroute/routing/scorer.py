@@ -234,7 +234,7 @@ _WORDS: dict[str, str] = {
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
                  "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit",
-    "g_role": "pretend act play roleplay role-play role style character",
+    "g_role": "pretend act play roleplay role-play role style character be i'll",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
@@ -261,7 +261,10 @@ _WORDS: dict[str, str] = {
         "email invitation birthday wedding "
         "gedicht geschichte erzähle lied märchen poème histoire "
         "conte chanson poema cuento historia canción poesia storia racconto canzone história "
-        "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню"),
+        "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню "
+        # school essays: "einen Aufsatz", "une rédaction", "un ensayo"
+        "aufsatz erörterung rédaction dissertation ensayo redacción saggio ensaio redação opstel "
+        "wypracowanie сочинение эссе"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "polish shorten simplify formal informal tone edit friendlier politer "
@@ -307,7 +310,7 @@ _CJK: dict[str, tuple[str, ...]] = {
     "how": ("如何工作", "怎么工作", "区别", "どのように", "違い"),
     "detail": ("详细", "詳しく", "詳細"),
     "extraction": ("提取", "抽出"),
-    "creative": ("诗", "故事", "小说", "詩", "物語", "小説"),
+    "creative": ("诗", "故事", "小说", "詩", "物語", "小説", "作文", "扮演", "假装", "になってください"),
     "rewrite": ("翻译", "改写", "翻訳", "書き直"),
     "summary": ("总结", "摘要", "概括", "要約", "まとめ"),
     "chat": ("你好", "谢谢", "こんにちは", "ありがとう", "おはよう"),
@@ -476,7 +479,9 @@ _FORMAT_BEFORE = re.compile(r"(?:\bas|\bin|\binto|\bto|\breturn|\boutput|\bvalid
 _LIST_ALL = re.compile(r"list (?:all|every|each) (?:the )?(?:names?|dates?|emails?|people|entities|items?|"
                        r"companies|addresses)\b")
 _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "lets play", "roleplay",
-                     "role-play", "role play", "in the style of", "stay in character")
+                     "role-play", "role play", "in the style of", "stay in character", "you be the ",
+                     "you be a ", "you be my ", "you play the ", "you play a ", "i'll play ", "i'll be the ",
+                     "i'll respond as", "i'll practise", "i'll practice")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:[a-z-]+ )?"
                              r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog|"

@@ -1004,3 +1004,17 @@ def test_sum_this_up_above_a_short_news_item_with_figures_is_a_plain_summary() -
             "respondents in favour; the council says the lanes will cut car trips by 12% in two years.")
     got = scored("sum this up in one sentence:\n\n" + news)
     assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "I'm hiring a part-time counter assistant and I'm terrible at interviews. you be the candidate "
+    "(make up a background, 19, a bit nervous) and I'll practise interviewing you. I'll start: hello",
+    "I need to practise handling angry customers. You're the IT lead at a customer whose API calls failed "
+    "for an hour during their board demo. Be annoyed but realistic. I'll respond as our support engineer.",
+    "日本語の練習をしたいです。あなたはコンビニの店員になってください。簡単な日本語で話してください。私はお客さんです。",
+    'Kannst du mir einen kurzen Aufsatz (ca. 200 Wörter) schreiben zum Thema "Sollten Handys in der Schule '
+    'verboten werden?" Mit Pro und Contra und am Schluss meine eigene Meinung.',
+])
+def test_a_role_to_play_or_a_school_essay_is_a_writing_ask(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
