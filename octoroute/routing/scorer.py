@@ -51,6 +51,7 @@ HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated co
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
 LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
+HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
 # Task types the scorer infers; the seed's six plus math, reasoning, extraction.
@@ -499,6 +500,9 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         r"discuss|"
                         r"is|are|can|could|does|do|did|should|would|will|give me|list|name|recommend|"
                         r"suggest)\b")
+# Who made, found or proved something, and when: history, whatever the subject.
+_HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
+                      r"wrote|designed)|when (?:was|were|did))\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
@@ -788,6 +792,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if greeting and n_words <= 6 and not shape:
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)
+    history = n_words <= HISTORY_WORDS and not has_digit and not shape and _HISTORY.match(low) is not None
+    if history:
+        # "Who came up with the central limit theorem?": a fact about the subject, not a problem in it,
+        # and its advanced words make nothing harder.
+        for kind in HARD:
+            kinds[kind] = min(kinds[kind], 0.5)
+        counts["math_adv"] = counts["prove"] = 0
 
     # The two strongest kinds; on equal scores the higher tier ranks first (_KIND_ORDER).
     best, top, second, runner = "", -1.0, "", -1.0

@@ -1018,3 +1018,15 @@ def test_sum_this_up_above_a_short_news_item_with_figures_is_a_plain_summary() -
 def test_a_role_to_play_or_a_school_essay_is_a_writing_ask(prompt: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+@pytest.mark.parametrize("prompt", ["who came up with the central limit theorem",
+                                    "Who proved Fermat's last theorem?"])
+def test_who_found_a_theorem_is_a_fact_about_it_not_a_problem_in_it(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("question_answer", "fast"), got.reason
+
+
+def test_a_question_in_a_theorem_is_still_maths() -> None:
+    got = scored("Use the central limit theorem: 100 dice are rolled, what is the chance the sum tops 380?")
+    assert got.task_type == "math" and got.tier == "deep", got.reason
