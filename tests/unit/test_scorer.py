@@ -1030,3 +1030,13 @@ def test_who_found_a_theorem_is_a_fact_about_it_not_a_problem_in_it(prompt: str)
 def test_a_question_in_a_theorem_is_still_maths() -> None:
     got = scored("Use the central limit theorem: 100 dice are rolled, what is the chance the sum tops 380?")
     assert got.task_type == "math" and got.tier == "deep", got.reason
+
+
+def test_a_translation_asked_exactly_of_an_official_letter_needs_precision() -> None:
+    letter = ("Sehr geehrte Damen und Herren, nach den uns vorliegenden Informationen haben Sie im Zeitraum "
+              "vom 22.11. bis 23.12.2024 Backwaren verkauft. Bitte reichen Sie die Umsatzsteuererklärung "
+              "bis zum 31.03.2025 ein. Andernfalls wird ein Verspätungszuschlag festgesetzt.")
+    careful = scored("please translate this letter from the tax office properly, every sentence, I need "
+                     "to know exactly what they want and by when:\n\n" + letter)
+    assert careful.tier == "balanced" and "precision" in careful.reason, careful.reason
+    assert scored("translate this into English for me:\n\n" + letter).tier == "fast"
