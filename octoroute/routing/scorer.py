@@ -383,6 +383,8 @@ _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/d
 _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
                   "eli5", "layman")
 _FIELD_WORDS = frozenset(("field", "fields"))
+_WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "what does it mean",
+              "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
@@ -667,6 +669,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("extraction") == 1 and not counts.get("format") and not _FIELD_WORDS.isdisjoint(hits):
         # "Bees in 12 fields", "my field of study": alone, without an output format, no fields to pull out.
         counts["extraction"] = 0
+    if "what" in hits and not low.isascii() and any(phrase in ask for phrase in _WHAT_SAYS) and (
+            cjk or _CYRILLIC.search(low) is not None):
+        # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'": a translation ask.
+        counts["rewrite"] = counts.get("rewrite", 0) + 1
     if "sound" in hits and any(phrase in ask for phrase in _SOUND_PHRASES):
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):

@@ -1040,3 +1040,9 @@ def test_a_translation_asked_exactly_of_an_official_letter_needs_precision() -> 
                      "to know exactly what they want and by when:\n\n" + letter)
     assert careful.tier == "balanced" and "precision" in careful.reason, careful.reason
     assert scored("translate this into English for me:\n\n" + letter).tier == "fast"
+
+
+def test_what_does_it_say_about_text_in_another_script_is_a_translation_ask() -> None:
+    got = scored("my grandma sent this, what does it say? 'Дорогая Катюша, поздравляю с окончанием четверти! "
+                 "Бабушка очень гордится тобой. Не забывай надевать шапку, на улице холодно. Целую.'")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
