@@ -1043,6 +1043,7 @@ def test_a_translation_asked_exactly_of_an_official_letter_needs_precision() -> 
 
 
 def test_what_does_it_say_about_text_in_another_script_is_a_translation_ask() -> None:
-    got = scored("my grandma sent this, what does it say? 'Дорогая Катюша, поздравляю с окончанием четверти! "
-                 "Бабушка очень гордится тобой. Не забывай надевать шапку, на улице холодно. Целую.'")
+    letter = ("Дорогая Катюша, поздравляю тебя! Бабушка очень гордится тобой. Забывай надевать шапку "
+              "никогда, на улице холодно. Целую, жду тебя на каникулах.")
+    got = scored(f"my grandma sent this, what does it say? '{letter}'")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
