@@ -343,8 +343,10 @@ _CJK_NEEDLE = re.compile("|".join(sorted(_CJK_SIGNALS, key=len, reverse=True)))
 _CODE_MARKS = (("`", "```"), (">", "=>"), ("=", "=="), ("!", "!="), ("+", "+="), (":", "::"), ("&", "&&"),
                ("|", "||"), (";", ";\n"), ("{", "{\n"), ("<", "</"), ("#", "#include"),
                ("print", "print("), ("print", "printf("), ("print", "println!("), ("console", "console.log("),
-               ("self", "self."))
-_WORD_GUARDED = frozenset(("print", "console", "self"))  # guards looked up in the prompt's words
+               ("self", "self."),
+               # Python: a block opened after a call or a signature, and an indented return.
+               (")", "):\n    "), ("return", "\n    return "))
+_WORD_GUARDED = frozenset(("print", "console", "self", "return"))  # guards looked up in the prompt's words
 # Split once by guard kind (the count is the same in any order; see _code_shape).
 _CHAR_MARKS = tuple((guard, mark) for guard, mark in _CODE_MARKS if guard not in _WORD_GUARDED)
 _WORD_MARKS: dict[str, tuple[str, ...]] = {}

@@ -633,6 +633,7 @@ _FRAGMENTS = st.sampled_from([
     ";\n", ";", "(", ")", "$", "%", "how many", "how much", "if a man has", "per hour", "what is the total",
     "step by step", "at least", "if and only if", "def f(x):", "function g(", "return x;", "return y",
     "class A:", "import os", "let mut v =", "const k = 1", "select a from b", "print(", "self.x",
+    "):\n    ", "\n    return x", "(draft):\n",
     *"the and der die und le la et el que il è o é de het een apples costs knights prove python code write "
      "a is what ist nicht pour para per voor".split(),
 ])
@@ -1047,3 +1048,10 @@ def test_what_does_it_say_about_text_in_another_script_is_a_translation_ask() ->
               "никогда, на улице холодно. Целую, жду тебя на каникулах.")
     got = scored(f"my grandma sent this, what does it say? '{letter}'")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_an_indented_python_function_is_plainly_code() -> None:
+    source = "def load(path):\n    f = open(path)\n    rows = [r.split(',') for r in f]\n    return rows\n"
+    assert scorer_module._code_shape(source) == scorer_module.SHAPES_ENOUGH
+    # A heading with a parenthesis and a colon, or "return" in a sentence, is no Python.
+    assert scorer_module._code_shape("notes (draft):\nwe return to this on monday\n") == 0
