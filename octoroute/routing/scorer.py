@@ -927,6 +927,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind == "reasoning" and if_then:
         difficulty += 1
         fired.append("hypothetical")
+    if kind == "math" and chance and counts.get("device") and " until " in ask:
+        # "Flip a coin until two heads in a row: how many flips on average?" A stopping time, not one
+        # draw: small and mid models get the recursion wrong.
+        difficulty += 2
+        fired.append("stopping time")
     if kind == "extraction" and tokens >= LONG_SOURCE_TOKENS and tokens <= LONG_TOKENS:
         # Structured data out of a long text: small models drop and invent fields. (Past
         # LONG_TOKENS the length point above has counted it already.)

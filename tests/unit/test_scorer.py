@@ -1055,3 +1055,14 @@ def test_an_indented_python_function_is_plainly_code() -> None:
     assert scorer_module._code_shape(source) == scorer_module.SHAPES_ENOUGH
     # A heading with a parenthesis and a colon, or "return" in a sentence, is no Python.
     assert scorer_module._code_shape("notes (draft):\nwe return to this on monday\n") == 0
+
+
+@pytest.mark.parametrize("prompt", [
+    "I roll a fair die until I see a six. On average, how many rolls is that, and what is the chance it "
+    "takes more than ten?",
+    "We draw cards from a shuffled deck until the first ace appears. What is the expected number of draws?",
+])
+def test_a_random_process_run_until_something_happens_is_a_hard_probability(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("math", "deep"), got.reason
+    assert "stopping time" in got.reason
