@@ -387,6 +387,7 @@ _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple wor
 _FIELD_WORDS = frozenset(("field", "fields"))
 _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "what does it mean",
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
+_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
@@ -737,8 +738,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if prose and not technical and constraints >= 2 and "how do you" in low:
         counts["puzzle"] = counts.get("puzzle", 0) + 1
     # A translation ask (the rewrite words guard the substring scans).
-    translation = bool(not shape and code_words < 3 and counts.get("rewrite") and (
-        "translat" in low or "tradu" in low or "übersetz" in low or "vertaal" in low or "перев" in low))
+    # (Or a rewrite asked of a translation made earlier in the conversation: "make it properly formal".)
+    translation = bool(not shape and code_words < 3 and counts.get("rewrite") and any(
+        stem in text for text in (low, ctx_low) for stem in _TRANSLATE_STEMS))
     kinds = {
         "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
         + (0.5 * counts.get("code_action", 0) if technical else 0.0),

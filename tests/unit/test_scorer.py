@@ -1066,3 +1066,14 @@ def test_a_random_process_run_until_something_happens_is_a_hard_probability(prom
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("math", "deep"), got.reason
     assert "stopping time" in got.reason
+
+
+def test_a_rewrite_of_an_earlier_translation_is_judged_as_that_translation() -> None:
+    context = ("translate into Polish: 'Dear doctor, my partner's grandmother has an appointment on Tuesday. "
+               "Can we bring the results of her blood test on the day, or should we send them earlier?'")
+    ask = ("hmm my partner says that opening sounds weird for a doctor. can you make it properly formal, "
+           "like you'd actually write to a doctor in Poland? the doctor is a woman btw, dr Nowak")
+    got = scored(ask, context=context)
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+    # The same ask about an e-mail written in English is a plain rewrite.
+    assert scored(ask, context="write a short e-mail to my doctor about moving my appointment").tier == "fast"
