@@ -51,6 +51,7 @@ HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated co
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
 LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
+THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -506,6 +507,13 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         r"discuss|"
                         r"is|are|can|could|does|do|did|should|would|will|give me|list|name|recommend|"
                         r"suggest)\b")
+_THANKS = re.compile(r"\s*(?:thanks|thank you|thx|ty|cheers|ta|many thanks|great|perfect|awesome|brilliant|"
+                     r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it|"
+                     r"danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо)\b")
+# Words that make thanks an ask ("thanks! now can you also add ...").
+_ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also", "but", "make", "add",
+                        "write", "change", "fix", "show", "explain", "what", "how", "why", "next", "another",
+                        "again"))
 # Who made, found or proved something, and when: history, whatever the subject.
 _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
                       r"wrote|designed)|when (?:was|were|did))\b")
@@ -800,9 +808,15 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A text to translate is not an ask to write code, extract fields or compute, whatever its vocabulary.
         for kind in ("code", "extraction", "math"):
             kinds[kind] = min(kinds[kind], 1.0)
-    if greeting and n_words <= 6 and not shape:
+    # "cheers, moving the call outside the lock was it. you're a lifesaver": thanks that ask nothing more
+    # close a conversation, however hard it was.
+    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and _THANKS.match(low) is not None \
+        and _ASK_WORDS.isdisjoint(words)
+    if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)
+    if thanks:
+        kinds["casual_chat"] = max(kinds["casual_chat"], 3.0)
     history = n_words <= HISTORY_WORDS and not has_digit and not shape and _HISTORY.match(low) is not None
     if history:
         # "Who came up with the central limit theorem?": a fact about the subject, not a problem in it,
@@ -843,7 +857,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             tied_up = True
     inherited = None
     # "thanks!" or "ok" that asks nothing more closes the hard question before it; it does not continue it.
-    closing = greeting and n_words <= 6 and "?" not in low
+    closing = (greeting and n_words <= 6 and "?" not in low) or thanks
     # The earlier turns read as one ask: the kind and difficulty a follow-up may continue.
     earlier = score(context, tokens=len(context) // 4) if context and not explicit and (
         kind in HARD or not closing) else None

@@ -1077,3 +1077,17 @@ def test_a_rewrite_of_an_earlier_translation_is_judged_as_that_translation() -> 
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
     # The same ask about an e-mail written in English is a plain rewrite.
     assert scored(ask, context="write a short e-mail to my doctor about moving my appointment").tier == "fast"
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    ("cheers, moving the CallDeferred outside the lock was it. you're a lifesaver", "fast"),
+    ("perfect, that fixed the deadlock, thank you so much", "fast"),
+    # thanks that go on to ask for more continue the conversation
+    ("thanks! now can you make it lock-free as well", "deep"),
+])
+def test_thanks_that_ask_nothing_more_close_a_hard_conversation(prompt: str, tier: str) -> None:
+    context = ("my C# game freezes randomly when chunks load. the worker thread takes _chunkLock, generates "
+               "voxels, then calls CallDeferred(AddChunk) while still holding the lock; AddChunk also locks "
+               "_chunkLock on the main thread. sometimes the whole thing hangs. is it a deadlock?")
+    got = scored(prompt, context=context)
+    assert got.tier == tier, got.reason
