@@ -267,16 +267,25 @@ _WORDS: dict[str, str] = {
         "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню "
         # school essays: "einen Aufsatz", "une rédaction", "un ensayo"
         "aufsatz erörterung rédaction dissertation ensayo redacción saggio ensaio redação opstel "
-        "wypracowanie сочинение эссе"),
+        "wypracowanie сочинение эссе "
+        # a post, a notice, a message or a letter to write ("mi scrivi un breve annuncio")
+        "annuncio messaggio lettera anuncio mensaje carta annonce lettre anzeige nachricht anúncio "
+        "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
+        "сообщение письмо ilan mesaj mektup "
+        # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"
+        "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
-        "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй"),
+        "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй przetłumacz "
+        "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
-        "resuma resumo samenvatting перескажи резюмируй takeaways"),
+        "resuma resumo samenvatting перескажи резюмируй takeaways "
+        "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
+        "sammanfattning özetle özetler özet 요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -390,6 +399,7 @@ _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "w
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
+_RESUME_ES = re.compile(r"\bresume (?:este|esta|estos|estas|el|la|los|las|lo|en)\b")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
@@ -688,6 +698,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
+    if "resume " in ask and _RESUME_ES.search(ask):
+        counts["summary"] = counts.get("summary", 0) + 1  # "resume este correo" (Spanish: summarise)
     if "sum" in hits and _SUM_UP.search(ask):
         # "Sum this up in three bullets": a summary, not an addition.
         counts["summary"] = counts.get("summary", 0) + 1

@@ -1091,3 +1091,19 @@ def test_thanks_that_ask_nothing_more_close_a_hard_conversation(prompt: str, tie
                "_chunkLock on the main thread. sometimes the whole thing hangs. is it a deadlock?")
     got = scored(prompt, context=context)
     assert got.tier == tier, got.reason
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), [
+    ("Mi scrivi un breve annuncio per Facebook? Cerchiamo volontari per il sabato mattina al banco "
+     "alimentare, tono amichevole, niente di troppo formale. Massimo 80 parole.", "creative_writing"),
+    ("Udawaj, że jesteś nowym wolontariuszem, który pierwszy raz przychodzi do naszego biura i jest trochę "
+     "zagubiony. Ja będę koordynatorką i cię oprowadzę. Zacznij ty.", "creative_writing"),
+    ("다음 문장을 영어로 번역해 주세요: '이 모드는 게임의 저장 파일을 직접 "
+     "수정하므로, 설치하기 전에 반드시 백업하세요.'", "creative_writing"),
+    ("resume este correo en dos frases, por favor: 'Hola a todos: os escribo para recordaros que la recogida "
+     "de alimentos será el sábado de 10 a 14 h. Necesitamos al menos seis personas por turno.'",
+     "document_summary"),
+])
+def test_writing_roleplay_translation_summary_asks_in_more_languages(prompt: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == (task_type, "fast"), got.reason
