@@ -237,7 +237,7 @@ _WORDS: dict[str, str] = {
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
                  "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit",
-    "g_role": "pretend act play roleplay role-play role style character be i'll",
+    "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
@@ -499,7 +499,8 @@ _LIST_ALL = re.compile(r"list (?:all|every|each) (?:the )?(?:names?|dates?|email
 _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "lets play", "roleplay",
                      "role-play", "role play", "in the style of", "stay in character", "you be the ",
                      "you be a ", "you be my ", "you play the ", "you play a ", "i'll play ", "i'll be the ",
-                     "i'll respond as", "i'll practise", "i'll practice")
+                     "i'll respond as", "i'll practise", "i'll practice", "so i can practise",
+                     "so i can practice", "let me practise", "let me practice")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:[a-z-]+ )?"
                              r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog|"

@@ -1012,6 +1012,8 @@ def test_sum_this_up_above_a_short_news_item_with_figures_is_a_plain_summary() -
     "(make up a background, 19, a bit nervous) and I'll practise interviewing you. I'll start: hello",
     "I need to practise handling angry customers. You're the IT lead at a customer whose API calls failed "
     "for an hour during their board demo. Be annoyed but realistic. I'll respond as our support engineer.",
+    "be a contest station in japan (JA1ZZZ) and run a mock CQ WW SSB exchange with me so i can practise. "
+    "throw in some QRM and a callsign repeat request",
     "日本語の練習をしたいです。あなたはコンビニの店員になってください。簡単な日本語で話してください。私はお客さんです。",
     'Kannst du mir einen kurzen Aufsatz (ca. 200 Wörter) schreiben zum Thema "Sollten Handys in der Schule '
     'verboten werden?" Mit Pro und Contra und am Schluss meine eigene Meinung.',
