@@ -236,7 +236,12 @@ _WORDS: dict[str, str] = {
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
-                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit",
+                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit "
+                 "welsh cymraeg irish gaelic basque euskara icelandic faroese maltese albanian georgian "
+                 "armenian azerbaijani kazakh tagalog filipino cebuano javanese sundanese bengali urdu "
+                 "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
+                 "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
+                 "sesotho setswana lingala twi ewe oromo luxembourgish",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "

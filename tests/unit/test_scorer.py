@@ -1109,3 +1109,10 @@ def test_thanks_that_ask_nothing_more_close_a_hard_conversation(prompt: str, tie
 def test_writing_roleplay_translation_summary_asks_in_more_languages(prompt: str, task_type: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == (task_type, "fast"), got.reason
+
+
+@pytest.mark.parametrize("language", ["Welsh", "Basque", "Tagalog", "Tamil"])
+def test_a_translation_into_a_less_resourced_language_needs_precision(language: str) -> None:
+    got = scored(f"can you translate this into {language} for our welcome leaflet? 'Welcome! Our volunteers "
+                 "can help you with forms, English classes and registering with a doctor. It is free.'")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
