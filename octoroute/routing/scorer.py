@@ -689,13 +689,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "As JSON" is an output format to extract into; "write an automation in YAML" with nothing to
     # extract from is a config to write.
     to_write = bool(counts.get("g_write")) or "create" in hits or "generate" in hits
+    if counts.get("extraction") == 1 and not counts.get("format") and not _FIELD_WORDS.isdisjoint(hits):
+        # "Bees in 12 fields", "my field of study": alone, without an output format, no fields to pull out.
+        counts["extraction"] = 0
     fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) and (
         counts.get("extraction") or not to_write) else 0
     roleplay = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
-    if counts.get("extraction") == 1 and not counts.get("format") and not _FIELD_WORDS.isdisjoint(hits):
-        # "Bees in 12 fields", "my field of study": alone, without an output format, no fields to pull out.
-        counts["extraction"] = 0
     if "what" in hits and not low.isascii() and any(phrase in ask for phrase in _WHAT_SAYS) and (
             cjk or _CYRILLIC.search(low) is not None):
         # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'": a translation ask.
@@ -766,7 +766,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # A translation ask (the rewrite words guard the substring scans).
     # (Or a rewrite asked of a translation made earlier in the conversation: "make it properly formal".)
     translation = bool(not shape and code_words < 3 and counts.get("rewrite") and any(
-        stem in text for text in (low, ctx_low) for stem in _TRANSLATE_STEMS))
+        stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS))
     kinds = {
         "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
         + (0.5 * counts.get("code_action", 0) if technical else 0.0),
@@ -885,10 +885,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # not a post or a trip plan that merely holds figures).
         # (Not from one word of earlier turns that read clearly as a cheap ask: "bees in 12 fields" in a
         # sentence to make sound more academic is no extraction to continue.)
-        inherited = _context_kind(ctx_low, ctx_hits) if earlier.task_type in HARD or \
-            earlier.confidence < CLEAR_CONTEXT else None
-        if inherited is None and earlier.task_type in HARD and earlier.confidence >= CLEAR_CONTEXT:
-            inherited = earlier.task_type
+        clear = earlier.confidence >= CLEAR_CONTEXT
+        if earlier.task_type in HARD or not clear:
+            inherited = _context_kind(ctx_low, ctx_hits) or (earlier.task_type if clear else None)
         if inherited is not None:
             notes.append(f"{inherited} from the conversation")
             kind, confidence = inherited, max(confidence, 0.65)

@@ -977,10 +977,12 @@ def test_a_summary_asked_on_its_own_line_reads_a_pasted_log_as_material() -> Non
     assert counts.task_type != "document_summary", counts.reason
 
 
+_BEES = ("can you make this sound more academic: 'we looked at bees in 12 fields and there were way "
+         "more of them where there were lots of different flowers around'")
+
+
 def test_fields_alone_are_no_extraction_and_make_this_sound_is_a_rewrite() -> None:
-    bees = ("can you make this sound more academic: 'we looked at bees in 12 fields and there were way "
-            "more of them where there were lots of different flowers around'")
-    got = scored(bees)
+    got = scored(_BEES)
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
     pulled = scored("Pull the fields name, email and phone out of this signature as JSON: Ana Ruiz, "
                     "ana@example.com, +34 600 123 456")
@@ -988,9 +990,7 @@ def test_fields_alone_are_no_extraction_and_make_this_sound_is_a_rewrite() -> No
 
 
 def test_a_follow_up_does_not_continue_a_hard_kind_from_one_word_of_a_clearly_cheap_ask() -> None:
-    bees = ("can you make this sound more academic: 'we looked at bees in 12 fields and there were way "
-            "more of them where there were lots of different flowers around'")
-    got = scored("good but a bit less stiff, and say wild bees specifically", context=bees)
+    got = scored("good but a bit less stiff, and say wild bees specifically", context=_BEES)
     assert got.task_type not in scorer_module.HARD and got.tier == "fast", got.reason
     # A follow-up to a clear maths ask still continues it.
     jacket = "A jacket costs 80 euros and is reduced by 25%, then by another 10%. How much does it cost now?"
