@@ -141,6 +141,20 @@ class Exemplar:
 
 
 @dataclass(frozen=True)
+class LabelledPrompt:
+    """One prompt of the calibration bank, with every tier a reviewer found good enough for it."""
+
+    id: str  # reported among the neighbours; never the prompt text
+    acceptable: tuple[str, ...]  # in tier order, cheapest first
+    prompt: str = field(repr=False)
+
+    @property
+    def tier(self) -> str:
+        """The cheapest acceptable tier (what the prompt shows as a neighbour)."""
+        return self.acceptable[0]
+
+
+@dataclass(frozen=True)
 class SemanticConfig:
     """[routing.semantic]: nearest example prompts by embeddings (octoroute.routing.semantic)."""
 
@@ -154,6 +168,11 @@ class SemanticConfig:
     min_confidence: float = 0.3  # 0..1; a verdict less sure than this is no verdict
     examples: tuple[Exemplar, ...] = ()  # from `examples` or `examples_file`; empty: the shipped set
     examples_file: str | None = None  # JSONL path the examples came from, if any
+    calibrate: bool = False  # move the scorer's tier one step when the nearest labelled prompts agree
+    calibrate_k: int = 10  # nearest labelled prompts that are weighed
+    calibrate_share: float = 0.9  # 0.5..1; similarity-weighted share of them that must accept the new tier
+    calibration: tuple[LabelledPrompt, ...] = ()  # from calibration_file; empty: the shipped labelled set
+    calibration_file: str | None = None  # JSONL path (octoroute eval's format) the bank came from, if any
     api_key: str | None = field(default=None, repr=False, compare=False)
 
 
@@ -378,6 +397,11 @@ _SEMANTIC_FIELDS = {
                        '{ fast = ["hi there"], deep = ["prove that ..."] }', convert=_table),
     "examples_file": _Field("str", lambda v: bool(v.strip()), "the path of a JSONL file",
                             '"/etc/octoroute/exemplars.jsonl"'),
+    "calibrate": _Field("bool", None, "true or false", "true"),
+    "calibrate_k": _Field("int", lambda v: 1 <= v <= 100, "an integer from 1 to 100", "10"),
+    "calibrate_share": _Field("float", lambda v: 0.5 < v <= 1, "a number above 0.5, at most 1", "0.9"),
+    "calibration_file": _Field("str", lambda v: bool(v.strip()), "the path of a JSONL file",
+                               '"/etc/octoroute/labelled.jsonl"'),
 }
 MAX_EXEMPLARS = 5000  # example prompts at most: each costs an embedding and a comparison per decision
 MAX_DECISIONS_KEPT = 10_000  # decisions; the ring's bound (prompts kept make each one larger)
@@ -792,6 +816,60 @@ def parse_exemplars(text: str) -> tuple[Exemplar, ...]:
     return tuple(found)
 
 
+def _last_user_text(messages: Any) -> str | None:
+    """The text of a conversation's last user message (what the router embeds), or None."""
+    if not isinstance(messages, list):
+        return None
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return "\n".join(p["text"] for p in content
+                                 if isinstance(p, dict) and isinstance(p.get("text"), str))
+            return None
+    return None
+
+
+def parse_labelled(text: str) -> tuple[LabelledPrompt, ...]:
+    """A calibration bank from JSONL in ``octoroute eval``'s format.
+
+    Each line is ``{"id", "prompt"|"messages", "acceptable": [tiers]}``;
+    other keys (``why``, ``category``) are ignored, so a labelled eval set is a
+    bank as it stands. A conversation is represented by its last user
+    message, as the router embeds it. Raises ``ValueError`` naming the line
+    and the fix; blank lines and lines starting with ``#`` are skipped.
+    """
+    found: list[LabelledPrompt] = []
+    seen: set[str] = set()
+    fix = '{"id": "...", "prompt": "...", "acceptable": ["fast", "balanced"]}'
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            raise ValueError(f"line {number} is not JSON; write one {fix} object a line") from None
+        if not isinstance(item, dict):
+            raise ValueError(f"line {number} is not a JSON object; write {fix}")
+        acceptable = item.get("acceptable")
+        if not isinstance(acceptable, list) or not acceptable or any(t not in TIERS for t in acceptable):
+            raise ValueError(f"line {number}: acceptable must be a non-empty list of tiers "
+                             f"({', '.join(TIERS)}), got {acceptable!r}")
+        prompt = item["prompt"] if "prompt" in item else _last_user_text(item.get("messages"))
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError(f'line {number}: needs "prompt" (a non-empty string) or "messages" ending '
+                             "in a user message with text")
+        ident = item.get("id", f"line-{number}")
+        if not isinstance(ident, str) or not ident.strip() or ident in seen:
+            raise ValueError(f"line {number}: id must be a unique non-empty string, got {ident!r}")
+        seen.add(ident)
+        found.append(LabelledPrompt(id=ident, acceptable=tuple(t for t in TIERS if t in acceptable),
+                                    prompt=prompt[:MAX_EXEMPLAR_CHARS]))
+    return tuple(found)
+
+
 def _inline_exemplars(raw: Any, where: str, problems: _Problems) -> tuple[Exemplar, ...]:
     """``examples = { tier = ["prompt", ...] }``; ids are ``<tier>-<n>`` (1-based)."""
     example = 'write e.g. examples = { fast = ["hi there"], deep = ["prove that ..."] }'
@@ -849,6 +927,24 @@ def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> Semantic
         if len(examples) < k:
             problems.add(f"{where}.k", f"is {k}, more than the {len(examples)} example prompts",
                          "lower k or add example prompts")
+    if "calibration_file" in values:
+        path = values["calibration_file"]
+        try:
+            with open(path, encoding="utf-8") as fh:
+                values["calibration"] = parse_labelled(fh.read())
+        except OSError as exc:
+            problems.add(f"{where}.calibration_file", f"cannot read {path!r} ({exc.strerror})",
+                         "check the path (a relative one is taken from the directory octoroute "
+                         "starts in) and its permissions")
+        except (ValueError, UnicodeDecodeError) as exc:
+            problems.add(f"{where}.calibration_file", f"{path!r}: {exc}", "fix that line of the file")
+    bank = values.get("calibration", ())
+    if len(bank) > MAX_EXEMPLARS:
+        problems.add(f"{where}.calibration_file", f"has {len(bank)} prompts", f"keep at most {MAX_EXEMPLARS}")
+    calibrate_k = values.get("calibrate_k", SemanticConfig.calibrate_k)
+    if bank and len(bank) < calibrate_k:
+        problems.add(f"{where}.calibrate_k", f"is {calibrate_k}, more than the {len(bank)} labelled prompts",
+                     "lower calibrate_k or label more prompts")
     if values.get("enabled"):
         for key in ("base_url", "model"):
             if key not in (raw if isinstance(raw, dict) else {}):

@@ -45,8 +45,9 @@ from octoroute.config import (
 from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.conversation import conversation_input
-from octoroute.routing.router import RouteInput, Router
+from octoroute.routing.router import RouteInput, Router, Semantic
 from octoroute.routing.rules import TASK_TYPES
+from octoroute.routing.semantic import SemanticLayer, semantic_layer
 
 DEFAULT_PARAMS_B: dict[str, float] = {"fast": 8.0, "balanced": 30.0, "deep": 120.0}  # billions
 DEFAULT_MISSES = 20  # misses listed per set
@@ -258,11 +259,11 @@ def placeholder_config() -> Config:
     return parse_config({"models": models}, source="<eval>", env={})
 
 
-def build_router(config: Config) -> Router:
+def build_router(config: Config, semantic: Semantic | None = None) -> Router:
     """The real router for ``config``, with an offline brain and a private metrics registry."""
     metrics = Metrics(CollectorRegistry(), config.endpoints)
     return Router(config.routing, OfflineBrain(), metrics, time.monotonic,
-                  {e.id: e.tier for e in config.endpoints})
+                  {e.id: e.tier for e in config.endpoints}, semantic=semantic)
 
 
 def route_input(case: Case, default_importance: str) -> RouteInput:
@@ -275,7 +276,8 @@ def route_input(case: Case, default_importance: str) -> RouteInput:
     return RouteInput(text=case.prompt, importance=importance, task_type=case.task_type)
 
 
-def route_all(cases: Sequence[Case], config: Config, strategy: str) -> list[str]:
+def route_all(cases: Sequence[Case], config: Config, strategy: str,
+              semantic: Semantic | None = None) -> list[str]:
     """The tier the router picks for each line, every line as a request of its own.
 
     A fresh router per line (about 2 ms): lines are independent requests, so
@@ -284,7 +286,38 @@ def route_all(cases: Sequence[Case], config: Config, strategy: str) -> list[str]
     two lines share their opening messages.
     """
     importance = config.routing.default_importance
-    return [build_router(config).route(route_input(c, importance), strategy=strategy).tier for c in cases]
+    return [build_router(config, semantic).route(route_input(c, importance), strategy=strategy).tier
+            for c in cases]
+
+
+def start_semantic(config: Config, strategy: str, err: TextIO) -> SemanticLayer | None:
+    """The semantic layer the config enables, warm (strategy hybrid only); ``None`` when off.
+
+    Raises ``EvalDataError`` when its prompts cannot be embedded: a figure
+    measured without the layer the config asks for would be mislabelled.
+    """
+    if strategy != "hybrid" or not config.routing.semantic.enabled:
+        return None
+    layer = semantic_layer(config.routing.semantic)
+    assert layer is not None
+    print("octoroute eval: embedding the semantic layer's example and labelled prompts ...", file=err)
+    started = time.monotonic()
+    if not layer.wait_warm_up(layer.warm_up_timeout_s):
+        layer.close()
+        raise EvalDataError(f"the semantic layer's prompts were not embedded by "
+                            f"{config.routing.semantic.base_url} within {layer.warm_up_timeout_s:g} s; "
+                            "check that the server runs and serves the model, or leave [routing.semantic] "
+                            "disabled")
+    print(f"octoroute eval: embedded in {time.monotonic() - started:.0f} s", file=err)
+    return layer
+
+
+def in_bank(cases: Sequence[Case], layer: SemanticLayer | None) -> int:
+    """How many lines are themselves in the layer's calibration bank (their figures prove nothing)."""
+    if layer is None or not layer.calibrates:
+        return 0
+    importance = "normal"
+    return sum(layer.holds(route_input(c, importance).text) for c in cases)
 
 
 # --- metrics -------------------------------------------------------------
@@ -539,6 +572,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"octoroute eval: {exc}", file=sys.stderr)
         return 1
     strategy = args.strategy or config.routing.strategy
+    try:
+        semantic = start_semantic(config, strategy, sys.stderr)
+    except EvalDataError as exc:
+        print(f"octoroute eval: {exc}", file=sys.stderr)
+        return 1
     reports = []
     # The offline brain's fallback warns once per line, which is noise here.
     quiet = logging.getLogger("octoroute")
@@ -546,10 +584,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     quiet.setLevel(logging.ERROR)
     try:
         for name, cases in sets:
-            routed = route_all(cases, config, strategy)
+            routed = route_all(cases, config, strategy, semantic)
             reports.append((name, summarise(cases, routed, args.params)))
+            overlap = in_bank(cases, semantic)
+            if overlap:
+                print(f"octoroute eval: {name}: {overlap} of {len(cases)} lines are in the calibration bank; "
+                      "their figures are no measurement", file=sys.stderr)
     finally:
         quiet.setLevel(level)
+        if semantic is not None:
+            semantic.close()
     fixed = {name: baselines(cases, args.params) for name, cases in sets} if args.baselines else {}
     if args.json:
         json.dump({"strategy": strategy, "params_b": args.params, "config": config.source,
@@ -558,7 +602,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         out.write("\n")
         return 0
     params = ", ".join(f"{t}={args.params[t]:g}B" for t in TIERS)
-    print(f"octoroute eval: strategy {strategy} (router brain offline), config {config.source}, "
+    layers = " with the semantic layer" if semantic is not None else ""
+    print(f"octoroute eval: strategy {strategy}{layers} (router brain offline), config {config.source}, "
           f"params {params}\n", file=out)
     for name, s in reports:
         format_report(name, s, args.misses, out)

@@ -25,6 +25,9 @@ EMBEDDING_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 # vote, a timeout, an error, every worker busy, the circuit breaker open, the exemplars not yet
 # embedded, or a blank text.
 SEMANTIC_OUTCOMES = ("verdict", "unsure", "timeout", "error", "busy", "breaker_open", "not_ready", "empty")
+# What calibrating one scorer decision by the nearest labelled prompts did: moved it down or up a
+# tier, kept it, or could not say (no vector in time, bank not embedded yet, nothing similar).
+CALIBRATION_RESULTS = ("down", "up", "kept", "none")
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 STRATEGY_LABELS = ("rule", "semantic", "llm", "tool", "explicit", "default")
 # explicit: model named; rule: a TOML rule; scorer: the built-in scorer; brain / brain_cache: the
@@ -347,6 +350,16 @@ class Metrics:
         )
         for outcome in SEMANTIC_OUTCOMES:
             self.semantic_requests.labels(outcome=outcome)
+        self.semantic_calibrations = _family(
+            Counter,
+            "octoroute_semantic_calibrations",
+            "Scorer decisions calibrated by the nearest labelled prompts ([routing.semantic] calibrate), "
+            "by result (down, up, kept, none).",
+            ("result",),
+            registry,
+        )
+        for result in CALIBRATION_RESULTS:
+            self.semantic_calibrations.labels(result=result)
         self.semantic_cache_hits = Counter(
             "octoroute_semantic_cache_hits",
             "Semantic-layer lookups whose prompt vector was cached (no embeddings call).",

@@ -33,7 +33,7 @@ from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
 from octoroute.routing.scorer import Score, scan_text, score
-from octoroute.routing.semantic import SemanticProbe
+from octoroute.routing.semantic import CalibrationProbe, SemanticProbe
 
 log = logging.getLogger("octoroute.routing")
 _HIGH_FLOOR = "; importance high: at least balanced"
@@ -98,6 +98,13 @@ class Brain(Protocol):
 class Semantic(Protocol):
     def inspect(self, text: str, *, deadline: float) -> SemanticProbe:
         """The nearest exemplars' vote and how the lookup ended; only outcome "verdict" decides."""
+
+    @property
+    def calibrates(self) -> bool:
+        """Whether ``calibrate`` may move a scorer decision (a labelled bank is configured)."""
+
+    def calibrate(self, text: str, tier: str, *, deadline: float) -> CalibrationProbe:
+        """The scorer's tier checked against the nearest labelled prompts; outcome "calibrated" moves it."""
 
 
 SEMANTIC_MAX_WAIT_S = 5.0  # seconds; a bound when the caller gave no deadline (the layer's own is lower)
@@ -253,6 +260,18 @@ class Router:
             unsure = (rule is None and strategy == "hybrid"
                       and scored.confidence < self._config.brain_confidence)
             semantic_note = ""
+            if (rule is None and strategy == "hybrid" and self._semantic is not None
+                    and self._semantic.calibrates and inferred and inp.importance != "high"):
+                # Every scorer decision, not only unsure ones: the labelled prompts most like this
+                # one say whether the tier a step down (or up) serves them. Client hints
+                # (task_type, importance high) are the client's word and are not second-guessed.
+                wait = deadline if deadline is not None else self._clock() + SEMANTIC_MAX_WAIT_S
+                calibrated = self._semantic.calibrate(inp.text, scored.tier, deadline=wait).calibration
+                if calibrated is not None and calibrated.moved:
+                    decision = Decision(calibrated.tier, "semantic", task_type, inferred, inp.importance,
+                                        tokens, "semantic:calibrated", confidence=calibrated.share,
+                                        reason=f"{scored.reason}; {calibrated.reason}")
+                    return self._finish(decision._replace(scorer_tier=scored.tier), "semantic", started)
             if unsure and self._semantic is not None:
                 # The nearest exemplars, before the brain: milliseconds, under their own timeout.
                 wait = deadline if deadline is not None else self._clock() + SEMANTIC_MAX_WAIT_S

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import pytest
 from e2e_support import SAFE_SERVER_ARGS, LlamaServer, free_port
-from octoroute.config import SemanticConfig
+from octoroute.config import LabelledPrompt, SemanticConfig
 from octoroute.routing.semantic import (
     HTTPEmbedder,
     SemanticLayer,
@@ -47,6 +47,16 @@ CLEAR = {
              "implement a concurrent hash map in C++ with fine-grained locking and unit tests",
              "a cyclist rides 12 km at 18 km/h and back at 12 km/h; what is the average speed?"],
 }
+
+
+# A labelled bank written for this test (not the eval set): (id, acceptable tiers, prompt).
+BANK = (
+    LabelledPrompt("greet", ("fast", "balanced"), "good morning! how are you today?"),
+    LabelledPrompt("poem", ("fast", "balanced"), "write a short poem about the sea at night"),
+    LabelledPrompt("join", ("balanced", "deep"), "why is my postgres query slow when I join two big tables?"),
+    LabelledPrompt("primes", ("deep",), "prove that there are infinitely many prime numbers"),
+    LabelledPrompt("race", ("deep",), "find and fix the race in this C++ thread pool shutdown code"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +186,28 @@ def test_added_latency_cold_and_warm(embedder: HTTPEmbedder, layer: SemanticLaye
     assert max(default_cold) < 300 + 150  # the hard timeout holds, with vote and scheduling slack
     assert cold_verdicts == warm_verdicts == CALLS
     assert max(warm) < 50  # warm: no call at all, only the in-process vote
+
+
+@pytest.mark.parametrize(("bank_id", "scorer", "calibrated"), [
+    ("greet", "balanced", "fast"), ("poem", "balanced", "fast"), ("join", "fast", "balanced"),
+    ("primes", "balanced", "deep"), ("race", "balanced", "deep"), ("join", "balanced", "balanced"),
+])
+def test_calibration_by_a_labelled_bank_on_real_vectors(embedder: HTTPEmbedder, cache: VectorCache,
+                                                       bank_id: str, scorer: str, calibrated: str) -> None:
+    """A bank prompt finds itself first, so its own labels move (or keep) the scorer's tier."""
+    config = SemanticConfig(enabled=True, base_url="http://unused/v1", model="gemma", timeout_ms=10_000,
+                            calibrate=True, calibrate_k=1, calibrate_share=0.9)
+    layer = SemanticLayer(config, embedder, cache=cache, calibration=BANK, warmup_timeout_s=WARM_UP_TIMEOUT_S,
+                          failures_to_open=10**9)
+    try:
+        layer.start()
+        assert layer.wait_warm_up(WARM_UP_TIMEOUT_S), "the bank was not embedded"
+        prompt = next(p.prompt for p in BANK if p.id == bank_id)
+        probe = layer.calibrate(prompt, scorer, deadline=time.monotonic() + 60)
+        assert probe.calibration is not None, probe
+        assert probe.calibration.neighbours[0].id == bank_id
+        assert probe.calibration.neighbours[0].similarity > 0.99
+        assert probe.calibration.tier == calibrated
+        assert probe.outcome == ("kept" if calibrated == scorer else "calibrated")
+    finally:
+        layer.close(wait=True)

@@ -199,3 +199,34 @@ def test_semantic_layer_from_config_warms_up_at_once(server: EmbeddingsServer) -
         assert [len(body["input"]) for _, body in server.requests] == [len(EXEMPLARS)]
     finally:
         layer.close(wait=True)
+
+
+def test_octoroute_eval_measures_the_calibrated_router(server: EmbeddingsServer, tmp_path: Any,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`octoroute eval --config` with calibrate on: warm-up, calibrated tiers, the bank-overlap note."""
+    from octoroute import cli
+
+    # A bank that finds every "sql" prompt fine for the fast tier (a user's own line between tiers).
+    bank = tmp_path / "labelled.jsonl"
+    bank.write_text("\n".join(json.dumps({"id": f"sql-{i}", "prompt": f"sql {i}", "acceptable": ["fast"]})
+                              for i in range(3)))
+    cases = tmp_path / "cases.jsonl"
+    lines = [{"id": "q1", "prompt": "why is this sql query with a join slow in postgres and how to index it?",
+              "acceptable": ["fast"]},
+             {"id": "q2", "prompt": "sql 1", "acceptable": ["fast"]}]  # a line that is in the bank
+    cases.write_text("\n".join(json.dumps(x) for x in lines))
+    toml = tmp_path / "config.toml"
+    models = "".join(f'[models.{t}]\nname = "m-{t}"\nbase_url = "http://127.0.0.1:9/v1"\nmax_tokens = 512\n'
+                     for t in ("fast", "balanced", "deep"))
+    toml.write_text(models + f'[routing]\nstrategy = "hybrid"\n[routing.semantic]\nenabled = true\n'
+                    f'base_url = "{server.base_url}"\nmodel = "embed-small"\ncalibrate = true\ncalibrate_k = 3\n'
+                    f'calibration_file = "{bank}"\ntimeout_ms = 5000\n')
+    assert cli.main(["eval", "--config", str(toml), "--strategy", "rule", str(cases), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)["sets"][0]
+    assert cli.main(["eval", "--config", str(toml), str(cases), "--json"]) == 0
+    captured = capsys.readouterr()
+    calibrated = json.loads(captured.out)["sets"][0]
+    assert plain["tier_mix"].get("fast", 0) < 2  # the scorer alone sends the sql question above fast
+    assert calibrated["tier_mix"].get("fast") == 2 and calibrated["acceptable_rate"] == 1.0
+    assert "1 of 2 lines are in the calibration bank" in captured.err
+    assert "why is this sql" not in captured.err  # no prompt text in what eval reports

@@ -16,7 +16,13 @@ from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.router import BrainCache, Decision, RouteInput, Router
-from octoroute.routing.semantic import Neighbour, SemanticProbe, SemanticVerdict
+from octoroute.routing.semantic import (
+    Calibration,
+    CalibrationProbe,
+    Neighbour,
+    SemanticProbe,
+    SemanticVerdict,
+)
 from prometheus_client import CollectorRegistry
 
 DEVSET = Path(__file__).resolve().parents[1] / "data" / "routing_devset.jsonl"
@@ -327,15 +333,23 @@ class FakeSemantic:
     """
 
     def __init__(self, verdict: SemanticVerdict | None, outcome: str | None = None,
-                 detail: str = "") -> None:
+                 detail: str = "", calibration: Calibration | None = None, calibrates: bool = False) -> None:
         self.verdict = verdict
         self.outcome = outcome or ("verdict" if verdict is not None else "timeout")
         self.detail = detail
         self.deadlines: list[float] = []
+        self.calibration = calibration
+        self.calibrates = calibrates or calibration is not None
+        self.calibrated: list[str] = []  # the scorer tiers it was asked to calibrate
 
     def inspect(self, text: str, *, deadline: float) -> SemanticProbe:
         self.deadlines.append(deadline)
         return SemanticProbe(self.outcome, self.verdict, detail=self.detail)
+
+    def calibrate(self, text: str, tier: str, *, deadline: float) -> CalibrationProbe:
+        self.calibrated.append(tier)
+        found = self.calibration
+        return CalibrationProbe("calibrated" if found and found.moved else "kept", found)
 
 
 UNSURE = RouteInput(text="Kuinka voin parantaa puutarhani maaperää ennen ensi kevään istutuksia?",
@@ -384,6 +398,54 @@ def test_high_importance_floor_applies_to_a_semantic_verdict() -> None:
     router, _ = semantic_router(semantic, None, rules_preset="none")  # the default preset sends high to deep
     decision = router.route(RouteInput(text=UNSURE.text, importance="high"))
     assert (decision.tier, decision.strategy) == ("balanced", "semantic")
+
+
+# --- calibration by the nearest labelled prompts (hybrid, every scorer decision) -----------
+
+SURE = RouteInput(text="write a haiku about autumn leaves", importance="normal")  # the scorer: fast, sure
+DOWN = Calibration("balanced", "down", 0.93, (Neighbour("f3-math-011", "balanced", 0.81),),
+                   "calibrated deep -> balanced: 93% of 10 nearest labelled prompts accept balanced")
+
+
+def test_a_calibration_that_moves_the_tier_decides_and_says_so() -> None:
+    up = DOWN._replace(moved="up", reason="calibrated fast -> balanced: 93% of 10 nearest labelled prompts")
+    semantic = FakeSemantic(None, calibration=up)
+    brain = FakeBrain("deep")
+    router, metrics = semantic_router(semantic, brain, brain_confidence=0.0)
+    decision = router.route(SURE)
+    assert (decision.tier, decision.strategy) == ("balanced", "semantic")
+    assert decision.rule == "semantic:calibrated"
+    assert decision.confidence == 0.93 and "93% of 10 nearest labelled prompts" in decision.reason
+    assert decision.scorer_tier == "fast" and semantic.calibrated == ["fast"]
+    assert brain.asked == [] and semantic.deadlines == []  # no vote, no brain
+    assert metrics.registry.get_sample_value(
+        "octoroute_routing_decisions_total", {"layer": "semantic", "tier": "balanced"}) == 1
+
+
+def test_a_kept_calibration_leaves_the_scorer_and_the_later_layers_as_they_were() -> None:
+    kept = DOWN._replace(tier="fast", moved="")
+    semantic = FakeSemantic(SemanticVerdict("deep", 0.7, "deep-012", 0.83, "nearest exemplars: deep"),
+                            calibration=kept)
+    router, _ = semantic_router(semantic, FakeBrain("balanced"))
+    decision = router.route(UNSURE)  # unsure: the vote decides after calibration kept the tier
+    assert (decision.tier, decision.strategy) == ("deep", "semantic") and len(semantic.calibrated) == 1
+    router, _ = semantic_router(semantic, None, brain_confidence=0.0)
+    decision = router.route(SURE)
+    assert (decision.tier, decision.strategy, decision.rule) == ("fast", "rule", "scorer")
+
+
+def test_calibration_skips_rules_client_hints_and_other_strategies() -> None:
+    semantic = FakeSemantic(None, calibration=DOWN)
+    router, _ = semantic_router(semantic, None, brain_confidence=0.0)
+    hinted = (RouteInput(text=SURE.text, importance="normal", task_type="creative_writing"),
+              RouteInput(text=SURE.text, importance="high"))
+    assert [router.route(inp).strategy for inp in hinted] == ["rule", "rule"]
+    router, _ = semantic_router(semantic, None, strategy="rule")
+    assert router.route(SURE).strategy == "rule"
+    # A rule that matched is the user's decision: "hi" meets the default preset's casual_short rule.
+    router, _ = semantic_router(semantic, None, brain_confidence=0.0)
+    assert router.route(RouteInput(text="hi", importance="normal")).rule != "semantic:calibrated"
+    assert semantic.calibrated == []
 
 
 NEAREST = (Neighbour("deep-012", "deep", 0.83), Neighbour("deep-040", "deep", 0.8),

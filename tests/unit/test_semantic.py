@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from octoroute.config import TIERS, Exemplar, SemanticConfig, parse_config
+from octoroute.config import TIERS, Exemplar, LabelledPrompt, SemanticConfig, parse_config, parse_labelled
 from octoroute.errors import BackendError, ConfigError
-from octoroute.metrics import SEMANTIC_OUTCOMES, Metrics
+from octoroute.metrics import CALIBRATION_RESULTS, SEMANTIC_OUTCOMES, Metrics
 from octoroute.routing.semantic import (
+    CALIBRATION_SPLITS,
     MAX_QUERY_CHARS,
     SemanticLayer,
     VectorCache,
     build_index,
+    calibrate,
+    default_calibration,
     default_exemplars,
     parse_embeddings,
     pooled,
@@ -502,8 +505,8 @@ def test_every_semantic_key_is_documented() -> None:
     table = docs[docs.index("### `[routing.semantic]`"):docs.index("### `[[routing.rules]]`")]
     example = (repo / "octoroute" / "config.toml.example").read_text()
     for f in dataclasses.fields(SemanticConfig):
-        if f.name == "api_key":
-            continue  # read from the environment, never written in a file
+        if f.name in ("api_key", "calibration"):
+            continue  # read from the environment / from calibration_file, never written in a file
         assert f"| `{f.name}` |" in table, f"add {f.name} to [routing.semantic] in docs/configuration.md"
         assert re.search(rf"^#?\s*{f.name}\s*=", example, re.M), f"add {f.name} to config.toml.example"
 
@@ -608,3 +611,179 @@ def test_an_unsure_vote_is_kept_for_explain_but_does_not_decide(embed: FakeEmbed
         assert layer.classify("hello sql", deadline=later(clock)) is None
     finally:
         layer.close(wait=True)
+
+
+# --- calibration: the nearest labelled prompts move the scorer's tier a step ----------
+
+# "hello" prompts take fast or balanced, "sql" ones balanced only, "prove" ones deep only.
+BANK = (
+    LabelledPrompt("h1", ("fast", "balanced"), "hello there"),
+    LabelledPrompt("h2", ("fast", "balanced"), "hello you"),
+    LabelledPrompt("h3", ("fast", "balanced"), "hello hello"),
+    LabelledPrompt("s1", ("balanced",), "sql join"), LabelledPrompt("s2", ("balanced",), "sql index"),
+    LabelledPrompt("s3", ("balanced",), "sql view"),
+    LabelledPrompt("p1", ("deep",), "prove it"), LabelledPrompt("p2", ("deep",), "prove this"),
+    LabelledPrompt("p3", ("deep",), "prove that"),
+)
+
+
+def bank_index() -> Any:
+    return build_index(BANK, [vector(p.prompt) for p in BANK])
+
+
+@pytest.mark.parametrize(("text", "tier", "expect", "moved"), [
+    ("hello world", "balanced", "fast", "down"),  # every neighbour accepts fast
+    ("hello world", "deep", "balanced", "down"),  # one step only, never two
+    ("hello world", "fast", "fast", ""),
+    ("sql query", "fast", "balanced", "up"),  # no neighbour accepts fast, all accept balanced
+    ("sql query", "deep", "balanced", "down"),
+    ("prove it now", "balanced", "deep", "up"),
+    ("prove it now", "deep", "deep", ""),
+])
+def test_calibration_moves_one_step_where_the_neighbours_agree(text: str, tier: str, expect: str,
+                                                               moved: str) -> None:
+    found = calibrate(bank_index(), vector(text), 3, 0.9, tier)
+    assert found is not None
+    assert (found.tier, found.moved) == (expect, moved)
+    assert found.share >= 0.9 and text not in found.reason
+    assert found.reason.startswith(f"calibrated {tier} -> {expect}" if moved else f"calibrated {tier} kept")
+
+
+def test_calibration_needs_the_share_and_the_dearer_tier_unwanted_to_move_up() -> None:
+    # Neighbours: three "hello" (fast or balanced) and one less similar "sql" (balanced only).
+    mixed = vector("hello sql hello")
+    found = calibrate(bank_index(), mixed, 4, 0.9, "balanced")
+    assert found is not None and (found.tier, found.moved) == ("balanced", "")
+    assert [n.id[0] for n in found.neighbours] == ["h", "h", "h", "s"]
+    found = calibrate(bank_index(), mixed, 4, 0.6, "balanced")
+    assert found is not None and (found.tier, found.moved) == ("fast", "down")
+    # Up needs the scorer's own tier rejected: "hello" prompts accept fast and balanced alike.
+    found = calibrate(bank_index(), vector("hello world"), 3, 0.9, "fast")
+    assert found is not None and found.moved == ""
+
+
+def test_calibration_without_any_similar_prompt_is_none() -> None:
+    index = build_index(BANK[:1], [[1.0, 0.0]])
+    assert calibrate(index, [-1.0, 0.0], 1, 0.9, "balanced") is None
+
+
+def calibrating(embed: FakeEmbed, clock: FakeClock, metrics: Metrics | None = None,
+                **keys: Any) -> SemanticLayer:
+    return SemanticLayer(config(calibrate=True, calibrate_k=3, **keys), embed, clock, exemplars=EXEMPLARS,
+                         calibration=BANK, metrics=metrics)
+
+
+def test_the_layer_calibrates_with_the_bank_and_shares_the_query_vector(embed: FakeEmbed,
+                                                                       clock: FakeClock) -> None:
+    metrics = Metrics(CollectorRegistry())
+    layer = calibrating(embed, clock, metrics)
+    try:
+        assert layer.calibrates
+        assert layer.calibrate("hello world", "balanced", deadline=later(clock)).outcome == "not_ready"
+        ready(layer)
+        # One warm-up batch: the exemplars, then the bank (a prompt in both is embedded once).
+        assert [c for c in embed.calls if len(c) > 1] == [
+            [e.prompt for e in EXEMPLARS] + ["hello you", "hello hello"]]
+        probe = layer.calibrate("hello world", "balanced", deadline=later(clock))
+        assert probe.outcome == "calibrated" and probe.calibration is not None
+        assert (probe.calibration.tier, probe.calibration.moved) == ("fast", "down")
+        assert sorted(n.id for n in probe.calibration.neighbours) == ["h1", "h2", "h3"]
+        kept = layer.calibrate("hello world", "fast", deadline=later(clock))
+        assert kept.outcome == "kept" and kept.cached
+        verdict = layer.classify("hello world", deadline=later(clock))
+        assert verdict is not None and verdict.tier == "fast"
+        assert embed.query_calls == 1  # one vector for the prompt, whatever asked for it
+        assert (layer.stats["calibrated"], layer.stats["kept"]) == (1, 1)
+        sample = metrics.registry.get_sample_value
+        assert [sample("octoroute_semantic_calibrations_total", {"result": r})
+                for r in CALIBRATION_RESULTS] == [1.0, 0.0, 1.0, 1.0]
+    finally:
+        layer.close(wait=True)
+
+
+def test_calibrate_off_means_no_bank_and_no_calibration(embed: FakeEmbed, clock: FakeClock) -> None:
+    layer = SemanticLayer(config(), embed, clock, exemplars=EXEMPLARS, calibration=BANK)
+    try:
+        ready(layer)
+        assert not layer.calibrates
+        assert layer.calibrate("hello world", "balanced", deadline=later(clock)).outcome == "off"
+        assert [c for c in embed.calls if len(c) > 1] == [[e.prompt for e in EXEMPLARS]]
+    finally:
+        layer.close(wait=True)
+
+
+def test_a_failing_server_gives_no_calibration(embed: FakeEmbed, clock: FakeClock) -> None:
+    layer = calibrating(embed, clock)
+    try:
+        ready(layer)
+        embed.fail = BackendError("down", kind="connect")
+        probe = layer.calibrate("sql anything", "fast", deadline=later(clock))
+        assert probe.calibration is None and probe.outcome == "error"
+    finally:
+        layer.close(wait=True)
+
+
+def test_the_shipped_bank_is_the_tunable_splits_and_nothing_kept_aside() -> None:
+    bank = default_calibration()
+    repo = Path(__file__).resolve().parents[2] / "octoroute" / "evalsets"
+    tunable = [json.loads(line) for name in CALIBRATION_SPLITS
+               for line in (repo / name).read_text().splitlines() if line.strip()]
+    aside = {json.loads(line)["id"] for name in ("heldout.jsonl", "blind.jsonl")
+             for line in (repo / name).read_text().splitlines() if line.strip()}
+    assert [p.id for p in bank] == [t["id"] for t in tunable]
+    assert not aside & {p.id for p in bank}
+    first = next(t for t in tunable if "messages" in t)
+    labelled = next(p for p in bank if p.id == first["id"])
+    users = [m for m in first["messages"] if m["role"] == "user"]
+    assert labelled.prompt == users[-1]["content"][:2000]  # a conversation by its last user turn
+    assert all(list(p.acceptable) == [t for t in TIERS if t in p.acceptable] for p in bank)
+
+
+def test_config_reads_a_calibration_file_in_eval_format(tmp_path: Path) -> None:
+    path = tmp_path / "labelled.jsonl"
+    lines = [{"id": "a", "prompt": "hi", "acceptable": ["balanced", "fast"], "why": "chat"},
+             {"id": "b", "messages": [{"role": "user", "content": "first"},
+                                      {"role": "assistant", "content": "ok"},
+                                      {"role": "user", "content": [{"type": "text", "text": "second"}]}],
+              "acceptable": ["deep"]}]
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    semantic = semantic_of({"calibrate": True, "calibration_file": str(path), "calibrate_k": 2,
+                            "calibrate_share": 0.8})
+    assert [(p.id, p.acceptable, p.prompt) for p in semantic.calibration] == [
+        ("a", ("fast", "balanced"), "hi"), ("b", ("deep",), "second")]
+    assert (semantic.calibrate, semantic.calibrate_k, semantic.calibrate_share) == (True, 2, 0.8)
+
+
+@pytest.mark.parametrize(("table", "path", "says"), [
+    ({"calibrate_share": 0.5}, "routing.semantic.calibrate_share", "above 0.5"),
+    ({"calibrate_k": 0}, "routing.semantic.calibrate_k", "from 1 to 100"),
+    ({"calibration_file": "/nonexistent/l.jsonl"}, "routing.semantic.calibration_file", "cannot read"),
+])
+def test_calibration_config_problems_name_the_key(table: dict[str, Any], path: str, says: str) -> None:
+    found = problems(table)
+    assert any(p.startswith(path + ": ") and says in p for p in found), found
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ('{"prompt": "x", "acceptable": []}', "line 1: acceptable must be"),
+    ('{"prompt": "x", "acceptable": ["huge"]}', "line 1: acceptable must be"),
+    ('{"acceptable": ["fast"]}', 'line 1: needs "prompt"'),
+    ('{"messages": [{"role": "system", "content": "x"}], "acceptable": ["fast"]}', 'line 1: needs "prompt"'),
+    ('{"id": "a", "prompt": "x", "acceptable": ["fast"]}\n{"id": "a", "prompt": "y", "acceptable": ["deep"]}',
+     "line 2: id must be a unique"),
+])
+def test_a_bad_calibration_file_names_the_line(tmp_path: Path, content: str, says: str) -> None:
+    path = tmp_path / "l.jsonl"
+    path.write_text(content)
+    found = problems({"calibration_file": str(path)})
+    assert any(p.startswith("routing.semantic.calibration_file: ") and says in p for p in found), found
+    with pytest.raises(ValueError, match=re.escape(says)):
+        parse_labelled(content)
+
+
+def test_calibrate_k_may_not_exceed_the_bank(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"prompt": "x", "acceptable": ["fast"]}')
+    found = problems({"calibration_file": str(path)})
+    assert any(p.startswith("routing.semantic.calibrate_k: ") and "more than the 1 labelled" in p
+               for p in found), found
