@@ -331,6 +331,8 @@ class Router:
                                 f"none of {len(self._rules)} rules matched ({own} own, preset "
                                 f"{self._config.rules_preset})"))
         layers.append(Layer("scorer", scored.tier, f"{scored.reason}; confidence {scored.confidence:.2f}"))
+        if self._semantic is not None and self._semantic.calibrates:
+            layers.append(self._explain_calibration(inp, strategy, decision, scored, deadline))
         layers.append(self._explain_semantic(inp, strategy, decision, scored, deadline))
         if decision.strategy in ("llm", "tool") or decision.brain_endpoint or any(
                 "router brain" in w for w in decision.warnings):
@@ -347,6 +349,26 @@ class Router:
         if "importance high" in decision.reason:
             layers.append(Layer("floor", decision.tier, "importance high: at least balanced"))
         return decision, scored, layers
+
+    def _explain_calibration(self, inp: RouteInput, strategy: str, decision: Decision, scored: Score,
+                             deadline: float | None) -> Layer:
+        """What the nearest labelled prompts said about the scorer's tier, and whether it moved."""
+        assert self._semantic is not None
+        if strategy != "hybrid":
+            return Layer("calibration", "-", f"not used by strategy {strategy}")
+        if decision.strategy == "rule" and decision.rule not in ("scorer", None):
+            return Layer("calibration", "-", "not asked (a rule decided)")
+        if not (inp.task_type is None or inp.task_type_inferred) or inp.importance == "high":
+            return Layer("calibration", "-", "not asked (the client's task_type or importance high decides)")
+        # The route above embedded the prompt: this lookup is a cache hit.
+        probe = self._semantic.calibrate(inp.text, scored.tier, deadline=deadline if deadline is not None
+                                         else self._clock() + SEMANTIC_MAX_WAIT_S)
+        found = probe.calibration
+        if found is None:
+            why = f" ({probe.detail})" if probe.detail else ""
+            return Layer("calibration", "-", probe.outcome + why)
+        nearest = ", ".join(f"{n.id} ({n.tier}, {n.similarity:.2f})" for n in found.neighbours)
+        return Layer("calibration", found.tier if found.moved else "-", f"{found.reason}; nearest {nearest}")
 
     def _explain_semantic(self, inp: RouteInput, strategy: str, decision: Decision, scored: Score,
                           deadline: float | None) -> Layer:

@@ -219,7 +219,8 @@ def test_octoroute_eval_measures_the_calibrated_router(server: EmbeddingsServer,
     models = "".join(f'[models.{t}]\nname = "m-{t}"\nbase_url = "http://127.0.0.1:9/v1"\nmax_tokens = 512\n'
                      for t in ("fast", "balanced", "deep"))
     toml.write_text(models + f'[routing]\nstrategy = "hybrid"\n[routing.semantic]\nenabled = true\n'
-                    f'base_url = "{server.base_url}"\nmodel = "embed-small"\ncalibrate = true\ncalibrate_k = 3\n'
+                    f'base_url = "{server.base_url}"\nmodel = "embed-small"\n'
+                    'calibrate = true\ncalibrate_k = 3\n'
                     f'calibration_file = "{bank}"\ntimeout_ms = 5000\n')
     assert cli.main(["eval", "--config", str(toml), "--strategy", "rule", str(cases), "--json"]) == 0
     plain = json.loads(capsys.readouterr().out)["sets"][0]

@@ -395,7 +395,7 @@ def test_every_line_is_routed_as_a_request_of_its_own(monkeypatch: pytest.Monkey
             self.seen += 1
             return type("D", (), {"tier": "fast" if self.seen == 1 else "deep"})()
 
-    monkeypatch.setattr(evaluate, "build_router", lambda config: Escalating())
+    monkeypatch.setattr(evaluate, "build_router", lambda config, semantic=None: Escalating())
     cases = read_cases(['{"messages": [{"role": "user", "content": "same opening"}]}'] * 3, "t")
     assert evaluate.route_all(cases, evaluate.placeholder_config(), "rule") == ["fast"] * 3
 

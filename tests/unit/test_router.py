@@ -434,6 +434,25 @@ def test_a_kept_calibration_leaves_the_scorer_and_the_later_layers_as_they_were(
     assert (decision.tier, decision.strategy, decision.rule) == ("fast", "rule", "scorer")
 
 
+def test_explain_shows_the_calibration_and_its_nearest_labelled_prompts() -> None:
+    up = DOWN._replace(moved="up", reason="calibrated fast -> balanced: 93% of 10 nearest labelled prompts")
+    router, _ = semantic_router(FakeSemantic(None, calibration=up), None, brain_confidence=0.0)
+    decision, _, layers = router.explain(SURE)
+    assert decision.rule == "semantic:calibrated"
+    names = [layer.name for layer in layers]
+    assert names.index("scorer") + 1 == names.index("calibration")
+    layer = layers[names.index("calibration")]
+    assert layer.verdict == "balanced" and layer.detail.startswith("calibrated fast -> balanced")
+    assert "f3-math-011 (balanced, 0.81)" in layer.detail
+    router, _ = semantic_router(FakeSemantic(None, calibration=DOWN), None, strategy="rule")
+    _, _, layers = router.explain(SURE)
+    layer = next(layer for layer in layers if layer.name == "calibration")
+    assert layer.detail == "not used by strategy rule"
+    router, _ = semantic_router(FakeSemantic(None), None)  # calibrate off: no such layer
+    _, _, layers = router.explain(SURE)
+    assert "calibration" not in [layer.name for layer in layers]
+
+
 def test_calibration_skips_rules_client_hints_and_other_strategies() -> None:
     semantic = FakeSemantic(None, calibration=DOWN)
     router, _ = semantic_router(semantic, None, brain_confidence=0.0)
