@@ -284,9 +284,15 @@ def route_all(cases: Sequence[Case], config: Config, strategy: str,
     no state a router keeps between requests (a conversation's session, a
     cache) may carry one line's decision into another's, as it would when
     two lines share their opening messages.
+
+    With a semantic layer each line may wait for its prompt's vector as long
+    as the layer's own ``timeout_ms`` allows (a server's request deadline
+    would cap it; eval has none, and a figure must not depend on the box's load).
     """
     importance = config.routing.default_importance
-    return [build_router(config, semantic).route(route_input(c, importance), strategy=strategy).tier
+    wait = config.routing.semantic.timeout_ms / 1000.0 + 1.0
+    return [build_router(config, semantic).route(route_input(c, importance), strategy=strategy,
+                                                 deadline=time.monotonic() + wait).tier
             for c in cases]
 
 

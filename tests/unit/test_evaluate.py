@@ -391,7 +391,7 @@ def test_every_line_is_routed_as_a_request_of_its_own(monkeypatch: pytest.Monkey
         def __init__(self) -> None:
             self.seen = 0
 
-        def route(self, inp: Any, *, strategy: str | None = None) -> Any:
+        def route(self, inp: Any, *, strategy: str | None = None, deadline: float | None = None) -> Any:
             self.seen += 1
             return type("D", (), {"tier": "fast" if self.seen == 1 else "deep"})()
 

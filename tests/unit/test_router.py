@@ -434,6 +434,17 @@ def test_a_kept_calibration_leaves_the_scorer_and_the_later_layers_as_they_were(
     assert (decision.tier, decision.strategy, decision.rule) == ("fast", "rule", "scorer")
 
 
+def test_calibration_never_takes_a_hard_kind_off_deep() -> None:
+    hard = RouteInput(text="prove that there are infinitely many primes, step by step", importance="normal")
+    router, _ = semantic_router(FakeSemantic(None, calibration=DOWN), None, brain_confidence=0.0)
+    decision = router.route(hard)
+    assert decision.tier == "deep" and decision.task_type == "reasoning"
+    assert decision.strategy == "rule" and decision.rule == "scorer"
+    _, _, layers = router.explain(hard)
+    layer = next(layer for layer in layers if layer.name == "calibration")
+    assert layer.verdict == "-" and "not applied: reasoning stays on deep" in layer.detail
+
+
 def test_explain_shows_the_calibration_and_its_nearest_labelled_prompts() -> None:
     up = DOWN._replace(moved="up", reason="calibrated fast -> balanced: 93% of 10 nearest labelled prompts")
     router, _ = semantic_router(FakeSemantic(None, calibration=up), None, brain_confidence=0.0)
