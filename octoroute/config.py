@@ -890,6 +890,21 @@ def _inline_exemplars(raw: Any, where: str, problems: _Problems) -> tuple[Exempl
     return tuple(found)
 
 
+def _read_prompts(path: str, parse: Callable[[str], tuple[Any, ...]], where: str,
+                  problems: _Problems) -> tuple[Any, ...]:
+    """A JSONL file of prompts read with ``parse``; a problem (and no prompts) when it cannot be."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return parse(fh.read())
+    except OSError as exc:
+        problems.add(where, f"cannot read {path!r} ({exc.strerror})",
+                     "check the path (a relative one is taken from the directory octoroute "
+                     "starts in) and its permissions")
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.add(where, f"{path!r}: {exc}", "fix that line of the file")
+    return ()
+
+
 def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> SemanticConfig:
     """Validate [routing.semantic]; its examples are read here so a bad file fails `check`."""
     where = "routing.semantic"
@@ -903,16 +918,8 @@ def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> Semantic
     elif "examples" in values:
         values["examples"] = _inline_exemplars(values["examples"], f"{where}.examples", problems)
     elif "examples_file" in values:
-        path = values["examples_file"]
-        try:
-            with open(path, encoding="utf-8") as fh:
-                values["examples"] = parse_exemplars(fh.read())
-        except OSError as exc:
-            problems.add(f"{where}.examples_file", f"cannot read {path!r} ({exc.strerror})",
-                         "check the path (a relative one is taken from the directory octoroute "
-                         "starts in) and its permissions")
-        except (ValueError, UnicodeDecodeError) as exc:
-            problems.add(f"{where}.examples_file", f"{path!r}: {exc}", "fix that line of the file")
+        values["examples"] = _read_prompts(values["examples_file"], parse_exemplars, f"{where}.examples_file",
+                                           problems)
     examples = values.get("examples", ())
     if examples:
         tiers = {e.tier for e in examples}
@@ -928,16 +935,8 @@ def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> Semantic
             problems.add(f"{where}.k", f"is {k}, more than the {len(examples)} example prompts",
                          "lower k or add example prompts")
     if "calibration_file" in values:
-        path = values["calibration_file"]
-        try:
-            with open(path, encoding="utf-8") as fh:
-                values["calibration"] = parse_labelled(fh.read())
-        except OSError as exc:
-            problems.add(f"{where}.calibration_file", f"cannot read {path!r} ({exc.strerror})",
-                         "check the path (a relative one is taken from the directory octoroute "
-                         "starts in) and its permissions")
-        except (ValueError, UnicodeDecodeError) as exc:
-            problems.add(f"{where}.calibration_file", f"{path!r}: {exc}", "fix that line of the file")
+        values["calibration"] = _read_prompts(values["calibration_file"], parse_labelled,
+                                              f"{where}.calibration_file", problems)
     bank = values.get("calibration", ())
     if len(bank) > MAX_EXEMPLARS:
         problems.add(f"{where}.calibration_file", f"has {len(bank)} prompts", f"keep at most {MAX_EXEMPLARS}")
