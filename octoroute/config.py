@@ -944,6 +944,10 @@ def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> Semantic
     if bank and len(bank) < calibrate_k:
         problems.add(f"{where}.calibrate_k", f"is {calibrate_k}, more than the {len(bank)} labelled prompts",
                      "lower calibrate_k or label more prompts")
+    if values.get("calibrate") and not values.get("enabled"):
+        problems.add(f"{where}.calibrate", "is true but the layer is not enabled",
+                     "set enabled = true with base_url and model (the bank is embedded by that server), "
+                     "or remove calibrate")
     if values.get("enabled"):
         for key in ("base_url", "model"):
             if key not in (raw if isinstance(raw, dict) else {}):

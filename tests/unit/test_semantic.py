@@ -747,7 +747,8 @@ def test_config_reads_a_calibration_file_in_eval_format(tmp_path: Path) -> None:
                                       {"role": "user", "content": [{"type": "text", "text": "second"}]}],
               "acceptable": ["deep"]}]
     path.write_text("\n".join(json.dumps(x) for x in lines))
-    semantic = semantic_of({"calibrate": True, "calibration_file": str(path), "calibrate_k": 2,
+    semantic = semantic_of({"enabled": True, "base_url": "http://embed:8080/v1", "model": "nomic",
+                            "calibrate": True, "calibration_file": str(path), "calibrate_k": 2,
                             "calibrate_share": 0.8})
     assert [(p.id, p.acceptable, p.prompt) for p in semantic.calibration] == [
         ("a", ("fast", "balanced"), "hi"), ("b", ("deep",), "second")]
@@ -756,6 +757,7 @@ def test_config_reads_a_calibration_file_in_eval_format(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("table", "path", "says"), [
     ({"calibrate_share": 0.5}, "routing.semantic.calibrate_share", "above 0.5"),
+    ({"calibrate": True}, "routing.semantic.calibrate", "not enabled"),
     ({"calibrate_k": 0}, "routing.semantic.calibrate_k", "from 1 to 100"),
     ({"calibration_file": "/nonexistent/l.jsonl"}, "routing.semantic.calibration_file", "cannot read"),
 ])
