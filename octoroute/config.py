@@ -173,6 +173,7 @@ class SemanticConfig:
     calibrate_share: float = 0.9  # 0.5..1; similarity-weighted share of them that must accept the new tier
     calibration: tuple[LabelledPrompt, ...] = ()  # from calibration_file; empty: the shipped labelled set
     calibration_file: str | None = None  # JSONL path (octoroute eval's format) the bank came from, if any
+    vector_file: str | None = None  # where example and labelled prompts' vectors are kept across restarts
     api_key: str | None = field(default=None, repr=False, compare=False)
 
 
@@ -402,6 +403,8 @@ _SEMANTIC_FIELDS = {
     "calibrate_share": _Field("float", lambda v: 0.5 < v <= 1, "a number above 0.5, at most 1", "0.9"),
     "calibration_file": _Field("str", lambda v: bool(v.strip()), "the path of a JSONL file",
                                '"/etc/octoroute/labelled.jsonl"'),
+    "vector_file": _Field("str", lambda v: bool(v.strip()), "a file path",
+                          '"/var/lib/octoroute/vectors.json"'),
 }
 MAX_EXEMPLARS = 5000  # example prompts at most: each costs an embedding and a comparison per decision
 MAX_DECISIONS_KEPT = 10_000  # decisions; the ring's bound (prompts kept make each one larger)
@@ -944,6 +947,10 @@ def _semantic(raw: Any, env: Mapping[str, str], problems: _Problems) -> Semantic
     if bank and len(bank) < calibrate_k:
         problems.add(f"{where}.calibrate_k", f"is {calibrate_k}, more than the {len(bank)} labelled prompts",
                      "lower calibrate_k or label more prompts")
+    vector_file = values.get("vector_file")
+    if vector_file is not None and not os.path.isdir(os.path.dirname(os.path.abspath(vector_file))):
+        problems.add(f"{where}.vector_file", f"{vector_file!r} is in a directory that does not exist",
+                     "create the directory (Octoroute writes the file there) or pick another path")
     if values.get("calibrate") and not values.get("enabled"):
         problems.add(f"{where}.calibrate", "is true but the layer is not enabled",
                      "set enabled = true with base_url and model (the bank is embedded by that server), "

@@ -17,11 +17,18 @@ an exemplar by id.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import hashlib
 import heapq
 import importlib.resources
+import json
 import logging
 import math
+import os
+import struct
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -281,6 +288,59 @@ class VectorCache:
             self._vectors[(model, key)] = vector
 
 
+VECTOR_FILE_VERSION = 1
+
+
+def read_vector_file(path: str, model: str) -> dict[str, list[float]]:
+    """Vectors by text digest from ``path``, if it holds ``model``'s; ``{}`` when absent or unusable.
+
+    The file is a cache: anything wrong with it (another model, another
+    format, a broken entry) means those prompts are embedded again, never a
+    failure. It holds digests and numbers only, no prompt text.
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("semantic layer: vector file %s unreadable (%s); embedding again", path,
+                    type(exc).__name__)
+        return {}
+    if not isinstance(data, dict) or data.get("version") != VECTOR_FILE_VERSION or data.get("model") != model:
+        log.info("semantic layer: vector file %s is not model %r's; embedding again", path, model)
+        return {}
+    dims, packed = data.get("dims"), data.get("vectors")
+    if not isinstance(dims, int) or dims <= 0 or not isinstance(packed, dict):
+        return {}
+    found: dict[str, list[float]] = {}
+    for key, text in packed.items():
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            continue
+        if len(raw) == 4 * dims:
+            found[key] = list(struct.unpack(f"<{dims}f", raw))
+    return found
+
+
+def write_vector_file(path: str, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+    """Write ``vectors`` (by text digest) as ``path``, atomically: a reader sees the old file or the new."""
+    dims = len(next(iter(vectors.values())))
+    packed = {key: base64.b64encode(struct.pack(f"<{dims}f", *v)).decode("ascii")
+              for key, v in vectors.items() if len(v) == dims}
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".vectors-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"version": VECTOR_FILE_VERSION, "model": model, "dims": dims, "vectors": packed}, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 class SemanticLayer:
     """Nearest-exemplar routing with a hard timeout, caches and a circuit breaker.
 
@@ -537,6 +597,11 @@ class SemanticLayer:
         model = self.config.model
         prompts = [e.prompt for e in self._exemplars] + [p.prompt for p in self._bank]
         keys = [text_key(p) for p in prompts]
+        saved = self.config.vector_file
+        if saved:
+            for key, vector in read_vector_file(saved, model).items():
+                if self._cache.get(model, key) is None:
+                    self._cache.put(model, key, vector)
         vectors = [self._cache.get(model, k) for k in keys]
         # (A prompt both an exemplar and in the bank, or twice in the bank, is embedded once.)
         missing = {k: i for i, (k, v) in enumerate(zip(keys, vectors, strict=True)) if v is None}
@@ -554,6 +619,8 @@ class SemanticLayer:
             if any(v is None for v in found):
                 raise ValueError("a prompt's vector went missing from the cache")
             ready = [v for v in found if v is not None]
+            if saved and missing:
+                self._save_vectors(saved, dict(zip(keys, ready, strict=True)))
             count = len(self._exemplars)
             index = build_index(self._exemplars, ready[:count])
             bank = build_index(self._bank, ready[count:]) if self._bank else None
@@ -571,6 +638,16 @@ class SemanticLayer:
             self._calibration = bank
             self._warming = False
         self._warm_up_ended.set()
+
+    def _save_vectors(self, path: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Keep this warm-up's vectors for the next start; a failure to write costs only that."""
+        try:
+            write_vector_file(path, self.config.model, vectors)
+        except OSError as exc:
+            log.warning("semantic layer: cannot write vector file %s (%s); the next start embeds again",
+                        path, exc.strerror)
+        else:
+            log.info("semantic layer: %d vectors kept in %s", len(vectors), path)
 
     # --- the circuit breaker
     def _refusal(self) -> tuple[str, str] | None:

@@ -789,3 +789,62 @@ def test_calibrate_k_may_not_exceed_the_bank(tmp_path: Path) -> None:
     found = problems({"calibration_file": str(path)})
     assert any(p.startswith("routing.semantic.calibrate_k: ") and "more than the 1 labelled" in p
                for p in found), found
+
+
+# --- the vector file: no re-embedding across restarts ---------------------------------
+
+def test_a_vector_file_spares_the_next_start_its_warm_up(embed: FakeEmbed, clock: FakeClock,
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "vectors.json"
+    first = calibrating(embed, clock, vector_file=str(path))
+    try:
+        ready(first)
+    finally:
+        first.close(wait=True)
+    assert len(embed.calls) == 1 and path.exists()
+    saved = path.read_text()
+    assert all(p.prompt not in saved for p in BANK) and "hello" not in saved  # digests and numbers only
+    again = FakeEmbed()
+    second = calibrating(again, clock, vector_file=str(path))  # a new process: a fresh VectorCache
+    try:
+        ready(second)
+        assert again.calls == []
+        probe = second.calibrate("hello world", "balanced", deadline=later(clock))
+        assert probe.calibration is not None and probe.calibration.tier == "fast"
+    finally:
+        second.close(wait=True)
+
+
+@pytest.mark.parametrize("content", ["not json", '{"version": 1, "model": "other", "dims": 6, "vectors": {}}',
+                                     '{"version": 1, "model": "m", "dims": 6, "vectors": {"x": "!!"}}', "[]"])
+def test_an_unusable_vector_file_means_embedding_again_and_rewriting_it(embed: FakeEmbed, clock: FakeClock,
+                                                                        tmp_path: Path, content: str) -> None:
+    path = tmp_path / "vectors.json"
+    path.write_text(content)
+    layer = calibrating(embed, clock, vector_file=str(path))
+    try:
+        ready(layer)
+    finally:
+        layer.close(wait=True)
+    assert len(embed.calls) == 1
+    data = json.loads(path.read_text())
+    assert data["model"] == "m" and data["dims"] == 6 and len(data["vectors"]) == len(EXEMPLARS) + 2
+
+
+def test_a_vector_file_that_cannot_be_written_costs_only_the_next_warm_up(
+        embed: FakeEmbed, clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "gone" / "vectors.json"  # its directory does not exist
+    layer = calibrating(embed, clock, vector_file=str(path))
+    try:
+        with caplog.at_level(logging.WARNING, logger="octoroute.routing.semantic"):
+            ready(layer)
+        assert layer.ready and not path.exists()
+        assert any("cannot write vector file" in r.getMessage() for r in caplog.records)
+    finally:
+        layer.close(wait=True)
+
+
+def test_vector_file_config_needs_an_existing_directory(tmp_path: Path) -> None:
+    assert semantic_of({"vector_file": str(tmp_path / "v.json")}).vector_file == str(tmp_path / "v.json")
+    found = problems({"vector_file": str(tmp_path / "nope" / "v.json")})
+    assert any(p.startswith("routing.semantic.vector_file: ") and "does not exist" in p for p in found), found
