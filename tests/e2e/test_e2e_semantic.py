@@ -22,6 +22,7 @@ import os
 import statistics
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from e2e_support import SAFE_SERVER_ARGS, LlamaServer, free_port
@@ -211,3 +212,32 @@ def test_calibration_by_a_labelled_bank_on_real_vectors(embedder: HTTPEmbedder, 
         assert probe.outcome == ("kept" if calibrated == scorer else "calibrated")
     finally:
         layer.close(wait=True)
+
+
+def test_a_vector_file_makes_the_second_start_instant(embedder: HTTPEmbedder, tmp_path: Path) -> None:
+    """Real vectors written once and read back: a restart embeds nothing and decides the same."""
+    config = SemanticConfig(enabled=True, base_url="http://unused/v1", model="gemma", timeout_ms=10_000,
+                            calibrate=True, calibrate_k=1, vector_file=str(tmp_path / "vectors.json"))
+
+    def start() -> tuple[SemanticLayer, float]:
+        layer = SemanticLayer(config, embedder, cache=VectorCache(), calibration=BANK,
+                              warmup_timeout_s=WARM_UP_TIMEOUT_S, failures_to_open=10**9)
+        started = time.monotonic()
+        layer.start()
+        assert layer.wait_warm_up(WARM_UP_TIMEOUT_S)
+        return layer, time.monotonic() - started
+
+    first, cold = start()
+    second, warm = start()
+    try:
+        print(f"\nsemantic e2e: warm-up with an empty vector file {cold:.1f}s, from the file {warm:.2f}s")
+        assert warm < cold / 5
+        for labelled in BANK:
+            a = first.calibrate(labelled.prompt, "balanced", deadline=time.monotonic() + 60).calibration
+            b = second.calibrate(labelled.prompt, "balanced", deadline=time.monotonic() + 60).calibration
+            assert a is not None and b is not None
+            assert (a.tier, a.neighbours[0].id) == (b.tier, b.neighbours[0].id) == (a.tier, labelled.id)
+            assert abs(a.neighbours[0].similarity - b.neighbours[0].similarity) < 1e-3  # float32 on disk
+    finally:
+        first.close(wait=True)
+        second.close(wait=True)
