@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -787,66 +787,12 @@ def _anthropic(raw: Any, endpoint_ids: set[str], problems: _Problems) -> Anthrop
     return AnthropicConfig(models=tuple(mapping.items()))
 
 
-def parse_exemplars(text: str) -> tuple[Exemplar, ...]:
-    """Example prompts from JSONL, one ``{"id", "tier", "prompt"}`` object a line.
+def _jsonl_objects(text: str, fix: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each line of JSONL; ``ValueError`` naming a line that is no object.
 
-    Raises ``ValueError`` naming the line and the fix; blank lines and lines
-    starting with ``#`` are skipped. ``id`` defaults to ``<tier>-<line>``.
+    Blank lines and lines starting with ``#`` are skipped. ``fix`` is the
+    line's expected shape, shown in the error.
     """
-    found: list[Exemplar] = []
-    seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            raise ValueError(f"line {number} is not JSON; write one "
-                             '{"id": "...", "tier": "fast", "prompt": "..."} object a line') from None
-        if not isinstance(item, dict):
-            raise ValueError(f"line {number} is not a JSON object")
-        tier, prompt = item.get("tier"), item.get("prompt")
-        if tier not in TIERS:
-            raise ValueError(f"line {number}: tier must be one of {', '.join(TIERS)}, got {tier!r}")
-        if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > MAX_EXEMPLAR_CHARS:
-            raise ValueError(f"line {number}: prompt must be a non-empty string of at most "
-                             f"{MAX_EXEMPLAR_CHARS} characters")
-        ident = item.get("id", f"{tier}-{number}")
-        if not isinstance(ident, str) or not ident.strip() or ident in seen:
-            raise ValueError(f"line {number}: id must be a unique non-empty string, got {ident!r}")
-        seen.add(ident)
-        found.append(Exemplar(id=ident, tier=tier, prompt=prompt))
-    return tuple(found)
-
-
-def _last_user_text(messages: Any) -> str | None:
-    """The text of a conversation's last user message (what the router embeds), or None."""
-    if not isinstance(messages, list):
-        return None
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return "\n".join(p["text"] for p in content
-                                 if isinstance(p, dict) and isinstance(p.get("text"), str))
-            return None
-    return None
-
-
-def parse_labelled(text: str) -> tuple[LabelledPrompt, ...]:
-    """A calibration bank from JSONL in ``octoroute eval``'s format.
-
-    Each line is ``{"id", "prompt"|"messages", "acceptable": [tiers]}``;
-    other keys (``why``, ``category``) are ignored, so a labelled eval set is a
-    bank as it stands. A conversation is represented by its last user
-    message, as the router embeds it. Raises ``ValueError`` naming the line
-    and the fix; blank lines and lines starting with ``#`` are skipped.
-    """
-    found: list[LabelledPrompt] = []
-    seen: set[str] = set()
-    fix = '{"id": "...", "prompt": "...", "acceptable": ["fast", "balanced"]}'
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -856,19 +802,70 @@ def parse_labelled(text: str) -> tuple[LabelledPrompt, ...]:
             raise ValueError(f"line {number} is not JSON; write one {fix} object a line") from None
         if not isinstance(item, dict):
             raise ValueError(f"line {number} is not a JSON object; write {fix}")
+        yield number, item
+
+
+def _unique_id(item: Mapping[str, Any], number: int, default: str, seen: set[str]) -> str:
+    """The line's ``id`` (or ``default``), added to ``seen``; ``ValueError`` if empty or taken."""
+    ident = item.get("id", default)
+    if not isinstance(ident, str) or not ident.strip() or ident in seen:
+        raise ValueError(f"line {number}: id must be a unique non-empty string, got {ident!r}")
+    seen.add(ident)
+    return ident
+
+
+def parse_exemplars(text: str) -> tuple[Exemplar, ...]:
+    """Example prompts from JSONL, one ``{"id", "tier", "prompt"}`` object a line.
+
+    Raises ``ValueError`` naming the line and the fix; blank lines and lines
+    starting with ``#`` are skipped. ``id`` defaults to ``<tier>-<line>``.
+    """
+    found: list[Exemplar] = []
+    seen: set[str] = set()
+    for number, item in _jsonl_objects(text, '{"id": "...", "tier": "fast", "prompt": "..."}'):
+        tier, prompt = item.get("tier"), item.get("prompt")
+        if tier not in TIERS:
+            raise ValueError(f"line {number}: tier must be one of {', '.join(TIERS)}, got {tier!r}")
+        if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > MAX_EXEMPLAR_CHARS:
+            raise ValueError(f"line {number}: prompt must be a non-empty string of at most "
+                             f"{MAX_EXEMPLAR_CHARS} characters")
+        ident = _unique_id(item, number, f"{tier}-{number}", seen)
+        found.append(Exemplar(id=ident, tier=tier, prompt=prompt))
+    return tuple(found)
+
+
+def _routed_text(messages: list[Any]) -> str:
+    """The text the router embeds for a conversation (its last user turn, else its system prompt)."""
+    # NOTE: imported here, not at the top: the routing package imports this module.
+    from octoroute.routing.conversation import conversation_input
+    return conversation_input(messages, importance="normal", task_type=None, has_tools=False).text
+
+
+def parse_labelled(text: str) -> tuple[LabelledPrompt, ...]:
+    """A calibration bank from JSONL in ``octoroute eval``'s format.
+
+    Each line is ``{"id", "prompt"|"messages", "acceptable": [tiers]}``;
+    other keys (``why``, ``category``) are ignored, so a labelled eval set is a
+    bank as it stands. A conversation is represented by the text the router
+    embeds for it. Raises ``ValueError`` naming the line and the fix; blank
+    lines and lines starting with ``#`` are skipped.
+    """
+    found: list[LabelledPrompt] = []
+    seen: set[str] = set()
+    fix = '{"id": "...", "prompt": "...", "acceptable": ["fast", "balanced"]}'
+    for number, item in _jsonl_objects(text, fix):
         acceptable = item.get("acceptable")
         if not isinstance(acceptable, list) or not acceptable or any(t not in TIERS for t in acceptable):
             raise ValueError(f"line {number}: acceptable must be a non-empty list of tiers "
                              f"({', '.join(TIERS)}), got {acceptable!r}")
-        prompt = item["prompt"] if "prompt" in item else _last_user_text(item.get("messages"))
+        messages = item.get("messages")
+        prompt = item["prompt"] if "prompt" in item else (
+            _routed_text(messages) if isinstance(messages, list) else None)
         if not isinstance(prompt, str) or not prompt.strip():
-            raise ValueError(f'line {number}: needs "prompt" (a non-empty string) or "messages" ending '
-                             "in a user message with text")
-        ident = item.get("id", f"line-{number}")
-        if not isinstance(ident, str) or not ident.strip() or ident in seen:
-            raise ValueError(f"line {number}: id must be a unique non-empty string, got {ident!r}")
-        seen.add(ident)
-        found.append(LabelledPrompt(id=ident, acceptable=tuple(t for t in TIERS if t in acceptable),
+            raise ValueError(f'line {number}: needs "prompt" (a non-empty string) or "messages" with a '
+                             "user or system message of text")
+        found.append(LabelledPrompt(id=_unique_id(item, number, f"line-{number}", seen),
+                                    acceptable=tuple(t for t in TIERS if t in acceptable),
                                     prompt=prompt[:MAX_EXEMPLAR_CHARS]))
     return tuple(found)
 

@@ -322,8 +322,7 @@ def in_bank(cases: Sequence[Case], layer: SemanticLayer | None) -> int:
     """How many lines are themselves in the layer's calibration bank (their figures prove nothing)."""
     if layer is None or not layer.calibrates:
         return 0
-    importance = "normal"
-    return sum(layer.holds(route_input(c, importance).text) for c in cases)
+    return sum(layer.holds(route_input(c, "normal").text) for c in cases)
 
 
 # --- metrics -------------------------------------------------------------

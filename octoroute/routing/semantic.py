@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 from octoroute.backends.client import BackendClient, SessionFactory
 from octoroute.config import (
+    TIERS,
     EndpointConfig,
     Exemplar,
     LabelledPrompt,
@@ -59,8 +60,7 @@ FAILURES_TO_OPEN = 3  # consecutive failed calls (errors and timeouts) that open
 COOLDOWN_S = 30.0  # seconds the breaker stays open: no embeddings call at all meanwhile
 WARMUP_TIMEOUT_S = 120.0  # seconds for embedding every exemplar (one batched call, off the request path)
 WARMUP_S_PER_PROMPT = 1.0  # seconds more per labelled prompt of the calibration bank (1,281 shipped)
-TIER_ORDER = {"fast": 0, "balanced": 1, "deep": 2}
-TIER_NAMES = ("fast", "balanced", "deep")
+_RANK = {tier: i for i, tier in enumerate(TIERS)}  # cheapest first
 # The shipped calibration bank: the team's labelled set's tunable splits. (Held-out and blind stay
 # out, so `octoroute eval` on them measures prompts the bank has never seen.)
 CALIBRATION_SPLITS = ("train.jsonl", "general.jsonl")
@@ -220,11 +220,11 @@ def calibrate(index: _Index, query: Sequence[float], k: int, share: float, tier:
         if sims[i] > SIMILARITY_FLOOR:
             total += sims[i]
             for accepted in index.acceptable[i]:
-                weights[TIER_ORDER[accepted]] += sims[i]
+                weights[_RANK[accepted]] += sims[i]
     if total <= 0:
         return None
     shares = [w / total for w in weights]
-    at = TIER_ORDER[tier]
+    at = _RANK[tier]
     moved = ""
     if at > 0 and shares[at - 1] >= share:
         at, moved = at - 1, "down"
@@ -232,7 +232,7 @@ def calibrate(index: _Index, query: Sequence[float], k: int, share: float, tier:
         at, moved = at + 1, "up"
     neighbours = tuple(Neighbour(index.ids[i], index.tiers[i], round(sims[i], 4)) for i in nearest)
     shown = ", ".join(f"{n.id} {n.similarity:.2f}" for n in neighbours[:REASON_NEIGHBOURS])
-    new = TIER_NAMES[at]
+    new = TIERS[at]
     verb = f"{tier} -> {new}" if moved else f"{tier} kept"
     reason = (f"calibrated {verb}: {shares[at]:.0%} of {len(nearest)} nearest labelled prompts accept {new} "
               f"(nearest: {shown})")

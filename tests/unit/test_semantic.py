@@ -770,7 +770,9 @@ def test_calibration_config_problems_name_the_key(table: dict[str, Any], path: s
     ('{"prompt": "x", "acceptable": []}', "line 1: acceptable must be"),
     ('{"prompt": "x", "acceptable": ["huge"]}', "line 1: acceptable must be"),
     ('{"acceptable": ["fast"]}', 'line 1: needs "prompt"'),
-    ('{"messages": [{"role": "system", "content": "x"}], "acceptable": ["fast"]}', 'line 1: needs "prompt"'),
+    ('{"messages": [{"role": "user", "content": [{"type": "image_url"}]}], "acceptable": ["fast"]}',
+     'line 1: needs "prompt"'),
+    ('{"messages": "hi", "acceptable": ["fast"]}', 'line 1: needs "prompt"'),
     ('{"id": "a", "prompt": "x", "acceptable": ["fast"]}\n{"id": "a", "prompt": "y", "acceptable": ["deep"]}',
      "line 2: id must be a unique"),
 ])
