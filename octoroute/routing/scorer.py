@@ -243,12 +243,14 @@ _WORDS: dict[str, str] = {
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
+    # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
+    "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv",
-    "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write", "g_tl": "tl",
+    "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write draft compose", "g_tl": "tl",
     "g_points": "points", "g_digest": "decided open action",
     "g_plain": "plain simple eli5 layman layman's like", "g_valid": "valid invalid sound",
     "g_mark": "print printf println console self",
@@ -505,11 +507,28 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "role-play", "role play", "in the style of", "stay in character", "you be the ",
                      "you be a ", "you be my ", "you play the ", "you play a ", "i'll play ", "i'll be the ",
                      "i'll respond as", "i'll practise", "i'll practice", "so i can practise",
-                     "so i can practice", "let me practise", "let me practice")
+                     "so i can practice", "let me practise", "let me practice", "let's practise",
+                     "let's practice", "lets practise", "lets practice")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
-_ROLEPLAY_WRITE = re.compile(r"write (?:a|an|me a|me an) (?:[a-z-]+ )?"
-                             r"(?:poem|story|song|haiku|letter|email|toast|speech|limerick|tweet|post|blog|"
-                             r"description|blurb|bio)\b")
+_ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
+                             r"(?:[a-z0-9'-]+ ){0,2}"
+                             r"(?:poem|story|song|haiku|letter|email|e-mail|toast|speech|limerick|tweet|post|blog|"
+                             r"description|blurb|bio|message|note|announcement|newsletter|intro|introduction|"
+                             r"paragraph|caption|invitation|apology|eulogy)\b"
+                             # (Not a program's parts: "write a POST handler", "a message queue consumer".)
+                             r"(?! (?:handler|request|requests|endpoint|route|queue|queues|parser|body|hook|"
+                             r"bus|broker|schema|type|types|class|struct|method|function|api|id|ids)\b)")
+# The ask opens with a persona to play: "Be my rubber duck.", "You're the interviewer for a junior role",
+# "On fait un jeu de rôle : tu es serveur". (Not "you're right" or "be careful": a role has an article,
+# or is a name, matched on the original case.)
+_PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30}: )?"
+                      r"(?:be|you're|you are|play) (?:my|the|a|an) "
+                      r"(?!(?:best|only|first|last|right|same|one|problem|reason|case|answer|way|"
+                      r"issue|expert|most|bottleneck|culprit|cause|source|output|result)\b)[a-z]"
+                      r"|(?:.{0,40}\b)?(?:jeu de rôle|juego de rol|gioco di ruolo|rollenspiel|"
+                      r"tu es (?:un|une|le|la|mon|ma) |du bist (?:ein|eine|der|die|mein|meine) |"
+                      r"sei (?:un|una|il|la|il mio|la mia) |eres (?:un|una|el|la|mi) )")
+_PERSONA_NAME = re.compile(r"(?:Be|You're|You are|Play) [A-Z][a-z]+\b(?! (?:is|are|was)\b)")
 # List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
 _ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
 _ITEM_MARKS = ("\n- ", "\n* ", "\n• ", "\n1.", "\n2.", "\n3.", "\n1)", "\n2)", "\n3)", "\na)", "\nb)")
@@ -611,13 +630,16 @@ def _language(words: list[str], low: str) -> str:
 
 
 def score(text: str, *, tokens: int, task_type: str | None = None, context: str = "",
-          has_tools: bool = False, json_response: bool = False, detail: bool = False) -> Score:
+          has_tools: bool = False, json_response: bool = False, detail: bool = False,
+          personas: bool = True) -> Score:
     """Score ``text`` (the routed ask); ``task_type`` when the client named one.
 
     ``context`` is the system prompt and earlier turns: a short follow-up
     ("and in Rust?") inherits a hard kind from it. ``tokens`` is the size the
     model must read (the whole conversation). ``detail`` fills ``signals``
     and ``language`` (for ``--explain``; a request has no use for them).
+    ``personas=False`` reads "You are a ..." as a set-up, not a role to play:
+    the context is scored so, as a system prompt opens that way.
     """
     low = scan_text(text).lower()
     # Words (the costliest step: one string object each) and the phrases of an ask ("how many",
@@ -694,8 +716,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["extraction"] = 0
     fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) and (
         counts.get("extraction") or not to_write) else 0
-    roleplay = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
+    roleplay: float = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
+    if prose and not roleplay and personas and counts.get("g_persona") and (
+            _PERSONA.match(ask) is not None or _PERSONA_NAME.match(text.lstrip()) is not None):
+        # A persona opening is role-play; but "be my tutor: a train leaves at 3pm at 60 mph ..." is a
+        # problem in costume: with quantities or a sum stated it weighs half, and the maths wins the tie.
+        roleplay = 0.5 if expr or word_problem or units else 1
     if "what" in hits and not low.isascii() and any(phrase in ask for phrase in _WHAT_SAYS) and (
             cjk or _CYRILLIC.search(low) is not None):
         # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'": a translation ask.
@@ -877,7 +904,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "thanks!" or "ok" that asks nothing more closes the hard question before it; it does not continue it.
     closing = (greeting and n_words <= 6 and "?" not in low) or thanks
     # The earlier turns read as one ask: the kind and difficulty a follow-up may continue.
-    earlier = score(context, tokens=len(context) // 4) if context and not explicit and (
+    earlier = score(context, tokens=len(context) // 4, personas=False) if context and not explicit and (
         kind in HARD or not closing) else None
     if earlier is not None and kind not in HARD:
         # The kind the earlier turns set is the kind a follow-up continues: by their words, or read

@@ -1116,3 +1116,42 @@ def test_a_translation_into_a_less_resourced_language_needs_precision(language: 
     got = scored(f"can you translate this into {language} for our welcome leaflet? 'Welcome! Our volunteers "
                  "can help you with forms, English classes and registering with a doctor. It is free.'")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Be my rubber duck: I'll walk you through my deploy script and you only ask short questions.",
+    "You're the receptionist at a small hotel in Lisbon and I'm a guest who lost their key. Start.",
+    "Be Napoleon and tell my class why you invaded Russia, in the first person.",
+    "On fait un jeu de rôle : tu es le boulanger et moi je commande du pain, en français facile.",
+    "Du bist ein mürrischer Zwerg in einer Taverne. Ich komme herein und frage nach dem Weg.",
+    "Draft a message to the parents' group saying the football practice moves to 17:30 next week.",
+    "Write a 3-sentence note thanking our volunteers for Saturday's clean-up.",
+    "Compose a short announcement for the office: the coffee machine is fixed.",
+])
+def test_a_persona_or_a_text_to_write_is_role_play_or_writing_for_a_small_model(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), [
+    # A program's parts are not a text to write.
+    ("Write a POST handler in Flask that validates the JSON body and stores it in SQLite.", "code"),
+    # "You're right" and "you're the expert" are no roles to play.
+    ("You're the expert: why does my mutex deadlock when I lock it twice in the same goroutine?", "code"),
+    ("Be careful: is this singleton thread-safe when two threads call get_instance at the same time?",
+     "code"),
+    # A problem in costume: the quantities decide.
+    ("Be my tutor: a train leaves at 3pm going 60 mph, another at 4pm going 80 mph. When does the "
+     "second one catch up?", "math"),
+])
+def test_a_persona_or_writing_verb_does_not_hide_a_hard_ask(prompt: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == task_type and got.tier != "fast", got.reason
+
+
+def test_a_system_prompt_that_sets_up_the_model_is_no_role_play() -> None:
+    # "You are a coding assistant" in the context: the follow-up still continues the code ask.
+    got = scored("now add tests for it, edge cases too",
+                 context="You are a coding assistant.\nWrite a Python function that merges overlapping "
+                         "intervals.")
+    assert got.task_type == "code" and got.tier != "fast", got.reason
