@@ -24,6 +24,7 @@ from octoroute.backends.client import BackendClient
 from octoroute.backends.discovery import Discovery, group_by_server, missing_reason
 from octoroute.backends.facts import ServerFacts
 from octoroute.config import (
+    CONFIG_ENV,
     IMPORTANCES,
     STRATEGIES,
     Config,
@@ -173,22 +174,33 @@ def cmd_route(args: argparse.Namespace) -> int:
         # The API's own words for the same mistake (api/schemas.py).
         print("octoroute route: error: field 'prompt' must not be empty or blank", file=sys.stderr)
         return 2
-    config = _load(args.config)
+    path = config_path(args.config)
     configure_logging("warning" if not args.verbose else "debug", "text")
-    runtime = build_runtime(config)
+    if args.config is None and not os.environ.get(CONFIG_ENV) and not os.path.exists(path):
+        # Trying a prompt needs no servers: with no config file yet, decide with the shipped routing
+        # defaults (as ``octoroute eval`` does), saying so, rather than stop at a missing file.
+        print(f"octoroute route: no {path}; deciding with the built-in routing defaults (rules and scorer, "
+              "no router brain or semantic layer). Pass --config for your own.", file=sys.stderr)
+        config = evaluate.placeholder_config()
+        router, close = evaluate.build_router(config), None
+    else:
+        config = load_config(path)
+        runtime = build_runtime(config)
+        router, close = runtime.router, runtime.close
+        if runtime.semantic is not None:
+            # A server embeds its exemplars in the background; a one-shot route waits for them (bounded),
+            # or its semantic layer would only ever say "not ready".
+            runtime.semantic.wait_warm_up(ROUTE_WARM_UP_WAIT_S)
     inp = RouteInput(text=args.prompt, importance=args.importance or config.routing.default_importance,
                      task_type=args.task_type)
-    if runtime.semantic is not None:
-        # A server embeds its exemplars in the background; a one-shot route waits for them (bounded),
-        # or its semantic layer would only ever say "not ready".
-        runtime.semantic.wait_warm_up(ROUTE_WARM_UP_WAIT_S)
     try:
         if args.explain:
-            decision, scored, layers = runtime.router.explain(inp, strategy=args.strategy)
+            decision, scored, layers = router.explain(inp, strategy=args.strategy)
         else:
-            decision = runtime.router.route(inp, strategy=args.strategy)
+            decision = router.route(inp, strategy=args.strategy)
     finally:
-        runtime.close()
+        if close is not None:
+            close()
     if args.explain and not args.json:
         print_explanation(decision, scored, layers)
         return 0

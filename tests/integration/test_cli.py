@@ -643,6 +643,23 @@ def test_route_decided_by_rules_sends_nothing_to_live_backends(strategy: str, tm
     assert [b.chat_calls for b in sims.values()] == [0, 0, 0]
 
 
+def test_route_with_no_config_file_yet_decides_with_the_shipped_defaults(tmp_path: Path) -> None:
+    env = {k: v for k, v in child_env().items() if k != "OCTOROUTE_CONFIG"}
+    done = run(script("octoroute"), "route", "Prove that there are infinitely many primes", "--json",
+               cwd=tmp_path, env=env)
+    assert done.returncode == 0, done
+    out = json.loads(done.stdout)
+    assert (out["tier"], out["strategy"], out["rule"]) == ("deep", "rule", "scorer")
+    assert "no config.toml" in done.stderr and "built-in routing defaults" in done.stderr
+    # A file named on purpose (flag or environment) that is missing is still an error.
+    named: list[tuple[tuple[str, ...], dict[str, str]]] = [
+        (("--config", str(tmp_path / "nowhere.toml")), {}),
+        ((), {"OCTOROUTE_CONFIG": str(tmp_path / "gone.toml")})]
+    for argv, extra in named:
+        done = run(script("octoroute"), "route", "hi", *argv, cwd=tmp_path, env={**env, **extra})
+        assert done.returncode == 1 and "file not found" in done.stderr, done
+
+
 @pytest.mark.parametrize("prompt", ["", "   ", "\n\t"])
 def test_route_an_empty_prompt_exits_2_with_the_apis_words(prompt: str, tmp_path: Path) -> None:
     done = run(script("octoroute"), "route", prompt, "--config", str(closed_config(tmp_path)), cwd=tmp_path)
