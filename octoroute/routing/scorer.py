@@ -583,6 +583,7 @@ _KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answe
               "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
 _TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
 # The kinds the scorer weighs, higher tiers first: on equal scores the earlier wins.
+_DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ")
 _KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
                "creative_writing", "casual_chat")
 _TIER_NAMES = ("fast", "balanced", "deep")
@@ -1037,7 +1038,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
               and not tied_up and not context and not has_tools and not json_response
               and tokens < LOOKUP_TOKENS and not counts.get("code_action") and low.isascii()
-              and not any(mark in low for mark in ("\n", "`", "example")))
+              and not any(mark in low for mark in ("\n", "`", "example"))
+              # (A plan or a design asked for, "plan the migration to Kubernetes with zero downtime", is
+              # no lookup.)
+              and not low.startswith(_DESIGN_ASKS))
     if lookup and (language or _language(words, low)) == "en":
         # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
         # a one-line how-to every model has seen many times. (Not an ask to write or fix

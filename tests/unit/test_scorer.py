@@ -1155,3 +1155,13 @@ def test_a_system_prompt_that_sets_up_the_model_is_no_role_play() -> None:
                  context="You are a coding assistant.\nWrite a Python function that merges overlapping "
                          "intervals.")
     assert got.task_type == "code" and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Plan the migration of our Postgres 12 cluster to Kubernetes with zero downtime and a rollback path.",
+    "Design a sharding scheme for our Redis cache so a node loss drops no sessions.",
+])
+def test_a_short_plan_or_design_ask_about_code_is_no_one_line_how_to(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and got.tier != "fast", got.reason
+    assert "one-line how-to" not in got.reason
