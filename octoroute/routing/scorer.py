@@ -49,6 +49,7 @@ LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one d
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
+ASK_END_CHARS = 240  # the head and the tail of an ask, where it says who the answer is for
 LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
@@ -252,7 +253,12 @@ _WORDS: dict[str, str] = {
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write draft compose", "g_tl": "tl",
     "g_points": "points", "g_digest": "decided open action",
-    "g_plain": "plain simple eli5 layman layman's like", "g_valid": "valid invalid sound",
+    "g_plain": "plain simple eli5 layman layman's like",
+    # The answer is for a child, a parent or a beginner (guards _LAY_AUDIENCE).
+    "g_lay": "old olds kid kids son son's daughter daughter's grandson granddaughter nephew niece mum mom "
+             "dad grandma grandpa grandmother grandfather child children beginner beginners never "
+             "non-technical",
+    "g_valid": "valid invalid sound",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -413,6 +419,19 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "anything wrong", "should i sign", "is it fair", "is this fair")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am")
+# Maths or logic at school level: a child's homework, a puzzle from a child's book, a pupil's age or grade.
+_CHILD = r"(?:kid|son|daughter|grandson|granddaughter|nephew|niece)"
+_SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksheet|textbook|puzzle book|"
+                           r"\bschool\b|\bgrade \d|\byear \d\b|\b\d{1,2}[- ]?(?:year|yr)s?[- ]?old|"
+                           r"\b" + _CHILD + r"(?:'s)? (?:\w+ )?(?:book|class|exam|test|teacher)\b|"
+                           r"\b" + _CHILD + r" \(\d{1,2}\)")
+# ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
+# "for someone who's never written threaded code", "my son's homework (grade 4)".
+_LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our) (?:kids?|son|son's|"
+                           r"daughter|daughter's|grandson|granddaughter|nephew|niece|mum|mom|dad|grandma|"
+                           r"grandpa|grandmother|grandfather|child|children)\b|for (?:a )?(?:beginners?|"
+                           r"kids|children|child|non-technical)|never (?:written|coded|programmed|done)|"
+                           r"non-technical)")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
                    "open questions")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
@@ -1028,7 +1047,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")
-    simple = bool(counts.get("g_plain")) and any(phrase in ask for phrase in _SIMPLE_PHRASES)
+    simple = (bool(counts.get("g_plain")) and any(phrase in ask for phrase in _SIMPLE_PHRASES)) or (
+        bool(counts.get("g_lay")) and _in_ask_ends(_LAY_AUDIENCE, ask))
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
@@ -1088,7 +1108,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("digest of a long thread")
     if careful and tier == "fast":
         tier = "balanced"
-    if confidence < LOW_CONFIDENCE and tier == "fast" and (n_words > 25 or (
+    if tier == "deep" and simple and kind in ("math", "reasoning") and not explicit and \
+            _in_ask_ends(_SCHOOL_LEVEL, ask):
+        # A child's homework, a puzzle from a child's book: school maths and logic, which a mid model
+        # solves reliably (and explains more gently than it needs a 120B model).
+        tier = "balanced"
+        notes.append("school level")
+    if confidence < LOW_CONFIDENCE and tier == "fast" and not simple and (n_words > 25 or (
             n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
             and (cjk or (language or _language(words, low)) != "en"))):
         # Unsure about a substantial ask: under-routing costs more than over-routing.
@@ -1179,6 +1205,14 @@ def _unclassified(low: str, n_words: int, questions: int, tokens: int, language:
         return "question_answer", 0.4 if foreign else 0.45
     notes.append("long text with no clear ask")
     return "question_answer", 0.35
+
+
+def _in_ask_ends(pattern: re.Pattern[str], ask: str) -> bool:
+    """``pattern`` is in the first or the last lines of the ask: who the answer is for is said there,
+    not in the pasted material between ("t1: FT8 for beginners" in a convention's programme)."""
+    tail = max(ASK_END_CHARS, len(ask) - ASK_END_CHARS)
+    return pattern.search(ask, 0, ASK_END_CHARS) is not None or (
+        len(ask) > ASK_END_CHARS and pattern.search(ask, tail) is not None)
 
 
 def _plain_ask(ask: str) -> bool:

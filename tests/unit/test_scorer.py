@@ -1165,3 +1165,36 @@ def test_a_short_plan_or_design_ask_about_code_is_no_one_line_how_to(prompt: str
     got = scored(prompt)
     assert got.task_type == "code" and got.tier != "fast", got.reason
     assert "one-line how-to" not in got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "my daughter thinks it's colder in winter because we are further from the sun. what's the real reason, "
+    "explained so a 9 year old gets it?",
+    "My grandpa keeps asking what the cloud actually is, he thinks it is one big computer somewhere. "
+    "How do I explain it to him?",
+])
+def test_an_explanation_for_a_child_or_a_parent_is_not_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "biased up" not in got.reason, got.reason
+
+
+_LIBRARY = ("A library has 5 shelves with 36 books each. 2/3 of the books are lent out and a quarter of the "
+            "rest are being repaired. How many books are on the shelves?")
+_ISLAND = ("on an island knights always tell the truth and knaves always lie. A says 'B is a knave'. B says "
+           "'A and I are the same kind'. Who is a knight and who is a knave? Explain your reasoning.")
+
+
+@pytest.mark.parametrize(("adult", "child"), [
+    (_LIBRARY, "my son's homework (grade 5): " + _LIBRARY),
+    (_ISLAND, "Puzzle from my daughter's book: " + _ISLAND),
+])
+def test_school_maths_and_logic_for_a_child_is_a_mid_models_job(adult: str, child: str) -> None:
+    grown, school = scored(adult), scored(child)
+    assert grown.tier == "deep", grown.reason
+    assert school.task_type == grown.task_type and school.tier == "balanced", school.reason
+    assert "school level" in school.reason
+
+
+def test_a_grown_up_childs_hard_maths_is_no_school_maths() -> None:
+    phd = scored("my son is doing a PhD in topology: prove that every compact metric space is separable")
+    assert phd.tier == "deep", phd.reason
