@@ -91,7 +91,8 @@ _WORDS: dict[str, str] = {
         "lambda async await cpp c# golang dataframe binary hashmap linked implement implementation "
         "cache caching lru thread-safe threadsafe regexes unit-test helm terraform ansible systemd "
         "makefile cmake webpack graphql grpc websocket oauth jwt ssh firewall vlan proxmox tls "
-        "kafka rabbitmq redis memcached elasticsearch mongodb "
+        "kafka rabbitmq redis memcached elasticsearch mongodb webhook webhooks hmac backoff middleware "
+        "daemon prometheus alertmanager grafana "
         # de fr es it pt nl ru
         "funktion programm programmieren skript quellcode fonction programme coder bogue función "
         "código programa funzione codice programma função programação functie programma "
@@ -602,7 +603,7 @@ _KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answe
               "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
 _TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
 # The kinds the scorer weighs, higher tiers first: on equal scores the earlier wins.
-_DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ")
+_DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 _KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
                "creative_writing", "casual_chat")
 _TIER_NAMES = ("fast", "balanced", "deep")
@@ -1059,8 +1060,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
               and not tied_up and not context and not has_tools and not json_response
               and tokens < LOOKUP_TOKENS and not counts.get("code_action") and low.isascii()
               and not any(mark in low for mark in ("\n", "`", "example"))
-              # (A plan or a design asked for, "plan the migration to Kubernetes with zero downtime", is
-              # no lookup.)
+              # (A plan, a design or a program asked for, "plan the migration to Kubernetes with zero
+              # downtime", "make a CLI in Go that tails a file", is no lookup.)
               and not low.startswith(_DESIGN_ASKS))
     if lookup and (language or _language(words, low)) == "en":
         # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":

@@ -1198,3 +1198,14 @@ def test_school_maths_and_logic_for_a_child_is_a_mid_models_job(adult: str, chil
 def test_a_grown_up_childs_hard_maths_is_no_school_maths() -> None:
     phd = scored("my son is doing a PhD in topology: prove that every compact metric space is separable")
     assert phd.tier == "deep", phd.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "write a webhook receiver that verifies the HMAC signature",
+    "write a job runner that retries failed jobs with exponential backoff",
+    "make a CLI in Go that tails a file and highlights ERROR lines",
+    "write a Prometheus alert rule for when disk usage goes above 90% for 10 minutes",
+])
+def test_short_asks_to_write_a_program_are_code_not_small_talk_or_a_lookup(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and got.tier != "fast", got.reason
