@@ -418,6 +418,8 @@ _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?
 # Asks for a judgement on a text besides putting it in plain words.
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
                   "anything wrong", "should i sign", "is it fair", "is this fair")
+# Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
+_DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am")
 # Maths or logic at school level: a child's homework, a puzzle from a child's book, a pupil's age or grade.
@@ -603,7 +605,6 @@ _KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answe
               "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
 _TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
 # The kinds the scorer weighs, higher tiers first: on equal scores the earlier wins.
-_DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 _KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
                "creative_writing", "casual_chat")
 _TIER_NAMES = ("fast", "balanced", "deep")
