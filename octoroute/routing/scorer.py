@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from octoroute.config import TIERS
+
 SCAN_CHARS = 4000  # characters scanned: the whole prompt up to this, else head and tail
 _HEAD_CHARS = 3000  # of a longer prompt, this much of the head ...
 _TAIL_CHARS = 1000  # ... and this much of the tail (the ask is often at the end)
@@ -603,11 +605,10 @@ _STOP_KEYS = frozenset(_STOP_LANGS)
 _KIND_TIER = {"casual_chat": "fast", "creative_writing": "fast", "question_answer": "fast",
               "document_summary": "fast", "deep_analysis": "balanced", "code": "balanced",
               "math": "balanced", "reasoning": "balanced", "extraction": "balanced"}
-_TIER_RANK = {"fast": 0, "balanced": 1, "deep": 2}
+_TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 # The kinds the scorer weighs, higher tiers first: on equal scores the earlier wins.
 _KIND_ORDER = ("code", "math", "reasoning", "extraction", "deep_analysis", "document_summary",
                "creative_writing", "casual_chat")
-_TIER_NAMES = ("fast", "balanced", "deep")
 # Negations that rule options out in an assignment puzzle (counted only when one is suspected).
 _NEGATIONS = ("n't", " not ", " no ", " pas ", "nicht", "kein", "不", "ない")
 
@@ -1413,4 +1414,4 @@ def tier_at_least(tier: str, floor: str) -> str:
 
 
 def tier_name(rank: int) -> str:
-    return _TIER_NAMES[rank]
+    return TIERS[rank]
