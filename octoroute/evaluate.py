@@ -245,11 +245,12 @@ def shipped_set(split: str) -> list[Case]:
 # --- routing -------------------------------------------------------------
 
 class OfflineBrain:
-    """A router brain that is never reachable, so no eval ever touches the network."""
+    """A router brain that is never reachable, so no eval (and no ``route`` without a config) ever
+    touches the network."""
 
     def ask(self, inp: RouteInput, task_type: str, tokens: int, *, use_tool: bool,
             deadline: float | None = None) -> tuple[str, str]:
-        raise RouterBrainError("router brain not used by octoroute eval (offline)", reason="unavailable")
+        raise RouterBrainError("router brain offline (no model is called)", reason="unavailable")
 
 
 def placeholder_config() -> Config:
