@@ -552,7 +552,7 @@ _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30
                       r"|(?:.{0,40}\b)?(?:jeu de rôle|juego de rol|gioco di ruolo|rollenspiel|"
                       r"tu es (?:un|une|le|la|mon|ma) |du bist (?:ein|eine|der|die|mein|meine) |"
                       r"sei (?:un|una|il|la|il mio|la mia) |eres (?:un|una|el|la|mi) )")
-_PERSONA_NAME = re.compile(r"(?:Be|You're|You are|Play) [A-Z][a-z]+\b(?! (?:is|are|was)\b)")
+_PERSONA_NAME = re.compile(r"\s*(?:Be|You're|You are|Play) [A-Z][a-z]+\b(?! (?:is|are|was)\b)")
 # List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
 _ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
 _ITEM_MARKS = ("\n- ", "\n* ", "\n• ", "\n1.", "\n2.", "\n3.", "\n1)", "\n2)", "\n3)", "\na)", "\nb)")
@@ -742,7 +742,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     roleplay: float = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if prose and not roleplay and personas and counts.get("g_persona") and (
-            _PERSONA.match(ask) is not None or _PERSONA_NAME.match(text.lstrip()) is not None):
+            _PERSONA.match(ask) is not None or _PERSONA_NAME.match(text) is not None):
         # A persona opening is role-play; but "be my tutor: a train leaves at 3pm at 60 mph ..." is a
         # problem in costume: with quantities or a sum stated it weighs half, and the maths wins the tie.
         roleplay = 0.5 if expr or word_problem or units else 1
