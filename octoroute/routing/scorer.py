@@ -139,7 +139,7 @@ _WORDS: dict[str, str] = {
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
-        "prove proof proofs demonstrate derive induction contradiction "
+        "prove proof proofs "
         "beweise beweisen prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
@@ -262,6 +262,7 @@ _WORDS: dict[str, str] = {
              "dad grandma grandpa grandmother grandfather child children beginner beginners never "
              "non-technical",
     "g_valid": "valid invalid sound",
+    "g_proof": "induction inductive demonstrate derive contradiction",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -501,6 +502,12 @@ _ARGUMENT = re.compile(r"(?:argument|inference|conclusion|reasoning)(?: is| was)
                        r"|(?:that|this|it)(?: is| was)?(?: logically)? (?:valid|invalid)\b")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
 _SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
+# Words that ask for a proof only in these phrases (guarded by the "g_proof" words): a volunteer's
+# induction or an induction hob, "demonstrate how to use rsync", where a word derives from, and a
+# contradiction between a landlord's two letters are not proofs.
+_PROOF_PHRASE = re.compile(r"(?:by|strong|mathematical|structural|complete|use|using) induction|"
+                           r"induct(?:ion|ive) (?:on |over |step|hypothesis|case)|demonstrate that|"
+                           r"derive (?!from)|(?:by|to a|reach a|get a|obtain a) contradiction")
 # (guard word, phrase): phrases that mark a bug as intermittent or input-dependent, besides the
 # "flaky" words; a phrase is searched only when its guard is among the prompt's words (a
 # substring scan of a 2,000-character prompt costs a microsecond or two, fourteen of them a third
@@ -726,6 +733,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if prose and counts.get("g_valid") and _ARGUMENT.search(ask):
         counts["puzzle"] = counts.get("puzzle", 0) + 1
     if prose and "show" in hits and _SHOW_THAT.search(ask):
+        counts["prove"] = counts.get("prove", 0) + 1
+    if prose and counts.get("g_proof") and _PROOF_PHRASE.search(ask):
         counts["prove"] = counts.get("prove", 0) + 1
     if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(ask) for r in _SYLLOGISM):
         phrases += 2  # two quantified clauses are a syllogism on their own

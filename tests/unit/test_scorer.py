@@ -1209,3 +1209,27 @@ def test_a_grown_up_childs_hard_maths_is_no_school_maths() -> None:
 def test_short_asks_to_write_a_program_are_code_not_small_talk_or_a_lookup(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "code" and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "plan my Thursday: staff induction 9-11, dentist at 2, and 3 hours of tax paperwork before 6",
+    "is an induction hob cheaper to run than gas if we cook twice a day?",
+    "can you demonstrate how to use rsync to copy my photos to the NAS?",
+    "where does the word salary derive from?",
+    "is there a contradiction between these two statements from my landlord?",
+])
+def test_proof_words_in_their_everyday_sense_ask_for_no_proof(prompt: str) -> None:
+    got = scored(prompt, detail=True)
+    assert "prove" not in dict(got.signals) and got.tier != "deep", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Show by induction that n^3 - n is divisible by 6 for every natural n",
+    "use induction on the height of the tree to bound its number of leaves",
+    "demonstrate that the square root of 2 is irrational",
+    "derive the closed form of the recurrence T(n) = 2T(n/2) + n",
+    "assume there are finitely many primes and derive a contradiction",
+])
+def test_proof_words_in_a_proof_still_ask_for_one(prompt: str) -> None:
+    got = scored(prompt, detail=True)
+    assert "prove" in dict(got.signals) and got.tier == "deep", got.reason
