@@ -320,6 +320,15 @@ for _signal, _text in _WORDS.items():
         _VOCAB[_word] = (*_VOCAB.get(_word, ()), _signal)
 _VOCAB_KEYS = frozenset(_VOCAB)
 _NO_WORDS: frozenset[str] = frozenset()
+# Maths and puzzle words with an everyday sense: a TV series, a speed limit, wealth inequality, the
+# probability of rain, a logic board, a chess opening, "¿verdad?". With no figure, no formula and
+# no other word of their kind beside them, they are not maths or a puzzle.
+_EVERYDAY_MATHS = frozenset(
+    "sum product average area volume circle angle angles limit series matrix matrices vector vectors "
+    "remainder digits prime primes integrate ratio fraction median speed distance interest compound "
+    "compute solve percent percentage probability combinations modular inequality inequalities "
+    "logic logical sequence chess paradox infer deduce wahrheit vérité verdad verità".split())
+_EVERYDAY_SIGNALS = ("math", "math_adv", "chance", "puzzle")
 
 # Substrings for scripts written without spaces (zh, ja).
 _CJK: dict[str, tuple[str, ...]] = {
@@ -659,6 +668,14 @@ def _language(words: list[str], low: str) -> str:
     return best
 
 
+def _drop_everyday_maths(hits: frozenset[str], counts: dict[str, int]) -> None:
+    """Zero the maths and puzzle signals fed only by words with an everyday sense (no figures about)."""
+    everyday = hits & _EVERYDAY_MATHS
+    for signal in _EVERYDAY_SIGNALS:
+        if counts.get(signal) and counts[signal] == sum(signal in _VOCAB[word] for word in everyday):
+            counts[signal] = 0
+
+
 def score(text: str, *, tokens: int, task_type: str | None = None, context: str = "",
           has_tools: bool = False, json_response: bool = False, detail: bool = False,
           personas: bool = True) -> Score:
@@ -714,6 +731,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
+    if prose and not numbers and not expr and not _EVERYDAY_MATHS.isdisjoint(hits):
+        _drop_everyday_maths(hits, counts)
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
     word_problem = 1 if counts.get("howmany") or (problem_words and (
         any(w in hits and r.search(ask) for w, r in _WORD_PROBLEM_PHRASES)

@@ -1233,3 +1233,28 @@ def test_proof_words_in_their_everyday_sense_ask_for_no_proof(prompt: str) -> No
 def test_proof_words_in_a_proof_still_ask_for_one(prompt: str) -> None:
     got = scored(prompt, detail=True)
     assert "prove" in dict(got.signals) and got.tier == "deep", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "what's a good TV series to watch with my teenage kids?",
+    "what's the speed limit on a UK motorway for a van?",
+    "what's the probability of rain tomorrow in Leeds?",
+    "my MacBook logic board died, is it worth repairing?",
+    "what's the chess opening everyone plays for beginners?",
+    "why is there so much wealth inequality in the UK?",
+    "how do I set up a Matrix Synapse server behind my nginx reverse proxy?",
+])
+def test_maths_and_puzzle_words_in_their_everyday_sense_are_no_maths(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type not in ("math", "reasoning") and got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), [
+    ("is the series 1 + 1/4 + 1/9 + ... convergent, and what is its limit?", "math"),
+    ("what's the probability of rolling two sixes with two dice?", "math"),
+    ("what is the limit of the integral of sin(x)/x from 0 to t as t grows?", "math"),
+    ("what's the next term in the sequence 2, 6, 12, 20, 30?", "reasoning"),
+])
+def test_the_same_words_beside_figures_or_other_maths_are_maths(prompt: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == task_type and got.tier != "fast", got.reason
