@@ -308,6 +308,37 @@ _WORDS: dict[str, str] = {
         "lol haha ok okay cool nice great awesome wow please weather joke "
         "hallo danke tschüss servus bonjour salut merci coucou hola gracias adiós ciao grazie "
         "buongiorno olá obrigado obrigada oi hoi dank bedankt привет спасибо здравствуйте пока"),
+    # Everyday life, in the asker's own words: how they feel, their home, family, food and pastimes.
+    # Public judgements find small models as good as large ones at such talk and advice.
+    "feeling": (
+        "tired exhausted knackered angry furious sad lonely stressed anxious nervous upset overwhelmed "
+        "frustrated spiralling spiraling vent venting cheer bored homesick heartbroken grumpy miserable "
+        "unmotivated demotivated feeling feelings "
+        "müde traurig gestresst einsam wütend aufmuntern fatigué fatiguée triste stressé stressée énervé "
+        "déprimé déprimée cansado cansada estresado estresada agobiado agobiada stanco stanca stressato "
+        "stressata estressado estressada moe verdrietig gestrest"),
+    "life": (
+        "cook cooking dinner lunch breakfast recipe recipes meal meals bake baking cake birthday gift "
+        "gifts wedding holiday holidays vacation friend friends boyfriend girlfriend husband wife "
+        "kids children baby toddler teenager teen dog dogs puppy kitten garden gardening podcast "
+        "podcasts novel novels movie movies film films guitar piano hobby chores dishes laundry "
+        "joke jokes coffee "
+        "rezept kochen essen geburtstag kindergeburtstag hochzeit urlaub freund freundin mann kinder hund "
+        "katze garten witz recette cuisine dîner anniversaire mariage vacances ami amie copain copine mari "
+        "enfants chien chat jardin blague receta cocinar cena cumpleaños boda vacaciones amigo amiga "
+        "novio novia marido niños hijos perro gato jardín chiste ricetta cucinare compleanno matrimonio "
+        "vacanze amico amica fidanzato fidanzata bambini figli cane gatto giardino barzelletta receita "
+        "jantar aniversário casamento férias filhos cachorro piada verjaardag vakantie vriend vriendin "
+        "kinderen hond tuin grap"),
+    # Where a wrong answer costs health, money or rights: a mid model, not the smallest.
+    "stakes": (
+        "doctor gp pain symptom symptoms medication medicine dose pill pills pregnant pregnancy allergic "
+        "allergy rash fever diagnosis injury bleeding chest suicide suicidal self-harm overdose "
+        "landlord tenancy tenant lawyer solicitor court sue contract legal tax taxes mortgage pension "
+        "invest investing loan debt visa immigration vet vets toxic poison poisonous poisoning swallowed ate "
+        "eaten emergency urgent "
+        "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
+        "dolore farmaco dor remédio"),
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -1148,9 +1179,15 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if confidence < LOW_CONFIDENCE and tier == "fast" and not simple and (n_words > 25 or (
             n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
             and (cjk or (language or _language(words, low)) != "en"))):
-        # Unsure about a substantial ask: under-routing costs more than over-routing.
-        tier = "balanced"
-        notes.append("unsure, biased up")
+        # Unsure about a substantial ask: under-routing costs more than over-routing. Unless it is
+        # everyday talk (how the asker feels, their family, food, pastimes) with nothing technical,
+        # no figures, no assignment puzzle and nothing at stake (health, money, the law).
+        if not technical and not has_digit and counts.get("assign", 0) < 2 and not counts.get("stakes") and \
+                not translation and (counts.get("feeling") or counts.get("life", 0) >= 2):
+            notes.append("everyday talk")
+        else:
+            tier = "balanced"
+            notes.append("unsure, biased up")
     if confidence < LOW_CONFIDENCE:
         language = language or ("cjk" if cjk else _language(words, low))
         notes.append(f"cannot tell ({'language ' + language if language != 'en' else 'few signals'})")

@@ -1258,3 +1258,30 @@ def test_maths_and_puzzle_words_in_their_everyday_sense_are_no_maths(prompt: str
 def test_the_same_words_beside_figures_or_other_maths_are_maths(prompt: str, task_type: str) -> None:
     got = scored(prompt)
     assert got.task_type == task_type and got.tier != "fast", got.reason
+
+
+_VENT = ("honestly I'm so tired today, the baby was up all night and I've got a whole day of meetings "
+         "ahead of me. any tips for getting through it without drinking too much coffee?")
+
+
+@pytest.mark.parametrize("prompt", [
+    _VENT,
+    "Je suis vraiment fatiguée ce soir et mes enfants ne veulent pas dormir. Tu peux me raconter une petite "
+    "blague pour me remonter le moral avant que je retourne les coucher ?",
+])
+def test_everyday_talk_about_feelings_and_family_is_not_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "everyday talk" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    _VENT.replace("coffee?", "coffee? I'm on 20mg of sertraline."),  # a figure
+    _VENT.replace("any tips", "my doctor says it's normal, but any tips"),  # health at stake
+    "my dog ate some grapes about an hour ago while we were cooking dinner, he seems fine and is wagging his "
+    "tail, should I be worried or is it ok to wait and see?",
+    "Trois amis, Paul, Marie et Luc, ont chacun un animal différent : chat, chien, poisson. Paul n'a pas de "
+    "chat. Marie a un chien. Qui a quoi ? Explique-moi comment tu fais, c'est pour mes enfants.",
+])
+def test_everyday_words_beside_figures_stakes_or_a_puzzle_stay_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier != "fast" and "everyday talk" not in got.reason, got.reason
