@@ -612,7 +612,10 @@ _GREETING = re.compile(r"\s*(?:hi|hello|hey|hiya|yo|thanks|thank you|thx|good (?
 _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|define|describe|tell me|"
                         r"discuss|"
                         r"is|are|can|could|does|do|did|should|would|will|give me|list|name|recommend|"
-                        r"suggest)\b")
+                        r"suggest|"
+                        # An instruction is an ask too ("install jellyfin on my NAS"), not small talk.
+                        r"set up|setup|install|configure|enable|disable|show me|help me|find|check|"
+                        r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
 _THANKS = re.compile(r"\s*(?:thanks|thank you|thx|ty|cheers|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it|"
                      r"danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо)\b")

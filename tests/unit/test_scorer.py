@@ -1285,3 +1285,17 @@ def test_everyday_talk_about_feelings_and_family_is_not_biased_up(prompt: str) -
 def test_everyday_words_beside_figures_stakes_or_a_puzzle_stay_biased_up(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier != "fast" and "everyday talk" not in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "set up tailscale on my synology so I can reach it from my phone",
+    "install jellyfin on my NAS",
+    "configure the fritzbox to hand out the pi-hole as DNS",
+])
+def test_a_short_instruction_is_an_ask_not_small_talk(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "question_answer" and got.tier == "fast", got.reason
+
+
+def test_small_talk_without_an_ask_stays_small_talk() -> None:
+    assert scored("morning! hope your weekend was good").task_type == "casual_chat"
