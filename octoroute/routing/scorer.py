@@ -47,6 +47,7 @@ DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
+SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
@@ -911,12 +912,15 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # log or changelog (or below it): the ask is a summary, the lines are its material.
         lead = ("summary",)
     technical_material = False
-    if "summary" in lead and shape < 2 and tokens >= PARAGRAPH_TOKENS:
+    if "summary" in lead and shape < 2 and (
+            tokens >= PARAGRAPH_TOKENS or low.find(":", 0, SUMMARY_COLON) > 0):
         # "Summarise this thread: ..." about an outage or a paper: its subject is the material, the
         # ask is a summary (a summary of code, with code shapes, still reads the code; a one-line
-        # "summarise what this script does" names its subject).
+        # "summarise what this script does" names its subject; a short "summarise this: <two
+        # sentences>" has its material after the colon).
         # (The figures of a short news item are no technical material; a long report's timeline is.)
-        technical_material = kinds["code"] >= 2.0 or (
+        # (Nor are two sentences of a release note after "summarise this:": no chain to garble.)
+        technical_material = (tokens >= PARAGRAPH_TOKENS and kinds["code"] >= 2.0) or (
             tokens >= LONG_SOURCE_TOKENS and max(kinds[kind] for kind in HARD) >= 2.0)
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.5)

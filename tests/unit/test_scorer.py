@@ -1299,3 +1299,15 @@ def test_a_short_instruction_is_an_ask_not_small_talk(prompt: str) -> None:
 
 def test_small_talk_without_an_ask_stays_small_talk() -> None:
     assert scored("morning! hope your weekend was good").task_type == "casual_chat"
+
+
+def test_a_short_summary_ask_with_its_material_after_a_colon_is_a_summary_for_a_small_model() -> None:
+    got = scored("summarise this: Proxmox VE 8.2 adds an import wizard for VMware ESXi VMs, automated "
+                 "installs, and a backup fleecing option that reduces the impact of backups on VMs.")
+    assert got.task_type == "document_summary" and got.tier == "fast", got.reason
+
+
+def test_a_short_summary_of_a_hard_mechanism_is_still_not_for_the_smallest() -> None:
+    got = scored("Summarise: the deadlock happens because thread A holds the lock while calling B, "
+                 "which waits on A.")
+    assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
