@@ -263,6 +263,8 @@ _WORDS: dict[str, str] = {
              "dad grandma grandpa grandmother grandfather child children beginner beginners never "
              "non-technical",
     "g_valid": "valid invalid sound",
+    "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
+                  "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
@@ -499,6 +501,12 @@ _RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9))")
 
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.
+# Several unknowns asked from the givens ("a perimeter of 40 cm and an area of 96 cm²: what are its
+# dimensions?", "two numbers sum to 42 and differ by 8: find them"): simultaneous equations, never one
+# step (guarded by the "g_unknowns" words).
+_SEVERAL_UNKNOWNS = re.compile(r"dimensions|dimensiones|dimensioni|dimensões|abmessungen|seitenlängen|"
+                               r"what are (?:they|the (?:two )?numbers)|"
+                               r"find (?:them|both|the (?:two )?numbers)")
 _WORD_PROBLEM_PHRASES = (
     ("how", re.compile(r"how (?:many|much|long|far|old|fast)\b")),
     ("what", re.compile(r"what (?:percentage|fraction|(?:is|was|will be|would be) the (?:total|probability|"
@@ -778,6 +786,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # (How long something should take, with no figures to work from, is advice, not a sum; how
         # many grams are in an ounce is a conversion to look up.)
         word_problem = 1
+    if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
+        expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0

@@ -1311,3 +1311,17 @@ def test_a_short_summary_of_a_hard_mechanism_is_still_not_for_the_smallest() -> 
     got = scored("Summarise: the deadlock happens because thread A holds the lock while calling B, "
                  "which waits on A.")
     assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "A rectangle has a perimeter of 40 cm and an area of 96 cm². What are its dimensions?",
+    "Un rectángulo tiene un perímetro de 40 cm y un área de 96 cm². ¿Cuáles son sus dimensiones?",
+    "The sum of two numbers is 42 and their difference is 8. Find them.",
+])
+def test_several_unknowns_from_two_givens_are_no_one_step_sum(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "math" and got.tier == "balanced", got.reason
+
+
+def test_dimensions_to_look_up_are_a_lookup() -> None:
+    assert scored("what are the dimensions of an A4 sheet?").tier == "fast"
