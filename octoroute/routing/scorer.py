@@ -263,6 +263,7 @@ _WORDS: dict[str, str] = {
              "dad grandma grandpa grandmother grandfather child children beginner beginners never "
              "non-technical",
     "g_valid": "valid invalid sound",
+    "g_make": "make",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
@@ -459,6 +460,11 @@ _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "w
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
+# "Make this less passive-aggressive", "make it way shorter": a text to rewrite (guarded by "make").
+_MAKE_IT = re.compile(r"make (?:this|it|that|the (?:email|message|text|note|post|letter|reply|wording)) "
+                      r"(?:a bit |a little |a lot |much |way |slightly )?(?:less|more|shorter|longer|nicer|"
+                      r"friendlier|politer|polite|clearer|simpler|warmer|firmer|softer|punchier|snappier|kinder|"
+                      r"tighter|formal|casual|professional)\b")
 _RESUME_ES = re.compile(r"\bresume (?:este|esta|estos|estas|el|la|los|las|lo|en)\b")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
@@ -825,6 +831,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["rewrite"] = counts.get("rewrite", 0) + 1
     if "sound" in hits and any(phrase in ask for phrase in _SOUND_PHRASES):
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
+    if prose and counts.get("g_make") and not counts.get("code") and _MAKE_IT.search(ask):
+        counts["rewrite"] = counts.get("rewrite", 0) + 1
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
     if "resume " in ask and _RESUME_ES.search(ask):

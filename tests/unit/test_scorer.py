@@ -1325,3 +1325,19 @@ def test_several_unknowns_from_two_givens_are_no_one_step_sum(prompt: str) -> No
 
 def test_dimensions_to_look_up_are_a_lookup() -> None:
     assert scored("what are the dimensions of an A4 sheet?").tier == "fast"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Make this less passive-aggressive please, it's to the neighbours about the hedge. I'm annoyed but I "
+    "want to stay on good terms.\n\n\"Hi both, as I'm sure you've noticed, the hedge has grown again.\"",
+    "make it a bit shorter and add a line about the quiz night on 14 march, tickets £5",
+])
+def test_make_this_less_or_shorter_is_a_rewrite(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_make_it_more_of_something_in_code_is_still_code() -> None:
+    got = scored("make it more pythonic: result = []\nfor i in range(len(items)):\n"
+                 "    result.append(items[i] * 2)")
+    assert got.task_type == "code", got.reason
