@@ -607,13 +607,21 @@ _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the
 # The ask opens with a persona to play: "Be my rubber duck.", "You're the interviewer for a junior role",
 # "On fait un jeu de rôle : tu es serveur". (Not "you're right" or "be careful": a role has an article,
 # or is a name, matched on the original case.)
+# What "you're the ..." says that is no role ("you're the expert", "be the first").
+_NOT_A_ROLE = (r"(?!(?:best|only|first|last|right|same|one|problem|reason|case|answer|way|"
+               r"issue|expert|most|bottleneck|culprit|cause|source|output|result|newbie|beginner|boss)\b)")
 _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30}: )?"
-                      r"(?:be|you're|you are|play) (?:my|the|a|an) "
-                      r"(?!(?:best|only|first|last|right|same|one|problem|reason|case|answer|way|"
-                      r"issue|expert|most|bottleneck|culprit|cause|source|output|result)\b)[a-z]"
+                      r"(?:be|you're|you are|play) (?:my|the|a|an) " + _NOT_A_ROLE + r"[a-z]"
                       r"|(?:.{0,40}\b)?(?:jeu de rôle|juego de rol|gioco di ruolo|rollenspiel|"
                       r"tu es (?:un|une|le|la|mon|ma) |du bist (?:ein|eine|der|die|mein|meine) |"
                       r"sei (?:un|una|il|la|il mio|la mia) |eres (?:un|una|el|la|mi) )")
+# A role for each side, anywhere in the ask: "you are a waiter in Madrid and I'm the customer".
+_PERSONA_PAIR = re.compile(r"(?:you're|you are) (?:a|an|the|my) " + _NOT_A_ROLE + r"[^.,;:?!]{1,40}? and "
+                           r"i(?:'m| am) (?:a|an|the|your) " + _NOT_A_ROLE + "|"
+                           r"eres (?:un|una|el|la|mi) [^.,;:?!]{1,40}? y yo soy |"
+                           r"tu es (?:un|une|le|la|mon|ma) [^.,;:?!]{1,40}? et je suis |"
+                           r"du bist (?:ein|eine|der|die|mein|meine) [^.,;:?!]{1,40}? und ich bin |"
+                           r"sei (?:un|una|il|la) [^.,;:?!]{1,40}? e io sono ")
 _PERSONA_NAME = re.compile(r"\s*(?:Be|You're|You are|Play) [A-Z][a-z]+\b(?! (?:is|are|was)\b)")
 # List items: lines starting "- ", "* ", "1." ... (counted with str.count, C-level).
 _ITEM_GUARDS = ("\n-", "\n*", "\n1", "\n\u2022", "\na)")
@@ -821,7 +829,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     roleplay: float = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if prose and not roleplay and personas and counts.get("g_persona") and (
-            _PERSONA.match(ask) is not None or _PERSONA_NAME.match(text) is not None):
+            _PERSONA.match(ask) is not None or _PERSONA_NAME.match(text) is not None
+            or _PERSONA_PAIR.search(ask) is not None):
         # A persona opening is role-play; but "be my tutor: a train leaves at 3pm at 60 mph ..." is a
         # problem in costume: with quantities or a sum stated it weighs half, and the maths wins the tie.
         roleplay = 0.5 if expr or word_problem or units else 1

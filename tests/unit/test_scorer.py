@@ -1341,3 +1341,20 @@ def test_make_it_more_of_something_in_code_is_still_code() -> None:
     got = scored("make it more pythonic: result = []\nfor i in range(len(items)):\n"
                  "    result.append(items[i] * 2)")
     assert got.task_type == "code", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "I want to practise for my oral exam. You are a waiter in a restaurant in Madrid and I am the customer. "
+    "Speak only Spanish and correct my mistakes at the end. You start!",
+    "quiero practicar para mi examen oral de español. tú eres un camarero en un restaurante en Madrid y yo "
+    "soy la clienta. habla solo en español y corrígeme los errores al final, no durante. empieza tú!",
+])
+def test_a_role_for_each_side_anywhere_in_the_ask_is_role_play(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_you_are_the_expert_and_i_am_the_newbie_is_no_role_play() -> None:
+    got = scored("you are the expert and I am the newbie here, so how do I configure VLANs on my switch "
+                 "for IoT and guest networks?")
+    assert got.task_type != "creative_writing", got.reason
