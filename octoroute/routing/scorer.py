@@ -291,6 +291,8 @@ _WORDS: dict[str, str] = {
         "wypracowanie сочинение эссе "
         # a post, a notice, a message or a letter to write ("mi scrivi un breve annuncio")
         "annuncio messaggio lettera anuncio mensaje carta annonce lettre anzeige nachricht anúncio "
+        # a reply to write ("auf diese Mail antworten", "répondre à ce mail")
+        "antworten répondre responder rispondere antwoorden "
         "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
         "сообщение письмо ilan mesaj mektup "
         # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"

@@ -1358,3 +1358,10 @@ def test_you_are_the_expert_and_i_am_the_newbie_is_no_role_play() -> None:
     got = scored("you are the expert and I am the newbie here, so how do I configure VLANs on my switch "
                  "for IoT and guest networks?")
     assert got.task_type != "creative_writing", got.reason
+
+
+def test_a_reply_to_write_in_another_language_is_writing() -> None:
+    got = scored("Kannst du mir helfen, auf diese Mail von meinem Radsportfreund Matthias zu antworten? "
+                 "Auf Deutsch bitte, locker. Ich möchte sagen: ja, ich komme mit, aber nur die 120km-Runde, "
+                 "nicht die 180km, und ich bringe mein eigenes Rad mit dem Zug mit.")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
