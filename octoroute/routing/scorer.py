@@ -340,6 +340,7 @@ _WORDS: dict[str, str] = {
     "stakes": (
         "doctor gp pain symptom symptoms medication medicine dose pill pills pregnant pregnancy allergic "
         "allergy rash fever diagnosis injury bleeding chest suicide suicidal self-harm overdose "
+        "blood drug drugs ibuprofen paracetamol acetaminophen aspirin warfarin antibiotics prescription "
         "landlord tenancy tenant lawyer solicitor court sue contract legal tax taxes mortgage pension "
         "invest investing loan debt visa immigration vet vets toxic poison poisonous poisoning swallowed ate "
         "eaten emergency urgent "
@@ -651,6 +652,11 @@ _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also",
 # Who made, found or proved something, and when: history, whatever the subject.
 _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
                       r"wrote|designed)|when (?:was|were|did))\b")
+# "What's the difference between RAM and storage?" opening the ask: a concept to contrast, a lookup.
+_DIFFERENCE = re.compile(r"\s*(?:what(?:'s| is|s) the (?:main |real |actual )?difference between|"
+                         r"was ist der unterschied zwischen|quelle est la différence entre|"
+                         r"(?:cuál|cual) es la diferencia entre|qual è la differenza tra|"
+                         r"qual é a diferença entre|wat is het verschil tussen)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
@@ -1212,7 +1218,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # solves reliably (and explains more gently than it needs a 120B model).
         tier = "balanced"
         notes.append("school level")
-    if confidence < LOW_CONFIDENCE and tier == "fast" and not simple and (n_words > 25 or (
+    # (An answer for a parent is simple; "my dad is on blood thinners" is health at stake, not an audience.)
+    if confidence < LOW_CONFIDENCE and tier == "fast" and (not simple or counts.get("stakes")) and (
+            n_words > 25 or (
             n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
             and (cjk or (language or _language(words, low)) != "en"))):
         # Unsure about a substantial ask: under-routing costs more than over-routing. Unless it is
@@ -1221,6 +1229,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         if not technical and not has_digit and counts.get("assign", 0) < 2 and not counts.get("stakes") and \
                 not translation and (counts.get("feeling") or counts.get("life", 0) >= 2):
             notes.append("everyday talk")
+        elif counts.get("how") and not counts.get("stakes") and _DIFFERENCE.match(low) is not None:
+            notes.append("a difference to look up")
         else:
             tier = "balanced"
             notes.append("unsure, biased up")

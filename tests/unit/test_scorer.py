@@ -1365,3 +1365,21 @@ def test_a_reply_to_write_in_another_language_is_writing() -> None:
                  "Auf Deutsch bitte, locker. Ich möchte sagen: ja, ich komme mit, aber nur die 120km-Runde, "
                  "nicht die 180km, und ich bringe mein eigenes Rad mit dem Zug mit.")
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "whats the difference between RAM and storage?? my friend says her laptop has 16 gigs so its better "
+    "than mine with 512 but that doesnt make sense",
+    "Quelle est la différence entre une SARL et une SAS ? Je voudrais me lancer comme développeur "
+    "indépendant l'année prochaine et je ne sais pas quoi choisir.",
+])
+def test_a_difference_to_look_up_is_not_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "a difference to look up" in got.reason, got.reason
+
+
+def test_a_difference_with_something_at_stake_stays_biased_up() -> None:
+    got = scored("what's the difference between ibuprofen and paracetamol? my dad is on blood thinners "
+                 "after his heart operation and has a really bad back this week, which one is safer for him "
+                 "to take?")
+    assert got.tier == "balanced" and "unsure, biased up" in got.reason, got.reason
