@@ -341,7 +341,7 @@ _WORDS: dict[str, str] = {
         "doctor gp pain symptom symptoms medication medicine dose pill pills pregnant pregnancy allergic "
         "allergy rash fever diagnosis injury bleeding chest suicide suicidal self-harm overdose "
         "blood drug drugs ibuprofen paracetamol acetaminophen aspirin warfarin antibiotics prescription "
-        "landlord tenancy tenant lawyer solicitor court sue contract legal tax taxes mortgage pension "
+        "mg mcg landlord tenancy tenant lawyer solicitor court sue contract legal tax taxes mortgage pension "
         "invest investing loan debt visa immigration vet vets toxic poison poisonous poisoning swallowed ate "
         "eaten emergency urgent "
         "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
@@ -1225,8 +1225,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             and (cjk or (language or _language(words, low)) != "en"))):
         # Unsure about a substantial ask: under-routing costs more than over-routing. Unless it is
         # everyday talk (how the asker feels, their family, food, pastimes) with nothing technical,
-        # no figures, no assignment puzzle and nothing at stake (health, money, the law).
-        if not technical and not has_digit and counts.get("assign", 0) < 2 and not counts.get("stakes") and \
+        # no sum in its figures (a decade or an age is none), no assignment puzzle and nothing at
+        # stake (health, money, the law).
+        if not technical and (not has_digit or (kinds["math"] == 0 and numbers <= 2)) and \
+                counts.get("assign", 0) < 2 and not counts.get("stakes") and \
                 not translation and (counts.get("feeling") or counts.get("life", 0) >= 2):
             notes.append("everyday talk")
         elif counts.get("how") and not counts.get("stakes") and _DIFFERENCE.match(low) is not None:

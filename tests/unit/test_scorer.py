@@ -1383,3 +1383,10 @@ def test_a_difference_with_something_at_stake_stays_biased_up() -> None:
                  "after his heart operation and has a really bad back this week, which one is safer for him "
                  "to take?")
     assert got.tier == "balanced" and "unsure, biased up" in got.reason, got.reason
+
+
+def test_everyday_talk_with_a_decade_in_it_is_still_everyday_talk() -> None:
+    got = scored("rainy sunday, the kids are at their grandma's and I'm honestly a bit bored. tell me "
+                 "something fun about how people used to holiday at the seaside back in the 1920s, before "
+                 "cheap flights")
+    assert got.tier == "fast" and "everyday talk" in got.reason, got.reason
