@@ -1275,7 +1275,8 @@ def test_everyday_talk_about_feelings_and_family_is_not_biased_up(prompt: str) -
 
 
 @pytest.mark.parametrize("prompt", [
-    _VENT.replace("coffee?", "coffee? I'm on 20mg of sertraline."),  # a figure
+    _VENT.replace("coffee?", "coffee? I'm on 20 mg of sertraline."),  # a dose
+    _VENT.replace("any tips", "I've slept 7 hours in the last 3 nights, any tips"),  # a sum in the figures
     _VENT.replace("any tips", "my doctor says it's normal, but any tips"),  # health at stake
     "my dog ate some grapes about an hour ago while we were cooking dinner, he seems fine and is wagging his "
     "tail, should I be worried or is it ok to wait and see?",
