@@ -47,6 +47,7 @@ DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
+DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
@@ -181,7 +182,8 @@ _WORDS: dict[str, str] = {
         "spiegami explique-moi"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
-           "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza",
+           "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
+           "verschil",
     # Asks for the detail that a small model skips.
     "detail": "detail detailed details precisely exactly step hood internals internally genau detailliert "
               "détail détails "
@@ -652,11 +654,10 @@ _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also",
 # Who made, found or proved something, and when: history, whatever the subject.
 _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
                       r"wrote|designed)|when (?:was|were|did))\b")
-# "What's the difference between RAM and storage?" opening the ask: a concept to contrast, a lookup.
-_DIFFERENCE = re.compile(r"\s*(?:what(?:'s| is|s) the (?:main |real |actual )?difference between|"
-                         r"was ist der unterschied zwischen|quelle est la différence entre|"
-                         r"(?:cuál|cual) es la diferencia entre|qual è la differenza tra|"
-                         r"qual é a diferença entre|wat is het verschil tussen)\b")
+# "What's the difference between RAM and storage?", "¿me puedes explicar la diferencia entre ser y
+# estar?" opening the ask (searched in its first DIFFERENCE_CHARS): a concept to contrast, a lookup.
+_DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
+                         r"differenza tra|diferença entre|verschil tussen")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
@@ -1231,7 +1232,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                 counts.get("assign", 0) < 2 and not counts.get("stakes") and \
                 not translation and (counts.get("feeling") or counts.get("life", 0) >= 2):
             notes.append("everyday talk")
-        elif counts.get("how") and not counts.get("stakes") and _DIFFERENCE.match(low) is not None:
+        elif counts.get("how") and not counts.get("stakes") and \
+                _DIFFERENCE.search(low, 0, DIFFERENCE_CHARS) is not None:
             notes.append("a difference to look up")
         else:
             tier = "balanced"

@@ -1391,3 +1391,9 @@ def test_everyday_talk_with_a_decade_in_it_is_still_everyday_talk() -> None:
                  "something fun about how people used to holiday at the seaside back in the 1920s, before "
                  "cheap flights")
     assert got.tier == "fast" and "everyday talk" in got.reason, got.reason
+
+
+def test_a_difference_asked_a_few_words_into_the_ask_is_a_lookup_too() -> None:
+    got = scored("¿me puedes explicar la diferencia entre por y para con ejemplos? siempre me confundo "
+                 "cuando escribo correos a mis compañeros de trabajo y me da un poco de vergüenza")
+    assert got.tier == "fast" and "a difference to look up" in got.reason, got.reason
