@@ -266,6 +266,9 @@ _WORDS: dict[str, str] = {
              "non-technical",
     "g_valid": "valid invalid sound",
     "g_make": "make",
+    # The asker in their own problem ("my budget", "we have 3 kids"), not a problem as set in a textbook.
+    "g_self": "my our mon ma mes notre nos mein meine meinen meinem unser unsere unseren mi mis nuestro "
+              "nuestra nuestros mio mia miei nostro nostra meu minha nosso nossa mijn onze",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
@@ -1157,7 +1160,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
-                 kind_score=kinds.get(kind, 0.0), simple=simple)
+                 kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
     if chance and kind == "math":
         notes.append("probability")
     lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
@@ -1266,7 +1269,7 @@ def _reason(kind: str, difficulty: int, fired: list[str], notes: list[str]) -> s
 def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
           counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
           json_response: bool, notes: list[str], tied_up: bool = False, kind_score: float = 0.0,
-          simple: bool = False) -> str:
+          simple: bool = False, own: bool = False) -> str:
     concept = kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
         _CODE_CONCEPT.match(low) is not None
     if kind in HARD:
@@ -1287,10 +1290,16 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
         # models furthest behind the largest: one point sends them to deep, once the kind is
         # clear (maths from one word like "series" is not: it needs two). Code needs two: a
         # routine script is a mid model's job, an algorithm or a concurrency bug is not.
+        # Maths or an extraction about the asker's own things ("my budget", "our invoices") is an
+        # everyday problem: every team's labels accept a mid model for it at one point, as they do
+        # not for a problem set as in a textbook or a benchmark (which keeps one point).
         one_point = not tied_up and (kind == "reasoning" or (
-            kind in ("math", "extraction") and (explicit or kind_score >= CLEAR_KIND)))
+            kind in ("math", "extraction") and (explicit or (kind_score >= CLEAR_KIND and not own))))
         if difficulty >= (1 if one_point else DEEP_AT):
             return "deep"
+        if difficulty and own and not tied_up and not explicit and kind in ("math", "extraction") and \
+                kind_score >= CLEAR_KIND:
+            notes.append("the asker's own problem, one point")
         if not explicit and difficulty == 0 and not has_tools and not json_response:
             # One-step arithmetic is a small model's job; a word problem is not.
             if kind == "math" and expr <= 1 and numbers <= 2 and not word_problem and tokens < 40 and \

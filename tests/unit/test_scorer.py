@@ -1397,3 +1397,20 @@ def test_a_difference_asked_a_few_words_into_the_ask_is_a_lookup_too() -> None:
     got = scored("¿me puedes explicar la diferencia entre por y para con ejemplos? siempre me confundo "
                  "cuando escribo correos a mis compañeros de trabajo y me da un poco de vergüenza")
     assert got.tier == "fast" and "a difference to look up" in got.reason, got.reason
+
+
+_TICKETS = "{} train ticket is 4.20 each way and {} 3 days a week. How much {} on tickets in a 4-week month?"
+
+
+def test_one_point_on_the_askers_own_problem_is_a_mid_models_job() -> None:
+    own = scored(_TICKETS.format("My", "I commute", "do I spend"))
+    textbook = scored(_TICKETS.format("A", "Sam commutes", "does Sam spend"))
+    assert textbook.difficulty == own.difficulty == 1
+    assert textbook.tier == "deep", textbook.reason
+    assert own.tier == "balanced" and "own problem" in own.reason, own.reason
+
+
+def test_two_points_on_the_askers_own_problem_still_go_deep() -> None:
+    got = scored("My car does 45 miles per gallon and my commute is 23 miles each way, 4 days a week. "
+                 "Fuel is 1.52 a litre. What does my commute cost per month?")
+    assert got.difficulty >= 2 and got.tier == "deep", got.reason
