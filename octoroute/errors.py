@@ -91,6 +91,18 @@ class BackendError(OctorouteError):
         self.retry_after = retry_after
 
 
+class ResponseTooLarge(BackendError):
+    """An answer outgrew the client's cap on a response's size (a ``bad_response``).
+
+    Its own type because a caller may ask for less: the embedder splits a
+    batch whose per-token vectors outgrew the cap and sends it one input at a time.
+    """
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"response larger than {cap} bytes", kind="bad_response")
+        self.cap = cap
+
+
 class UpstreamUnavailable(OctorouteError):
     """Every attempt failed, nothing could be attempted, or the deadline passed.
 

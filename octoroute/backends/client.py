@@ -50,7 +50,7 @@ from urllib3.util.retry import Retry
 from octoroute import __version__
 from octoroute.backends.overflow import ContextOverflowError, EmptyStreamError, recognise
 from octoroute.config import EndpointConfig
-from octoroute.errors import BackendError
+from octoroute.errors import BackendError, ResponseTooLarge
 
 log = logging.getLogger("octoroute.backends")
 
@@ -601,7 +601,7 @@ class BackendClient:
                     break
                 size += len(chunk)
                 if size > cap:
-                    raise _bad(f"response larger than {cap} bytes")
+                    raise ResponseTooLarge(cap)
                 chunks.append(chunk)
         except BaseException as exc:
             _discard(resp)

@@ -48,7 +48,7 @@ from octoroute.config import (
     parse_exemplars,
     parse_labelled,
 )
-from octoroute.errors import BackendError
+from octoroute.errors import BackendError, ResponseTooLarge
 from octoroute.metrics import Metrics
 
 log = logging.getLogger("octoroute.routing.semantic")
@@ -773,8 +773,16 @@ class HTTPEmbedder:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise BackendError(f"no embeddings within {timeout:g}s", kind="timeout")
-            data = self.client.post_json("/embeddings", {"model": self.model, "input": batch},
-                                         timeout=remaining)
+            try:
+                data = self.client.post_json("/embeddings", {"model": self.model, "input": batch},
+                                             timeout=remaining)
+            except ResponseTooLarge:
+                if len(batch) == 1:
+                    raise
+                # A batch of long inputs answered per token outgrew the cap on a response's size
+                # (32 inputs of 500 tokens at 640 floats is over 64 MB of JSON): one at a time.
+                self.per_token = True
+                continue
             found = parse_embeddings(data, len(batch))
             if len(batch) > 1 and _per_token(data):
                 self.per_token = True

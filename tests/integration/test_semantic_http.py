@@ -11,9 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from octoroute.config import Exemplar, SemanticConfig
-from octoroute.errors import BackendError
-from octoroute.routing.semantic import SemanticLayer, http_embedder, semantic_layer
+from octoroute.backends.client import BackendClient
+from octoroute.config import EndpointConfig, Exemplar, SemanticConfig
+from octoroute.errors import BackendError, ResponseTooLarge
+from octoroute.routing.semantic import HTTPEmbedder, SemanticLayer, http_embedder, semantic_layer
 
 DIMS = 6
 WAIT_S = 5.0  # seconds a test waits for something that should happen at once
@@ -127,6 +128,39 @@ def test_per_token_servers_get_one_input_at_a_time(server: EmbeddingsServer) -> 
     assert got == [pytest.approx(vector(t)) for t in texts]
     assert [body["input"] for _, body in server.requests] == [
         texts, *([t] for t in texts[1:]), ["prove it"], ["sql it"]]
+
+
+def capped_embedder(server: EmbeddingsServer, cap: int) -> HTTPEmbedder:
+    endpoint = EndpointConfig(id="semantic", name="embed-small", tier="semantic", base_url=server.base_url,
+                              max_tokens=1)
+    return HTTPEmbedder(BackendClient(endpoint, pool_size=1, max_response_bytes=cap), "embed-small")
+
+
+def test_a_per_token_batch_too_large_for_the_cap_goes_one_input_at_a_time(server: EmbeddingsServer) -> None:
+    """Per-token vectors of a batch of long inputs outgrow the response cap (64 MB for Gemma 3 270M
+    through llama-cpp-python at 32 inputs of 500 tokens): the batch is split, not the warm-up lost."""
+    server.mode = "per_token"
+    texts = [f"hello {i}" for i in range(4)]
+    one = len(json.dumps({"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [
+        [x + 1 for x in vector(texts[0])], [x - 1 for x in vector(texts[0])]]}], "model": "embed-small"}))
+    embed = capped_embedder(server, 2 * one)  # room for one input's answer, not for four
+    try:
+        got = embed(texts, 5.0)
+    finally:
+        embed.close()
+    assert got == [pytest.approx(vector(t)) for t in texts]
+    assert [body["input"] for _, body in server.requests] == [texts, *([t] for t in texts)]
+
+
+def test_one_input_too_large_for_the_cap_is_a_bad_response(server: EmbeddingsServer) -> None:
+    server.mode = "per_token"
+    embed = capped_embedder(server, 64)
+    try:
+        with pytest.raises(ResponseTooLarge) as err:
+            embed(["hello"], 5.0)
+    finally:
+        embed.close()
+    assert err.value.kind == "bad_response" and "larger than 64 bytes" in str(err.value)
 
 
 @pytest.mark.parametrize("mode", ["per_token", "reversed"])
