@@ -372,6 +372,15 @@ _EVERYDAY_MATHS = frozenset(
     "compute solve percent percentage probability combinations modular inequality inequalities "
     "logic logical sequence chess paradox infer deduce wahrheit vérité verdad verità".split())
 _EVERYDAY_SIGNALS = ("math", "math_adv", "chance", "puzzle")
+# Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
+# an efficient copy. Alone they name no algorithm to design; with another algorithm word, a
+# complexity bound or one of these phrases they do.
+_AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise optimize grammar precedence "
+                            "interpreter".split())
+_ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
+                 "suffix tree", "tree traversal", "min-heap", "max-heap", "min heap", "max heap", "heap sort",
+                 "heapsort", "binary heap", "priority queue", "b-tree", "red-black", "avl tree",
+                 "optimal substructure")
 
 # Substrings for scripts written without spaces (zh, ja).
 _CJK: dict[str, tuple[str, ...]] = {
@@ -802,6 +811,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         numbers += spelled
     if prose and not numbers and not expr and not _EVERYDAY_MATHS.isdisjoint(hits):
         _drop_everyday_maths(hits, counts)
+    # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
+    big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
+    if counts.get("algo") and not big_o and counts["algo"] == len(hits & _AMBIGUOUS_ALGO) and \
+            not any(phrase in ask for phrase in _ALGO_PHRASES):
+        counts["algo"] = 0
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
     word_problem = 1 if counts.get("howmany") or (problem_words and (
         any(w in hits and r.search(ask) for w, r in _WORD_PROBLEM_PHRASES)
@@ -921,7 +935,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS))
     kinds = {
         "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
-        + (0.5 * counts.get("code_action", 0) if technical else 0.0),
+        + (0.5 * counts.get("code_action", 0) if technical else 0.0)
+        # "... in O(n^2)": a bound on a program to write is code, and its formula no sum.
+        + (3.0 if big_o and (code_words or counts.get("code_action")) and not counts.get("prove") else 0.0),
         "math": 2.0 * min(expr, 2) + min(counts.get("math", 0), 3) + 2.0 * word_problem
         + (1.0 if units and numbers >= 2 else 0.0) + 2.5 * chance,
         "reasoning": 2.5 * min(counts.get("prove", 0), 2) + 2.0 * min(counts.get("puzzle", 0), 2)
@@ -1137,8 +1153,6 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # Two puzzle words (knights and knaves, a liar and the truth): a logic puzzle, not a topic.
         difficulty += 1
         fired.append("logic puzzle")
-    big_o = "(" in ask and "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
-    # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     algo = counts.get("algo", 0) + 2 * big_o
     if kind == "code" and algo:
         # An algorithm to design or a complexity bound to meet is not a routine script.

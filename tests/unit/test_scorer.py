@@ -1414,3 +1414,23 @@ def test_two_points_on_the_askers_own_problem_still_go_deep() -> None:
     got = scored("My car does 45 miles per gallon and my commute is 23 miles each way, 4 days a week. "
                  "Fuel is 1.52 a litre. What does my commute cost per month?")
     assert got.difficulty >= 2 and got.tier == "deep", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "write a python script that prints the directory tree of my photos folder with file sizes",
+    "my docker container gets a dynamic IP every restart, how do I pin it in docker-compose?",
+    "the java heap size of my minecraft server keeps running out, how do I raise it in the systemd unit?",
+])
+def test_algorithm_words_in_their_homelab_sense_are_no_algorithm(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and got.tier != "deep" and "algorithmic" not in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "solve the knapsack problem with dynamic programming in python",
+    "implement a min-heap in rust with push and pop",
+    "write a function that finds the longest palindromic substring in O(n^2)",
+])
+def test_an_algorithm_to_design_is_still_algorithmic(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and got.tier == "deep" and "algorithmic" in got.reason, got.reason
