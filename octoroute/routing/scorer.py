@@ -860,9 +860,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A persona opening is role-play; but "be my tutor: a train leaves at 3pm at 60 mph ..." is a
         # problem in costume: with quantities or a sum stated it weighs half, and the maths wins the tie.
         roleplay = 0.5 if expr or word_problem or units else 1
-    if "what" in hits and not low.isascii() and any(phrase in ask for phrase in _WHAT_SAYS) and (
-            cjk or _CYRILLIC.search(low) is not None):
-        # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'": a translation ask.
+    if "what" in hits and any(phrase in ask for phrase in _WHAT_SAYS) and (
+            cjk or _CYRILLIC.search(low) is not None or _language(words, low) not in ("en", "other")):
+        # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'", or a supplier's email in
+        # Spanish below an English "what does this say?": a translation ask.
         counts["rewrite"] = counts.get("rewrite", 0) + 1
     if "sound" in hits and any(phrase in ask for phrase in _SOUND_PHRASES):
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"

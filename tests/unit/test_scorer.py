@@ -1434,3 +1434,12 @@ def test_algorithm_words_in_their_homelab_sense_are_no_algorithm(prompt: str) ->
 def test_an_algorithm_to_design_is_still_algorithmic(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "code" and got.tier == "deep" and "algorithmic" in got.reason, got.reason
+
+
+def test_what_does_this_say_above_a_text_in_another_language_is_a_translation_ask() -> None:
+    got = scored("what does this say? supplier from bilbao\n\n\"Hola Marta, te confirmo que el pedido de las "
+                 "sillas sale de fábrica el jueves. El transporte tarda unos tres días hasta Oporto.\"")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+    english = scored("what does this mean? \"the tenant shall keep the premises in good repair and condition "
+                     "throughout the term\"")
+    assert english.task_type == "question_answer", english.reason
