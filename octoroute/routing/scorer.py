@@ -47,6 +47,7 @@ DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
+AGGREGATE_TOKENS = 30  # tokens; a list's sum or average asked this briefly is one operation
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
@@ -476,6 +477,10 @@ _FIELD_WORDS = frozenset(("field", "fields"))
 _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "what does it mean",
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
+# The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
+# one operation, a small model's job (a word problem around it is not).
+_LIST_AGGREGATE = re.compile(r"(?:average|mean|sum|total|median) of "
+                             r"(?:[\d.]+(?:, ?| and | & |,? and ))+[\d.]+\s*\??\s*$")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 # "Make this less passive-aggressive", "make it way shorter": a text to rewrite (guarded by "make").
 _MAKE_IT = re.compile(r"make (?:this|it|that|the (?:email|message|text|note|post|letter|reply|wording)) "
@@ -1317,8 +1322,9 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             notes.append("the asker's own problem, one point")
         if not explicit and difficulty == 0 and not has_tools and not json_response:
             # One-step arithmetic is a small model's job; a word problem is not.
-            if kind == "math" and expr <= 1 and numbers <= 2 and not word_problem and tokens < 40 and \
-                    not counts.get("math_adv"):
+            if kind == "math" and expr <= 1 and (numbers <= 2 or (
+                    tokens < AGGREGATE_TOKENS and _LIST_AGGREGATE.search(low) is not None)) and \
+                    not word_problem and tokens < 40 and not counts.get("math_adv"):
                 notes.append("one-step arithmetic")
                 return "fast"
         return "balanced"

@@ -1443,3 +1443,10 @@ def test_what_does_this_say_above_a_text_in_another_language_is_a_translation_as
     english = scored("what does this mean? \"the tenant shall keep the premises in good repair and condition "
                      "throughout the term\"")
     assert english.task_type == "question_answer", english.reason
+
+
+def test_the_average_of_a_short_list_is_one_operation_but_a_missing_score_is_a_word_problem() -> None:
+    assert scored("quick: what's the average of 14, 9, 27, 31 and 8?").tier == "fast"
+    missing = scored("The average of four rents is 950. Three of them are 900, 1,020 and 880. "
+                     "What is the fourth?")
+    assert missing.task_type == "math" and missing.tier != "fast", missing.reason
