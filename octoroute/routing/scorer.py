@@ -373,6 +373,12 @@ _EVERYDAY_MATHS = frozenset(
     "compute solve percent percentage probability combinations modular inequality inequalities "
     "logic logical sequence chess paradox infer deduce wahrheit vérité verdad verità".split())
 _EVERYDAY_SIGNALS = ("math", "math_adv", "chance", "puzzle")
+# Depth words with an everyday sense: an architecture studio, a water leak, an injection at the
+# GP's, concurrent sessions at a conference. With no code, no code words and no
+# technical subject beside them, they make nothing harder. ("Security" and "performance" are left
+# out: in a homelab they are mostly about systems the vocabulary does not name, like Nextcloud.)
+_EVERYDAY_DEPTH = frozenset("architecture parallel concurrent concurrently simultaneously injection leak "
+                            "leaks".split())
 # Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
 # an efficient copy. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
@@ -816,6 +822,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         numbers += spelled
     if prose and not numbers and not expr and not _EVERYDAY_MATHS.isdisjoint(hits):
         _drop_everyday_maths(hits, counts)
+    if prose and not shape and counts.get("depth") and not counts.get("code") and not counts.get("tech") and \
+            counts["depth"] == len(hits & _EVERYDAY_DEPTH):
+        counts["depth"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     if counts.get("algo") and not big_o and counts["algo"] == len(hits & _AMBIGUOUS_ALGO) and \

@@ -1450,3 +1450,18 @@ def test_the_average_of_a_short_list_is_one_operation_but_a_missing_score_is_a_w
     missing = scored("The average of four rents is 950. Three of them are 900, 1,020 and 880. "
                      "What is the fourth?")
     assert missing.task_type == "math" and missing.tier != "fast", missing.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "we have a water leak under the kitchen sink and the landlord isn't answering, who do I call first?",
+    "our architecture studio turns ten next month: ideas for a small party at the office for clients?",
+    "two concurrent sessions at the conference look good, which one should a junior designer pick?",
+])
+def test_depth_words_in_their_everyday_sense_make_nothing_harder(prompt: str) -> None:
+    got = scored(prompt, detail=True)
+    assert "depth" not in dict(got.signals) and got.task_type != "code", got.reason
+
+
+def test_the_same_depth_words_about_systems_still_count() -> None:
+    got = scored("review the architecture of our microservices: 12 services share one postgres database")
+    assert got.task_type == "code" and "depth" in got.reason and got.tier == "deep", got.reason
