@@ -487,6 +487,9 @@ _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
 # one operation, a small model's job (a word problem around it is not).
 _LIST_AGGREGATE = re.compile(r"(?:average|mean|sum|total|median) of "
                              r"(?:[\d.]+(?:, ?| and | & |,? and ))+[\d.]+\s*\??\s*$")
+_QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|work out)\b")
+_GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
+                 "rollenspiel", "gioco di ruolo")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 # "Make this less passive-aggressive", "make it way shorter": a text to rewrite (guarded by "make").
 _MAKE_IT = re.compile(r"make (?:this|it|that|the (?:email|message|text|note|post|letter|reply|wording)) "
@@ -918,6 +921,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         ctx_low = scan_text(context).lower()
         ctx_hits = _VOCAB_KEYS.intersection(_words(ctx_low))
         deep_context = any("depth" in _VOCAB[w] for w in ctx_hits)
+    # A conversation set up as a role-play ("You are role-playing a stone supplier. Stay in
+    # character."): a reply with prices in it is a move in the game, not a sum to work out.
+    game = bool(ctx_low) and any(phrase in ctx_low for phrase in _GAME_PHRASES) and prose and not shape and \
+        not (counts.get("math") or expr > 1 or counts.get("prove") or counts.get("puzzle")) and \
+        _QUANTITY_ASKED.search(ask) is None
+    if game:
+        roleplay = 1
     # Systems words count only beside code words, code or a deep conversation: alone they are everyday talk.
     # And not in the body of a long pasted document (an incident report mentions its outage).
     systems = counts.get("systems", 0) if (code_words or shape or deep_context) and (
@@ -994,6 +1004,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             tokens >= LONG_SOURCE_TOKENS and max(kinds[kind] for kind in HARD) >= 2.0)
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.5)
+    if game:
+        kinds["math"] = min(kinds["math"], 1.0)  # the prices of a haggle in character are its moves
     if counts.get("summary") and not expr:
         # The key points of a text with figures in it: a summary, not a word problem.
         kinds["math"] = min(kinds["math"], 1.5)
@@ -1064,7 +1076,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     closing = (greeting and n_words <= 6 and "?" not in low) or thanks
     # The earlier turns read as one ask: the kind and difficulty a follow-up may continue.
     earlier = score(context, tokens=len(context) // 4, personas=False) if context and not explicit and (
-        kind in HARD or not closing) else None
+        kind in HARD or not closing) and not game else None
     if earlier is not None and kind not in HARD:
         # The kind the earlier turns set is the kind a follow-up continues: by their words, or read
         # as one ask when it is clear ("redo it and show each term" after a probability question;

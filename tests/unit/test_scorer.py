@@ -1465,3 +1465,20 @@ def test_depth_words_in_their_everyday_sense_make_nothing_harder(prompt: str) ->
 def test_the_same_depth_words_about_systems_still_count() -> None:
     got = scored("review the architecture of our microservices: 12 services share one postgres database")
     assert got.task_type == "code" and "depth" in got.reason and got.tier == "deep", got.reason
+
+
+_HAGGLE = ("You are role-playing Marta, who sells second-hand bikes at a market stall. Stay in character.\n"
+           "I like the blue road bike. You ask 240 for it, would you take 180?\n"
+           "Ah, 180 is too low, it has new tyres! For you, 220, and I throw in the lights.")
+
+
+def test_a_move_with_prices_in_a_role_play_is_role_play_not_a_sum() -> None:
+    got = scored("220 is still a lot for me. What if I pay 200 in cash today and take the old helmet "
+                 "too?", context=_HAGGLE)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_maths_question_inside_a_role_play_is_still_maths() -> None:
+    got = scored("out of character for a second: if I pay 200 now and 20 a week, how many weeks until 340 is "
+                 "paid off?", context=_HAGGLE)
+    assert got.task_type == "math", got.reason
