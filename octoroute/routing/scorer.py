@@ -482,6 +482,8 @@ _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple wor
 _FIELD_WORDS = frozenset(("field", "fields"))
 _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "what does it mean",
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
+# The same, as one pattern searched at the ask's ends only (an English prompt often has "what").
+_WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
@@ -877,7 +879,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A persona opening is role-play; but "be my tutor: a train leaves at 3pm at 60 mph ..." is a
         # problem in costume: with quantities or a sum stated it weighs half, and the maths wins the tie.
         roleplay = 0.5 if expr or word_problem or units else 1
-    if "what" in hits and any(phrase in ask for phrase in _WHAT_SAYS) and (
+    if "what" in hits and _in_ask_ends(_WHAT_SAYS_RE, ask) and (
             cjk or _CYRILLIC.search(low) is not None or _language(words, low) not in ("en", "other")):
         # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'", or a supplier's email in
         # Spanish below an English "what does this say?": a translation ask.
