@@ -1155,7 +1155,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if kind == "math" and word_problem and numbers >= 3 and not _pasted_rows(low):
         # (Sums and averages over pasted rows, a receipt or a meter log, are mechanical: the
         # difficulty of a word problem is in modelling quantities stated in prose.)
-        difficulty += 1 + (numbers >= 4)
+        # (Many figures make a textbook problem two points; the asker's own budget or recipe has
+        # many figures by nature, and is one point however many: see one_point in _tier.)
+        difficulty += 1 + (numbers >= 4 and not counts.get("g_self"))
         fired.append("multi-step word problem")
     if kind == "reasoning" and if_then:
         difficulty += 1
