@@ -104,7 +104,11 @@ _WORDS: dict[str, str] = {
         "код функция функцию функции программа программу скрипт"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
-        "rewrite generate create build add migrate test tests unittest design"),
+        "rewrite generate create build add migrate test tests unittest design "
+        # the same asks in the languages a one-line how-to is read in
+        "écris écrire implémente crée corrige schreibe schreib implementiere erstelle korrigiere "
+        "escribe escríbeme escribir implementa crea corrige scrivi scrivere implementa correggi "
+        "escreva escrever implemente corrija schrijf implementeer maak"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks "
@@ -492,6 +496,8 @@ _LIST_AGGREGATE = re.compile(r"(?:average|mean|sum|total|median) of "
 _QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|work out)\b")
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
                  "rollenspiel", "gioco di ruolo")
+# Languages a small model reads as well as English for a one-line how-to.
+_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 # "Make this less passive-aggressive", "make it way shorter": a text to rewrite (guarded by "make").
 _MAKE_IT = re.compile(r"make (?:this|it|that|the (?:email|message|text|note|post|letter|reply|wording)) "
@@ -1210,15 +1216,16 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("probability")
     lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
               and not tied_up and not context and not has_tools and not json_response
-              and tokens < LOOKUP_TOKENS and not counts.get("code_action") and low.isascii()
+              and tokens < LOOKUP_TOKENS and not counts.get("code_action")
               and not any(mark in low for mark in ("\n", "`", "example"))
               # (A plan, a design or a program asked for, "plan the migration to Kubernetes with zero
               # downtime", "make a CLI in Go that tails a file", is no lookup.)
               and not low.startswith(_DESIGN_ASKS))
-    if lookup and (language or _language(words, low)) == "en":
+    if lookup and (language or _language(words, low)) in _LOOKUP_LANGUAGES:
         # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
         # a one-line how-to every model has seen many times. (Not an ask to write or fix
-        # something, a follow-up in a conversation, nor one in a language small models read less well.)
+        # something, a follow-up in a conversation, nor one in a language small models read less well:
+        # "¿Cómo configuro SSH para que solo acepte llaves?" is as well known as its English.)
         tier = "fast"
         notes.append("one-line how-to")
     if tier == "fast" and inherited is not None and kind in HARD:

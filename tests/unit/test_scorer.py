@@ -1494,3 +1494,22 @@ def test_many_figures_in_the_askers_own_problem_are_still_one_point() -> None:
     textbook = scored(_FUEL.format("A", "The", "three friends", "them"))
     assert textbook.difficulty == 2 and textbook.tier == "deep", textbook.reason
     assert own.difficulty == 1 and own.tier == "balanced", own.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "¿Cómo cambio el puerto de SSH en Debian?",
+    "Wie lösche ich alle gestoppten Docker-Container auf einmal?",
+])
+def test_a_one_line_how_to_in_a_major_european_language_is_a_lookup(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one-line how-to" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Écris une fonction Python qui fusionne deux listes triées sans utiliser sort.",
+    "Schreib mir ein Bash-Skript, das jede Nacht meine Datenbank sichert.",
+    "如何在 Debian 上更改 SSH 端口",
+])
+def test_code_to_write_or_a_how_to_in_another_script_is_no_lookup(prompt: str) -> None:
+    got = scored(prompt)
+    assert "one-line how-to" not in got.reason, got.reason
