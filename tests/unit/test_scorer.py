@@ -1513,3 +1513,12 @@ def test_a_one_line_how_to_in_a_major_european_language_is_a_lookup(prompt: str)
 def test_code_to_write_or_a_how_to_in_another_script_is_no_lookup(prompt: str) -> None:
     got = scored(prompt)
     assert "one-line how-to" not in got.reason, got.reason
+
+
+def test_punctuation_outside_ascii_does_not_hide_a_word() -> None:
+    """"¿cuánto" is "cuánto": an inverted question mark, guillemets or curly quotes stuck to a word
+    hid it from the vocabulary."""
+    got = scored("Una manguera llena la piscina en 6 horas y otra en 9. Si usamos las dos a la vez, "
+                 "¿cuánto tardan en llenarla?")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+    assert scored("«Écris une fonction» qui trie une liste, s\u2019il te plaît").task_type == "code"
