@@ -271,7 +271,7 @@ _WORDS: dict[str, str] = {
              "non-technical",
     "g_valid": "valid invalid sound",
     "g_make": "make",
-    # The asker in their own problem ("my budget", "we have 3 kids"), not a problem as set in a textbook.
+    # The asker in their own problem ("my budget", "our invoices"), not a problem as set in a textbook.
     "g_self": "my our mon ma mes notre nos mein meine meinen meinem unser unsere unseren mi mis nuestro "
               "nuestra nuestros mio mia miei nostro nostra meu minha nosso nossa mijn onze",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
