@@ -256,7 +256,8 @@ _WORDS: dict[str, str] = {
                  "sesotho setswana lingala twi ewe oromo luxembourgish",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
-    "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel",
+    "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
+                 "haz interpreta fai",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
@@ -272,7 +273,8 @@ _WORDS: dict[str, str] = {
     "g_valid": "valid invalid sound",
     "g_make": "make",
     # The asker in their own problem ("my budget", "our invoices"), not a problem as set in a textbook.
-    "g_self": "my our mon ma mes notre nos mein meine meinen meinem unser unsere unseren mi mis nuestro "
+    "g_self": "my our mon ma mes notre nos mein meine meinen meinem meiner meines unser unsere unseren "
+              "unserem unserer mi mis nuestro "
               "nuestra nuestros mio mia miei nostro nostra meu minha nosso nossa mijn onze",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
@@ -384,10 +386,10 @@ _EVERYDAY_SIGNALS = ("math", "math_adv", "chance", "puzzle")
 _EVERYDAY_DEPTH = frozenset("architecture parallel concurrent concurrently simultaneously injection leak "
                             "leaks".split())
 # Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
-# an efficient copy. Alone they name no algorithm to design; with another algorithm word, a
+# an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
 _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise optimize grammar precedence "
-                            "interpreter".split())
+                            "interpreter recursive recursively".split())
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
                  "suffix tree", "tree traversal", "min-heap", "max-heap", "min heap", "max heap", "heap sort",
                  "heapsort", "binary heap", "priority queue", "b-tree", "red-black", "avl tree",
@@ -498,9 +500,15 @@ _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de r
                  "rollenspiel", "gioco di ruolo")
 # Languages a small model reads as well as English for a one-line how-to.
 _LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
+# "smartctl summary below": a pasted summary (the material), not an ask for one.
+_SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
-# "Make this less passive-aggressive", "make it way shorter": a text to rewrite (guarded by "make").
-_MAKE_IT = re.compile(r"make (?:this|it|that|the (?:email|message|text|note|post|letter|reply|wording)) "
+# "Make this less passive-aggressive", "make it way shorter", "make this slack msg friendlier": a text
+# to rewrite (guarded by "make"). With code words about, only a tone asked for is a rewrite
+# ("make it more pythonic" is code).
+_MAKE_IT = re.compile(r"make (?:(?:this|that|the|my)(?: [a-z'-]+)? (?:msg|message|email|e-mail|mail|text|"
+                      r"note|post|letter|reply|wording|paragraph|intro|bio|answer|tweet|caption|description|"
+                      r"announcement|draft|version) |this |it |that )"
                       r"(?:a bit |a little |a lot |much |way |slightly )?(?:less|more|shorter|longer|nicer|"
                       r"friendlier|politer|polite|clearer|simpler|warmer|firmer|softer|punchier|snappier|kinder|"
                       r"tighter|formal|casual|professional)\b")
@@ -549,6 +557,8 @@ _RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9))")
 # Several unknowns asked from the givens ("a perimeter of 40 cm and an area of 96 cm²: what are its
 # dimensions?", "two numbers sum to 42 and differ by 8: find them"): simultaneous equations, never one
 # step (guarded by the "g_unknowns" words).
+_TONE = re.compile(r"passive|aggressive|rude|harsh|blunt|snarky|defensive|grovel|apologetic|polite|"
+                   r"friendl|formal|casual|professional|warm|firm|soft|kind")
 _SEVERAL_UNKNOWNS = re.compile(r"dimensions|dimensiones|dimensioni|dimensões|abmessungen|seitenlängen|"
                                r"what are (?:they|the (?:two )?numbers)|"
                                r"find (?:them|both|the (?:two )?numbers)")
@@ -639,10 +649,11 @@ _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the
                              r"(?:[a-z0-9'-]+ ){0,2}"
                              r"(?:poem|story|song|haiku|letter|email|e-mail|toast|speech|limerick|tweet|post|blog|"
                              r"description|blurb|bio|message|note|announcement|newsletter|intro|introduction|"
-                             r"paragraph|caption|invitation|apology|eulogy)\b"
+                             r"paragraph|caption|invitation|apology|eulogy|label|tagline|slogan)\b"
                              # (Not a program's parts: "write a POST handler", "a message queue consumer".)
                              r"(?! (?:handler|request|requests|endpoint|route|queue|queues|parser|body|hook|"
-                             r"bus|broker|schema|type|types|class|struct|method|function|api|id|ids)\b)")
+                             r"bus|broker|schema|type|types|class|struct|method|function|api|id|ids|selector|"
+                             r"selectors|key|keys|printer|generator|component)\b)")
 # The ask opens with a persona to play: "Be my rubber duck.", "You're the interviewer for a junior role",
 # "On fait un jeu de rôle : tu es serveur". (Not "you're right" or "be careful": a role has an article,
 # or is a name, matched on the original case.)
@@ -653,7 +664,11 @@ _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30
                       r"(?:be|you're|you are|play) (?:my|the|a|an) " + _NOT_A_ROLE + r"[a-z]"
                       r"|(?:.{0,40}\b)?(?:jeu de rôle|juego de rol|gioco di ruolo|rollenspiel|"
                       r"tu es (?:un|une|le|la|mon|ma) |du bist (?:ein|eine|der|die|mein|meine) |"
-                      r"sei (?:un|una|il|la|il mio|la mia) |eres (?:un|una|el|la|mi) )")
+                      r"sei (?:un|una|il|la|il mio|la mia) |eres (?:un|una|el|la|mi) |"
+                      # "Spiel bitte meinen Vater", "joue le rôle de", "haz de mi jefe", "interpreta il capo"
+                      r"spiel (?:bitte )?(?:mein|meinen|meine|den|die|einen|eine) |bleib in der rolle|"
+                      r"joue (?:le rôle|mon|ma|un|une) |haz (?:de|el papel) |"
+                      r"interpreta (?:a |il |la |el |mi |il mio )|fai (?:la parte|finta) )")
 # A role for each side, anywhere in the ask: "you are a waiter in Madrid and I'm the customer".
 _PERSONA_PAIR = re.compile(r"(?:you're|you are) (?:a|an|the|my) " + _NOT_A_ROLE + r"[^.,;:?!]{1,40}? and "
                            r"i(?:'m| am) (?:a|an|the|your) " + _NOT_A_ROLE + "|"
@@ -900,8 +915,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["rewrite"] = counts.get("rewrite", 0) + 1
     if "sound" in hits and any(phrase in ask for phrase in _SOUND_PHRASES):
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
-    if prose and counts.get("g_make") and not counts.get("code") and _MAKE_IT.search(ask):
-        counts["rewrite"] = counts.get("rewrite", 0) + 1
+    if prose and counts.get("g_make"):
+        made = _MAKE_IT.search(ask)
+        if made is not None and (not counts.get("code") or _TONE.search(ask, made.start(), made.end() + 20)):
+            counts["rewrite"] = counts.get("rewrite", 0) + 1
+    if "summary" in hits and _SUMMARY_PASTED.search(ask):
+        counts["summary"] = max(0, counts.get("summary", 0) - 1)  # "smartctl summary below": material
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
     if "resume " in ask and _RESUME_ES.search(ask):
@@ -1430,7 +1449,7 @@ def _summary_line(low: str) -> bool:
     tail = rest.rstrip().rpartition("\n")[2]
     return bool(newline) and any(len(line) <= SUMMARY_LINE_CHARS and (any(
         "summary" in _VOCAB[w] for w in _VOCAB_KEYS.intersection(_words(line))) or _SUM_UP.search(line))
-        for line in (head, tail))
+        and _SUMMARY_PASTED.search(line) is None for line in (head, tail))
 
 
 def _pasted_rows(low: str) -> bool:

@@ -1522,3 +1522,47 @@ def test_punctuation_outside_ascii_does_not_hide_a_word() -> None:
                  "¿cuánto tardan en llenarla?")
     assert got.task_type == "math" and got.tier != "fast", got.reason
     assert scored("«Écris une fonction» qui trie une liste, s\u2019il te plaît").task_type == "code"
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), [
+    ("python one liner to delete empty folders recursively under /srv/media", "code"),
+    ("chmod this directory recursive so the jellyfin user can read it", "code"),
+])
+def test_a_recursive_chmod_or_delete_is_no_algorithm(prompt: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == task_type and got.tier != "deep" and "algorithmic" not in got.reason, got.reason
+
+
+def test_a_pasted_summary_is_material_not_an_ask_for_one() -> None:
+    got = scored("proxmox backup job summary below, which VM failed and should I worry?\n\n"
+                 "VMID  NAME       STATUS  TIME   SIZE\n100   nextcloud  OK      04:12  38.2G\n"
+                 "101   immich     OK      09:55  211.0G\n102   pihole     ERROR   00:03  0\n"
+                 "103   jellyfin   OK      01:20  4.1G\n104   gitea      OK      00:45  2.2G")
+    assert got.task_type != "document_summary", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "make this slack msg friendlier but still firm: 'Do NOT push to main without a PR. Terraform state "
+    "broke again because someone ran apply from their laptop.'",
+    "write the label for the jar of rhubarb chutney we are giving the neighbours, something warm and funny",
+])
+def test_a_tone_to_change_or_a_label_to_write_is_writing_even_beside_code_words(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "write a label selector for my kubernetes deployment",
+    "make it more pythonic: result = []\nfor i in range(10):\n    result.append(i * 2)",
+])
+def test_code_with_a_label_or_a_comparative_is_still_code(prompt: str) -> None:
+    assert scored(prompt).task_type == "code"
+
+
+@pytest.mark.parametrize("prompt", [
+    "Spiel bitte meinen Chef, der die Gehaltserhöhung ablehnen will. Ich übe das Gespräch.",
+    "Joue le rôle d'un douanier grincheux, je passe la frontière avec trop de fromage.",
+])
+def test_a_persona_to_play_in_german_or_french_is_role_play(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
