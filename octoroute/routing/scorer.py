@@ -708,7 +708,7 @@ _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|fir
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
                          r"differenza tra|diferença entre|verschil tussen")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
-                           r"how does|difference between)\b")
+                           r"how does|difference between|is|are|does|do)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
 # parts of non-ASCII letters, kept), then split: C-level passes only.
 _NON_WORD = bytes(c if c >= 128 or chr(c).isalnum() or chr(c) in "_-'#" else 32 for c in range(256))
@@ -1359,6 +1359,7 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             # the asker's own setup ("why does my script deadlock") it is no longer a lookup,
             # and its difficulty decides as for any code ask.
             if difficulty and not simple:
+                notes.append("concept question, no code, on a hard subject")
                 return "balanced"
             # (A concept asked for in simple words, "like I'm new to threading", is a small
             # model's job even on a deep topic.)

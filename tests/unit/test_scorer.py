@@ -1566,3 +1566,13 @@ def test_code_with_a_label_or_a_comparative_is_still_code(prompt: str) -> None:
 def test_a_persona_to_play_in_german_or_french_is_role_play(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "is binary search O(log n)?",
+    "is a mutex the same as a semaphore?",
+    "does python have tail call optimisation?",
+])
+def test_a_yes_no_concept_question_with_no_code_is_never_deep(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and got.tier != "deep" and "concept question" in got.reason, got.reason
