@@ -47,6 +47,7 @@ DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
+KEY_VALUE_LINES = 4  # lines naming their own field: the source is already structured
 AGGREGATE_TOKENS = 30  # tokens; a list's sum or average asked this briefly is one operation
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
@@ -331,7 +332,7 @@ _WORDS: dict[str, str] = {
     "feeling": (
         "tired exhausted knackered angry furious sad lonely stressed anxious nervous upset overwhelmed "
         "frustrated spiralling spiraling vent venting cheer bored homesick heartbroken grumpy miserable "
-        "unmotivated demotivated feeling feelings "
+        "unmotivated demotivated feeling feelings nervös nerveux nerveuse nervioso nerviosa nervoso nervosa "
         "müde traurig gestresst einsam wütend aufmuntern fatigué fatiguée triste stressé stressée énervé "
         "déprimé déprimée cansado cansada estresado estresada agobiado agobiada stanco stanca stressato "
         "stressata estressado estressada moe verdrietig gestrest"),
@@ -502,6 +503,8 @@ _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de r
 _LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)")
+# A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
+_KEY_VALUE_LINE = re.compile(r"^[ \t]*\[?[a-z][a-z0-9_ -]{1,24}\]?[ \t]*(?:[:=]|\")", re.MULTILINE)
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 # "Make this less passive-aggressive", "make it way shorter", "make this slack msg friendlier": a text
 # to rewrite (guarded by "make"). With code words about, only a tone asked for is a rewrite
@@ -1206,8 +1209,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("long source")
     if kind == "extraction" and tokens >= PARAGRAPH_TOKENS and (fmt or counts.get("format")) and (
-            items >= 3 or low.count(",") >= 3):
-        # (Several fields out of one line is a mid model's job; out of a paragraph, less so.)
+            items >= 3 or low.count(",") >= 3) and len(_KEY_VALUE_LINE.findall(low)) < KEY_VALUE_LINES:
+        # (Several fields out of one line is a mid model's job; out of a paragraph, less so. Out of
+        # lines that already name them, "[WhiteElo "1512"]" or "model: WD40EFRX", it is copying.)
         difficulty += 1
         fired.append("several fields")
     if kind == "reasoning" and counts.get("puzzle") and (phrases or counts.get("constraint", 0) >= 2):

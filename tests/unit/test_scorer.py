@@ -1576,3 +1576,22 @@ def test_a_persona_to_play_in_german_or_french_is_role_play(prompt: str) -> None
 def test_a_yes_no_concept_question_with_no_code_is_never_deep(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "code" and got.tier != "deep" and "concept question" in got.reason, got.reason
+
+
+_PGN = ('[Event "Club blitz"]\n[Site "Leeds"]\n[Date "2025.02.11"]\n[White "Ana"]\n[Black "Tomasz"]\n'
+        '[Result "0-1"]\n[WhiteElo "1420"]\n[BlackElo "1505"]\n[ECO "C50"]\n[Opening "Italian Game"]\n')
+
+
+def test_fields_out_of_lines_that_name_them_are_copying_not_several_fields() -> None:
+    tagged = scored("give me white, black, both ratings, result, ECO and opening as one csv line\n\n" + _PGN)
+    prose = scored("give me white, black, both ratings, result, ECO and opening as one csv line\n\n"
+                   "Ana (1420) had White against Tomasz (1505) at the Leeds club blitz on 11 February 2025; "
+                   "he won with Black out of an Italian Game, ECO C50, after she blundered a rook late.")
+    assert "several fields" not in tagged.reason and tagged.tier != "deep", tagged.reason
+    assert "several fields" in prose.reason, prose.reason
+
+
+def test_nervous_in_german_is_everyday_talk() -> None:
+    got = scored("Guten Abend! Kannst du mich ein bisschen aufbauen? Morgen früh habe ich die "
+                 "Führerscheinprüfung und bin total nervös, obwohl ich gut vorbereitet bin.")
+    assert got.tier == "fast", got.reason
