@@ -794,12 +794,10 @@ def _language(words: list[str], low: str) -> str:
     return best
 
 
-def _drop_everyday_maths(hits: frozenset[str], counts: dict[str, int]) -> None:
-    """Zero the maths and puzzle signals fed only by words with an everyday sense (no figures about)."""
-    everyday = hits & _EVERYDAY_MATHS
-    for signal in _EVERYDAY_SIGNALS:
-        if counts.get(signal) and counts[signal] == sum(signal in _VOCAB[word] for word in everyday):
-            counts[signal] = 0
+def _only_from(signal: str, plain: frozenset[str], hits: frozenset[str], counts: dict[str, int]) -> bool:
+    """``signal`` fired, and every word that fed it is one of ``plain``: words with an everyday sense
+    (a TV series, an architecture studio, a dynamic IP) that name nothing hard on their own."""
+    return bool(counts.get(signal)) and counts[signal] == sum(signal in _VOCAB[word] for word in hits & plain)
 
 
 def score(text: str, *, tokens: int, task_type: str | None = None, context: str = "",
@@ -857,14 +855,19 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
+    # Hard words in their everyday sense, with nothing beside them that makes them hard: no figure or
+    # formula for maths, no code or technical subject for depth, no second algorithm word, bound or
+    # phrase for an algorithm.
     if prose and not numbers and not expr and not _EVERYDAY_MATHS.isdisjoint(hits):
-        _drop_everyday_maths(hits, counts)
-    if prose and not shape and counts.get("depth") and not counts.get("code") and not counts.get("tech") and \
-            counts["depth"] == len(hits & _EVERYDAY_DEPTH):
+        for signal in _EVERYDAY_SIGNALS:
+            if _only_from(signal, _EVERYDAY_MATHS, hits, counts):
+                counts[signal] = 0
+    if prose and not shape and not counts.get("code") and not counts.get("tech") and \
+            _only_from("depth", _EVERYDAY_DEPTH, hits, counts):
         counts["depth"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
-    if counts.get("algo") and not big_o and counts["algo"] == len(hits & _AMBIGUOUS_ALGO) and \
+    if not big_o and _only_from("algo", _AMBIGUOUS_ALGO, hits, counts) and \
             not any(phrase in ask for phrase in _ALGO_PHRASES):
         counts["algo"] = 0
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
@@ -1454,7 +1457,7 @@ def _summary_line(low: str) -> bool:
     tail = rest.rstrip().rpartition("\n")[2]
     return bool(newline) and any(len(line) <= SUMMARY_LINE_CHARS and (any(
         "summary" in _VOCAB[w] for w in _VOCAB_KEYS.intersection(_words(line))) or _SUM_UP.search(line))
-        and _SUMMARY_PASTED.search(line) is None for line in (head, tail))
+        for line in (head, tail))
 
 
 def _pasted_rows(low: str) -> bool:
