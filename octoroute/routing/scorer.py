@@ -885,6 +885,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0
+    if units and numbers <= 3 and not (expr or word_problem or counts.get("math")) and "?" not in low and \
+            _QUANTITY_ASKED.search(ask) is None:
+        # "A 45-minute agenda for 4 people", "a plumber 2 hours late": a few figures with their units
+        # and nothing asked of them are a plan's or a scene's details, not a sum to work out.
+        units = 0
     phrases = sum(1 for w in _REASONING_WORDS.intersection(hits) for r in _REASONING_BY_WORD[w]
                   if r.search(ask)) if prose and counts.get(
         "g_reason") else 0

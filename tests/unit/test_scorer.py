@@ -1595,3 +1595,19 @@ def test_nervous_in_german_is_everyday_talk() -> None:
     got = scored("Guten Abend! Kannst du mich ein bisschen aufbauen? Morgen früh habe ich die "
                  "Führerscheinprüfung und bin total nervös, obwohl ich gut vorbereitet bin.")
     assert got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Plan a 90-minute workshop for 6 volunteers next Saturday, with a tea break.",
+    "You are a plumber who is 2 hours late for the 9am job. I am the annoyed customer, start.",
+])
+def test_a_few_figures_with_units_and_nothing_asked_of_them_are_no_sum(prompt: str) -> None:
+    assert scored(prompt).task_type != "math", scored(prompt).reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "I ran 5 km in 27 minutes. What was my pace per km?",
+    "walked 3 km in 40 minutes, how far do I get in 2 hours at that speed",
+])
+def test_a_few_figures_with_units_and_a_quantity_asked_are_still_a_sum(prompt: str) -> None:
+    assert scored(prompt).task_type == "math", scored(prompt).reason
