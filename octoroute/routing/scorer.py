@@ -389,6 +389,7 @@ _EVERYDAY_DEPTH = frozenset("architecture parallel concurrent concurrently simul
 # Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
 # an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
+_FILE_FORMATS = frozenset(("csv", "json", "yaml", "yml", "xml"))
 _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise optimize grammar precedence "
                             "interpreter recursive recursively".split())
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
@@ -865,6 +866,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if prose and not shape and not counts.get("code") and not counts.get("tech") and \
             _only_from("depth", _EVERYDAY_DEPTH, hits, counts):
         counts["depth"] = 0
+    if not _FILE_FORMATS.isdisjoint(hits):
+        # "reads donors.csv", "config.json": a file's extension names the file, not a format to
+        # extract into (nor a field list to fill).
+        for word in _FILE_FORMATS.intersection(hits):
+            if low.count(word) == low.count("." + word):
+                for signal in _VOCAB[word]:
+                    counts[signal] -= 1
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     if not big_o and _only_from("algo", _AMBIGUOUS_ALGO, hits, counts) and \

@@ -1611,3 +1611,13 @@ def test_a_few_figures_with_units_and_nothing_asked_of_them_are_no_sum(prompt: s
 ])
 def test_a_few_figures_with_units_and_a_quantity_asked_are_still_a_sum(prompt: str) -> None:
     assert scored(prompt).task_type == "math", scored(prompt).reason
+
+
+def test_a_file_extension_is_no_format_to_extract_into() -> None:
+    got = scored("write a python script that reads orders.csv (columns: id, customer, city, total, date) and "
+                 "prints each city's total for last month, largest first")
+    assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
+    # A format named as a word is still asked for.
+    got = scored("extract name, email, phone and company from this signature as json: Jo Bloggs, ACME Ltd, "
+                 "jo@acme.example, 0161 496 0000")
+    assert got.task_type == "extraction", got.reason
