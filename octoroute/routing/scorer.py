@@ -49,6 +49,7 @@ TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on avera
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 KEY_VALUE_LINES = 4  # lines naming their own field: the source is already structured
 AGGREGATE_TOKENS = 30  # tokens; a list's sum or average asked this briefly is one operation
+ONE_VALUE_TOKENS = 150  # tokens; "what's the source ip in this" over a text this short reads one value off it
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
@@ -711,6 +712,9 @@ _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|fir
 # estar?" opening the ask (searched in its first DIFFERENCE_CHARS): a concept to contrast, a lookup.
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
                          r"differenza tra|diferença entre|verschil tussen")
+# "what's the expiry date in this: ...": one value to read off a short text.
+_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
+                        r"(?:in|from) (?:this|that)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between|is|are|does|do)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
@@ -1337,6 +1341,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         elif counts.get("how") and not counts.get("stakes") and \
                 _DIFFERENCE.search(low, 0, DIFFERENCE_CHARS) is not None:
             notes.append("a difference to look up")
+        elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _ONE_VALUE.match(low) is not None:
+            notes.append("one value to read off the text")
         else:
             tier = "balanced"
             notes.append("unsure, biased up")

@@ -1621,3 +1621,21 @@ def test_a_file_extension_is_no_format_to_extract_into() -> None:
     got = scored("extract name, email, phone and company from this signature as json: Jo Bloggs, ACME Ltd, "
                  "jo@acme.example, 0161 496 0000")
     assert got.task_type == "extraction", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "what's the tracking number in this? 'Hi Sam, your parcel (DPD 15501234567890) left our depot at 07:12 "
+    "and should arrive between 10:00 and 11:00 tomorrow. Reply STOP to opt out of these messages please.'",
+    "what is the due date in this: 'Invoice 2024-118 from Greenfield Gardening for hedge trimming and the "
+    "removal of garden waste, payment due 14 March 2025 by bank transfer, quoting the invoice number.'",
+])
+def test_one_value_to_read_off_a_short_text_is_not_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one value" in got.reason, got.reason
+
+
+def test_one_value_with_something_at_stake_is_still_biased_up() -> None:
+    got = scored("what's the dose in this? 'Give 2.5 ml every 6 hours, no more than 4 doses in 24 hours, "
+                 "for children 2-4 years. Do not use with other paracetamol products.' "
+                 "my son is 3 and has a fever")
+    assert got.tier == "balanced", got.reason
