@@ -579,6 +579,7 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|"
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
+_ADVICE_AMOUNT = re.compile(r"how (?:long|much|many|often)(?: [a-z]+){0,2} should\b")
 # "How many grams in an ounce", "how many seconds are there in a day": one unit in another.
 _CONVERSION = re.compile(r"how (?:many|much) [a-z]+ (?:are |is )?(?:there )?in (?:a|an|one) [a-z]+\??\s*$")
 _CURRENCY = ("$", "€", "£", "¥", "%")
@@ -892,6 +893,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # (How long something should take, with no figures to work from, is advice, not a sum; how
         # many grams are in an ounce is a conversion to look up.)
         word_problem = 1
+    if word_problem and numbers <= 1 and "should" in ask and not counts.get("howmany") and \
+            _ADVICE_AMOUNT.search(ask) is not None:
+        # "How long should a standup for 4 people take?": a norm to advise on, with no data to work from.
+        word_problem = 0
     if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
         expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):

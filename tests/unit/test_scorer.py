@@ -1639,3 +1639,18 @@ def test_one_value_with_something_at_stake_is_still_biased_up() -> None:
                  "for children 2-4 years. Do not use with other paracetamol products.' "
                  "my son is 3 and has a fever")
     assert got.tier == "balanced", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "How long should a sprint review for 5 people take, honestly?",
+    "how many hours should a 14 year old sleep on school nights",
+])
+def test_how_long_or_many_should_with_no_data_is_advice_not_a_word_problem(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type != "math", got.reason
+
+
+def test_how_much_should_with_figures_to_work_from_is_still_a_word_problem() -> None:
+    got = scored("Flour is 18.40 for a 16 kg sack and one loaf uses 520 g. How much should I charge per loaf "
+                 "for a 60% margin?")
+    assert got.task_type == "math", got.reason
