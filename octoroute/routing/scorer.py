@@ -391,6 +391,9 @@ _EVERYDAY_DEPTH = frozenset("architecture parallel concurrent concurrently simul
 # an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
 _FILE_FORMATS = frozenset(("csv", "json", "yaml", "yml", "xml"))
+# Writing words with an everyday sense: the things themselves, not a piece to write.
+_EVERYDAY_WRITING = frozenset("email letter newsletter song birthday wedding invitation character scene "
+                              "speech toast edit".split())
 _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise optimize grammar precedence "
                             "interpreter recursive recursively".split())
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
@@ -1017,6 +1020,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
     if prose and not technical and constraints >= 2 and "how do you" in low:
         counts["puzzle"] = counts.get("puzzle", 0) + 1
+    if not to_write and (technical or numbers >= 3 or constraints >= 2):
+        # "I want an email if it fails", "newsletter printing 540", "if I edit the row again": beside a
+        # technical subject, figures or rules, such a word is a thing talked about, not writing to do.
+        for signal in ("creative", "rewrite"):
+            if _only_from(signal, _EVERYDAY_WRITING, hits, counts):
+                counts[signal] = 0
     # A translation ask (the rewrite words guard the substring scans).
     # (Or a rewrite asked of a translation made earlier in the conversation: "make it properly formal".)
     translation = bool(not shape and code_words < 3 and counts.get("rewrite") and any(
@@ -1152,6 +1161,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         if inherited is not None:
             notes.append(f"{inherited} from the conversation")
             kind, confidence = inherited, max(confidence, 0.65)
+    elif earlier is not None and earlier.task_type in HARD and kind != earlier.task_type and top < 2.0 and \
+            not shape and earlier.confidence >= CLEAR_CONTEXT:
+        # "Now make the JSON object shorter" after an extraction: one weak word of a follow-up ("json")
+        # does not turn the conversation's hard ask into another kind.
+        inherited = earlier.task_type
+        notes.append(f"{inherited} from the conversation")
+        kind, confidence = inherited, max(confidence, 0.65)
     if not explicit and has_tools and kind in ("casual_chat", "question_answer"):
         # An agent loop: small models pick tools and arguments less reliably.
         notes.append("tools offered")

@@ -1654,3 +1654,28 @@ def test_how_much_should_with_figures_to_work_from_is_still_a_word_problem() -> 
     got = scored("Flour is 18.40 for a 16 kg sack and one loaf uses 520 g. How much should I charge per loaf "
                  "for a 60% margin?")
     assert got.task_type == "math", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "I want my Proxmox host to back up the Home Assistant VM to the NAS every night at 2, keep 7, and "
+    "send me an email if it fails. What do I set up?",
+    "Need a Google Apps Script for the orders sheet: when I edit column F to 'SHIP', copy the row to the "
+    "'Shipped' tab with today's date, and never copy the same row twice.",
+])
+def test_a_writing_word_in_its_everyday_sense_beside_a_technical_subject_is_no_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type not in ("creative_writing", "casual_chat") and got.tier != "fast", got.reason
+
+
+def test_an_email_to_write_is_still_writing() -> None:
+    got = scored("write an email to my landlord: the boiler broke on the 3rd, it's the 12th, 2 kids at home")
+    assert got.task_type == "creative_writing", got.reason
+
+
+def test_one_weak_word_of_a_follow_up_does_not_change_the_conversations_hard_kind() -> None:
+    context = ("Extract every person, company and city in this article as JSON, grouped by type: "
+               "Yesterday Ana Ruiz, CEO of Brightwave, and Tom Lee of Kestrel Labs announced a joint plant "
+               "in Lyon, with backing from the mayor, Paul Girard, and the Rhône region.")
+    got = scored("Now make the JSON object shorter: replace each value with its first letter, one line.",
+                 context=context)
+    assert got.task_type == "extraction", got.reason
