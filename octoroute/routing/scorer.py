@@ -705,6 +705,9 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
 _THANKS = re.compile(r"\s*(?:thanks|thank you|thx|ty|cheers|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it|"
                      r"danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо)\b")
+# Thanks after a report ("it resilvered in 40 min, everything ONLINE. merci beaucoup !!").
+_THANKS_ANYWHERE = re.compile(r"\b(?:thanks|thank you|thx|cheers|danke|merci|gracias|grazie|obrigad[oa]|"
+                              r"bedankt|dzięki|спасибо)\b")
 # Words that make thanks an ask ("thanks! now can you also add ...").
 _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also", "but", "make", "add",
                         "write", "change", "fix", "show", "explain", "what", "how", "why", "next", "another",
@@ -1098,8 +1101,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             kinds[kind] = min(kinds[kind], 1.0)
     # "cheers, moving the call outside the lock was it. you're a lifesaver": thanks that ask nothing more
     # close a conversation, however hard it was.
-    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and _THANKS.match(low) is not None \
-        and _ASK_WORDS.isdisjoint(words)
+    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and _ASK_WORDS.isdisjoint(words) and (
+        _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)
     if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)

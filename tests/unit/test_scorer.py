@@ -1679,3 +1679,22 @@ def test_one_weak_word_of_a_follow_up_does_not_change_the_conversations_hard_kin
     got = scored("Now make the JSON object shorter: replace each value with its first letter, one line.",
                  context=context)
     assert got.task_type == "extraction", got.reason
+
+
+_DEGRADED = ("zpool status shows my mirror DEGRADED, one disk FAULTED with 3 write errors. How do I swap "
+             "in the spare without losing the VMs on Proxmox?")
+
+
+@pytest.mark.parametrize("thanks", [
+    "rebuilt overnight, all green. merci beaucoup, you saved my weekend!!",
+    "ok the container starts and the logs are clean, thanks a lot",
+])
+def test_thanks_after_a_report_closes_a_hard_conversation(thanks: str) -> None:
+    got = scored(thanks, context=_DEGRADED)
+    assert got.tier == "fast", got.reason
+
+
+def test_a_report_with_thanks_and_a_new_ask_is_not_closing() -> None:
+    got = scored("it resilvered, thanks! now how do I set up a weekly scrub with a cron job",
+                 context=_DEGRADED)
+    assert got.tier != "fast", got.reason
