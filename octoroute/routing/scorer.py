@@ -1023,9 +1023,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
     if prose and not technical and constraints >= 2 and "how do you" in low:
         counts["puzzle"] = counts.get("puzzle", 0) + 1
-    if not to_write and (technical or numbers >= 3 or constraints >= 2):
+    if not to_write and (technical or numbers >= 3 or constraints >= 2 or any(
+            how in ask for how in ("how do i ", "how can i ", "how to ", "how would i "))):
         # "I want an email if it fails", "newsletter printing 540", "if I edit the row again": beside a
-        # technical subject, figures or rules, such a word is a thing talked about, not writing to do.
+        # technical subject, figures or rules, or in a how-to ("how do I get email alerts"), such a word
+        # is a thing talked about, not writing to do.
         for signal in ("creative", "rewrite"):
             if _only_from(signal, _EVERYDAY_WRITING, hits, counts):
                 counts[signal] = 0

@@ -1698,3 +1698,8 @@ def test_a_report_with_thanks_and_a_new_ask_is_not_closing() -> None:
     got = scored("it resilvered, thanks! now how do I set up a weekly scrub with a cron job",
                  context=_DEGRADED)
     assert got.tier != "fast", got.reason
+
+
+def test_an_everyday_writing_word_in_a_how_to_is_no_writing() -> None:
+    got = scored("how do I get an email when the nightly backup fails?")
+    assert got.task_type == "question_answer", got.reason
