@@ -884,6 +884,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             if low.count(word) == low.count("." + word):
                 for signal in _VOCAB[word]:
                     counts[signal] -= 1
+    if counts.get("code", 0) >= 2 and counts.get("code_action") and \
+            _only_from("extraction", _FILE_FORMATS, hits, counts):
+        # "Write a python script that reads the CSV export": the format is the program's input, not
+        # fields to pull out of a text.
+        counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     if not big_o and _only_from("algo", _AMBIGUOUS_ALGO, hits, counts) and \

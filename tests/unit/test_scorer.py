@@ -1703,3 +1703,13 @@ def test_a_report_with_thanks_and_a_new_ask_is_not_closing() -> None:
 def test_an_everyday_writing_word_in_a_how_to_is_no_writing() -> None:
     got = scored("how do I get an email when the nightly backup fails?")
     assert got.task_type == "question_answer", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "écris un script python qui lit le CSV des ventes (colonnes date;produit;montant) et affiche le total "
+    "par mois",
+    "write a bash script that reads the CSV export of my router's traffic log and prints the top 5 hosts",
+])
+def test_a_program_to_write_that_reads_a_format_is_code(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
