@@ -387,13 +387,18 @@ _EVERYDAY_SIGNALS = ("math", "math_adv", "chance", "puzzle")
 # out: in a homelab they are mostly about systems the vocabulary does not name, like Nextcloud.)
 _EVERYDAY_DEPTH = frozenset("architecture parallel concurrent concurrently simultaneously injection leak "
                             "leaks".split())
-# Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
-# an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
-# complexity bound or one of these phrases they do.
+# Code words with an everyday sense: an oven method, english class, the library, terminal 2.
+_EVERYDAY_CODE = frozenset("method methods class classes program programme programs library framework "
+                           "terminal cache exception schema variable variables null "
+                           "implementation implement linked backend frontend".split())
+# File formats, which a file's extension also names ("donors.csv").
 _FILE_FORMATS = frozenset(("csv", "json", "yaml", "yml", "xml"))
 # Writing words with an everyday sense: the things themselves, not a piece to write.
 _EVERYDAY_WRITING = frozenset("email letter newsletter song birthday wedding invitation character scene "
                               "speech toast edit".split())
+# Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
+# an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
+# complexity bound or one of these phrases they do.
 _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise optimize grammar precedence "
                             "interpreter recursive recursively".split())
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
@@ -874,6 +879,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         for signal in _EVERYDAY_SIGNALS:
             if _only_from(signal, _EVERYDAY_MATHS, hits, counts):
                 counts[signal] = 0
+    if prose and not shape and counts.get("code") == 1 and not counts.get("tech") and \
+            _only_from("code", _EVERYDAY_CODE, hits, counts):
+        # "an oven method", "english class", "the library", "airport terminal": one code word in its
+        # everyday sense, with no code, no other code word and no technical subject beside it.
+        counts["code"] = 0
     if prose and not shape and not counts.get("code") and not counts.get("tech") and \
             _only_from("depth", _EVERYDAY_DEPTH, hits, counts):
         counts["depth"] = 0

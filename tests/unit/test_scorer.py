@@ -1713,3 +1713,17 @@ def test_an_everyday_writing_word_in_a_how_to_is_no_writing() -> None:
 def test_a_program_to_write_that_reads_a_format_is_code(prompt: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("code", "balanced"), got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "how do I keep sourdough starter alive on holiday? my neighbour swears by the fridge method",
+    "is there a quieter way to get to terminal 2 at Heathrow with two kids and a buggy, without the tube?",
+])
+def test_one_code_word_in_its_everyday_sense_is_no_code(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type != "code", got.reason
+
+
+def test_one_code_word_beside_a_technical_subject_is_still_code() -> None:
+    got = scored("why does my python class lose its attribute after pickling?")
+    assert got.task_type == "code", got.reason
