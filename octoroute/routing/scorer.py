@@ -259,7 +259,7 @@ _WORDS: dict[str, str] = {
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
-                 "haz interpreta fai",
+                 "haz interpreta fai actúa actua finge fais agis atue finja",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
@@ -682,7 +682,10 @@ _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30
                       # "Spiel bitte meinen Vater", "joue le rôle de", "haz de mi jefe", "interpreta il capo"
                       r"spiel (?:bitte )?(?:mein|meinen|meine|den|die|einen|eine) |bleib in der rolle|"
                       r"joue (?:le rôle|mon|ma|un|une) |haz (?:de|el papel) |"
-                      r"interpreta (?:a |il |la |el |mi |il mio )|fai (?:la parte|finta) )")
+                      r"interpreta (?:a |il |la |el |mi |il mio )|fai (?:la parte|finta) |"
+                      # "actúa como un cliente", "finge que eres", "fais comme si tu étais", "agis comme"
+                      r"actúa como |actua como |finge (?:ser|que eres) |fais comme si tu étais |agis comme |"
+                      r"atue como |finja (?:ser|que é) )")
 # A role for each side, anywhere in the ask: "you are a waiter in Madrid and I'm the customer".
 _PERSONA_PAIR = re.compile(r"(?:you're|you are) (?:a|an|the|my) " + _NOT_A_ROLE + r"[^.,;:?!]{1,40}? and "
                            r"i(?:'m| am) (?:a|an|the|your) " + _NOT_A_ROLE + "|"

@@ -1727,3 +1727,13 @@ def test_one_code_word_in_its_everyday_sense_is_no_code(prompt: str) -> None:
 def test_one_code_word_beside_a_technical_subject_is_still_code() -> None:
     got = scored("why does my python class lose its attribute after pickling?")
     assert got.task_type == "code", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "actúa como un vecino que se queja del ruido de mi perro, yo practico cómo responder con calma",
+    "fais comme si tu étais mon propriétaire et je te demande de réparer la chaudière",
+    "atue como um cliente irritado com o atraso da encomenda, eu sou a atendente",
+])
+def test_a_persona_to_play_in_spanish_french_or_portuguese_is_role_play(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
