@@ -1081,6 +1081,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     lead = _VOCAB.get(words[0], ()) if words else ()
     if "extraction" in lead or "summary" in lead:
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
+    if "rewrite" in lead and shape < 2 and not translation:
+        # "Rewrite this so I don't sound furious: <an email>": the figures, dates and if-clauses of the
+        # text to rewrite are its material, not a word problem or fields to extract.
+        for kind in ("math", "extraction", "reasoning"):
+            kinds[kind] = min(kinds[kind], 1.0)
     if "summary" not in lead and counts.get("summary") and shape < 2 and tokens >= PARAGRAPH_TOKENS and \
             not (fmt or counts.get("format")) and _summary_line(low):
         # "What happened here? Short summary + likely root cause." on a line of its own above a pasted

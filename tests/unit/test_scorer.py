@@ -1737,3 +1737,15 @@ def test_one_code_word_beside_a_technical_subject_is_still_code() -> None:
 def test_a_persona_to_play_in_spanish_french_or_portuguese_is_role_play(prompt: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_a_text_to_rewrite_is_material_not_a_word_problem() -> None:
+    got = scored("rewrite this so it sounds calmer: 'This is the 3rd time I've asked. You promised delivery "
+                 "on the 5th, it's the 19th. If I don't have the 4 chairs by Friday I cancel it all.'")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_code_to_rewrite_is_still_code() -> None:
+    got = scored("rewrite this so it runs in one pass:\n\ndef stats(xs):\n    lo = min(xs)\n"
+                 "    hi = max(xs)\n    return lo, hi, sum(xs) / len(xs)")
+    assert got.task_type == "code", got.reason
