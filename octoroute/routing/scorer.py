@@ -515,6 +515,9 @@ _LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
 _KEY_VALUE_LINE = re.compile(r"^[ \t]*\[?[a-z][a-z0-9_ -]{1,24}\]?[ \t]*(?:[:=]|\")", re.MULTILINE)
+_REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that|the|her|his|their|my|a|an)"
+                       r"(?: [a-z'-]+){0,2} (?:review|email|e-mail|mail|message|msg|text|comment|customer|"
+                       r"letter|post|complaint|invite|invitation|note|dm)s?\b")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
 # "Make this less passive-aggressive", "make it way shorter", "make this slack msg friendlier": a text
 # to rewrite (guarded by "make"). With code words about, only a tone asked for is a rewrite
@@ -947,6 +950,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "As JSON" is an output format to extract into; "write an automation in YAML" with nothing to
     # extract from is a config to write.
     to_write = bool(counts.get("g_write")) or "create" in hits or "generate" in hits
+    if prose and ("reply to" in ask or "respond to" in ask or "answer to" in ask) and _REPLY_TO.search(ask):
+        # "Help me reply to this google review": a reply to write, as "auf diese Mail antworten" is.
+        counts["creative"] = counts.get("creative", 0) + 1
+        to_write = True
     if counts.get("extraction") == 1 and not counts.get("format") and not _FIELD_WORDS.isdisjoint(hits):
         # "Bees in 12 fields", "my field of study": alone, without an output format, no fields to pull out.
         counts["extraction"] = 0

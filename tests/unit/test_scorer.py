@@ -1749,3 +1749,14 @@ def test_code_to_rewrite_is_still_code() -> None:
     got = scored("rewrite this so it runs in one pass:\n\ndef stats(xs):\n    lo = min(xs)\n"
                  "    hi = max(xs)\n    return lo, hi, sum(xs) / len(xs)")
     assert got.task_type == "code", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "help me reply to this tripadvisor review, 2 stars: 'Lovely views but we waited 40 minutes for the soup "
+    "and nobody said sorry.' we were short-staffed that night. friendly, no excuses",
+    "how should I respond to my landlord's email? he wants to raise the rent by 80 a month from june and I "
+    "think that's too much after the boiler saga",
+])
+def test_a_reply_to_a_review_or_email_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
