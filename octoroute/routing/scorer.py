@@ -501,6 +501,9 @@ _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "w
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 # The same, as one pattern searched at the ask's ends only (an English prompt often has "what").
 _WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
+_INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
+                            r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
+                            r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
@@ -1058,8 +1061,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                 counts[signal] = 0
     # A translation ask (the rewrite words guard the substring scans).
     # (Or a rewrite asked of a translation made earlier in the conversation: "make it properly formal".)
-    translation = bool(not shape and code_words < 3 and counts.get("rewrite") and any(
-        stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS))
+    # (Code words name the subject of a CV or a release note to translate "into Spanish": with a human
+    # language as the target, any number of them.)
+    translation = bool(not shape and counts.get("rewrite") and any(
+        stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS) and (
+        code_words < 3 or _INTO_LANGUAGE.search(ask) is not None))
     kinds = {
         "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
         + (0.5 * counts.get("code_action", 0) if technical else 0.0)
