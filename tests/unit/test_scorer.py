@@ -1764,6 +1764,6 @@ def test_a_reply_to_a_review_or_email_is_writing(prompt: str) -> None:
 
 def test_a_cv_full_of_code_words_to_translate_into_a_language_is_translation() -> None:
     got = scored("translate my CV bullets into German, keep them short:\n- Built a Python/pandas "
-                 "dashboard for a "
-                 "bakery\n- Wrote a Rust CLI that parses camera logs\n- Set up Docker and Grafana monitoring")
+                 "dashboard for a bakery\n- Wrote a Rust CLI that parses camera logs\n- Set up Docker and "
+                 "Grafana monitoring")
     assert got.task_type != "code" and got.tier != "deep", got.reason
