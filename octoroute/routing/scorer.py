@@ -501,6 +501,7 @@ _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "w
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 # The same, as one pattern searched at the ask's ends only (an English prompt often has "what").
 _WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
+_HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
@@ -1327,7 +1328,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                  kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
     if chance and kind == "math":
         notes.append("probability")
-    lookup = (tier == "balanced" and kind == "code" and not difficulty and not shape and not explicit
+    # (Or an export to a format: "cómo exporto mi inventario de shopify a un csv?" names no fields.)
+    lookup = (tier == "balanced" and not difficulty and not shape and not explicit and (
+              kind == "code" or (kind == "extraction" and _HOW_OPENING.match(low) is not None and _only_from(
+                  "extraction", _FILE_FORMATS, hits, counts)))
               and not tied_up and not context and not has_tools and not json_response
               and tokens < LOOKUP_TOKENS and not counts.get("code_action")
               and not any(mark in low for mark in ("\n", "`", "example"))

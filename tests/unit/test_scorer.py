@@ -1767,3 +1767,11 @@ def test_a_cv_full_of_code_words_to_translate_into_a_language_is_translation() -
                  "dashboard for a bakery\n- Wrote a Rust CLI that parses camera logs\n- Set up Docker and "
                  "Grafana monitoring")
     assert got.task_type != "code" and got.tier != "deep", got.reason
+
+
+def test_a_one_line_how_to_export_to_a_format_is_a_lookup() -> None:
+    got = scored("how do I export my shopify orders to a csv?")
+    assert got.tier == "fast" and "one-line how-to" in got.reason, got.reason
+    # Fields to pull out of a text are still an extraction.
+    got = scored("pull name, date and total out of this receipt as csv: Lidl 12/05 total 9.83 Sam")
+    assert got.tier != "fast", got.reason
