@@ -1040,6 +1040,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # A plan or schedule under stated rules; a decision weighed on several factors.
     csp = counts.get("csp", 0) if prose and not shape and (
         counts.get("csp", 0) >= 2 or constraints >= 2 or numbers >= 3) else 0
+    # A seating puzzle: who may sit next to whom, under two or more adjacency rules.
+    if prose and not shape and "next to" in low and low.count("next to") >= 2 and (
+            "seat" in low or " sit" in low) and (constraints or _negations(low)):
+        csp = max(csp, 1)
     # An assignment puzzle: each of several has a different one, with facts that rule some out.
     if prose and not shape and counts.get("assign", 0) >= 2 and questions and _negations(low) >= 2:
         csp = max(csp, 1)

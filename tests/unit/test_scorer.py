@@ -1775,3 +1775,11 @@ def test_a_one_line_how_to_export_to_a_format_is_a_lookup() -> None:
     # Fields to pull out of a text are still an extraction.
     got = scored("pull name, date and total out of this receipt as csv: Lidl 12/05 total 9.83 Sam")
     assert got.tier != "fast", got.reason
+
+
+def test_a_seating_puzzle_with_adjacency_rules_is_reasoning() -> None:
+    got = scored("Seat 5 guests around a round table: Ann must sit next to Bob, Carl must not sit next to "
+                 "Ann, and Dee wants to sit next to Eve. Give me an arrangement.")
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+    got = scored("we sit next to the window at work, right next to the printer. any tips for the glare?")
+    assert got.task_type != "reasoning", got.reason
