@@ -246,7 +246,7 @@ _WORDS: dict[str, str] = {
     "careful": "precision precise legal register polite natural idiomatic rhyme rhymes rhyming metre meter "
                "rhythm nuance nuances terminology technical literally word-for-word juridique juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
-               "properly exactly accurately accurate official",
+               "properly exactly accurately accurate official verse",
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "

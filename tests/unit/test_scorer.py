@@ -1783,3 +1783,10 @@ def test_a_seating_puzzle_with_adjacency_rules_is_reasoning() -> None:
     assert got.task_type == "reasoning" and got.tier != "fast", got.reason
     got = scored("we sit next to the window at work, right next to the printer. any tips for the glare?")
     assert got.task_type != "reasoning", got.reason
+
+
+def test_a_translation_into_verse_needs_care() -> None:
+    got = scored("translate this into English verse if you can, it's for my granddaughter: 'Los pollitos "
+                 "dicen pío, pío, pío, cuando tienen hambre, cuando tienen frío. La gallina busca el maíz y "
+                 "el trigo, les da la comida y les presta abrigo.'")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
