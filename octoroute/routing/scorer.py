@@ -267,7 +267,8 @@ _WORDS: dict[str, str] = {
     "g_same": "same", "g_every": "every all each list table json csv",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write draft compose", "g_tl": "tl",
     "g_points": "points", "g_digest": "decided open action",
-    "g_plain": "plain simple eli5 layman layman's like",
+    "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
+               "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
     # The answer is for a child, a parent or a beginner (guards _LAY_AUDIENCE).
     "g_lay": "old olds kid kids son son's daughter daughter's grandson granddaughter nephew niece mum mom "
              "dad grandma grandpa grandmother grandfather child children beginner beginners never "
@@ -540,7 +541,13 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
-_SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am")
+_SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
+                   # fr de es it pt: "version simple", "comme si j'avais 70 ans", "einfach erklärt"
+                   "version simple", "simplement", "termes simples", "comme si j'avais", "pour un enfant",
+                   "einfach erklär", "einfache worte", "als wäre ich", "für ein kind", "sencill",
+                   "como si tuviera", "para un niño", "parole semplici", "in modo semplice",
+                   "come se avessi", "per un bambino", "termos simples", "como se eu tivesse",
+                   "para uma criança")
 # Maths or logic at school level: a child's homework, a puzzle from a child's book, a pupil's age or grade.
 _CHILD = r"(?:kid|son|daughter|grandson|granddaughter|nephew|niece)"
 _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksheet|textbook|puzzle book|"

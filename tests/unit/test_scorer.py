@@ -1790,3 +1790,14 @@ def test_a_translation_into_verse_needs_care() -> None:
                  "dicen pío, pío, pío, cuando tienen hambre, cuando tienen frío. La gallina busca el maíz y "
                  "el trigo, les da la comida y les presta abrigo.'")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "pourquoi la mer est salée ? version simple pour un enfant de 6 ans svp, ma petite-fille me l'a demandé "
+    "ce matin et je n'ai pas su répondre",
+    "erklär mir einfach, was ein Router macht, als wäre ich 80. Mein Enkel hat mir einen neuen "
+    "hingestellt und ich nicke immer nur",
+])
+def test_an_explanation_asked_simply_in_french_or_german_is_not_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast", got.reason
