@@ -264,7 +264,7 @@ _WORDS: dict[str, str] = {
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
-    "g_same": "same", "g_every": "every all each list table json csv",
+    "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write draft compose", "g_tl": "tl",
     "g_points": "points", "g_digest": "decided open action",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
@@ -961,7 +961,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "As JSON" is an output format to extract into; "write an automation in YAML" with nothing to
     # extract from is a config to write.
     to_write = bool(counts.get("g_write")) or "create" in hits or "generate" in hits
-    if prose and ("reply to" in ask or "respond to" in ask or "answer to" in ask) and _REPLY_TO.search(ask):
+    if prose and counts.get("g_reply") and _REPLY_TO.search(ask):
         # "Help me reply to this google review": a reply to write, as "auf diese Mail antworten" is.
         counts["creative"] = counts.get("creative", 0) + 1
         to_write = True
@@ -1063,7 +1063,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
     if prose and not technical and constraints >= 2 and "how do you" in low:
         counts["puzzle"] = counts.get("puzzle", 0) + 1
-    if not to_write and (technical or numbers >= 3 or constraints >= 2 or any(
+    if (counts.get("creative") or counts.get("rewrite")) and not to_write and (
+            technical or numbers >= 3 or constraints >= 2 or any(
             how in ask for how in ("how do i ", "how can i ", "how to ", "how would i "))):
         # "I want an email if it fails", "newsletter printing 540", "if I edit the row again": beside a
         # technical subject, figures or rules, or in a how-to ("how do I get email alerts"), such a word
