@@ -144,7 +144,7 @@ _WORDS: dict[str, str] = {
         "eigenvalue eigenvalues theorem lemma "
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
-        "logarithm matrix matrices limit series convergence inequality"),
+        "logarithm matrix matrices limit series convergence inequality olympiad olympiads putnam"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
@@ -1060,6 +1060,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # (Or beside "at least"/"at most" and figures: "the chance that at least one of 12 disks fails".)
     decision = 1 if counts.get("decide", 0) >= 2 and not shape and (
         numbers >= 3 or constraints >= 2 or n_words >= 40) else 0
+    # A river crossing (the farmer, the wolf, the goat and the cabbage, in any of its guises).
+    if prose and not technical and "river" in low and "boat" in low and ("alone" in low or "cross" in low):
+        counts["puzzle"] = counts.get("puzzle", 0) + 1
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
     if prose and not technical and constraints >= 2 and "how do you" in low:
         counts["puzzle"] = counts.get("puzzle", 0) + 1

@@ -1801,3 +1801,16 @@ def test_a_translation_into_verse_needs_care() -> None:
 def test_an_explanation_asked_simply_in_french_or_german_is_not_biased_up(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier == "fast", got.reason
+
+
+def test_a_river_crossing_in_any_guise_is_a_puzzle() -> None:
+    got = scored("Nan has to get the cat, the budgie and a bag of seed over the river in a rowing boat "
+                 "that takes her and one of them. Left alone, the cat eats the budgie and the budgie eats "
+                 "the seed. How does she do it?")
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+
+
+def test_an_olympiad_problem_is_advanced_maths_never_one_step_arithmetic() -> None:
+    got = scored("Olympiad question I am stuck on: find all f: Z -> Z with f(m + f(n)) = f(m) + n for all "
+                 "integers m and n.")
+    assert got.tier != "fast" and "advanced maths" in got.reason, got.reason
