@@ -144,12 +144,13 @@ _WORDS: dict[str, str] = {
         "eigenvalue eigenvalues theorem lemma "
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
-        "logarithm matrix matrices limit series convergence inequality olympiad olympiads putnam"),
+        "logarithm matrix matrices limit series convergence inequality olympiad olympiads putnam "
+        "olympiade olympiaden matheolympiade olimpiada olimpiadi"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
         "prove proof proofs "
-        "beweise beweisen prouver prouvez démontrer démontrez demuestra demostrar dimostra "
+        "beweise beweisen beweis prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
@@ -259,7 +260,7 @@ _WORDS: dict[str, str] = {
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
-                 "haz interpreta fai actúa actua finge fais agis atue finja",
+                 "haz interpreta fai actúa actua finge fais agis atue finja kannst",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
@@ -272,7 +273,8 @@ _WORDS: dict[str, str] = {
     # The answer is for a child, a parent or a beginner (guards _LAY_AUDIENCE).
     "g_lay": "old olds kid kids son son's daughter daughter's grandson granddaughter nephew niece mum mom "
              "dad grandma grandpa grandmother grandfather child children beginner beginners never "
-             "non-technical",
+             "non-technical tochter sohn kind kindern enkel enkelin oma opa fille fils enfant enfants "
+             "hija hijo hijos abuela abuelo nieta nieto",
     "g_valid": "valid invalid sound",
     "g_make": "make",
     # The asker in their own problem ("my budget", "our invoices"), not a problem as set in a textbook.
@@ -314,6 +316,7 @@ _WORDS: dict[str, str] = {
         "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
+        "übersetz formulier formuliere umformulieren förmlicher höflicher "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
         "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй przetłumacz "
@@ -425,8 +428,11 @@ _CJK: dict[str, tuple[str, ...]] = {
     "how": ("如何工作", "怎么工作", "区别", "どのように", "違い"),
     "detail": ("详细", "詳しく", "詳細"),
     "extraction": ("提取", "抽出"),
-    "creative": ("诗", "故事", "小说", "詩", "物語", "小説", "作文", "扮演", "假装", "になってください"),
-    "rewrite": ("翻译", "改写", "翻訳", "書き直"),
+    "creative": ("诗", "故事", "小说", "詩", "物語", "小説", "作文", "扮演", "假装", "になってください",
+                 "昔話", "むかしばなし", "童話"),
+    "rewrite": ("翻译", "改写", "翻訳", "書き直", "訳して", "語にして"),
+    "careful": ("自然な", "専門用語", "正確", "丁寧", "特許", "契約", "法的", "专业术语", "准确", "地道",
+                "专利", "合同"),
     "summary": ("总结", "摘要", "概括", "要約", "まとめ"),
     "chat": ("你好", "谢谢", "こんにちは", "ありがとう", "おはよう"),
     "analysis": ("比较", "分析", "比較"),
@@ -506,7 +512,7 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев")
+_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев", "翻", "訳", "語にして")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 _LIST_AGGREGATE = re.compile(r"(?:average|mean|sum|total|median) of "
@@ -560,7 +566,12 @@ _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our)
                            r"daughter|daughter's|grandson|granddaughter|nephew|niece|mum|mom|dad|grandma|"
                            r"grandpa|grandmother|grandfather|child|children)\b|for (?:a )?(?:beginners?|"
                            r"kids|children|child|non-technical)|never (?:written|coded|programmed|done)|"
-                           r"non-technical)")
+                           r"non-technical|"
+                           # "meiner Tochter (14)", "à ma fille", "para mi hijo"
+                           r"(?:meiner|meinem|meinen|unserer|unserem) (?:tochter|sohn|kind|kindern|"
+                           r"enkel|enkelin|mutter|vater|oma|opa)|(?:à|pour) (?:ma|mon|mes) (?:fille|fils|"
+                           r"enfants?|mère|père|petite-fille|petit-fils)|(?:a|para) (?:mi|mis) (?:hija|hijo|"
+                           r"hijos|madre|padre|abuela|abuelo|nieta|nieto)\b)")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
                    "open questions")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
@@ -699,7 +710,10 @@ _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30
                       r"interpreta (?:a |il |la |el |mi |il mio )|fai (?:la parte|finta) |"
                       # "actúa como un cliente", "finge que eres", "fais comme si tu étais", "agis comme"
                       r"actúa como |actua como |finge (?:ser|que eres) |fais comme si tu étais |agis comme |"
-                      r"atue como |finja (?:ser|que é) )")
+                      r"atue como |finja (?:ser|que é) |"
+                      # "Sei ein grantiger Wirt", "Kannst du der Chef sein"
+                      r"sei (?:ein|eine|der|die|mein|meine) |kannst du (?:der|die|mein|meine|ein|eine) "
+                      r"[^.?!,]{1,30} sein\b)")
 # A role for each side, anywhere in the ask: "you are a waiter in Madrid and I'm the customer".
 _PERSONA_PAIR = re.compile(r"(?:you're|you are) (?:a|an|the|my) " + _NOT_A_ROLE + r"[^.,;:?!]{1,40}? and "
                            r"i(?:'m| am) (?:a|an|the|your) " + _NOT_A_ROLE + "|"
@@ -742,7 +756,7 @@ _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|fir
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
                          r"differenza tra|diferença entre|verschil tussen")
 # "what's the expiry date in this: ...": one value to read off a short text.
-_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
+_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
                         r"(?:in|from) (?:this|that)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between|is|are|does|do)\b")
@@ -1407,7 +1421,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         tier = "balanced"
         notes.append("school level")
     # (An answer for a parent is simple; "my dad is on blood thinners" is health at stake, not an audience.)
-    if confidence < LOW_CONFIDENCE and tier == "fast" and (not simple or counts.get("stakes")) and (
+    # (Asked simply, for a child: still biased up when a puzzle is to be solved, "each has a different pet".)
+    if confidence < LOW_CONFIDENCE and tier == "fast" and (
+            not simple or counts.get("stakes") or counts.get("assign", 0) >= 2) and (
             n_words > 25 or (
             n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
             and (cjk or (language or _language(words, low)) != "en"))):

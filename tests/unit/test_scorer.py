@@ -1283,6 +1283,8 @@ def test_everyday_talk_about_feelings_and_family_is_not_biased_up(prompt: str) -
     "tail, should I be worried or is it ok to wait and see?",
     "Trois amis, Paul, Marie et Luc, ont chacun un animal différent : chat, chien, poisson. Paul n'a pas de "
     "chat. Marie a un chien. Qui a quoi ? Explique-moi comment tu fais, c'est pour mes enfants.",
+    "Three friends, Paul, Mary and Luke, each have a different pet: cat, dog, fish. Paul has no cat. Mary has "
+    "a dog. Who has what? Explain how you work it out, it is for my kids.",
 ])
 def test_everyday_words_beside_figures_stakes_or_a_puzzle_stay_biased_up(prompt: str) -> None:
     got = scored(prompt)
@@ -1814,3 +1816,31 @@ def test_an_olympiad_problem_is_advanced_maths_never_one_step_arithmetic() -> No
     got = scored("Olympiad question I am stuck on: find all f: Z -> Z with f(m + f(n)) = f(m) + n for all "
                  "integers m and n.")
     assert got.tier != "fast" and "advanced maths" in got.reason, got.reason
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    ("この手紙を英語に訳してください。「先日はありがとうございました。"
+     "また会えるのを楽しみにしています。」", "fast"),
+    ("次の契約書の条項を、法的に正確な英語に訳してください。専門用語に注意してください。"
+     "「甲は乙に対し、本契約に定める業務を委託し、乙はこれを受託する。委託料は別途定める。」", "balanced"),
+    ("孫のために、やさしい日本語で短い昔話をお願いします。", "fast"),
+    ("Übersetz das bitte ins Englische: 'Wir kommen am Freitag gegen acht, bringen Kuchen mit.'", "fast"),
+    ("Formulier das bitte etwas förmlicher: 'Die Pumpe ist wieder kaputt, bitte schnell wen schicken.'",
+     "fast"),
+    ("Sei ein mürrischer Hausmeister und ich bin die neue Mieterin, die nach dem Fahrradkeller fragt.",
+     "fast"),
+    ("Erklär mir, wie ein Kühlschrank funktioniert, so dass ich es meiner Tochter (9) erklären kann. "
+     "Warum wird es drinnen kalt, wenn hinten das Gitter warm ist?", "fast"),
+    ("whats the booking reference in this: 'Dear guest, your room at Hotel Kranz is confirmed, ref KR-88412, "
+     "check-in from 15:00, breakfast 7 to 10, see you soon!'", "fast"),
+])
+def test_german_and_japanese_asks_read_as_their_english_twins(prompt: str, tier: str) -> None:
+    got = scored(prompt)
+    assert got.tier == tier, got.reason
+
+
+def test_a_german_olympiad_problem_with_a_proof_is_never_fast() -> None:
+    got = scored("Aufgabe aus der Matheolympiade: Finde alle natürlichen Zahlen n, für die n^2 + 2n + 4 "
+                 "durch 7 "
+                 "teilbar ist. Mit Beweis bitte.")
+    assert got.tier != "fast" and ("prove" in got.reason or "advanced maths" in got.reason), got.reason
