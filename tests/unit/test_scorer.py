@@ -1283,8 +1283,8 @@ def test_everyday_talk_about_feelings_and_family_is_not_biased_up(prompt: str) -
     "tail, should I be worried or is it ok to wait and see?",
     "Trois amis, Paul, Marie et Luc, ont chacun un animal différent : chat, chien, poisson. Paul n'a pas de "
     "chat. Marie a un chien. Qui a quoi ? Explique-moi comment tu fais, c'est pour mes enfants.",
-    "Three friends, Paul, Mary and Luke, each have a different pet: cat, dog, fish. Paul has no cat. Mary has "
-    "a dog. Who has what? Explain how you work it out, it is for my kids.",
+    "Three friends, Paul, Mary and Luke, each have a different pet: cat, dog, fish. Paul has no cat. Mary "
+    "has a dog. Who has what? Explain how you work it out, it is for my kids.",
 ])
 def test_everyday_words_beside_figures_stakes_or_a_puzzle_stay_biased_up(prompt: str) -> None:
     got = scored(prompt)
