@@ -266,6 +266,8 @@ _WORDS: dict[str, str] = {
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
+    "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
+             "polnisch",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write draft compose", "g_tl": "tl",
     "g_points": "points", "g_digest": "decided open action",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
@@ -508,6 +510,9 @@ _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "w
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 # The same, as one pattern searched at the ask's ends only (an English prompt often has "what").
 _WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
+_SAY_IN = re.compile(r"wie sagt man|how do (?:you|i) say|comment (?:dit-on|on dit)|cómo se dice|"
+                     r"come si dice|auf (?:englisch|deutsch|japanisch|französisch|spanisch|italienisch|"
+                     r"chinesisch|polnisch)\b")
 _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
@@ -1093,7 +1098,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # (Or a rewrite asked of a translation made earlier in the conversation: "make it properly formal".)
     # (Code words name the subject of a CV or a release note to translate "into Spanish": with a human
     # language as the target, any number of them.)
-    translation = bool(not shape and counts.get("rewrite") and any(
+    # "Wie sagt man ... auf Japanisch?", "auf Englisch bitte: ...", "how do you say ... in Polish?"
+    if prose and counts.get("g_say") and _SAY_IN.search(ask) is not None:
+        counts["rewrite"] = counts.get("rewrite", 0) + 1
+        say_in = True
+    else:
+        say_in = False
+    translation = say_in or bool(not shape and counts.get("rewrite") and any(
         stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS) and (
         code_words < 3 or _INTO_LANGUAGE.search(ask) is not None))
     kinds = {

@@ -1844,3 +1844,14 @@ def test_a_german_olympiad_problem_with_a_proof_is_never_fast() -> None:
                  "durch 7 "
                  "teilbar ist. Mit Beweis bitte.")
     assert got.tier != "fast" and ("prove" in got.reason or "advanced maths" in got.reason), got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "wie sagt man 'ich habe den Bus verpasst, ich komme zehn Minuten später' auf Französisch? für meine "
+    "Lehrerin",
+    "auf englisch bitte: 'Die Rechnung geht nächste Woche raus, wir bitten um etwas Geduld.'",
+    "how do you say 'could we move the meeting to Thursday afternoon' in polite Japanese?",
+])
+def test_how_do_you_say_it_in_a_language_is_a_translation(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
