@@ -268,7 +268,9 @@ _WORDS: dict[str, str] = {
     "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
              "polnisch",
-    "g_are": "are", "g_quant": "all some", "g_if": "if", "g_write": "write draft compose", "g_tl": "tl",
+    "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
+    "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
+               "escreva",
     "g_points": "points", "g_digest": "decided open action",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
                "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
@@ -301,7 +303,8 @@ _WORDS: dict[str, str] = {
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
         "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
-        "email invitation birthday wedding "
+        "email invitation birthday wedding reminder "
+        "mahnung zahlungserinnerung rappel relance recordatorio sollecito "
         "gedicht geschichte erzähle lied märchen poème histoire "
         "conte chanson poema cuento historia canción poesia storia racconto canzone história "
         "conto verhaal liedje стихотворение стих стихи рассказ историю сказку песню "
@@ -401,7 +404,7 @@ _EVERYDAY_CODE = frozenset("method methods class classes program programme progr
 _FILE_FORMATS = frozenset(("csv", "json", "yaml", "yml", "xml"))
 # Writing words with an everyday sense: the things themselves, not a piece to write.
 _EVERYDAY_WRITING = frozenset("email letter newsletter song birthday wedding invitation character scene "
-                              "speech toast edit".split())
+                              "speech toast edit reminder".split())
 # Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
 # an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
@@ -1135,6 +1138,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     lead = _VOCAB.get(words[0], ()) if words else ()
     if "extraction" in lead or "summary" in lead:
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
+    if to_write and counts.get("creative") and not shape and _QUANTITY_ASKED.search(ask) is None:
+        # "Zweite Zahlungserinnerung schreiben: Rechnung 2024-087, 1.480,50 €, Frist 7 Tage": a letter
+        # to write carries its figures; nothing is asked of them.
+        kinds["math"] = min(kinds["math"], 1.0)
     if "rewrite" in lead and shape < 2 and not translation:
         # "Rewrite this so I don't sound furious: <an email>": the figures, dates and if-clauses of the
         # text to rewrite are its material, not a word problem or fields to extract.

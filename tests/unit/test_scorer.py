@@ -1855,3 +1855,14 @@ def test_a_german_olympiad_problem_with_a_proof_is_never_fast() -> None:
 def test_how_do_you_say_it_in_a_language_is_a_translation(prompt: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "write a polite reminder to a tenant whose rent is 45 days late, 1,150 a month, for the flat on Mill "
+    "Lane. firm but friendly, they've been good tenants for years",
+    "Erste Mahnung schreiben, höflich: Rechnung 2025-014 vom 03.02., 890,00 €, Zahlungsziel 14 Tage, "
+    "Kunde Fa. Huber Bau, neue Frist 10 Tage.",
+])
+def test_a_reminder_to_write_carries_its_figures_it_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
