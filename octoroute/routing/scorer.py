@@ -1001,7 +1001,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # problem in costume: with quantities or a sum stated it weighs half, and the maths wins the tie.
         roleplay = 0.5 if expr or word_problem or units else 1
     if "what" in hits and _in_ask_ends(_WHAT_SAYS_RE, ask) and (
-            cjk or _CYRILLIC.search(low) is not None or _language(words, low) not in ("en", "other")):
+            cjk or _CYRILLIC.search(low) is not None or _INTO_LANGUAGE.search(ask) is not None
+            or _language(words, low) not in ("en", "other")):
+        # ("What does this mean in English: '<Polish>'": the language to read it in says so too.)
         # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'", or a supplier's email in
         # Spanish below an English "what does this say?": a translation ask.
         counts["rewrite"] = counts.get("rewrite", 0) + 1

@@ -1866,3 +1866,9 @@ def test_how_do_you_say_it_in_a_language_is_a_translation(prompt: str) -> None:
 def test_a_reminder_to_write_carries_its_figures_it_is_writing(prompt: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_what_does_this_mean_in_english_above_a_foreign_text_is_a_translation() -> None:
+    got = scored("what does this mean in english: 'Dzień dobry, w piątek nie przyjdę do pracy, mam wizytę u "
+                 "lekarza. Przepraszam i pozdrawiam, Kasia.'")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
