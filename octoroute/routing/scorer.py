@@ -251,13 +251,14 @@ _WORDS: dict[str, str] = {
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
-                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit "
-                 "welsh cymraeg irish gaelic basque euskara icelandic faroese maltese albanian georgian "
+                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit welsh "
+                 "cymraeg irish gaelic gaeilge basque euskara icelandic faroese maltese albanian georgian "
                  "armenian azerbaijani kazakh tagalog filipino cebuano javanese sundanese bengali urdu "
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish",
-    "g_role": "pretend act play roleplay role-play role style character be i'll practise practice",
+    "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
+              "interviewing practising practicing",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -690,7 +691,8 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "you be a ", "you be my ", "you play the ", "you play a ", "i'll play ", "i'll be the ",
                      "i'll respond as", "i'll practise", "i'll practice", "so i can practise",
                      "so i can practice", "let me practise", "let me practice", "let's practise",
-                     "let's practice", "lets practise", "lets practice")
+                     "let's practice", "lets practise", "lets practice", "interview me", "interviewing me",
+                     "i'm practising", "i'm practicing", "im practising", "im practicing")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,2}"
@@ -1366,6 +1368,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))) \
         if translation else 0  # (Latin, not Latin-American Spanish)
+    if not translation and kind == "creative_writing" and counts.get("rare_lang"):
+        # A note to write in a language small models write less well ("in Irish", "as Gaeilge").
+        demands = 2 * any(f"in {word}" in low or f"as {word}" in low
+                          for word in hits if "rare_lang" in _VOCAB[word])
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")

@@ -1872,3 +1872,21 @@ def test_what_does_this_mean_in_english_above_a_foreign_text_is_a_translation() 
     got = scored("what does this mean in english: 'Dzień dobry, w piątek nie przyjdę do pracy, mam wizytę u "
                  "lekarza. Przepraszam i pozdrawiam, Kasia.'")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "You're interviewing me for a barista job, I'm practising for Saturday. One question at a time please, "
+    "then tell me what I could do better.",
+    "interview me for a junior gardener role, ask one thing at a time and give me feedback at the end",
+])
+def test_an_interview_to_practise_is_role_play(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_a_note_to_write_in_a_rare_language_needs_care() -> None:
+    got = scored("write a short note in Welsh to my son's teacher saying he'll miss Friday for a dentist "
+                 "appointment in Cardiff and will catch up on his homework over the weekend")
+    assert got.tier == "balanced", got.reason
+    assert scored("write a short note to my son's teacher saying he'll miss Friday for the "
+                  "dentist").tier == "fast"
