@@ -267,6 +267,7 @@ _WORDS: dict[str, str] = {
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
+    "g_version": "version",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
              "polnisch",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
@@ -328,7 +329,7 @@ _WORDS: dict[str, str] = {
         "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요"),
     "summary": (
-        "summarize summarise summary tldr condense recap gist outline "
+        "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
         "resuma resumo samenvatting перескажи резюмируй takeaways "
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
@@ -1105,6 +1106,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # (Or a rewrite asked of a translation made earlier in the conversation: "make it properly formal".)
     # (Code words name the subject of a CV or a release note to translate "into Spanish": with a human
     # language as the target, any number of them.)
+    if counts.get("g_version") and any(short in ask for short in ("short version of", "shorter version of",
+                                                                  "quick version of")):
+        counts["summary"] = counts.get("summary", 0) + 1  # "give me the short version of this"
     # "Wie sagt man ... auf Japanisch?", "auf Englisch bitte: ...", "how do you say ... in Polish?"
     if prose and counts.get("g_say") and _SAY_IN.search(ask) is not None:
         counts["rewrite"] = counts.get("rewrite", 0) + 1

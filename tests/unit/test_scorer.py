@@ -1890,3 +1890,13 @@ def test_a_note_to_write_in_a_rare_language_needs_care() -> None:
     assert got.tier == "balanced", got.reason
     assert scored("write a short note to my son's teacher saying he'll miss Friday for the "
                   "dentist").tier == "fast"
+
+
+def test_the_short_version_of_a_text_is_a_summary() -> None:
+    got = scored("can u give me the short version of this from the co-op\n\nDear Member,\nFollowing the "
+                 "board "
+                 "meeting we wish to inform you that from 1 March the handling fee on grain rises from "
+                 "1.5% to "
+                 "1.8%, the minimum charge per load from 12 to 15 euro, and the weighbridge closes at 5pm on "
+                 "Saturdays instead of 6pm. Members paying by direct debit keep the old rate until June.")
+    assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
