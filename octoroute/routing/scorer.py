@@ -769,7 +769,8 @@ _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence e
 # "what's the expiry date in this: ...": one value to read off a short text.
 _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
                         r"(?:in|from) (?:this|that)\b")
-_CODE_CONCEPT = re.compile(r"\s*(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
+_CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|describe))?"
+                           r"(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between|is|are|does|do)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
 # parts of non-ASCII letters, kept), then split: C-level passes only.

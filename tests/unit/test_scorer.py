@@ -1900,3 +1900,9 @@ def test_the_short_version_of_a_text_is_a_summary() -> None:
                  "1.8%, the minimum charge per load from 12 to 15 euro, and the weighbridge closes at 5pm on "
                  "Saturdays instead of 6pm. Members paying by direct debit keep the old rate until June.")
     assert (got.task_type, got.tier) == ("document_summary", "fast"), got.reason
+
+
+def test_can_you_explain_a_hard_concept_with_no_code_is_a_concept_question() -> None:
+    got = scored("Can you explain Fenwick trees properly, including why prefix sums and point updates are "
+                 "O(log n)? I get arrays of partial sums but the lowbit trick loses me.")
+    assert got.tier == "balanced" and "concept question" in got.reason, got.reason
