@@ -286,7 +286,8 @@ _WORDS: dict[str, str] = {
     # The asker in their own problem ("my budget", "our invoices"), not a problem as set in a textbook.
     "g_self": "my our mon ma mes notre nos mein meine meinen meinem meiner meines unser unsere unseren "
               "unserem unserer mi mis nuestro "
-              "nuestra nuestros mio mia miei nostro nostra meu minha nosso nossa mijn onze",
+              "nuestra nuestros mio mia miei nostro nostra meu minha nosso nossa mijn onze i we i'm we're "
+              "i've we've ich wir je nous yo nosotros io noi eu nós ik",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
@@ -1324,7 +1325,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("constraint", 0) + phrases >= 3:
         difficulty += 1
         fired.append("constraints")
-    if items >= 3 or questions >= 3:
+    # (Or parts numbered inline: "(1) extract a comparison table ... (2) compute the 36-month cost".)
+    if items >= 3 or questions >= 3 or ("(2)" in ask and "(1)" in ask):
         difficulty += 1
         fired.append("multi-part")
     if kind == "math" and word_problem and numbers >= 3 and not _pasted_rows(low):

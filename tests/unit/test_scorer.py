@@ -1906,3 +1906,20 @@ def test_can_you_explain_a_hard_concept_with_no_code_is_a_concept_question() -> 
     got = scored("Can you explain Fenwick trees properly, including why prefix sums and point updates are "
                  "O(log n)? I get arrays of partial sums but the lowbit trick loses me.")
     assert got.tier == "balanced" and "concept question" in got.reason, got.reason
+
+
+def test_a_word_problem_told_in_the_first_person_is_the_askers_own() -> None:
+    own = scored("I keep 12 goats. Each spring 25% of them have twins and the rest have one kid, and I sell "
+                 "half of all kids in autumn. How many goats will I have after 2 years if none die?")
+    assert own.tier == "balanced" and "own problem" in own.reason, own.reason
+    textbook = scored("A farmer keeps 12 goats. Each spring 25% of them have twins and the rest have "
+                      "one kid, "
+                      "and half of all kids are sold in autumn. How many goats after 2 years if none die?")
+    assert textbook.tier == "deep", textbook.reason
+
+
+def test_parts_numbered_inline_are_a_multi_part_ask() -> None:
+    got = scored("We compare two NAS plans. (1) Put both in a table: price, drives, warranty. (2) "
+                 "Compute the "
+                 "5-year cost of each if we add 4 TB every year and a drive costs 95.")
+    assert "multi-part" in got.reason, got.reason
