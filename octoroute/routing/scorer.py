@@ -49,6 +49,7 @@ TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on avera
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 KEY_VALUE_LINES = 4  # lines naming their own field: the source is already structured
 AGGREGATE_TOKENS = 30  # tokens; a list's sum or average asked this briefly is one operation
+TONE_CHARS = 120  # characters; a tone asked for this early ("so it sounds less corporate") is the ask's
 ONE_VALUE_TOKENS = 150  # tokens; "what's the source ip in this" over a text this short reads one value off it
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
@@ -267,7 +268,7 @@ _WORDS: dict[str, str] = {
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
-    "g_version": "version",
+    "g_version": "version", "g_sound": "sound sounds",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
              "polnisch",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
@@ -540,7 +541,8 @@ _KEY_VALUE_LINE = re.compile(r"^[ \t]*\[?[a-z][a-z0-9_ -]{1,24}\]?[ \t]*(?:[:=]|
 _REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that|the|her|his|their|my|a|an)"
                        r"(?: [a-z'-]+){0,2} (?:review|email|e-mail|mail|message|msg|text|comment|customer|"
                        r"letter|post|complaint|invite|invitation|note|dm)s?\b")
-_SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more")
+_SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more",
+                  "sounds less")
 # "Make this less passive-aggressive", "make it way shorter", "make this slack msg friendlier": a text
 # to rewrite (guarded by "make"). With code words about, only a tone asked for is a rewrite
 # ("make it more pythonic" is code).
@@ -1012,7 +1014,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'", or a supplier's email in
         # Spanish below an English "what does this say?": a translation ask.
         counts["rewrite"] = counts.get("rewrite", 0) + 1
-    if "sound" in hits and any(phrase in ask for phrase in _SOUND_PHRASES):
+    if counts.get("g_sound") and any(phrase in ask for phrase in _SOUND_PHRASES):
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
     if prose and counts.get("g_make"):
         made = _MAKE_IT.search(ask)
@@ -1157,6 +1159,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # text to rewrite are its material, not a word problem or fields to extract.
         for kind in ("math", "extraction", "reasoning"):
             kinds[kind] = min(kinds[kind], 1.0)
+        if not shape and (counts.get("g_sound") or _TONE.search(ask, 0, TONE_CHARS) is not None):
+            # "Rewrite this so it sounds less corporate: <patch notes>": the bugs and the performance
+            # are what the notes say; the ask is their tone.
+            kinds["code"] = min(kinds["code"], 1.0)
     if "summary" not in lead and counts.get("summary") and shape < 2 and tokens >= PARAGRAPH_TOKENS and \
             not (fmt or counts.get("format")) and _summary_line(low):
         # "What happened here? Short summary + likely root cause." on a line of its own above a pasted

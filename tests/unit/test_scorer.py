@@ -1923,3 +1923,10 @@ def test_parts_numbered_inline_are_a_multi_part_ask() -> None:
                  "Compute the "
                  "5-year cost of each if we add 4 TB every year and a drive costs 95.")
     assert "multi-part" in got.reason, got.reason
+
+
+def test_patch_notes_to_make_sound_less_corporate_are_a_rewrite_not_code() -> None:
+    got = scored("rewrite this so it sounds less stiff, it's for our forum:\n\n\"We are pleased to announce "
+                 "that version 2.3.1 is now available. This release contains numerous bug fixes and "
+                 "performance improvements. We thank our users for their continued feedback.\"")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
