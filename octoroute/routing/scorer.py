@@ -248,7 +248,7 @@ _WORDS: dict[str, str] = {
     "careful": "precision precise legal register polite natural idiomatic rhyme rhymes rhyming metre meter "
                "rhythm nuance nuances terminology technical literally word-for-word juridique juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
-               "properly exactly accurately accurate official verse",
+               "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게",
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
@@ -524,7 +524,7 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев", "翻", "訳", "語にして")
+_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев", "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 _LIST_AGGREGATE = re.compile(r"(?:average|mean|sum|total|median) of "

@@ -1930,3 +1930,11 @@ def test_patch_notes_to_make_sound_less_corporate_are_a_rewrite_not_code() -> No
                  "that version 2.3.1 is now available. This release contains numerous bug fixes and "
                  "performance improvements. We thank our users for their continued feedback.\"")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_a_korean_text_to_translate_keeping_its_terms_needs_care() -> None:
+    got = scored("교재 한 문단인데 원문 용어 살려서 영어로 번역해줘: '인슐린은 세포의 포도당 "
+                 "흡수를 촉진하여 혈당을 낮춘다. 속효성 인슐린은 식사 직전에 투여하며, 저혈당 "
+                 "증상이 나타나면 즉시 당분을 섭취하도록 교육한다. 투여 부위는 매번 바꾸어 "
+                 "지방비대를 예방한다.'")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
