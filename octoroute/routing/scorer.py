@@ -406,6 +406,8 @@ _EVERYDAY_CODE = frozenset("method methods class classes program programme progr
                            "implementation implement linked backend frontend".split())
 # File formats, which a file's extension also names ("donors.csv").
 _FILE_FORMATS = frozenset(("csv", "json", "yaml", "yml", "xml"))
+# ... and, with fields and a schema, the data a program to write reads or saves.
+_PROGRAM_DATA = _FILE_FORMATS | frozenset(("field", "fields", "schema", "structured"))
 # Writing words with an everyday sense: the things themselves, not a piece to write.
 _EVERYDAY_WRITING = frozenset("email letter newsletter song birthday wedding invitation character scene "
                               "speech toast edit reminder".split())
@@ -941,9 +943,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                 for signal in _VOCAB[word]:
                     counts[signal] -= 1
     if counts.get("code", 0) >= 2 and counts.get("code_action") and \
-            _only_from("extraction", _FILE_FORMATS, hits, counts):
-        # "Write a python script that reads the CSV export": the format is the program's input, not
-        # fields to pull out of a text.
+            _only_from("extraction", _PROGRAM_DATA, hits, counts):
+        # "Write a python script that reads the CSV export", "save it as JSON with a version field": the
+        # format and the fields are the program's data, not fields to pull out of a text.
         counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)

@@ -1938,3 +1938,9 @@ def test_a_korean_text_to_translate_keeping_its_terms_needs_care() -> None:
                  "증상이 나타나면 즉시 당분을 섭취하도록 교육한다. 투여 부위는 매번 바꾸어 "
                  "지방비대를 예방한다.'")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_fields_of_a_program_to_write_are_its_data_not_an_extraction() -> None:
+    got = scored("write a python class that saves the player's settings (volume, language, key bindings) "
+                 "to a JSON file with a version field")
+    assert got.task_type == "code", got.reason
