@@ -257,7 +257,7 @@ _WORDS: dict[str, str] = {
                  "armenian azerbaijani kazakh tagalog filipino cebuano javanese sundanese bengali urdu "
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
-                 "sesotho setswana lingala twi ewe oromo luxembourgish",
+                 "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
@@ -273,7 +273,7 @@ _WORDS: dict[str, str] = {
              "polnisch",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
-               "escreva",
+               "escreva schrijf schrijven",
     "g_points": "points", "g_digest": "decided open action",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
                "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
@@ -307,7 +307,7 @@ _WORDS: dict[str, str] = {
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
         "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
-        "email invitation birthday wedding reminder "
+        "email invitation birthday wedding reminder card kaartje "
         "mahnung zahlungserinnerung rappel relance recordatorio sollecito "
         "gedicht geschichte erzähle lied märchen poème histoire "
         "conte chanson poema cuento historia canción poesia storia racconto canzone história "
@@ -410,7 +410,7 @@ _FILE_FORMATS = frozenset(("csv", "json", "yaml", "yml", "xml"))
 _PROGRAM_DATA = _FILE_FORMATS | frozenset(("field", "fields", "schema", "structured"))
 # Writing words with an everyday sense: the things themselves, not a piece to write.
 _EVERYDAY_WRITING = frozenset("email letter newsletter song birthday wedding invitation character scene "
-                              "speech toast edit reminder".split())
+                              "speech toast edit reminder card".split())
 # Algorithm words with a plainer sense in a homelab: a dynamic IP, a directory tree, the Java heap,
 # an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
@@ -526,7 +526,8 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "перев", "翻", "訳", "語にして", "번역")
+_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "翻", "訳", "語にして",
+                    "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 _LIST_AGGREGATE = re.compile(r"(?:average|mean|sum|total|median) of "
@@ -540,7 +541,8 @@ _LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
 _KEY_VALUE_LINE = re.compile(r"^[ \t]*\[?[a-z][a-z0-9_ -]{1,24}\]?[ \t]*(?:[:=]|\")", re.MULTILINE)
-_REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that|the|her|his|their|my|a|an)"
+_REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that)(?: one)?(?: pls| please)?:|"
+                       r"\b(?:reply|respond|answer) to (?:this|that|the|her|his|their|my|a|an)"
                        r"(?: [a-z'-]+){0,2} (?:review|email|e-mail|mail|message|msg|text|comment|customer|"
                        r"letter|post|complaint|invite|invitation|note|dm)s?\b")
 _SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more",

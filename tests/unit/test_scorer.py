@@ -1944,3 +1944,20 @@ def test_fields_of_a_program_to_write_are_its_data_not_an_extraction() -> None:
     got = scored("write a python class that saves the player's settings (volume, language, key bindings) "
                  "to a JSON file with a version field")
     assert got.task_type == "code", got.reason
+
+
+def test_a_safety_text_to_translate_into_papiamento_needs_care() -> None:
+    got = scored("kun je deze instructie in het Papiaments vertalen? het gaat om veiligheid:\n\n"
+                 "\"Draag altijd handschoenen bij het schoonmaken van de friteuse en laat de olie eerst "
+                 "afkoelen.\"")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "reply to this one pls:\n\n\"Lovely food but the music was far too loud and we couldn't talk. "
+    "Two stars.\"",
+    "write a short welcome card for the new neighbours, something warm, they have two little kids and a dog",
+])
+def test_a_reply_or_a_card_to_write_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
