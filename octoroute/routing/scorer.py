@@ -49,6 +49,7 @@ TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on avera
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
 KEY_VALUE_LINES = 4  # lines naming their own field: the source is already structured
 AGGREGATE_TOKENS = 30  # tokens; a list's sum or average asked this briefly is one operation
+PARTS_CHARS = 600  # characters; parts numbered inline ("(1) ... (2) ...") open the ask this early
 TONE_CHARS = 120  # characters; a tone asked for this early ("so it sounds less corporate") is the ask's
 ONE_VALUE_TOKENS = 150  # tokens; "what's the source ip in this" over a text this short reads one value off it
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
@@ -268,7 +269,8 @@ _WORDS: dict[str, str] = {
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
-    "g_version": "version", "g_sound": "sound sounds",
+    "g_version": "version", "g_sound": "sound sounds", "g_seat": "seat seats seating sit sits",
+    "g_river": "river",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
              "polnisch",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
@@ -1083,8 +1085,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     csp = counts.get("csp", 0) if prose and not shape and (
         counts.get("csp", 0) >= 2 or constraints >= 2 or numbers >= 3) else 0
     # A seating puzzle: who may sit next to whom, under two or more adjacency rules.
-    if prose and not shape and "next to" in low and low.count("next to") >= 2 and (
-            "seat" in low or " sit" in low) and (constraints or _negations(low)):
+    if prose and not shape and counts.get("g_seat") and low.count("next to") >= 2 and (
+            constraints or _negations(low)):
         csp = max(csp, 1)
     # An assignment puzzle: each of several has a different one, with facts that rule some out.
     if prose and not shape and counts.get("assign", 0) >= 2 and questions and _negations(low) >= 2:
@@ -1096,7 +1098,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     decision = 1 if counts.get("decide", 0) >= 2 and not shape and (
         numbers >= 3 or constraints >= 2 or n_words >= 40) else 0
     # A river crossing (the farmer, the wolf, the goat and the cabbage, in any of its guises).
-    if prose and not technical and "river" in low and "boat" in low and ("alone" in low or "cross" in low):
+    if prose and not technical and counts.get("g_river") and "boat" in low and (
+            "alone" in low or "cross" in low):
         counts["puzzle"] = counts.get("puzzle", 0) + 1
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
     if prose and not technical and constraints >= 2 and "how do you" in low:
@@ -1336,7 +1339,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("constraints")
     # (Or parts numbered inline: "(1) extract a comparison table ... (2) compute the 36-month cost".)
-    if items >= 3 or questions >= 3 or ("(2)" in ask and "(1)" in ask):
+    if items >= 3 or questions >= 3 or (ask.find("(1)", 0, PARTS_CHARS) >= 0 and "(2)" in ask):
         difficulty += 1
         fired.append("multi-part")
     if kind == "math" and word_problem and numbers >= 3 and not _pasted_rows(low):
