@@ -521,10 +521,13 @@ _WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "w
               "what does this mean", "what is it saying", "what is this saying", "what's it saying")
 # The same, as one pattern searched at the ask's ends only (an English prompt often has "what").
 _WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
+# A translation asked without a translate verb ("wie sagt man ... auf Japanisch?", "auf Englisch bitte:").
 _SAY_IN = re.compile(r"wie sagt man|how do (?:you|i) say|comment (?:dit-on|on dit)|cómo se dice|"
                      r"come si dice|auf (?:englisch|deutsch|japanisch|französisch|spanisch|italienisch|"
                      r"chinesisch|polnisch)\b")
+# A how-to's opening in the languages a one-line how-to is read in.
 _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
+# A human language as a translation's target ("into Spanish"): the text's code words are its subject.
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
