@@ -152,7 +152,7 @@ _WORDS: dict[str, str] = {
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
         "prove proof proofs "
-        "beweise beweisen beweis prouver prouvez démontrer démontrez demuestra demostrar dimostra "
+        "beweise beweisen beweis preuve prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
@@ -247,7 +247,8 @@ _WORDS: dict[str, str] = {
     "g_phrase": "under production inputs few no use just only must",
     # Translation asks that need more than a small model's fluency.
     "careful": "precision precise legal register polite natural idiomatic rhyme rhymes rhyming metre meter "
-               "rhythm nuance nuances terminology technical literally word-for-word juridique juridico "
+               "rhythm nuance nuances terminology technical literally word-for-word juridique juridiques "
+               "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
                "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게",
     # Languages small models translate into noticeably worse than the big European ones.
@@ -609,8 +610,8 @@ _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "
 # decision), nor a second translation with everything but digits made spaces and split
 # (9 instructions a byte, then an object per number). A decimal point or a thousands comma does
 # not end a number: "2,450" and "0.84" are one each ("18% of 2,450" is one-step arithmetic);
-# "0,0,1,45" is four.
-_RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9))")
+# "0,0,1,45" is four. Nor does the space of French and German thousands: "2 340" is one.
+_RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9))")
 
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.

@@ -1961,3 +1961,25 @@ def test_a_safety_text_to_translate_into_papiamento_needs_care() -> None:
 def test_a_reply_or_a_card_to_write_is_writing(prompt: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+@pytest.mark.parametrize("prompt", ["20 % de 3 480 ça fait combien ?",
+                                    "Rechnung brutto 2 380 €, davon 19 % MwSt, wie viel netto?"])
+def test_thousands_with_a_space_are_one_number(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier != "deep", got.reason
+
+
+def test_a_french_functional_equation_with_a_proof_is_never_fast() -> None:
+    got = scored("Trouver toutes les fonctions f : R → R continues telles que f(x+y) = f(x) + f(y) pour tous "
+                 "réels x, y. Je veux une preuve complète.")
+    assert got.tier != "fast" and "prove" in got.reason, got.reason
+
+
+def test_a_legal_attestation_to_translate_keeping_its_formulas_needs_care() -> None:
+    got = scored("Traduis cette attestation en anglais pour le dossier de visa, garde les formules "
+                 "juridiques "
+                 "et le même niveau de formalité : « Je soussigné, Paul M., certifie héberger à titre "
+                 "gratuit Mme Sara K. à mon domicile du 1er mars au 30 avril. Fait pour servir et valoir "
+                 "ce que de droit. »")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
