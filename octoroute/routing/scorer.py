@@ -735,9 +735,9 @@ _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30
                       # "actúa como un cliente", "finge que eres", "fais comme si tu étais", "agis comme"
                       r"actúa como |actua como |finge (?:ser|que eres) |fais comme si tu étais |agis comme |"
                       r"atue como |finja (?:ser|que é) |"
-                      # "Sei ein grantiger Wirt", "Kannst du der Chef sein"
-                      r"sei (?:ein|eine|der|die|mein|meine) |kannst du (?:der|die|mein|meine|ein|eine) "
-                      r"[^.?!,]{1,30} sein\b)")
+                      # "Sei ein grantiger Wirt", "Kannst du der Chef sein", "Kannst du meine Oma spielen"
+                      r"sei (?:ein|eine|der|die|mein|meine) |kannst du (?:der|die|mein|meine|meinen|ein|eine|"
+                      r"den) [^.?!,]{1,30} (?:sein|spielen)\b)")
 # A role for each side, anywhere in the ask: "you are a waiter in Madrid and I'm the customer".
 _PERSONA_PAIR = re.compile(r"(?:you're|you are) (?:a|an|the|my) " + _NOT_A_ROLE + r"[^.,;:?!]{1,40}? and "
                            r"i(?:'m| am) (?:a|an|the|your) " + _NOT_A_ROLE + "|"
@@ -1024,12 +1024,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "My grandma sent this, what does it say? 'Дорогая Катюша, ...'", or a supplier's email in
         # Spanish below an English "what does this say?": a translation ask.
         counts["rewrite"] = counts.get("rewrite", 0) + 1
-    if counts.get("g_sound") and any(phrase in ask for phrase in _SOUND_PHRASES):
-        counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
+    rewrite_opening = False  # "make this sound more academic: <a paragraph>" opens the ask
+    if counts.get("g_sound"):
+        sound_at = min((at for at in (ask.find(phrase) for phrase in _SOUND_PHRASES) if at >= 0), default=-1)
+        if sound_at >= 0:
+            counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
+            rewrite_opening = sound_at < TONE_CHARS
     if prose and counts.get("g_make"):
         made = _MAKE_IT.search(ask)
         if made is not None and (not counts.get("code") or _TONE.search(ask, made.start(), made.end() + 20)):
             counts["rewrite"] = counts.get("rewrite", 0) + 1
+            rewrite_opening = rewrite_opening or made.start() < TONE_CHARS
     if "summary" in hits and _SUMMARY_PASTED.search(ask):
         counts["summary"] = max(0, counts.get("summary", 0) - 1)  # "smartctl summary below": material
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
@@ -1165,7 +1170,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "Zweite Zahlungserinnerung schreiben: Rechnung 2024-087, 1.480,50 €, Frist 7 Tage": a letter
         # to write carries its figures; nothing is asked of them.
         kinds["math"] = min(kinds["math"], 1.0)
-    if "rewrite" in lead and shape < 2 and not translation:
+    if ("rewrite" in lead or rewrite_opening) and shape < 2 and not translation:
         # "Rewrite this so I don't sound furious: <an email>": the figures, dates and if-clauses of the
         # text to rewrite are its material, not a word problem or fields to extract.
         for kind in ("math", "extraction", "reasoning"):

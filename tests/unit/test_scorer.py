@@ -1983,3 +1983,18 @@ def test_a_legal_attestation_to_translate_keeping_its_formulas_needs_care() -> N
                  "gratuit Mme Sara K. à mon domicile du 1er mars au 30 avril. Fait pour servir et valoir "
                  "ce que de droit. »")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_paragraph_to_make_sound_more_academic_is_material() -> None:
+    got = scored("make this sound more academic pls:\n\n'Loads of surveys ask people how much they "
+                 "sleep, and "
+                 "people who sleep less than 6 hours say they feel worse, but nobody checks how much they "
+                 "really sleep, so 2 or 3 of these studies might be wrong.'")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+def test_kannst_du_meine_oma_spielen_is_role_play() -> None:
+    got = scored("Kannst du meine Oma spielen? Sie ist 79 und fragt immer, was ich eigentlich studiere. "
+                 "Ich will "
+                 "üben, es ihr einfach zu erklären. Fang du an.")
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
