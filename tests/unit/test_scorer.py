@@ -1995,6 +1995,5 @@ def test_a_paragraph_to_make_sound_more_academic_is_material() -> None:
 
 def test_kannst_du_meine_oma_spielen_is_role_play() -> None:
     got = scored("Kannst du meine Oma spielen? Sie ist 79 und fragt immer, was ich eigentlich studiere. "
-                 "Ich will "
-                 "üben, es ihr einfach zu erklären. Fang du an.")
+                 "Ich will üben, es ihr einfach zu erklären. Fang du an.")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
