@@ -551,8 +551,7 @@ _REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that)(?: one)?(?:
                        r"\b(?:reply|respond|answer) to (?:this|that|the|her|his|their|my|a|an)"
                        r"(?: [a-z'-]+){0,2} (?:review|email|e-mail|mail|message|msg|text|comment|customer|"
                        r"letter|post|complaint|invite|invitation|note|dm)s?\b")
-_SOUND_PHRASES = ("sound more", "sound less", "make it sound", "make this sound", "sounds more",
-                  "sounds less")
+_SOUND_PHRASES = re.compile(r"sounds? (?:more|less)|make (?:it|this) sound")
 # "Make this less passive-aggressive", "make it way shorter", "make this slack msg friendlier": a text
 # to rewrite (guarded by "make"). With code words about, only a tone asked for is a rewrite
 # ("make it more pythonic" is code).
@@ -762,12 +761,11 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         # An instruction is an ask too ("install jellyfin on my NAS"), not small talk.
                         r"set up|setup|install|configure|enable|disable|show me|help me|find|check|"
                         r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
-_THANKS = re.compile(r"\s*(?:thanks|thank you|thx|ty|cheers|ta|many thanks|great|perfect|awesome|brilliant|"
-                     r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it|"
-                     r"danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо)\b")
+_THANKS_WORDS = r"thanks|thank you|thx|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо"
+_THANKS = re.compile(r"\s*(?:" + _THANKS_WORDS + r"|ty|ta|many thanks|great|perfect|awesome|brilliant|"
+                     r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it)\b")
 # Thanks after a report ("it resilvered in 40 min, everything ONLINE. merci beaucoup !!").
-_THANKS_ANYWHERE = re.compile(r"\b(?:thanks|thank you|thx|cheers|danke|merci|gracias|grazie|obrigad[oa]|"
-                              r"bedankt|dzięki|спасибо)\b")
+_THANKS_ANYWHERE = re.compile(r"\b(?:" + _THANKS_WORDS + r")\b")
 # Words that make thanks an ask ("thanks! now can you also add ...").
 _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also", "but", "make", "add",
                         "write", "change", "fix", "show", "explain", "what", "how", "why", "next", "another",
@@ -1025,11 +1023,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # Spanish below an English "what does this say?": a translation ask.
         counts["rewrite"] = counts.get("rewrite", 0) + 1
     rewrite_opening = False  # "make this sound more academic: <a paragraph>" opens the ask
-    if counts.get("g_sound"):
-        sound_at = min((at for at in (ask.find(phrase) for phrase in _SOUND_PHRASES) if at >= 0), default=-1)
-        if sound_at >= 0:
-            counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
-            rewrite_opening = sound_at < TONE_CHARS
+    sound = _SOUND_PHRASES.search(ask) if counts.get("g_sound") else None
+    if sound is not None:
+        counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
+        rewrite_opening = sound.start() < TONE_CHARS
     if prose and counts.get("g_make"):
         made = _MAKE_IT.search(ask)
         if made is not None and (not counts.get("code") or _TONE.search(ask, made.start(), made.end() + 20)):
@@ -1130,11 +1127,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                                                                   "quick version of")):
         counts["summary"] = counts.get("summary", 0) + 1  # "give me the short version of this"
     # "Wie sagt man ... auf Japanisch?", "auf Englisch bitte: ...", "how do you say ... in Polish?"
-    if prose and counts.get("g_say") and _SAY_IN.search(ask) is not None:
+    say_in = bool(prose and counts.get("g_say")) and _SAY_IN.search(ask) is not None
+    if say_in:
         counts["rewrite"] = counts.get("rewrite", 0) + 1
-        say_in = True
-    else:
-        say_in = False
     translation = say_in or bool(not shape and counts.get("rewrite") and any(
         stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS) and (
         code_words < 3 or _INTO_LANGUAGE.search(ask) is not None))
