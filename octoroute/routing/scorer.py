@@ -62,6 +62,7 @@ ASK_END_CHARS = 240  # the head and the tail of an ask, where it says who the an
 LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
+NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may be a report to act on)
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -770,6 +771,23 @@ _THANKS_ANYWHERE = re.compile(r"\b(?:" + _THANKS_WORDS + r")\b")
 _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also", "but", "make", "add",
                         "write", "change", "fix", "show", "explain", "what", "how", "why", "next", "another",
                         "again"))
+# News shared, not an ask ("I finally beat someone rated 1600 on lichess!!!", "tô morta 🙃"): an
+# exclamation, a laugh or an emoji, with no question and none of these words of asking (in the
+# languages the scorer reads).
+_SHARED = re.compile(r"!|\b(?:lol|lmao|haha\w*|omg|mdr|jaja\w*|kkk+|xd)\b|"
+                     r"[\U0001f300-\U0001faff\u2600-\u27bf]")
+_ASKING = re.compile(
+    r"\b(?:write|make|explain|fix|help|list|give|show|suggest|recommend|translate|summari[sz]e|check|find|"
+    r"compute|calculate|solve|draft|rewrite|convert|create|plan|compare|debug|review|prove|extract|parse|"
+    r"add|turn|design|fill|return|read|tell me|need|want|should|please|pls|plz|can you|could you|"
+    r"how|why|what|which|who|where|when|"
+    r"schreib\w*|mach|erklär\w*|hilf|kannst|könntest|bitte|brauche|soll|wie|warum|welche\w*|"
+    r"écris|fais|explique|aide|peux|pourrais|stp|svp|besoin|faut|comment|pourquoi|quel\w*|"
+    r"escribe|haz|explica|ayuda|puedes|necesito|quiero|cómo|por qué|qué|cuál|"
+    r"escreve|escreva|faz|faça|ajuda|podes|pode|preciso|quero|porque|qual|"
+    r"schrijf|maak|leg|kun|graag|wil|hoe|waarom|welke)\b"
+    # (A question typed without its mark: "... woke the whole house!! is the driver broken or ...")
+    r"|(?:^|[.!]\s*)(?:is|are|was|were|do|does|did|has|have|will|ist|sind|est-ce|es|está|é|zijn)\b")
 # Who made, found or proved something, and when: history, whatever the subject.
 _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
                       r"wrote|designed)|when (?:was|were|did))\b")
@@ -1490,6 +1508,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             notes.append("a difference to look up")
         elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _ONE_VALUE.match(low) is not None:
             notes.append("one value to read off the text")
+        elif not questions and not context and not cjk and not counts.get("stakes") and \
+                n_words <= NEWS_WORDS and _SHARED.search(low) is not None and _ASKING.search(low) is None:
+            notes.append("news shared, nothing asked")
         else:
             tier = "balanced"
             notes.append("unsure, biased up")

@@ -1997,3 +1997,31 @@ def test_kannst_du_meine_oma_spielen_is_role_play() -> None:
     got = scored("Kannst du meine Oma spielen? Sie ist 79 und fragt immer, was ich eigentlich studiere. "
                  "Ich will üben, es ihr einfach zu erklären. Fang du an.")
     assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "my sourdough starter finally doubled overnight after two weeks of sulking in the cold kitchen, the "
+    "whole flat smells of vinegar and I could not be happier!!",
+    "lol the printer in the hallway decided to print 40 blank pages at 3am and woke the whole house, my "
+    "partner is convinced it is haunted",
+    "Endlich Wochenende 🎉 die ganze Woche nur Meetings gehabt und jetzt liege ich mit Tee auf dem Sofa",
+])
+def test_news_shared_with_nothing_asked_is_chat(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "news shared" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    # an ask after the news
+    "my sourdough starter finally doubled overnight after two weeks of sulking in the cold kitchen!! "
+    "can you work out how much flour I need for 3 loaves at 70% hydration",
+    # a question
+    "the printer in the hallway printed 40 blank pages at 3am and woke the whole house!! is the driver "
+    "broken or is it the spooler on the windows box",
+    # health at stake
+    "lol my dog just ate half a bar of dark chocolate off the table while we were out at the shops, he "
+    "seems totally fine and is wagging his tail!!",
+])
+def test_news_with_an_ask_a_question_or_stakes_stays_biased_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier != "fast" and "news shared" not in got.reason, got.reason
