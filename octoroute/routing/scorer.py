@@ -568,6 +568,15 @@ _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
                   "anything wrong", "should i sign", "is it fair", "is this fair")
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
+# A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
+# semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.
+_STUDY_PLAN = re.compile(
+    r"\b(?:study|revision|learning|prep|training|interview|exam)\b[^.?!\n]{0,40}\b(?:plan|schedule|timetable)\b"
+    r"|\b(?:plan|schedule|timetable)\b[^.?!\n]{0,40}\b(?:to (?:prep|prepare|learn|study|revise)|"
+    r"for (?:my |the )?(?:exams?|finals?|interviews?|mocks?))\b"
+    r"|\bmake me a (?:realistic |weekly |study )?(?:plan|schedule)\b")
+_PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
+                            r"refactor)\b")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1226,6 +1235,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             # "Act as an interviewer for a backend role": the role's topic is not a code ask,
             # not even as a runner-up taken for its higher tier.
             kinds["code"] = min(kinds["code"], 1.0)
+    if not shape and kinds["code"] and _STUDY_PLAN.search(ask) is not None and \
+            _PROGRAM_ASKED.search(ask) is None:
+        # (A script that makes the schedule is still code.)
+        kinds["code"] = 0.0
     if translation:
         # A text to translate is not an ask to write code, extract fields or compute, whatever its vocabulary.
         for kind in ("code", "extraction", "math"):

@@ -2025,3 +2025,25 @@ def test_news_shared_with_nothing_asked_is_chat(prompt: str) -> None:
 def test_news_with_an_ask_a_question_or_stakes_stays_biased_up(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier != "fast" and "news shared" not in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "6 week plan to learn kubernetes and terraform for my new job, I can do about 5 h/week, weak on "
+    "networking and helm charts, strong on docker",
+    "exams in 4 weeks: data structures and algorithms, operating systems, compilers. make me a realistic "
+    "plan, I also work weekends",
+])
+def test_a_plan_of_the_askers_weeks_is_no_code(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type != "code" and got.tier != "deep", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "write a python script that makes me a study plan from my exam dates and the hours I have per week, "
+    "spreading the algorithms revision so no day has more than 3 hours",
+    "make me a plan to prep for the interview: implement an LRU cache with O(1) get and put in Go, and "
+    "explain the design",
+])
+def test_a_program_in_a_study_plan_is_still_code(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and got.tier != "fast", got.reason
