@@ -644,6 +644,7 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|"
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
+_FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
 _ADVICE_AMOUNT = re.compile(r"how (?:long|much|many|often)(?: [a-z]+){0,2} should\b")
 # "How many grams in an ounce", "how many seconds are there in a day": one unit in another.
 _CONVERSION = re.compile(r"how (?:many|much) [a-z]+ (?:are |is )?(?:there )?in (?:a|an|one) [a-z]+\??\s*$")
@@ -1591,7 +1592,10 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             # One-step arithmetic is a small model's job; a word problem is not.
             if kind == "math" and expr <= 1 and (numbers <= 2 or (
                     tokens < AGGREGATE_TOKENS and _LIST_AGGREGATE.search(low) is not None)) and \
-                    not word_problem and tokens < 40 and not counts.get("math_adv"):
+                    not word_problem and tokens < 40 and not counts.get("math_adv") and \
+                    len(_FIGURE_QUESTION.findall(low)) <= 1:
+                # (Two questions of the figures, "what do I sell it for? and what's the markup %", are
+                # two steps.)
                 notes.append("one-step arithmetic")
                 return "fast"
         return "balanced"

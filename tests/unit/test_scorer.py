@@ -2047,3 +2047,14 @@ def test_a_plan_of_the_askers_weeks_is_no_code(prompt: str) -> None:
 def test_a_program_in_a_study_plan_is_still_code(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "code" and got.tier != "fast", got.reason
+
+
+def test_two_questions_of_the_figures_are_two_steps() -> None:
+    got = scored("a used ebike costs me $380. I want a 30% margin on it. what should I list it at? and what "
+                 "is the markup % then")
+    assert got.task_type == "math" and got.tier == "balanced", got.reason
+
+
+def test_one_question_of_two_figures_is_one_step() -> None:
+    got = scored("what's 30% of $380?")
+    assert got.task_type == "math" and got.tier == "fast" and "one-step" in got.reason, got.reason
