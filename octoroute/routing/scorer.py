@@ -63,6 +63,7 @@ LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a on
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
 NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may be a report to act on)
+PERCENT_TOKENS = 20  # tokens; a percentage of one figure asked this briefly is one step
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -999,6 +1000,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if word_problem and numbers <= 1 and "should" in ask and not counts.get("howmany") and \
             _ADVICE_AMOUNT.search(ask) is not None:
         # "How long should a standup for 4 people take?": a norm to advise on, with no data to work from.
+        word_problem = 0
+    if word_problem and numbers == 2 and tokens < PERCENT_TOKENS and "%" in low:
+        # "15% de 340€ ça fait combien ?", "how much is 15% of 340€?": a percentage of one figure, asked
+        # briefly, is one-step arithmetic in any language, as "what's 18% of 2,450" is.
         word_problem = 0
     if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
         expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic

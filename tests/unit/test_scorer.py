@@ -2058,3 +2058,22 @@ def test_two_questions_of_the_figures_are_two_steps() -> None:
 def test_one_question_of_two_figures_is_one_step() -> None:
     got = scored("what's 30% of $380?")
     assert got.task_type == "math" and got.tier == "fast" and "one-step" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "12 % von 85 €, wie viel ist das?",
+    "¿cuánto es el 21% de 250€?",
+    "how much is 15% of 1,240?",
+])
+def test_a_percentage_of_one_figure_is_one_step_in_any_language(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one-step" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "how much is 15% of 340€ after a 10% discount?",
+    "I put 15% of my 2,400 salary aside each month, how much is that after 3 years?",
+])
+def test_a_percentage_with_more_figures_is_a_word_problem(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier != "fast" and "one-step" not in got.reason, got.reason
