@@ -2077,3 +2077,17 @@ def test_a_percentage_of_one_figure_is_one_step_in_any_language(prompt: str) -> 
 def test_a_percentage_with_more_figures_is_a_word_problem(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier != "fast" and "one-step" not in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "avg of 12, 15, 9, 22, 18? eggs from the hens this week",
+    "sum of 120, 85, 42? grocery receipts",
+])
+def test_a_lists_average_with_a_few_words_after_it_is_one_step(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one-step" in got.reason, got.reason
+
+
+def test_a_lists_average_with_a_question_after_it_is_not_one_step() -> None:
+    got = scored("avg of 12, 15, 9, 22, 18? and is the drop on day 3 significant compared to the rest?")
+    assert got.tier != "fast", got.reason
