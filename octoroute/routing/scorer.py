@@ -647,6 +647,13 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
+# Numbers two to twelve spelled out in the languages with a how-many word in _VOCAB (not those that are also
+# common words elsewhere: "once", "due", "elf", "sei", "sept").
+_NUMBER_WORDS = frozenset((
+    "deux trois quatre cinq huit neuf dix onze douze dos tres cuatro cinco seis siete ocho nueve diez doce "
+    "dois duas três quatro sete oito nove dez doze tre quattro cinque sette otto dieci undici dodici "
+    "twee drie vier vijf zes zeven acht negen tien twaalf два три четыре пять шесть семь восемь девять "
+    "десять").split())
 _ADVICE_AMOUNT = re.compile(r"how (?:long|much|many|often)(?: [a-z]+){0,2} should\b")
 # "How many grams in an ounce", "how many seconds are there in a day": one unit in another.
 _CONVERSION = re.compile(r"how (?:many|much) [a-z]+ (?:are |is )?(?:there )?in (?:a|an|one) [a-z]+\??\s*$")
@@ -989,7 +996,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             not any(phrase in ask for phrase in _ALGO_PHRASES):
         counts["algo"] = 0
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
-    word_problem = 1 if counts.get("howmany") or (problem_words and (
+    # ("quantos habitantes tem Recife?": a how-many with no figure to work from is a fact to look up;
+    # "Marie a douze billes, elle en donne cinq, combien ...?" has its figures spelled out.)
+    word_problem = 1 if (counts.get("howmany") and (has_digit or spelled or not _NUMBER_WORDS.isdisjoint(
+        words))) or (problem_words and (
         any(w in hits and r.search(ask) for w, r in _WORD_PROBLEM_PHRASES)
         or any(w in hits and r.search(ask) for w, r in zip(_STORY_WORDS, _STORY, strict=True)))) else 0
     if not word_problem and prose and counts.get("unit") and "how" in hits and (

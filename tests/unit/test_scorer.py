@@ -2091,3 +2091,21 @@ def test_a_lists_average_with_a_few_words_after_it_is_one_step(prompt: str) -> N
 def test_a_lists_average_with_a_question_after_it_is_not_one_step() -> None:
     got = scored("avg of 12, 15, 9, 22, 18? and is the drop on day 3 significant compared to the rest?")
     assert got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "combien d'habitants a Lyon à peu près ?",
+    "¿cuántos idiomas oficiales tiene Suiza?",
+])
+def test_a_how_many_with_no_figure_is_a_fact_to_look_up(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and got.task_type != "math", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Pedro tiene doce manzanas, regala cinco a su hermana y compra tres más. ¿Cuántas tiene ahora?",
+    "Léa a douze billes, elle en donne cinq à Tom puis en gagne trois. Combien en a-t-elle ?",
+])
+def test_a_how_many_with_its_figures_spelled_out_is_a_word_problem(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "math" and got.tier != "fast", got.reason
