@@ -55,7 +55,7 @@ ONE_VALUE_TOKENS = 150  # tokens; "what's the source ip in this" over a text thi
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
-UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language the scorer reads poorly leans up
+UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language beyond _LOOKUP_LANGUAGES leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
 ASK_END_CHARS = 240  # the head and the tail of an ask, where it says who the answer is for
@@ -1524,8 +1524,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             not simple or counts.get("stakes") or counts.get("assign", 0) >= 2) and (
             n_words > 25 or (
             n_words > UNSURE_FOREIGN_WORDS and not explicit and kind == "question_answer"
-            and (cjk or (language or _language(words, low)) != "en"))):
-        # Unsure about a substantial ask: under-routing costs more than over-routing. Unless it is
+            and (cjk or (language or _language(words, low)) not in _LOOKUP_LANGUAGES))):
+        # Unsure about a substantial ask: under-routing costs more than over-routing. (A shorter one in a
+        # language small models read less well than English, French, German, Spanish, Italian, Portuguese
+        # or Dutch, or in Chinese or Japanese, counts as substantial from 16 words.) Unless it is
         # everyday talk (how the asker feels, their family, food, pastimes) with nothing technical,
         # no sum in its figures (a decade or an age is none), no assignment puzzle and nothing at
         # stake (health, money, the law).

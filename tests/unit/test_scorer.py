@@ -2004,7 +2004,8 @@ def test_kannst_du_meine_oma_spielen_is_role_play() -> None:
     "whole flat smells of vinegar and I could not be happier!!",
     "lol the printer in the hallway decided to print 40 blank pages at 3am and woke the whole house, my "
     "partner is convinced it is haunted",
-    "Endlich Wochenende 🎉 die ganze Woche nur Meetings gehabt und jetzt liege ich mit Tee auf dem Sofa",
+    "Endlich Wochenende 🎉 die ganze Woche nur Meetings gehabt, der Zug am Freitag war auch noch eine "
+    "Stunde zu spät, und jetzt liege ich endlich mit Tee und Decke auf dem Sofa im Wohnzimmer",
 ])
 def test_news_shared_with_nothing_asked_is_chat(prompt: str) -> None:
     got = scored(prompt)
@@ -2109,3 +2110,21 @@ def test_a_how_many_with_no_figure_is_a_fact_to_look_up(prompt: str) -> None:
 def test_a_how_many_with_its_figures_spelled_out_is_a_word_problem(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "math" and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Wie lange hält sich ein geöffnetes Glas Pesto im Kühlschrank, wenn man oben immer etwas Öl "
+    "draufgießt? Meine Mutter meint zwei Wochen",
+    "¿Hasta qué hora abre normalmente el mercado de San Miguel los domingos? Vamos con mis suegros y no "
+    "quieren madrugar",
+])
+def test_a_short_question_in_a_major_language_is_read_as_english_is(prompt: str) -> None:
+    # Under 25 words, as an English question would be: small models read German and Spanish well.
+    got = scored(prompt)
+    assert got.tier == "fast" and "biased up" not in got.reason, got.reason
+
+
+def test_a_question_of_that_length_in_a_language_read_poorly_stays_biased_up() -> None:
+    got = scored("Kuinka kauan avattu pestopurkki säilyy jääkaapissa, jos pinnalle kaataa aina vähän öljyä? "
+                 "Äitini sanoo kaksi viikkoa")
+    assert got.tier == "balanced" and "unsure, biased up" in got.reason, got.reason
