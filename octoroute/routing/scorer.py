@@ -96,6 +96,7 @@ _WORDS: dict[str, str] = {
         "functions method methods class compile compiler compiled debug debugging refactor stacktrace "
         "traceback bug bugs api apis json yaml endpoint script scripts program programming "
         "algorithm algorithms loop recursion recursive variable variables array arrays struct "
+        "algorithme algorithmes algorithmus algorithmen algoritmo algoritmos algoritme algorytm алгоритм "
         "pointer pointers segfault exception null undefined npm pip cargo docker dockerfile "
         "kubernetes kubectl nginx git github html css react django flask fastapi numpy pandas "
         "linux unix cli terminal query queries database schema backend frontend library framework "
@@ -214,7 +215,10 @@ _WORDS: dict[str, str] = {
     "algo": "algorithm algorithms recursion recursive dynamic memoization subsequence substring "
             "permutation permutations combinatorial tree trees bst heap graph graphs traversal "
             "ast grammar lexer tokenizer interpreter precedence "
-            "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy",
+            "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy "
+            "algorithme algorithmes algorithmus algorithmen algoritmo algoritmos algoritme algorytm "
+            "алгоритм minimise minimize minimiser minimieren minimizar minimizzare maximise maximize "
+            "maximiser maximieren maximizar massimizzare",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
     "g_reason": "step step-by-step show explain which what true think if at no exactly who how only "
                 "argument likely reason",
@@ -420,11 +424,13 @@ _EVERYDAY_WRITING = frozenset("email letter newsletter song birthday wedding inv
 # an efficient copy, a recursive chmod. Alone they name no algorithm to design; with another algorithm word, a
 # complexity bound or one of these phrases they do.
 _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise optimize grammar precedence "
-                            "interpreter recursive recursively".split())
+                            "interpreter recursive recursively minimise minimize minimiser minimieren "
+                            "minimizar minimizzare maximise maximize maximiser maximieren maximizar "
+                            "massimizzare".split())
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
                  "suffix tree", "tree traversal", "min-heap", "max-heap", "min heap", "max heap", "heap sort",
                  "heapsort", "binary heap", "priority queue", "b-tree", "red-black", "avl tree",
-                 "optimal substructure")
+                 "optimal substructure", "an algo ", "un algo ")  # (alone, "algo" is Spanish "something")
 
 # Substrings for scripts written without spaces (zh, ja).
 _CJK: dict[str, tuple[str, ...]] = {
@@ -819,7 +825,11 @@ _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s)|which is) the (?:[a-z0-9-]+ ){0
                         r"(?:in|from) (?:this|that)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|describe))?"
                            r"(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
-                           r"how does|difference between|is|are|does|do)\b")
+                           r"how does|difference between|is|are|does|do|"
+                           # the same openings in French, German, Spanish, Italian, Portuguese and Dutch
+                           r"explique|expliquez|erklär\w*|explica|explícame|spiega\w*|leg uit|"
+                           r"comment fonctionne|wie funktioniert|cómo funciona|come funziona|como funciona|"
+                           r"hoe werkt|c'est quoi|qu'est-ce que|was ist|qué es|cos'è|o que é|wat is)\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
 # parts of non-ASCII letters, kept), then split: C-level passes only.
 _NON_WORD = bytes(c if c >= 128 or chr(c).isalnum() or chr(c) in "_-'#" else 32 for c in range(256))

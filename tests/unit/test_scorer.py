@@ -2128,3 +2128,34 @@ def test_a_question_of_that_length_in_a_language_read_poorly_stays_biased_up() -
     got = scored("Kuinka kauan avattu pestopurkki säilyy jääkaapissa, jos pinnalle kaataa aina vähän öljyä? "
                  "Äitini sanoo kaksi viikkoa")
     assert got.tier == "balanced" and "unsure, biased up" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Explique-moi comment fonctionne l'algorithme Paxos et pourquoi il faut toujours une majorité de "
+    "nœuds d'accord",
+    "Erkläre mir, wie der Raft-Konsens bei einem Cluster-Ausfall einen neuen Leader wählt und warum es "
+    "dabei keine zwei Leader gibt",
+])
+def test_a_concept_question_on_a_hard_subject_in_other_languages_is_balanced(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "balanced" and "concept question" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Ich brauche einen Algorithmus, der 30 Build-Jobs so auf 4 Server verteilt, dass die maximale "
+    "Laufzeit minimieren wird; manche Jobs dürfen nicht auf denselben Server.",
+    "J'ai besoin d'un algo pour placer 30 VMs sur 4 nœuds Proxmox et minimiser la RAM max d'un "
+    "nœud, certaines VMs ne peuvent pas être ensemble.",
+])
+def test_an_algorithm_to_design_in_other_languages_is_algorithmic(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "code" and "algorithmic" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "¿Qué tal? Hoy estoy aburrida, cuéntame algo curioso sobre los pulpos.",
+    "quero mandar algo carinhoso pra minha avó, ela faz 90 anos domingo",
+])
+def test_algo_is_something_in_spanish_and_portuguese(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type != "code" and got.tier == "fast", got.reason
