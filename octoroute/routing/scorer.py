@@ -636,7 +636,12 @@ _RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9))")
 # dimensions?", "two numbers sum to 42 and differ by 8: find them"): simultaneous equations, never one
 # step (guarded by the "g_unknowns" words).
 _TONE = re.compile(r"passive|aggressive|rude|harsh|blunt|snarky|defensive|grovel|apologetic|polite|"
-                   r"friendl|formal|casual|professional|warm|firm|soft|kind")
+                   r"friendl|formal|casual|professional|warm|firm|soft|kind|"
+                   # a reader who is no engineer: the register is the ask
+                   r"non-technical|non technical|nontechnical|no jargon|without jargon|layman|laymen")
+# "Can you rewrite this for a non-technical client? ...": a rewrite asked in the ask's first words.
+_REWRITE_ASK = re.compile(r"\s*(?:(?:can|could|would) you (?:please |pls )?|please |pls |plz )"
+                          r"(?:rewrite|rephrase|reword|paraphrase|proofread|polish)\b")
 _SEVERAL_UNKNOWNS = re.compile(r"dimensions|dimensiones|dimensioni|dimensões|abmessungen|seitenlängen|"
                                r"what are (?:they|the (?:two )?numbers)|"
                                r"find (?:them|both|the (?:two )?numbers)")
@@ -1081,6 +1086,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if sound is not None:
         counts["rewrite"] = counts.get("rewrite", 0) + 1  # "make this sound more academic"
         rewrite_opening = sound.start() < TONE_CHARS
+    if counts.get("rewrite") and _REWRITE_ASK.match(ask) is not None:
+        rewrite_opening = True
     if prose and counts.get("g_make"):
         made = _MAKE_IT.search(ask)
         if made is not None and (not counts.get("code") or _TONE.search(ask, made.start(), made.end() + 20)):
@@ -1221,8 +1228,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         kinds["math"] = min(kinds["math"], 1.0)
     if ("rewrite" in lead or rewrite_opening) and shape < 2 and not translation:
         # "Rewrite this so I don't sound furious: <an email>": the figures, dates and if-clauses of the
-        # text to rewrite are its material, not a word problem or fields to extract.
-        for kind in ("math", "extraction", "reasoning"):
+        # text to rewrite are its material, not a word problem, fields to extract or an analysis to make.
+        for kind in ("math", "extraction", "reasoning", "deep_analysis"):
             kinds[kind] = min(kinds[kind], 1.0)
         if not shape and (counts.get("g_sound") or _TONE.search(ask, 0, TONE_CHARS) is not None):
             # "Rewrite this so it sounds less corporate: <patch notes>": the bugs and the performance

@@ -2159,3 +2159,20 @@ def test_an_algorithm_to_design_in_other_languages_is_algorithmic(prompt: str) -
 def test_algo_is_something_in_spanish_and_portuguese(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type != "code" and got.tier == "fast", got.reason
+
+
+def test_a_rewrite_for_a_non_technical_reader_is_writing() -> None:
+    got = scored("Could you rewrite this for our non-technical board? no jargon: \"Between 01:10 and 03:40 "
+                 "the Redis cluster lost quorum after a network partition; the sentinel failover promoted a "
+                 "stale "
+                 "replica, which caused 150 minutes of write errors, a cache stampede on the Postgres "
+                 "primary and "
+                 "a deadlock in the billing worker. Analysis of the concurrency bug is ongoing.\"")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_rewrite_of_code_for_a_bug_is_still_code() -> None:
+    got = scored("can you rewrite this so two threads can't both withdraw at once?\n\n"
+                 "def withdraw(self, amount):\n    if self.balance >= amount:\n        self.balance -= "
+                 "amount\n")
+    assert got.task_type == "code" and got.tier != "fast", got.reason
