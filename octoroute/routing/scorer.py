@@ -582,7 +582,8 @@ _STUDY_PLAN = re.compile(
     r"\b(?:study|revision|learning|prep|training|interview|exam)\b[^.?!\n]{0,40}\b(?:plan|schedule|timetable)\b"
     r"|\b(?:plan|schedule|timetable)\b[^.?!\n]{0,40}\b(?:to (?:prep|prepare|learn|study|revise)|"
     r"for (?:my |the )?(?:exams?|finals?|interviews?|mocks?))\b"
-    r"|\bmake me a (?:realistic |weekly |study )?(?:plan|schedule)\b")
+    r"|\bmake me a (?:realistic |weekly |study )?(?:plan|schedule)\b"
+    r"|\b(?:week[- ]by[- ]week|weekly|daily|day[- ]by[- ]day) (?:plan|schedule|timetable)\b")
 _PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
                             r"refactor)\b")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
@@ -1269,10 +1270,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             # "Act as an interviewer for a backend role": the role's topic is not a code ask,
             # not even as a runner-up taken for its higher tier.
             kinds["code"] = min(kinds["code"], 1.0)
-    if not shape and kinds["code"] and _STUDY_PLAN.search(ask) is not None and \
-            _PROGRAM_ASKED.search(ask) is None:
-        # (A script that makes the schedule is still code.)
+    if not shape and _STUDY_PLAN.search(ask) is not None and _PROGRAM_ASKED.search(ask) is None:
+        # (A script that makes the schedule is still code.) Nor is an olympiad's "combinatorics" a
+        # problem to solve, unless a formula is in the plan.
         kinds["code"] = 0.0
+        if not expr:
+            kinds["math"] = min(kinds["math"], 1.0)
+            counts["math_adv"] = 0
     if translation:
         # A text to translate is not an ask to write code, extract fields or compute, whatever its vocabulary.
         for kind in ("code", "extraction", "math"):

@@ -2176,3 +2176,17 @@ def test_a_rewrite_of_code_for_a_bug_is_still_code() -> None:
                  "def withdraw(self, amount):\n    if self.balance >= amount:\n        self.balance -= "
                  "amount\n")
     assert got.task_type == "code" and got.tier != "fast", got.reason
+
+
+def test_a_training_plan_for_a_maths_olympiad_is_no_maths_problem() -> None:
+    got = scored("I coach 4 kids for the national maths olympiad, 6 weeks left, we meet on saturdays for 3 "
+                 "hours. they are fine at number theory but weak at combinatorics and inequalities. "
+                 "give me a "
+                 "week by week plan with topics and the kind of problems to practise")
+    assert got.tier != "deep" and "advanced maths" not in got.reason, got.reason
+
+
+def test_an_olympiad_problem_in_a_training_plan_is_still_maths() -> None:
+    got = scored("for my olympiad training plan this week: prove that n^5 - n is divisible by 30 for every "
+                 "integer n, with a full solution the kids can follow")
+    assert got.task_type in ("math", "reasoning") and got.tier == "deep", got.reason
