@@ -64,6 +64,7 @@ SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
 NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may be a report to act on)
 PERCENT_TOKENS = 20  # tokens; a percentage of one figure asked this briefly is one step
+FOREIGN_ASCII_WORDS = 12  # words; ASCII text this long with no stop word is in another language
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -855,6 +856,9 @@ _STOPWORDS = {
     "pt": frozenset("o a os as e é um uma para que com não como".split()),
     "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
 }
+# Common English words beyond the stop words, looked at only when no stop word was found.
+_MORE_ENGLISH = frozenset("i my me it its it's when why does do did can be have has from your our was were "
+                          "not on in at an".split())
 _LANGS = tuple(_STOPWORDS)
 _STOP_LANGS: dict[str, tuple[int, ...]] = {}  # stop word -> the indexes in _LANGS of its languages
 for _index, _stops in enumerate(_STOPWORDS.values()):
@@ -913,8 +917,11 @@ def _language(words: list[str], low: str) -> str:
     # says nothing.
     most = max(tally)
     best = _LANGS[tally.index(most)] if most > 1 else "other"
-    if best == "other" and low.isascii():
-        return "en"  # short ASCII text with no stop word: most likely English
+    if best == "other" and low.isascii() and (
+            most or len(words) < FOREIGN_ASCII_WORDS or not _MORE_ENGLISH.isdisjoint(words[:60])):
+        # Short ASCII text with no stop word, or one English one, or other common English words: most likely
+        # English. (Twenty words of Swahili, "eTIMS ni nini hasa na inabadilisha nini ...", have none.)
+        return "en"
     return best
 
 

@@ -2190,3 +2190,19 @@ def test_an_olympiad_problem_in_a_training_plan_is_still_maths() -> None:
     got = scored("for my olympiad training plan this week: prove that n^5 - n is divisible by 30 for every "
                  "integer n, with a full solution the kids can follow")
     assert got.task_type in ("math", "reasoning") and got.tier == "deep", got.reason
+
+
+def test_ascii_text_with_no_stop_word_of_any_language_is_not_taken_for_english() -> None:
+    prompt = ("Habari, nataka kujua bei ya mbolea ya kupandia mahindi imepanda kiasi gani mwaka huu "
+              "ukilinganisha na mwaka jana huko Nakuru, na nifanye nini?")
+    assert language_of(prompt) == "other"
+    got = scored(prompt)
+    assert got.tier == "balanced" and "cannot tell (language other)" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "why does my docker container lose all its data when i recreate it? i thought containers were like VMs",
+    "ok cool",
+])
+def test_english_without_its_commonest_stop_words_is_still_english(prompt: str) -> None:
+    assert language_of(prompt) == "en"
