@@ -575,7 +575,10 @@ _RESUME_ES = re.compile(r"\bresume (?:este|esta|estos|estas|el|la|los|las|lo|en)
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
-                  "anything wrong", "should i sign", "is it fair", "is this fair")
+                  "anything wrong", "should i sign", "is it fair", "is this fair",
+                  # what a policy or a contract means for the asker: an interpretation, not a condensing
+                  "actually cover", "does it cover", "does this cover", "am i covered", "are we covered",
+                  "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights")
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 # A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
 # semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.

@@ -2206,3 +2206,22 @@ def test_ascii_text_with_no_stop_word_of_any_language_is_not_taken_for_english()
 ])
 def test_english_without_its_commonest_stop_words_is_still_english(prompt: str) -> None:
     assert language_of(prompt) == "en"
+
+
+_POLICY = ("SECTION 4 - ACCIDENTAL DAMAGE. We will pay for sudden and accidental damage to the contents of "
+           "the home, including damage caused by water escaping from a fixed appliance, a washing machine or "
+           "a dishwasher. The excess is 250 euros per claim. Damage to items kept in a garden shed is "
+           "covered "
+           "up to 1,500 euros in total. Claims must be reported to us within thirty days of the damage. ")
+
+
+def test_what_a_policy_means_for_the_asker_is_a_judgement_on_the_text() -> None:
+    got = scored("Summarise this in plain words: am I covered if our 12 year old washing machine floods the "
+                 "kitchen?\n\n" + _POLICY)
+    assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
+    assert "judgement" in got.reason, got.reason
+
+
+def test_a_plain_summary_of_a_policy_stays_fast() -> None:
+    got = scored("Summarise this in plain words for my mum:\n\n" + _POLICY)
+    assert got.tier == "fast", got.reason
