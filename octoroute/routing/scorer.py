@@ -372,7 +372,13 @@ _WORDS: dict[str, str] = {
         "novio novia marido niños hijos perro gato jardín chiste ricetta cucinare compleanno matrimonio "
         "vacanze amico amica fidanzato fidanzata bambini figli cane gatto giardino barzelletta receita "
         "jantar aniversário casamento férias filhos cachorro piada verjaardag vakantie vriend vriendin "
-        "kinderen hond tuin grap"),
+        "kinderen hond tuin grap "
+        # meals, outings and family, the stuff of a week's plan or a weekend's
+        "lunches dinners breakfasts menu menus weekend weekends anniversary picnic walks hike hiking seafood "
+        "restaurant restaurants groceries leftovers leftover soup soups grandson granddaughter grandma "
+        "grandpa grandmother grandfather mum mom dad parents repas semaine courses balade week-end "
+        "wochenende ausflug abendessen mittagessen oma opa eltern comida comidas menú abuela abuelo padres "
+        "pranzo nonna nonno genitori almoço avó avô etentje ouders"),
     # Where a wrong answer costs health, money or rights: a mid model, not the smallest.
     "stakes": (
         "doctor gp pain symptom symptoms medication medicine dose pill pills pregnant pregnancy allergic "

@@ -2225,3 +2225,21 @@ def test_what_a_policy_means_for_the_asker_is_a_judgement_on_the_text() -> None:
 def test_a_plain_summary_of_a_policy_stays_fast() -> None:
     got = scored("Summarise this in plain words for my mum:\n\n" + _POLICY)
     assert got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "plan a weekend in Porto for me and Ines, our anniversary, arriving friday evening back sunday night. "
+    "we like walks, seafood, a bit of fado, nothing too touristy please",
+    "meal plan for my partner and me for the weekend plus 3 lunches for the office. we like curries, she "
+    "doesn't eat beef, and we have leftover rice and a whole cabbage to use up",
+])
+def test_a_plan_of_meals_or_a_weekend_is_everyday_talk(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "everyday talk" in got.reason, got.reason
+
+
+def test_a_weekend_plan_with_something_at_stake_stays_biased_up() -> None:
+    got = scored("plan a weekend in Porto for me and my dad, he is on warfarin and diabetic and the "
+                 "doctor says "
+                 "no long walks, we like seafood and a bit of fado, what should we avoid eating")
+    assert got.tier == "balanced", got.reason
