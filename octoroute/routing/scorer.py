@@ -193,7 +193,7 @@ _WORDS: dict[str, str] = {
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
-        "spiegami explique-moi"),
+        "spiegami explique-moi اشرح اشرحلي"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -311,7 +311,7 @@ _WORDS: dict[str, str] = {
     "extraction": (
         "extract extraction parse parsing entities entity fields field csv tabulate structured "
         "schema extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
-        "extraia extrair extraheer извлеки"),
+        "extraia extrair extraheer извлеки استخرج استخرجلي"),
     "format": "json yaml csv xml table columns rows",
     "creative": (
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
@@ -343,7 +343,7 @@ _WORDS: dict[str, str] = {
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
-        "resuma resumo samenvatting перескажи резюмируй takeaways "
+        "resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
         "sammanfattning özetle özetler özet 요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε"),
     "chat": (

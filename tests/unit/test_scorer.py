@@ -2243,3 +2243,16 @@ def test_a_weekend_plan_with_something_at_stake_stays_biased_up() -> None:
                  "doctor says "
                  "no long walks, we like seafood and a bit of fado, what should we avoid eating")
     assert got.tier == "balanced", got.reason
+
+
+def test_an_arabic_ask_to_summarise_is_a_summary() -> None:
+    got = scored("لخص لي هذا الخبر في سطر واحد: أعلنت البلدية أن المكتبة العمومية ستغلق أبوابها طيلة شهر أوت "
+                 "لإجراء أشغال صيانة، وستفتح من جديد في بداية سبتمبر بساعات عمل أطول.")
+    assert got.task_type == "document_summary" and got.tier == "fast", got.reason
+
+
+def test_an_arabic_ask_to_extract_is_an_extraction() -> None:
+    got = scored("استخرج من هذه الرسالة الاسم والتاريخ والمبلغ ورقم الملف: السيد كريم بن علي، بتاريخ 12 "
+                 "مارس، "
+                 "مبلغ 45000 دينار، ملف رقم 2291/ب.")
+    assert got.task_type == "extraction" and got.tier != "fast", got.reason
