@@ -596,6 +596,12 @@ _STUDY_PLAN = re.compile(
     r"|\b(?:week[- ]by[- ]week|weekly|daily|day[- ]by[- ]day) (?:plan|schedule|timetable)\b")
 _PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
                             r"refactor)\b")
+# Names to invent ("a funny name for the club's robot", "un nom rigolo pour", "Namensideen für"): writing.
+_NAMING = re.compile(r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|creative) names? "
+                     r"(?:ideas? )?for\b|\bname ideas\b|"
+                     r"\bnoms? (?:rigolos?|drôles?|sympas?|originaux|original) pour\b|"
+                     r"\bnombres? (?:divertidos?|graciosos?|originales?|bonitos?) para\b|\bnamensideen\b|"
+                     r"\bnomi? (?:divertent[ei]|simpatic[oi]|originali?) per\b|\bleuke namen? voor\b")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1112,6 +1118,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             rewrite_opening = rewrite_opening or made.start() < TONE_CHARS
     if "summary" in hits and _SUMMARY_PASTED.search(ask):
         counts["summary"] = max(0, counts.get("summary", 0) - 1)  # "smartctl summary below": material
+    if not shape and _NAMING.search(ask) is not None:
+        counts["creative"] = counts.get("creative", 0) + 1  # names to invent: "a funny name for the robot"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
     if "resume " in ask and _RESUME_ES.search(ask):

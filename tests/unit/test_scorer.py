@@ -2256,3 +2256,21 @@ def test_an_arabic_ask_to_extract_is_an_extraction() -> None:
                  "مارس، "
                  "مبلغ 45000 دينار، ملف رقم 2291/ب.")
     assert got.task_type == "extraction" and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "we need a funny name for the allotment's new compost robot, it turns the heap with a little auger. the "
+    "kids in the club are 9-12 and love puns, give me like 10",
+    "il me faut des noms rigolos pour les trois poules qu'on vient d'adopter au jardin partagé, les "
+    "voisins votent samedi, propose-en une dizaine",
+])
+def test_names_to_invent_are_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_name_for_a_code_thing_in_code_is_still_code() -> None:
+    got = scored("give me good names for these two functions:\n\ndef f(xs):\n    return [x for x in xs "
+                 "if x]\n\n"
+                 "def g(d):\n    return {k: v for k, v in d.items() if v is not None}\n")
+    assert got.task_type == "code", got.reason
