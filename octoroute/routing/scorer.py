@@ -65,6 +65,7 @@ THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conv
 NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may be a report to act on)
 PERCENT_TOKENS = 20  # tokens; a percentage of one figure asked this briefly is one step
 FOREIGN_ASCII_WORDS = 12  # words; ASCII text this long with no stop word is in another language
+BRIEF_CHARS = 120  # characters; a length asked this early ("summarise in 2 sentences") is the ask's
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -602,6 +603,9 @@ _NAMING = re.compile(r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|cr
                      r"\bnoms? (?:rigolos?|drôles?|sympas?|originaux|original) pour\b|"
                      r"\bnombres? (?:divertidos?|graciosos?|originales?|bonitos?) para\b|\bnamensideen\b|"
                      r"\bnomi? (?:divertent[ei]|simpatic[oi]|originali?) per\b|\bleuke namen? voor\b")
+# A summary asked this short ("in 2 sentences", "in one line", "in 3 bullet points").
+_BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
+                    r"(?:sentences?|lines?|bullets?(?: points)?|bullet points?)\b")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1521,11 +1525,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A follow-up in a conversation about a hard ask ("no, I think it's 10 cents") is no
         # one-step sum and no lookup of its own.
         tier = "balanced"
-    if tier == "fast" and kind == "document_summary" and difficulty and not plain and not explicit:
+    # (A summary asked in two sentences for the asker's notes wants the gist of an abstract, not its every
+    # condition.)
+    brief = kind == "document_summary" and _BRIEF.search(ask, 0, BRIEF_CHARS) is not None
+    if brief and tier == "fast" and (difficulty or technical_material):
+        notes.append("a brief summary asked")
+    if tier == "fast" and kind == "document_summary" and difficulty and not (plain or explicit or brief):
         # A summary of technical material or of a text with conditions (who holds which position,
         # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         tier = "balanced"
-    if tier == "fast" and kind == "document_summary" and technical_material and not plain and not explicit:
+    if tier == "fast" and kind == "document_summary" and technical_material and \
+            not (plain or explicit or brief):
         # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.
         tier = "balanced"
         notes.append("summary of technical material")

@@ -2274,3 +2274,23 @@ def test_a_name_for_a_code_thing_in_code_is_still_code() -> None:
                  "if x]\n\n"
                  "def g(d):\n    return {k: v for k, v in d.items() if v is not None}\n")
     assert got.task_type == "code", got.reason
+
+
+_ABSTRACT = ("\"Background: Sepsis screening tools are widely used in emergency departments, yet their "
+             "sensitivity in older adults with atypical presentation is poorly characterised. Methods: We "
+             "conducted a retrospective cohort study of 4,812 admissions across three hospitals, comparing "
+             "qSOFA, NEWS2 and a machine-learning score against clinician adjudication. Results: NEWS2 "
+             "had the "
+             "highest sensitivity (0.81) while qSOFA missed 43% of cases in patients over 80. Conclusion: "
+             "Screening thresholds should be revisited for the oldest patients, as the tools' performance "
+             "falls with age.\"")
+
+
+def test_a_summary_in_two_sentences_for_notes_is_fast() -> None:
+    got = scored("summarise this in 2 sentences for my study notes:\n\n" + _ABSTRACT)
+    assert got.tier == "fast" and "brief summary" in got.reason, got.reason
+
+
+def test_a_summary_of_the_same_text_with_no_length_stays_balanced() -> None:
+    got = scored("summarise this for my study notes, with the methods and every figure:\n\n" + _ABSTRACT)
+    assert got.tier == "balanced", got.reason
