@@ -1381,6 +1381,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         inherited = earlier.task_type
         notes.append(f"{inherited} from the conversation")
         kind, confidence = inherited, max(confidence, 0.65)
+    elif earlier is not None and earlier.task_type == "code" and kind == "math" and not (shape or expr) and \
+            not chance and not counts.get("math") and not counts.get("math_adv") and \
+            earlier.confidence >= LOW_CONFIDENCE:
+        # "ok, and what if I have multiple producers now, say 4 goroutines?" after a Go panic: a what-if
+        # with figures in a conversation about code is a question about the code, not a word problem.
+        inherited = "code"
+        notes.append("code from the conversation")
+        kind, confidence = inherited, max(confidence, 0.65)
     if not explicit and has_tools and kind in ("casual_chat", "question_answer"):
         # An agent loop: small models pick tools and arguments less reliably.
         notes.append("tools offered")

@@ -2294,3 +2294,20 @@ def test_a_summary_in_two_sentences_for_notes_is_fast() -> None:
 def test_a_summary_of_the_same_text_with_no_length_stays_balanced() -> None:
     got = scored("summarise this for my study notes, with the methods and every figure:\n\n" + _ABSTRACT)
     assert got.tier == "balanced", got.reason
+
+
+_CODE_CONTEXT = ("my python script that writes sensor readings into sqlite sometimes crashes with "
+                 "'database is "
+                 "locked' when the cron job runs at the same time. here's how I open the connection: "
+                 "`conn = sqlite3.connect('data.db')`. why?")
+
+
+def test_a_what_if_with_figures_after_code_is_about_the_code() -> None:
+    got = scored("and what if I have 3 workers now, each writing 500 rows a minute? who should hold the "
+                 "connection then?", context=_CODE_CONTEXT)
+    assert got.task_type == "code" and "code from the conversation" in got.reason, got.reason
+
+
+def test_a_sum_after_code_is_still_a_sum() -> None:
+    got = scored("unrelated, but what is 3/4 + 2/5 as a fraction?", context=_CODE_CONTEXT)
+    assert got.task_type == "math", got.reason
