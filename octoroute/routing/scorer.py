@@ -606,6 +606,9 @@ _NAMING = re.compile(r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|cr
 # A summary asked this short ("in 2 sentences", "in one line", "in 3 bullet points").
 _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
                     r"(?:sentences?|lines?|bullets?(?: points)?|bullet points?)\b")
+# "Truth" in the languages where the puzzle words have it alone (English has "truth-teller"): a puzzle
+# word only beside another ("Lügner", "menteur").
+_TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1037,6 +1040,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if not big_o and _only_from("algo", _AMBIGUOUS_ALGO, hits, counts) and \
             not any(phrase in ask for phrase in _ALGO_PHRASES):
         counts["algo"] = 0
+    if _only_from("puzzle", _TRUTH_WORDS, hits, counts):
+        counts["puzzle"] = 0  # "voglio che tu mi dica la verità": the truth without a liar is no puzzle
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
     # ("quantos habitantes tem Recife?": a how-many with no figure to work from is a fact to look up;
     # "Marie a douze billes, elle en donne cinq, combien ...?" has its figures spelled out.)

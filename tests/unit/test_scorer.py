@@ -2311,3 +2311,19 @@ def test_a_what_if_with_figures_after_code_is_about_the_code() -> None:
 def test_a_sum_after_code_is_still_a_sum() -> None:
     got = scored("unrelated, but what is 3/4 + 2/5 as a fraction?", context=_CODE_CONTEXT)
     assert got.task_type == "math", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Ecco le frasi per il compito di italiano, puoi controllarle e dirmi perché sono sbagliate?\n"
+    "1. Spero che lui viene domani.\n2. Penso che tu hai ragione.\n3. Voglio che tu mi dici la verità.",
+])
+def test_the_truth_alone_is_no_puzzle(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type != "reasoning" and got.tier != "deep", got.reason
+
+
+def test_the_truth_beside_a_liar_is_a_puzzle() -> None:
+    got = scored("Sur une île, chaque habitant est soit un menteur, soit dit toujours la vérité. A dit "
+                 ": « B est "
+                 "un menteur. » B dit : « A et moi sommes du même type. » Qui est quoi ?")
+    assert got.task_type == "reasoning", got.reason
