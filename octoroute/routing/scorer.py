@@ -651,8 +651,9 @@ _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "
 # decision), nor a second translation with everything but digits made spaces and split
 # (9 instructions a byte, then an object per number). A decimal point or a thousands comma does
 # not end a number: "2,450" and "0.84" are one each ("18% of 2,450" is one-step arithmetic);
-# "0,0,1,45" is four. Nor does the space of French and German thousands: "2 340" is one.
-_RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9))")
+# "0,0,1,45" is four. Nor does the space of French and German thousands: "2 340" is one, nor a decimal
+# comma before a percent or currency sign: "17,5 %" and "125,00 $" are one each.
+_RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9)|,99? ?#)")
 
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.

@@ -2327,3 +2327,17 @@ def test_the_truth_beside_a_liar_is_a_puzzle() -> None:
                  ": « B est "
                  "un menteur. » B dit : « A et moi sommes du même type. » Qui est quoi ?")
     assert got.task_type == "reasoning", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "12,5 % von 80 €, wie viel ist das?",
+    "combien font 7,5 % de 1 200 € ?",
+])
+def test_a_decimal_comma_before_a_percent_or_currency_sign_is_one_number(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one-step" in got.reason, got.reason
+
+
+def test_a_list_of_figures_with_commas_is_still_several_numbers() -> None:
+    got = scored("my scores were 7,5,9,8 and 6 this week, what's the average and the trend?")
+    assert got.tier != "fast", got.reason
