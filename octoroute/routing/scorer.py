@@ -66,6 +66,7 @@ NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may
 PERCENT_TOKENS = 20  # tokens; a percentage of one figure asked this briefly is one step
 FOREIGN_ASCII_WORDS = 12  # words; ASCII text this long with no stop word is in another language
 BRIEF_CHARS = 120  # characters; a length asked this early ("summarise in 2 sentences") is the ask's
+JUST_ONE_CHARS = 80  # characters; "just the total" this early is the ask
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -853,6 +854,11 @@ _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence e
 # "what's the expiry date in this: ...": one value to read off a short text.
 _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
                         r"(?:in|from) (?:this|that)\b")
+# "Sors-moi juste le montant total de cette facture", "just give me the invoice number from this": one
+# value asked for, by "just"/"only" in the languages the scorer reads, not a sum or several fields.
+_JUST_ONE = re.compile(r"\b(?:just|only) (?:give me |tell me |need |want )?the (?:[a-z-]+ ){0,2}[a-z-]+ "
+                       r"(?:from|in|of|on) (?:this|that|the)\b|\bjuste (?:le |la |l')|\bnur (?:den|die|das) |"
+                       r"\bsolo (?:el|la|il|lo) |\bsó (?:o|a) |\balleen (?:de|het) ")
 _CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|describe))?"
                            r"(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between|is|are|does|do|"
@@ -1516,6 +1522,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
                  kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
+    if tier == "balanced" and kind in ("math", "extraction") and not difficulty and not explicit and \
+            not json_response and tokens < ONE_VALUE_TOKENS and \
+            _JUST_ONE.search(ask, 0, JUST_ONE_CHARS) is not None:
+        # One value read off a short text ("donne moi juste le SIRET : « SARL ... »"): a lookup in the text.
+        tier = "fast"
+        notes.append("one value to read off the text")
     if chance and kind == "math":
         notes.append("probability")
     # (Or an export to a format: "cómo exporto mi inventario de shopify a un csv?" names no fields.)
@@ -1607,7 +1619,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         elif counts.get("how") and not counts.get("stakes") and \
                 _DIFFERENCE.search(low, 0, DIFFERENCE_CHARS) is not None:
             notes.append("a difference to look up")
-        elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _ONE_VALUE.match(low) is not None:
+        elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and (
+                _ONE_VALUE.match(low) is not None or _JUST_ONE.search(low, 0, JUST_ONE_CHARS) is not None):
             notes.append("one value to read off the text")
         elif not questions and not context and not cjk and not counts.get("stakes") and \
                 n_words <= NEWS_WORDS and _SHARED.search(low) is not None and _ASKING.search(low) is None:

@@ -2341,3 +2341,22 @@ def test_a_decimal_comma_before_a_percent_or_currency_sign_is_one_number(prompt:
 def test_a_list_of_figures_with_commas_is_still_several_numbers() -> None:
     got = scored("my scores were 7,5,9,8 and 6 this week, what's the average and the trend?")
     assert got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "just give me the tracking number from this: 'Your parcel 4 items, order 88213, shipped 12/03 with DPD, "
+    "tracking 15501234567890, estimated delivery 14/03 between 10:00 and 14:00, weight 3.2 kg'",
+    "donne-moi juste le numéro de facture : « Facture n° 2025-118 du 03/02/2025, 3 x 45,00 € HT, TVA 20 %, "
+    "total TTC 162,00 €, échéance 30 jours »",
+])
+def test_one_value_asked_for_from_a_short_text_is_fast(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one value" in got.reason, got.reason
+
+
+def test_several_fields_from_the_same_text_stay_an_extraction() -> None:
+    got = scored("give me the order number, tracking number, carrier, weight and delivery window from "
+                 "this as "
+                 "JSON: 'Your parcel 4 items, order 88213, shipped 12/03 with DPD, tracking 15501234567890, "
+                 "estimated delivery 14/03 between 10:00 and 14:00, weight 3.2 kg'")
+    assert got.tier != "fast", got.reason
