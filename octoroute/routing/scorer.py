@@ -270,7 +270,7 @@ _WORDS: dict[str, str] = {
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
-              "interviewing practising practicing",
+              "interviewing practising practicing rôle ruolo parte papel rolle rol",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -762,7 +762,11 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "i'll respond as", "i'll practise", "i'll practice", "so i can practise",
                      "so i can practice", "let me practise", "let me practice", "let's practise",
                      "let's practice", "lets practise", "lets practice", "interview me", "interviewing me",
-                     "i'm practising", "i'm practicing", "im practising", "im practicing")
+                     "i'm practising", "i'm practicing", "im practising", "im practicing",
+                     # "Joue le rôle d'un sommelier", "fai la parte del", "haz el papel de", "spiel die Rolle"
+                     "joue le rôle", "jouer le rôle", "fais le rôle", "interpreta il ruolo", "fai la parte",
+                     "haz el papel", "interpreta el papel", "spiel die rolle", "übernimm die rolle",
+                     "speel de rol", "faça o papel", "faz o papel")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,2}"

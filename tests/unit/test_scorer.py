@@ -2360,3 +2360,15 @@ def test_several_fields_from_the_same_text_stay_an_extraction() -> None:
                  "JSON: 'Your parcel 4 items, order 88213, shipped 12/03 with DPD, tracking 15501234567890, "
                  "estimated delivery 14/03 between 10:00 and 14:00, weight 3.2 kg'")
     assert got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Joue le rôle d'un caviste passionné et présente notre rosé 2022 (grenache 70 %, cinsault 30 %, 6 "
+    "mois en "
+    "cuve) à des clients anglais qui mangent une bouillabaisse.",
+    "Fai la parte di un agente immobiliare un po' esagerato e presentami il bilocale (55 mq, 2 balconi, "
+    "180.000 €, 3° piano senza ascensore).",
+])
+def test_a_role_to_play_in_french_and_italian_is_role_play(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
