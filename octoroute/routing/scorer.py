@@ -259,7 +259,10 @@ _WORDS: dict[str, str] = {
                "rhythm nuance nuances terminology technical literally word-for-word juridique juridiques "
                "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
-               "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게",
+               "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 "
+               # terminology and technical register, in the languages of the big European translations
+               "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "
+               "technische technischen técnico técnica tecnico tecnica technique techniques",
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
@@ -549,8 +552,8 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "翻", "訳", "語にして",
-                    "번역")
+_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "tłumacz", "翻", "訳",
+                    "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -850,14 +853,14 @@ _ASKING = re.compile(
     r"|(?:^|[.!]\s*)(?:is|are|was|were|do|does|did|has|have|will|ist|sind|est-ce|es|está|é|zijn)\b")
 # Who made, found or proved something, and when: history, whatever the subject.
 _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
-                      r"wrote|designed)|when (?:was|were|did))\b")
+                      r"wrote|designed)|when (?:was|were|did)|what year (?:was|were|did))\b")
 # "What's the difference between RAM and storage?", "¿me puedes explicar la diferencia entre ser y
 # estar?" opening the ask (searched in its first DIFFERENCE_CHARS): a concept to contrast, a lookup.
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
                          r"differenza tra|diferença entre|verschil tussen")
 # "what's the expiry date in this: ...": one value to read off a short text.
-_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
-                        r"(?:in|from) (?:this|that)\b")
+_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
+                        r"(?:and the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ )?(?:(?:in|from) (?:this|that)\b|here\b)")
 # "Sors-moi juste le montant total de cette facture", "just give me the invoice number from this": one
 # value asked for, by "just"/"only" in the languages the scorer reads, not a sum or several fields.
 _JUST_ONE = re.compile(r"\b(?:just|only) (?:give me |tell me |need |want )?the (?:[a-z-]+ ){0,2}[a-z-]+ "
@@ -1527,8 +1530,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
                  kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
     if tier == "balanced" and kind in ("math", "extraction") and not difficulty and not explicit and \
-            not json_response and tokens < ONE_VALUE_TOKENS and \
-            _JUST_ONE.search(ask, 0, JUST_ONE_CHARS) is not None:
+            not json_response and tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and (
+                _JUST_ONE.search(ask, 0, JUST_ONE_CHARS) is not None or _ONE_VALUE.match(low) is not None):
         # One value read off a short text ("donne moi juste le SIRET : « SARL ... »"): a lookup in the text.
         tier = "fast"
         notes.append("one value to read off the text")

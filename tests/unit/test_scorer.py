@@ -2372,3 +2372,32 @@ def test_several_fields_from_the_same_text_stay_an_extraction() -> None:
 def test_a_role_to_play_in_french_and_italian_is_role_play(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "what year was the first version of the linux kernel released?",
+    "what year did the first raspberry pi come out",
+])
+def test_what_year_is_a_fact_about_the_subject(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast", got.reason
+
+
+def test_two_values_to_read_off_a_short_text_are_fast() -> None:
+    got = scored("what's the order number and the delivery date here?\n\n'Thanks for shopping with us. Your "
+                 "order AB-55120 (2 items, 84.90 EUR) ships from our Leipzig warehouse and should arrive "
+                 "on 18 March 2025, signed for by the recipient.'")
+    assert got.tier == "fast" and "one value" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Przetłumacz na angielski, to fragment opisu technicznego, terminologia ma być zgodna z Eurokodem:\n\n"
+    "'Strop nad parterem zaprojektowano jako płytę żelbetową jednokierunkowo zbrojoną o grubości 18 cm, "
+    "opartą na ścianach nośnych z bloczków silikatowych.'",
+    "Traduce al inglés este párrafo del informe, con la terminología técnica correcta:\n\n'La losa del "
+    "primer piso se calculó como una placa de hormigón armado apoyada en dos direcciones, de 20 cm de canto, "
+    "sobre muros de carga de ladrillo macizo.'",
+])
+def test_a_translation_with_its_terminology_asked_needs_care(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
