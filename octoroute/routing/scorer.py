@@ -589,7 +589,10 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "anything wrong", "should i sign", "is it fair", "is this fair",
                   # what a policy or a contract means for the asker: an interpretation, not a condensing
                   "actually cover", "does it cover", "does this cover", "am i covered", "are we covered",
-                  "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights")
+                  "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights",
+                  # what a notice changes for the asker ("only what actually changes for us", "affect us")
+                  "changes for us", "changes for me", "need to do anything", "affect us", "affects us",
+                  "affect me", "affects me")
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 # A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
 # semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.
@@ -609,7 +612,11 @@ _NAMING = re.compile(r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|cr
                      r"\bnomi? (?:divertent[ei]|simpatic[oi]|originali?) per\b|\bleuke namen? voor\b")
 # A summary asked this short ("in 2 sentences", "in one line", "in 3 bullet points").
 _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
-                    r"(?:sentences?|lines?|bullets?(?: points)?|bullet points?)\b")
+                    r"(?:sentences?|lines?|bullets?(?: points)?|bullet points?)\b|"
+                    # "kurz zusammenfassen, nur das Wichtigste", "en bref", "in poche righe", "brevemente"
+                    r"\bkurz\b|nur das wichtigste|\ben bref\b|\bbrièvement\b|\bin poche (?:righe|parole)\b|"
+                    r"\bbrevemente\b|\ben pocas palabras\b|\bem poucas palavras\b|\bin het kort\b|"
+                    r"\bbriefly\b|\bjust the gist\b")
 # "Truth" in the languages where the puzzle words have it alone (English has "truth-teller"): a puzzle
 # word only beside another ("Lügner", "menteur").
 _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))

@@ -2401,3 +2401,31 @@ def test_two_values_to_read_off_a_short_text_are_fast() -> None:
 def test_a_translation_with_its_terminology_asked_needs_care(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+_TERMS = ("Dear Partner, from 1 July the commission on bookings made through the mobile app rises from "
+          "15% to "
+          "16%. Guest reviews older than 36 months will no longer be shown on the property page. "
+          "Invoices will "
+          "be issued on the 5th of each month instead of the 1st, and the partner newsletter moves to a "
+          "quarterly schedule. Our support line now opens at 8:00 on weekdays. Thank you for being a "
+          "partner.")
+
+
+def test_what_a_notice_changes_for_the_asker_is_a_judgement_on_it() -> None:
+    got = scored("Summarise only what actually changes for us as a small B&B, and whether we need to do "
+                 "anything:\n\n" + _TERMS)
+    assert got.tier == "balanced" and "judgement" in got.reason, got.reason
+
+
+_RULES = ("HOUSE RULES - Check-in 15:00-19:30, later arrivals please call ahead. Check-out by 10:30. "
+          "Pool open "
+          "9:00-19:30, no glass, children under 12 must be supervised. Quiet hours 22:00-8:00. Dogs "
+          "allowed only "
+          "in the garden rooms, never on the beds, and never left alone in the room. Barbecue only in the "
+          "marked area and only after asking at reception.")
+
+
+def test_a_brief_summary_in_german_is_fast() -> None:
+    got = scored("Kannst du mir das kurz auf Deutsch zusammenfassen? Nur das Wichtigste, bitte.\n\n" + _RULES)
+    assert got.tier == "fast" and "brief summary" in got.reason, got.reason
