@@ -1051,6 +1051,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             if low.count(word) == low.count("." + word):
                 for signal in _VOCAB[word]:
                     counts[signal] -= 1
+    if counts.get("code") and tokens < LOOKUP_TOKENS and "\n" not in low and \
+            _only_from("extraction", _FILE_FORMATS, hits, counts):
+        # "pandas read csv with semicolon separator": a library's way with a format, a how-to, not fields
+        # to pull out of a text.
+        counts["extraction"] = 0
     if counts.get("code", 0) >= 2 and counts.get("code_action") and \
             _only_from("extraction", _PROGRAM_DATA, hits, counts):
         # "Write a python script that reads the CSV export", "save it as JSON with a version field": the

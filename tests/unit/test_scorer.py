@@ -2429,3 +2429,12 @@ _RULES = ("HOUSE RULES - Check-in 15:00-19:30, later arrivals please call ahead.
 def test_a_brief_summary_in_german_is_fast() -> None:
     got = scored("Kannst du mir das kurz auf Deutsch zusammenfassen? Nur das Wichtigste, bitte.\n\n" + _RULES)
     assert got.tier == "fast" and "brief summary" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "pandas read csv and skip the first 3 rows",
+    "python json dump with indent and utf-8",
+])
+def test_a_librarys_way_with_a_format_is_a_lookup(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and got.task_type != "extraction", got.reason
