@@ -330,6 +330,8 @@ _WORDS: dict[str, str] = {
         # school essays: "einen Aufsatz", "une rédaction", "un ensayo"
         "aufsatz erörterung rédaction dissertation ensayo redacción saggio ensaio redação opstel "
         "wypracowanie сочинение эссе "
+        # Polish: wishes for a card, a poem, a story, an e-mail to write
+        "życzenia zyczenia wierszyk wiersz opowiadanie bajkę bajka kartkę kartka "
         # a post, a notice, a message or a letter to write ("mi scrivi un breve annuncio")
         "annuncio messaggio lettera anuncio mensaje carta annonce lettre anzeige nachricht anúncio "
         # a reply to write ("auf diese Mail antworten", "répondre à ce mail")
@@ -344,7 +346,7 @@ _WORDS: dict[str, str] = {
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
         "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй przetłumacz "
-        "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요"),
+        "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "

@@ -2438,3 +2438,14 @@ def test_a_brief_summary_in_german_is_fast() -> None:
 def test_a_librarys_way_with_a_format_is_a_lookup(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier == "fast" and got.task_type != "extraction", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "Napisz krótkie życzenia imieninowe dla mojego sąsiada Zbyszka, on kocha wędkowanie i swojego psa Burka. "
+    "Ciepło i z humorem, żeby zmieściło się na kartce.",
+    "Popraw tego maila do pani z administracji zeby brzmial uprzejmie ale konkretnie: 'dzien dobry, od "
+    "tygodnia nie dziala winda w klatce B, prosze o info kiedy bedzie naprawiona, pozdrawiam'",
+])
+def test_a_polish_card_or_rewrite_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
