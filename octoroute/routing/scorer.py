@@ -622,6 +622,10 @@ _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
 # "Truth" in the languages where the puzzle words have it alone (English has "truth-teller"): a puzzle
 # word only beside another ("Lügner", "menteur").
 _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
+# A conversion to a format opening the ask ("turn these notes into a CSV:", "can you put this in a table").
+_TO_FORMAT = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|convert|put|format|make) "
+                        r"(?:[a-z']+ ){0,4}(?:into|to|in|as) (?:a |an )?"
+                        r"(?:csv|json|yaml|xml|table|spreadsheet)\b")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1282,7 +1286,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "Extract ..." or "Summarise ..." as the first word is the ask: the stories, poems and
     # novels in the text that follows are its material, not a writing request.
     lead = _VOCAB.get(words[0], ()) if words else ()
-    if "extraction" in lead or "summary" in lead:
+    if "extraction" in lead or "summary" in lead or (
+            fmt and _TO_FORMAT.match(ask) is not None and not _REWRITE_ASK.match(ask)):
+        # (So does "turn these notes into a CSV: name, class, ...": the essays and letters the notes
+        # mention are the material.)
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)
     if to_write and counts.get("creative") and not shape and _QUANTITY_ASKED.search(ask) is None:
         # "Zweite Zahlungserinnerung schreiben: Rechnung 2024-087, 1.480,50 €, Frist 7 Tage": a letter

@@ -2449,3 +2449,23 @@ def test_a_librarys_way_with_a_format_is_a_lookup(prompt: str) -> None:
 def test_a_polish_card_or_rewrite_is_writing(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+_CLUB_NOTES = ("turn these notes into a CSV: name, group, missing items, fee paid\n\n'Group A - Lena "
+               "Brandt paid, "
+               "still owes the permission letter. Group B: Tom Weiss no fee yet, his essay for the "
+               "newsletter is "
+               "late, dad asked for an email at t.weiss@example.org. Group A Mia Roth paid, missing the "
+               "poem for "
+               "the card and the photo form.'")
+
+
+def test_notes_to_turn_into_a_csv_are_an_extraction() -> None:
+    got = scored(_CLUB_NOTES)
+    assert got.task_type == "extraction" and got.tier != "fast", got.reason
+
+
+def test_a_follow_up_on_that_csv_continues_the_extraction() -> None:
+    got = scored("great. now add a column with the contact where the notes give one, and sort by group",
+                 context=_CLUB_NOTES)
+    assert got.task_type == "extraction" and got.tier != "fast", got.reason
