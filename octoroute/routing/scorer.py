@@ -285,7 +285,7 @@ _WORDS: dict[str, str] = {
     "g_version": "version", "g_sound": "sound sounds", "g_seat": "seat seats seating sit sits",
     "g_river": "river",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
-             "polnisch",
+             "polnisch powiedzieć powiedziec mówi mowi",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven",
@@ -547,7 +547,10 @@ _WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
 # A translation asked without a translate verb ("wie sagt man ... auf Japanisch?", "auf Englisch bitte:").
 _SAY_IN = re.compile(r"wie sagt man|how do (?:you|i) say|comment (?:dit-on|on dit)|cómo se dice|"
                      r"come si dice|auf (?:englisch|deutsch|japanisch|französisch|spanisch|italienisch|"
-                     r"chinesisch|polnisch)\b")
+                     r"chinesisch|polnisch)\b|"
+                     # "Jak po angielsku powiedzieć ...?", "jak się mówi po niemiecku"
+                     r"jak (?:się )?(?:mówi|mowi|powiedzieć|powiedziec) po \w+|"
+                     r"jak po \w+ (?:powiedzieć|powiedziec)")
 # A how-to's opening in the languages a one-line how-to is read in.
 _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 # A human language as a translation's target ("into Spanish"): the text's code words are its subject.

@@ -2469,3 +2469,9 @@ def test_a_follow_up_on_that_csv_continues_the_extraction() -> None:
     got = scored("great. now add a column with the contact where the notes give one, and sort by group",
                  context=_CLUB_NOTES)
     assert got.task_type == "extraction" and got.tier != "fast", got.reason
+
+
+def test_how_to_say_a_phrase_in_polish_is_a_translation() -> None:
+    got = scored('Jak po niemiecku powiedzieć "dowód osobisty" i "meldunek"? Wypełniam formularz dla '
+                 'sąsiadki z Ukrainy.')
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
