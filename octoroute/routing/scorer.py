@@ -288,7 +288,8 @@ _WORDS: dict[str, str] = {
              "polnisch powiedzieć powiedziec mówi mowi",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
-               "escreva schrijf schrijven",
+               "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
+               "rédige-moi escreve escreva-me napisz",
     "g_points": "points", "g_digest": "decided open action",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
                "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
@@ -629,6 +630,16 @@ _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
 _TO_FORMAT = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|convert|put|format|make) "
                         r"(?:[a-z']+ ){0,4}(?:into|to|in|as) (?:a |an )?"
                         r"(?:csv|json|yaml|xml|table|spreadsheet)\b")
+# A text to write in the other languages the scorer reads: the verb, an article, a text.
+_WRITE_TEXT = re.compile(
+    r"\b(?:scrivi(?:mi|ci)?|escr[ií]be(?:me)?|redacta|redáctame|écris(?:-moi)?|rédige(?:-moi)?|schreib(?:e)?|"
+    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz) (?:mir |me |mi |moi |nam |mi )?"
+    r"(?:una?|un'|il|la|lo|el|une?|le|l'|eine[nm]?|ein|die|den|das|o|a|um|uma|een|de|het)\s?(?:[\w'-]+ ){0,2}"
+    r"(?:descrizione|descripción|description|beschreibung|descrição|beschrijving|opis|lettera|carta|lettre|"
+    r"brief|list|mail|e-mail|email|correo|messaggio|mensaje|message|nachricht|mensagem|bericht|wiadomość|"
+    r"biglietto|tarjeta|carte|karte|kaart|kartkę|post|annuncio|anuncio|annonce|anzeige|anúncio|"
+    r"risposta|respuesta|réponse|antwort|resposta|antwoord|odpowiedź|mot|nota|notiz|note|testo|texto|texte|"
+    r"text|tekst|recensione|reseña|avis|bewertung|presentazione|presentación|présentation|vorstellung)\b")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1162,6 +1173,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             rewrite_opening = rewrite_opening or made.start() < TONE_CHARS
     if "summary" in hits and _SUMMARY_PASTED.search(ask):
         counts["summary"] = max(0, counts.get("summary", 0) - 1)  # "smartctl summary below": material
+    if not shape and counts.get("g_write") and _WRITE_TEXT.search(ask) is not None:
+        # "scrivimi una descrizione breve x booking della camera", "écris-moi un petit mot pour ...": a text
+        # to write, as "write me a short description" is in English (_ROLEPLAY_WRITE).
+        counts["creative"] = counts.get("creative", 0) + 1
     if not shape and _NAMING.search(ask) is not None:
         counts["creative"] = counts.get("creative", 0) + 1  # names to invent: "a funny name for the robot"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):

@@ -2475,3 +2475,20 @@ def test_how_to_say_a_phrase_in_polish_is_a_translation() -> None:
     got = scored('Jak po niemiecku powiedzieć "dowód osobisty" i "meldunek"? Wypełniam formularz dla '
                  'sąsiadki z Ukrainy.')
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "scrivimi una presentazione breve x airbnb del nostro appartamento al mare: 2 camere, terrazzo, 300 m "
+    "dalla spiaggia, parcheggio privato, animali ammessi. max 400 caratteri, tono caldo",
+    "escríbeme una nota corta para la vecina del 3º: mañana a las 9 viene el fontanero por la fuga del baño, "
+    "puede que corten el agua una hora, perdón por las molestias y gracias",
+])
+def test_a_text_to_write_in_italian_or_spanish_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_function_to_write_in_italian_is_still_code() -> None:
+    got = scored("scrivimi una funzione python che legge un file csv di prenotazioni e restituisce le notti "
+                 "occupate per camera")
+    assert got.task_type == "code", got.reason
