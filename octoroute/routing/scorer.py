@@ -271,7 +271,8 @@ _WORDS: dict[str, str] = {
                  "armenian azerbaijani kazakh tagalog filipino cebuano javanese sundanese bengali urdu "
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
-                 "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments",
+                 "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
+                 "kikuyu gikuyu luo luganda isizulu isixhosa",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
@@ -571,7 +572,7 @@ _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de r
 # Languages a small model reads as well as English for a one-line how-to.
 _LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
-_SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)")
+_SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)|summary\(")  # (R's "summary(m)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
 _KEY_VALUE_LINE = re.compile(r"^[ \t]*\[?[a-z][a-z0-9_ -]{1,24}\]?[ \t]*(?:[:=]|\")", re.MULTILINE)
 _REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that)(?: one)?(?: pls| please)?:|"
@@ -640,6 +641,9 @@ _WRITE_TEXT = re.compile(
     r"biglietto|tarjeta|carte|karte|kaart|kartkę|post|annuncio|anuncio|annonce|anzeige|anúncio|"
     r"risposta|respuesta|réponse|antwort|resposta|antwoord|odpowiedź|mot|nota|notiz|note|testo|texto|texte|"
     r"text|tekst|recensione|reseña|avis|bewertung|presentazione|presentación|présentation|vorstellung)\b")
+# A conversation's language set by its system prompt or earlier turns: "speak mostly in Kikuyu", "answer in
+# Welsh", "reply only in Swahili".
+_RARE_REPLY = re.compile(r"\b(?:speak|talk|answer|reply|respond|write|chat)\b[^.\n]{0,30}?\bin ([a-z]+)")
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1639,6 +1643,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("digest of a long thread")
     if careful and tier == "fast":
         tier = "balanced"
+    if tier == "fast" and not explicit and not careful and ctx_low and \
+            any("rare_lang" in _VOCAB[word] for word in ctx_hits) and \
+            any("rare_lang" in _VOCAB.get(m.group(1), ()) for m in _RARE_REPLY.finditer(ctx_low)):
+        # A conversation set to be held in a language small models write less well ("Speak mostly in
+        # Kikuyu"): every reply is a text in it, as a note to write in Irish is.
+        tier = "balanced"
+        kind = "creative_writing" if kind == "casual_chat" else kind  # (no small talk for the chat rule)
+        notes.append("replies in a language small models write less well")
     if tier == "deep" and simple and kind in ("math", "reasoning") and not explicit and \
             _in_ask_ends(_SCHOOL_LEVEL, ask):
         # A child's homework, a puzzle from a child's book: school maths and logic, which a mid model

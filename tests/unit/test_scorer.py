@@ -2492,3 +2492,28 @@ def test_a_function_to_write_in_italian_is_still_code() -> None:
     got = scored("scrivimi una funzione python che legge un file csv di prenotazioni e restituisce le notti "
                  "occupate per camera")
     assert got.task_type == "code", got.reason
+
+
+def test_a_conversation_held_in_a_rare_language_is_not_small_talk() -> None:
+    got = scored("Nonna, contaci una storia!", context="You are Nonna Maria, a grandmother from Nuoro "
+                 "who tells "
+                 "old stories to her grandchildren. Speak mostly in Sardinian, with a little Italian.")
+    assert got.tier == "balanced" and "language small models write less well" in got.reason, got.reason
+
+
+def test_a_conversation_held_in_a_major_language_stays_small_talk() -> None:
+    got = scored("Mamie, raconte-nous une histoire !", context="You are Mamie Jeanne, a grandmother "
+                 "from Lyon "
+                 "who tells old stories to her grandchildren. Speak mostly in French, with a little English.")
+    assert got.tier == "fast", got.reason
+
+
+def test_r_summary_output_is_material_not_a_summary_ask() -> None:
+    got = scored("help me write up the results section from this, my supervisor wants effect sizes:\n\n"
+                 "> summary(fit)\n\nCall:\nlm(formula = yield ~ fert * water, data = d)\n\nCoefficients:\n"
+                 "             Estimate Std. Error t value Pr(>|t|)\n(Intercept)   4.210    0.112  "
+                 "37.59  <2e-16\n"
+                 "fertHigh      0.532    0.158   3.37   0.0012\nwaterLow     -0.611    0.158  -3.87   "
+                 "0.0002\n"
+                 "fertHigh:waterLow 0.298 0.224 1.33 0.1870\n")
+    assert got.task_type != "document_summary" and got.tier != "fast", got.reason
