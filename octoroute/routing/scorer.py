@@ -111,14 +111,16 @@ _WORDS: dict[str, str] = {
         # de fr es it pt nl ru
         "funktion programm programmieren skript quellcode fonction programme coder bogue función "
         "código programa funzione codice programma função programação functie programma "
-        "код функция функцию функции программа программу скрипт"),
+        "код функция функцию функции программа программу скрипт "
+        # pl (typed with and without its diacritics)
+        "kod kodu funkcja funkcję funkcje funkcji skrypt skryptu programu zapytanie zapytania"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
         "rewrite generate create build add migrate test tests unittest design "
         # the same asks in the languages a one-line how-to is read in
         "écris écrire implémente crée corrige schreibe schreib implementiere erstelle korrigiere "
         "escribe escríbeme escribir implementa crea corrige scrivi scrivere implementa correggi "
-        "escreva escrever implemente corrija schrijf implementeer maak"),
+        "escreva escrever implemente corrija schrijf implementeer maak napisz popraw zaimplementuj"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks "
@@ -133,7 +135,8 @@ _WORDS: dict[str, str] = {
         "sicherheitslücke sicherheitslücken sicherheitsproblem sicherheitsprobleme schwachstelle "
         "schwachstellen "
         "vulnérabilité vulnérabilités faille failles vulnerabilidad vulnerabilidades vulnerabilità "
-        "nebenläufig concurrente concorrente hilos subprocesos"),
+        "nebenläufig concurrente concorrente hilos subprocesos bezpieczeństwo bezpieczenstwo wątki watki "
+        "współbieżność wspolbieznosc"),
     "math": (
         "calculate calculation compute solve equation equations integral integrals derivative "
         "derivatives differentiate integrate probability percent percentage sum product average "
@@ -146,25 +149,26 @@ _WORDS: dict[str, str] = {
         "arithmetic multiply divide subtract interest compound speed distance "
         "berechne berechnen gleichung calcule calculer équation résoudre calcula calcular "
         "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
-        "вычисли посчитай уравнение реши"),
+        "вычисли посчитай уравнение реши oblicz policz równanie rownanie równania rownania całka calka "
+        "całkę calke pochodna pochodną średnia srednia"),
     "math_adv": (
         "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
         "eigenvalue eigenvalues theorem lemma "
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
         "logarithm matrix matrices limit series convergence inequality olympiad olympiads putnam "
-        "olympiade olympiaden matheolympiade olimpiada olimpiadi"),
+        "olympiade olympiaden matheolympiade olimpiada olimpiadi całka calka całkę calke pochodna pochodną"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
         "prove proof proofs "
         "beweise beweisen beweis preuve prouver prouvez démontrer démontrez demuestra demostrar dimostra "
-        "dimostrare demonstre bewijs bewijzen докажи докажите доказать"),
+        "dimostrare demonstre bewijs bewijzen докажи докажите доказать udowodnij wykaż wykaz"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
         "rätsel lügt lügner wahrheit énigme menteur menteurs vérité acertijo mentiroso mentirosos verdad "
-        "indovinello bugiardo verità"),
+        "indovinello bugiardo verità zagadka zagadkę zagadke łamigłówka lamiglowka kłamca klamca kłamcy"),
     "hypothetical": "imagine suppose assume",
     # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
@@ -207,7 +211,8 @@ _WORDS: dict[str, str] = {
     # An assignment puzzle: each of several people has a different thing.
     "assign": "each different distinct jeder jede verschiedene anderes anderen chacun chacune différent "
               "différents "
-              "cada distinto distinta diferente diferentes ognuno",
+              "cada distinto distinta diferente diferentes ognuno każdy kazdy każda kazda inny inna różny "
+              "rozny",
     # Number words: riddles and word problems often spell their numbers out.
     "numword": "one two three four five six seven eight nine ten eleven twelve twice thrice half dozen",
     # Orderings and relations between people or things: logic-puzzle material.

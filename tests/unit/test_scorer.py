@@ -2517,3 +2517,13 @@ def test_r_summary_output_is_material_not_a_summary_ask() -> None:
                  "0.0002\n"
                  "fertHigh:waterLow 0.298 0.224 1.33 0.1870\n")
     assert got.task_type != "document_summary" and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), [
+    ("udowodnij, że suma trzech kolejnych liczb całkowitych jest podzielna przez 3", "reasoning"),
+    ("napisz funkcję w pythonie, która sprawdza czy liczba jest pierwsza", "code"),
+    ("oblicz całkę z x*sin(x) od 0 do pi i pokaż kroki", "math"),
+])
+def test_polish_hard_asks_are_read(prompt: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == task_type and got.tier != "fast", got.reason
