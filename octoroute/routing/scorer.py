@@ -67,6 +67,7 @@ PERCENT_TOKENS = 20  # tokens; a percentage of one figure asked this briefly is 
 FOREIGN_ASCII_WORDS = 12  # words; ASCII text this long with no stop word is in another language
 BRIEF_CHARS = 120  # characters; a length asked this early ("summarise in 2 sentences") is the ask's
 JUST_ONE_CHARS = 80  # characters; "just the total" this early is the ask
+PLAN_WINDOW = 45  # characters before "plan" where a plan of the asker's weeks is named
 HISTORY_WORDS = 12  # words; "who invented X" this short asks a fact about X
 TECH_EXPLAIN_WORDS = 14  # words; an ask to explain a technical mechanism this long needs balanced
 
@@ -297,6 +298,9 @@ _WORDS: dict[str, str] = {
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz",
     "g_points": "points", "g_digest": "decided open action",
+    # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
+    "g_plan": "study revision learning learn prep prepare training interview interviews exam exams finals "
+              "mocks revise make weekly daily week day",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
                "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
     # The answer is for a child, a parent or a beginner (guards _LAY_AUDIENCE).
@@ -608,12 +612,14 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 # A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
 # semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.
-_STUDY_PLAN = re.compile(
-    r"\b(?:study|revision|learning|prep|training|interview|exam)\b[^.?!\n]{0,40}\b(?:plan|schedule|timetable)\b"
-    r"|\b(?:plan|schedule|timetable)\b[^.?!\n]{0,40}\b(?:to (?:prep|prepare|learn|study|revise)|"
-    r"for (?:my |the )?(?:exams?|finals?|interviews?|mocks?))\b"
-    r"|\bmake me a (?:realistic |weekly |study )?(?:plan|schedule)\b"
-    r"|\b(?:week[- ]by[- ]week|weekly|daily|day[- ]by[- ]day) (?:plan|schedule|timetable)\b")
+_PLAN_AFTER = re.compile(r"(?:plan|schedule|timetable)\b[^.?!\n]{0,40}?\b"
+                         r"(?:to (?:prep|prepare|learn|study|revise)|"
+                         r"for (?:my |the )?(?:exams?|finals?|interviews?|mocks?))\b")
+# Words just before "plan": "make me a (realistic) plan", "a week by week plan".
+_PLAN_JUST_BEFORE = ("make me a ", "make me a realistic ", "make me a weekly ", "make me a study ",
+                     "week by week ", "week-by-week ", "weekly ", "daily ", "day by day ", "day-by-day ")
+_PLAN_TOPICS = ("study", "revision", "learning", "prep", "training", "interview", "exam")
+_PLAN_STEMS = ("plan", "schedule", "timetable")  # substring guards: the pattern costs 25 us a 1,000 chars
 _PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
                             r"refactor)\b")
 # Names to invent ("a funny name for the club's robot", "un nom rigolo pour", "Namensideen für"): writing.
@@ -649,6 +655,7 @@ _WRITE_TEXT = re.compile(
 # A conversation's language set by its system prompt or earlier turns: "speak mostly in Kikuyu", "answer in
 # Welsh", "reply only in Swahili".
 _RARE_REPLY = re.compile(r"\b(?:speak|talk|answer|reply|respond|write|chat)\b[^.\n]{0,30}?\bin ([a-z]+)")
+_NAMING_STEMS = ("name", "nom", "namensideen", "naam")  # substring guards, as _PLAN_STEMS
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -997,6 +1004,26 @@ def _language(words: list[str], low: str) -> str:
     return best
 
 
+def _study_plan(ask: str) -> bool:
+    """A plan of the asker's own weeks asked, in the ask's head or tail (where an ask says what it wants):
+    "8 week plan to prep for ...", "exam study schedule", "make me a realistic plan", "a week by week plan".
+    Looked for only around "plan", "schedule" or "timetable", with anchored matches (a pattern scanning the
+    whole ask cost 25 us a 1,000 characters)."""
+    windows = ((0, ASK_END_CHARS),) if len(ask) <= ASK_END_CHARS else (
+        (0, ASK_END_CHARS), (max(ASK_END_CHARS, len(ask) - ASK_END_CHARS), len(ask)))
+    for start, end in windows:
+        for stem in _PLAN_STEMS:
+            at = ask.find(stem, start, end)
+            if at < 0:
+                continue
+            before = ask[max(0, at - PLAN_WINDOW):at]
+            before = before[max(before.rfind(mark) for mark in ".?!\n") + 1:]  # this sentence's words
+            if before.endswith(_PLAN_JUST_BEFORE) or any(topic in before for topic in _PLAN_TOPICS) or \
+                    _PLAN_AFTER.match(ask, at) is not None:
+                return True
+    return False
+
+
 def _only_from(signal: str, plain: frozenset[str], hits: frozenset[str], counts: dict[str, int]) -> bool:
     """``signal`` fired, and every word that fed it is one of ``plain``: words with an everyday sense
     (a TV series, an architecture studio, a dynamic IP) that name nothing hard on their own."""
@@ -1186,7 +1213,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "scrivimi una descrizione breve x booking della camera", "écris-moi un petit mot pour ...": a text
         # to write, as "write me a short description" is in English (_ROLEPLAY_WRITE).
         counts["creative"] = counts.get("creative", 0) + 1
-    if not shape and _NAMING.search(ask) is not None:
+    if not shape and any(stem in ask for stem in _NAMING_STEMS) and _NAMING.search(ask) is not None:
         counts["creative"] = counts.get("creative", 0) + 1  # names to invent: "a funny name for the robot"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
@@ -1365,7 +1392,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             # "Act as an interviewer for a backend role": the role's topic is not a code ask,
             # not even as a runner-up taken for its higher tier.
             kinds["code"] = min(kinds["code"], 1.0)
-    if not shape and _STUDY_PLAN.search(ask) is not None and _PROGRAM_ASKED.search(ask) is None:
+    if not shape and counts.get("g_plan") and _study_plan(ask) and _PROGRAM_ASKED.search(ask) is None:
         # (A script that makes the schedule is still code.) Nor is an olympiad's "combinatorics" a
         # problem to solve, unless a formula is in the plan.
         kinds["code"] = 0.0
