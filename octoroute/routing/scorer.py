@@ -164,7 +164,8 @@ _WORDS: dict[str, str] = {
     "prove": (
         "prove proof proofs "
         "beweise beweisen beweis preuve prouver prouvez démontrer démontrez demuestra demostrar dimostra "
-        "dimostrare demonstre bewijs bewijzen докажи докажите доказать udowodnij wykaż wykaz"),
+        "dimostrare demonstre provando demonstrando demostrando dimostrando bewijs bewijzen докажи докажите "
+        "доказать udowodnij wykaż wykaz"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -280,7 +281,7 @@ _WORDS: dict[str, str] = {
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
-              "interviewing practising practicing rôle ruolo parte papel rolle rol",
+              "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -327,7 +328,7 @@ _WORDS: dict[str, str] = {
     "extraction": (
         "extract extraction parse parsing entities entity fields field csv tabulate structured "
         "schema extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
-        "extraia extrair extraheer извлеки استخرج استخرجلي"),
+        "extraia extrair extraheer sacame sácame извлеки استخرج استخرجلي"),
     "format": "json yaml csv xml table columns rows",
     "creative": (
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
@@ -356,7 +357,8 @@ _WORDS: dict[str, str] = {
         "übersetz formulier formuliere umformulieren förmlicher höflicher "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
-        "tradurre traduza traduzir vertaal vertalen переведи перевести перефразируй przetłumacz "
+        "tradurre traduza traduzir traduz traduce-me vertaal vertalen переведи перевести перефразируй "
+        "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
@@ -598,7 +600,9 @@ _MAKE_IT = re.compile(r"make (?:(?:this|that|the|my)(?: [a-z'-]+)? (?:msg|messag
                       r"(?:a bit |a little |a lot |much |way |slightly )?(?:less|more|shorter|longer|nicer|"
                       r"friendlier|politer|polite|clearer|simpler|warmer|firmer|softer|punchier|snappier|kinder|"
                       r"tighter|formal|casual|professional)\b")
-_RESUME_ES = re.compile(r"\bresume (?:este|esta|estos|estas|el|la|los|las|lo|en)\b")
+# (Spanish and Portuguese: summarise.)
+_RESUME_ES = re.compile(r"\bresume (?:este|esta|estos|estas|el|la|los|las|lo|en|em|pra|para|isso|isto|essa|"
+                        r"esse|o|a|os|as)\b|\bme resume\b")
 _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?:it|this) )?up\b")
 # Asks for a judgement on a text besides putting it in plain words.
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
@@ -634,7 +638,10 @@ _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
                     # "kurz zusammenfassen, nur das Wichtigste", "en bref", "in poche righe", "brevemente"
                     r"\bkurz\b|nur das wichtigste|\ben bref\b|\bbrièvement\b|\bin poche (?:righe|parole)\b|"
                     r"\bbrevemente\b|\ben pocas palabras\b|\bem poucas palavras\b|\bin het kort\b|"
-                    r"\bbriefly\b|\bjust the gist\b")
+                    r"\bbriefly\b|\bjust the gist\b|"
+                    # "em duas linhas", "en dos líneas", "en deux phrases", "in zwei Sätzen", "in tre righe"
+                    r"\b(?:em|en|in) (?:uma|duas|três|tres|una|dos|deux|trois|zwei|drei|due|tre|1|2|3) "
+                    r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos)\b")
 # "Truth" in the languages where the puzzle words have it alone (English has "truth-teller"): a puzzle
 # word only beside another ("Lügner", "menteur").
 _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
@@ -798,7 +805,7 @@ _SYLLOGISM = tuple(re.compile(start + r" \w+ are \w+\b[^.?]{0,80}\b(?:all|some|n
 # every "if" in a code prompt scan to its end (65 us on a 2,000-character prompt).
 _IF_THEN = re.compile(r"if\b[^?.]{5,160}\b(?:what|how|which|who|where|when)\b")
 _FORMATS = ("json", "yaml", "csv", "xml", "table", "key-value", "key value")
-_FORMAT_BEFORE = re.compile(r"(?:\bas|\bin|\binto|\bto|\breturn|\boutput|\bvalid) "
+_FORMAT_BEFORE = re.compile(r"(?:\bas|\bin|\binto|\bto|\breturn|\boutput|\bvalid|\ben|\bem|\bau) "
                             r"(?:a |an |the )?(?:markdown )?$")
 _LIST_ALL = re.compile(r"list (?:all|every|each) (?:the )?(?:names?|dates?|emails?|people|entities|items?|"
                        r"companies|addresses)\b")
@@ -812,7 +819,8 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      # "Joue le rôle d'un sommelier", "fai la parte del", "haz el papel de", "spiel die Rolle"
                      "joue le rôle", "jouer le rôle", "fais le rôle", "interpreta il ruolo", "fai la parte",
                      "haz el papel", "interpreta el papel", "spiel die rolle", "übernimm die rolle",
-                     "speel de rol", "faça o papel", "faz o papel")
+                     "speel de rol", "faça o papel", "faz o papel", "faz de conta que", "finge que",
+                     "finja que", "haz de cuenta que")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,2}"
@@ -1141,9 +1149,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             _ADVICE_AMOUNT.search(ask) is not None:
         # "How long should a standup for 4 people take?": a norm to advise on, with no data to work from.
         word_problem = 0
-    if word_problem and numbers == 2 and tokens < PERCENT_TOKENS and "%" in low:
-        # "15% de 340€ ça fait combien ?", "how much is 15% of 340€?": a percentage of one figure, asked
-        # briefly, is one-step arithmetic in any language, as "what's 18% of 2,450" is.
+    if word_problem and numbers == 2 and tokens < PERCENT_TOKENS and ("%" in low or not (
+            problem_words or counts.get("g_self"))):
+        # "15% de 340€ ça fait combien ?", "how much is 15% of 340€?", "quanto é 2 elevado a 10?": a
+        # percentage of one figure, or two figures with no story around them, asked briefly, is one-step
+        # arithmetic in any language, as "what's 18% of 2,450" is. ("I have 3 apples ..." is a story.)
         word_problem = 0
     if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
         expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic

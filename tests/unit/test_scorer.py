@@ -2527,3 +2527,28 @@ def test_r_summary_output_is_material_not_a_summary_ask() -> None:
 def test_polish_hard_asks_are_read(prompt: str, task_type: str) -> None:
     got = scored(prompt)
     assert got.task_type == task_type and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize(("prompt", "task_type", "tier"), [
+    ("Faz de conta que tu és um pescador velho de Florianópolis e eu sou um turista perguntando onde comer "
+     "a melhor tainha. Responde com calma, do teu jeito", "creative_writing", "fast"),
+    ('traduz pro ingles pra eu mandar no grupo: "a reunião de amanhã foi adiada pra quinta às 10h, o link '
+     'continua o mesmo"', "creative_writing", "fast"),
+    ('me resume em duas linhas: "A prefeitura informa que a feira livre da Rua Augusta vai mudar para a Rua '
+     'Frei Caneca a partir de sábado, por causa das obras do metrô, com as mesmas barracas e horários."',
+     "document_summary", "fast"),
+    ("quanto é 3 elevado a 5?", "question_answer", "fast"),  # (as "what's 2 to the power of 10?")
+    ("Sacame las tareas de este mail en JSON, con responsable y fecha límite: \"Hola equipo: Martín revisa "
+     "el contrato con Fibertel antes del viernes 18, Sofía arma el presupuesto para el martes 22 y Lucas "
+     "manda las facturas pendientes cuando vuelva de vacaciones.\"", "extraction", "balanced"),
+])
+def test_portuguese_and_spanish_asks_are_read(prompt: str, task_type: str, tier: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == (task_type, tier), got.reason
+
+
+def test_a_proof_asked_in_portuguese_is_a_proof() -> None:
+    got = scored("encontre todas as funcoes f: R -> R tais que f(x+y) = f(x) + f(y) e f(xy) = f(x)f(y), "
+                 "provando "
+                 "que nao tem outras")
+    assert got.tier == "deep", got.reason
