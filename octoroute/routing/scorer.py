@@ -297,7 +297,7 @@ _WORDS: dict[str, str] = {
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
-               "rédige-moi escreve escreva-me napisz",
+               "rédige-moi escreve escreva-me napisz skryf",
     "g_points": "points", "g_digest": "decided open action",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
     "g_plan": "study revision learning learn prep prepare training interview interviews exam exams finals "
@@ -365,7 +365,8 @@ _WORDS: dict[str, str] = {
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
         "resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
-        "sammanfattning özetle özetler özet 요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε"),
+        "sammanfattning özetle özetler özet opsomming opsom "
+        "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -652,13 +653,15 @@ _TO_FORMAT = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|conver
 # A text to write in the other languages the scorer reads: the verb, an article, a text.
 _WRITE_TEXT = re.compile(
     r"\b(?:scrivi(?:mi|ci)?|escr[ií]be(?:me)?|redacta|redáctame|écris(?:-moi)?|rédige(?:-moi)?|schreib(?:e)?|"
-    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz) (?:mir |me |mi |moi |nam |mi )?"
-    r"(?:una?|un'|il|la|lo|el|une?|le|l'|eine[nm]?|ein|die|den|das|o|a|um|uma|een|de|het)\s?(?:[\w'-]+ ){0,2}"
+    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz|skryf) (?:mir |me |mi |moi |nam |mi |vir my )?"
+    r"(?:una?|un'|il|la|lo|el|une?|le|l'|eine[nm]?|ein|die|den|das|o|a|um|uma|een|de|het|'n)\s?"
+    r"(?:[\w'-]+ ){0,2}"
     r"(?:descrizione|descripción|description|beschreibung|descrição|beschrijving|opis|lettera|carta|lettre|"
     r"brief|list|mail|e-mail|email|correo|messaggio|mensaje|message|nachricht|mensagem|bericht|wiadomość|"
     r"biglietto|tarjeta|carte|karte|kaart|kartkę|post|annuncio|anuncio|annonce|anzeige|anúncio|"
     r"risposta|respuesta|réponse|antwort|resposta|antwoord|odpowiedź|mot|nota|notiz|note|testo|texto|texte|"
-    r"text|tekst|recensione|reseña|avis|bewertung|presentazione|presentación|présentation|vorstellung)\b")
+    r"text|tekst|recensione|reseña|avis|bewertung|presentazione|presentación|présentation|vorstellung|"
+    r"paragraaf|gebed|boodskap|kaartjie)\b")
 # A conversation's language set by its system prompt or earlier turns: "speak mostly in Kikuyu", "answer in
 # Welsh", "reply only in Swahili".
 _RARE_REPLY = re.compile(r"\b(?:speak|talk|answer|reply|respond|write|chat)\b[^.\n]{0,30}?\bin ([a-z]+)")
@@ -825,7 +828,7 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,2}"
                              r"(?:poem|story|song|haiku|letter|email|e-mail|toast|speech|limerick|tweet|post|blog|"
-                             r"description|blurb|bio|message|note|announcement|newsletter|intro|introduction|"
+                             r"description|blurb|bio|message|msg|sms|note|announcement|newsletter|intro|introduction|"
                              r"paragraph|caption|invitation|apology|eulogy|label|tagline|slogan)\b"
                              # (Not a program's parts: "write a POST handler", "a message queue consumer".)
                              r"(?! (?:handler|request|requests|endpoint|route|queue|queues|parser|body|hook|"
@@ -1673,7 +1676,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if json_response and tier == "fast":
         tier = "balanced"
         notes.append("JSON response asked")
-    if tier == "fast" and questions and has_digit and low.count("\n") >= TABLE_ROWS and \
+    if tier == "fast" and questions and has_digit and not translation and low.count("\n") >= TABLE_ROWS and \
             low.count(",") + low.count("|") + low.count("\t") >= 3 * TABLE_ROWS:
         # A question about a pasted table (a CSV export, a log of figures): its headers ("email",
         # "title") are not a writing ask, and counting or averaging its rows is no lookup.

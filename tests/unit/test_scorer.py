@@ -2552,3 +2552,24 @@ def test_a_proof_asked_in_portuguese_is_a_proof() -> None:
                  "provando "
                  "que nao tem outras")
     assert got.tier == "deep", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "write a whatsapp msg to our plumber saying we need to move tomorrow's visit from 9 to 11 because the "
+    "school run got changed, and ask if that still works for him",
+    "Skryf vir my 'n kort boodskap vir die buurt-groep oor die verlore kat, sy is grys met 'n wit bors en "
+    "antwoord op die naam Mollie. Bel asseblief as julle haar sien",
+])
+def test_a_message_to_write_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_recipe_to_translate_is_no_question_about_a_pasted_table() -> None:
+    got = scored("Kannst du mir dieses Rezept ins Englische übersetzen? Für meine Schwiegermutter.\n\n"
+                 "Apfelkuchen\nTeig: 200 g Mehl, 100 g Butter, 80 g Zucker, 1 Ei, 1 Prise Salz.\n"
+                 "Füllung: 4 Äpfel, 2 EL Zucker, 1 TL Zimt, Saft von 1/2 Zitrone.\n"
+                 "Streusel: 100 g Mehl, 60 g Butter, 50 g Zucker, 1 Prise Zimt, etwas Vanille.\n"
+                 "Backen: 45 Minuten, 180 Grad, Ober- und Unterhitze, mittlere Schiene, Form gefettet.\n"
+                 "Servieren: lauwarm, mit Sahne, mit Eis, am besten am selben Tag.")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
