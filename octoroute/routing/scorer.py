@@ -279,7 +279,7 @@ _WORDS: dict[str, str] = {
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
-                 "kikuyu gikuyu luo luganda isizulu isixhosa",
+                 "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".

@@ -2573,3 +2573,10 @@ def test_a_recipe_to_translate_is_no_question_about_a_pasted_table() -> None:
                  "Backen: 45 Minuten, 180 Grad, Ober- und Unterhitze, mittlere Schiene, Form gefettet.\n"
                  "Servieren: lauwarm, mit Sahne, mit Eis, am besten am selben Tag.")
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_motto_to_translate_into_latin_named_in_portuguese_needs_care() -> None:
+    got = scored("quero um lema em latim pro brasão do nosso clube de xadrez: 'quem pensa antes, vence "
+                 "depois'. "
+                 "traduz certinho e explica cada palavra")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
