@@ -63,7 +63,7 @@ LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a on
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
 NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may be a report to act on)
-PERCENT_TOKENS = 20  # tokens; a percentage of one figure asked this briefly is one step
+PERCENT_TOKENS = 20  # tokens; a percentage of one figure, or two bare figures, asked this briefly is one step
 FOREIGN_ASCII_WORDS = 12  # words; ASCII text this long with no stop word is in another language
 BRIEF_CHARS = 120  # characters; a length asked this early ("summarise in 2 sentences") is the ask's
 JUST_ONE_CHARS = 80  # characters; "just the total" this early is the ask
@@ -624,7 +624,7 @@ _PLAN_AFTER = re.compile(r"(?:plan|schedule|timetable)\b[^.?!\n]{0,40}?\b"
 _PLAN_JUST_BEFORE = ("make me a ", "make me a realistic ", "make me a weekly ", "make me a study ",
                      "week by week ", "week-by-week ", "weekly ", "daily ", "day by day ", "day-by-day ")
 _PLAN_TOPICS = ("study", "revision", "learning", "prep", "training", "interview", "exam")
-_PLAN_STEMS = ("plan", "schedule", "timetable")  # substring guards: the pattern costs 25 us a 1,000 chars
+_PLAN_STEMS = ("plan", "schedule", "timetable")  # the words _study_plan looks around
 _PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
                             r"refactor)\b")
 # Names to invent ("a funny name for the club's robot", "un nom rigolo pour", "Namensideen für"): writing.
@@ -665,7 +665,7 @@ _WRITE_TEXT = re.compile(
 # A conversation's language set by its system prompt or earlier turns: "speak mostly in Kikuyu", "answer in
 # Welsh", "reply only in Swahili".
 _RARE_REPLY = re.compile(r"\b(?:speak|talk|answer|reply|respond|write|chat)\b[^.\n]{0,30}?\bin ([a-z]+)")
-_NAMING_STEMS = ("name", "nom", "namensideen", "naam")  # substring guards, as _PLAN_STEMS
+_NAMING_STEMS = ("name", "nom", "namensideen", "naam")  # substring guards: _NAMING costs 20 us a 1,000 chars
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
