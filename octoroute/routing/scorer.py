@@ -623,7 +623,8 @@ _PLAN_AFTER = re.compile(r"(?:plan|schedule|timetable)\b[^.?!\n]{0,40}?\b"
 # Words just before "plan": "make me a (realistic) plan", "a week by week plan".
 _PLAN_JUST_BEFORE = ("make me a ", "make me a realistic ", "make me a weekly ", "make me a study ",
                      "week by week ", "week-by-week ", "weekly ", "daily ", "day by day ", "day-by-day ")
-_PLAN_TOPICS = ("study", "revision", "learning", "prep", "training", "interview", "exam")
+# Topics of a plan of the asker's weeks, named before "plan" (whole words: "for example, plan ..." is none).
+_PLAN_TOPICS = re.compile(r"\b(?:study|revision|learning|prep|training|interview|exams?)\b")
 _PLAN_STEMS = ("plan", "schedule", "timetable")  # the words _study_plan looks around
 _PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
                             r"refactor)\b")
@@ -1029,7 +1030,7 @@ def _study_plan(ask: str) -> bool:
                 continue
             before = ask[max(0, at - PLAN_WINDOW):at]
             before = before[max(before.rfind(mark) for mark in ".?!\n") + 1:]  # this sentence's words
-            if before.endswith(_PLAN_JUST_BEFORE) or any(topic in before for topic in _PLAN_TOPICS) or \
+            if before.endswith(_PLAN_JUST_BEFORE) or _PLAN_TOPICS.search(before) is not None or \
                     _PLAN_AFTER.match(ask, at) is not None:
                 return True
     return False

@@ -2580,3 +2580,9 @@ def test_a_motto_to_translate_into_latin_named_in_portuguese_needs_care() -> Non
                  "depois'. "
                  "traduz certinho e explica cada palavra")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_an_example_is_no_exam_in_a_plan() -> None:
+    got = scored("For example, plan the migration of our k3s cluster to containerd with zero downtime and "
+                 "daily backups, with the algorithm for draining nodes one at a time")
+    assert got.task_type == "code", got.reason
