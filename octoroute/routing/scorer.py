@@ -299,6 +299,8 @@ _WORDS: dict[str, str] = {
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf",
     "g_points": "points", "g_digest": "decided open action",
+    # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
+    "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
     "g_plan": "study revision learning learn prep prepare training interview interviews exam exams finals "
               "mocks revise make weekly daily week day",
@@ -665,8 +667,6 @@ _WRITE_TEXT = re.compile(
     r"paragraaf|gebed|boodskap|kaartjie)\b")
 # A conversation's language set by its system prompt or earlier turns: "speak mostly in Kikuyu", "answer in
 # Welsh", "reply only in Swahili".
-_RARE_REPLY = re.compile(r"\b(?:speak|talk|answer|reply|respond|write|chat)\b[^.\n]{0,30}?\bin ([a-z]+)")
-_NAMING_STEMS = ("name", "nom", "namensideen", "naam")  # substring guards: _NAMING costs 20 us a 1,000 chars
 _DESIGN_ASKS = ("plan ", "design ", "architect ", "propose ", "make a ", "make an ", "make me ")
 # An explanation asked for a newcomer (guarded by the "g_plain" words).
 _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
@@ -1016,6 +1016,17 @@ def _language(words: list[str], low: str) -> str:
     return best
 
 
+def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
+    """A text asked in a language small models write less well: "in Irish", "as Gaeilge", a
+    conversation set "mostly in Kikuyu"."""
+    return any(f"in {word}" in low or f"as {word}" in low for word in hits if "rare_lang" in _VOCAB[word])
+
+
+def _one_value(low: str) -> bool:
+    """One value (or two) asked of a short text: "what's the expiry date in this", "juste le SIRET"."""
+    return _ONE_VALUE.match(low) is not None or _JUST_ONE.search(low, 0, JUST_ONE_CHARS) is not None
+
+
 def _study_plan(ask: str) -> bool:
     """A plan of the asker's own weeks asked, in the ask's head or tail (where an ask says what it wants):
     "8 week plan to prep for ...", "exam study schedule", "make me a realistic plan", "a week by week plan".
@@ -1227,7 +1238,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "scrivimi una descrizione breve x booking della camera", "écris-moi un petit mot pour ...": a text
         # to write, as "write me a short description" is in English (_ROLEPLAY_WRITE).
         counts["creative"] = counts.get("creative", 0) + 1
-    if not shape and any(stem in ask for stem in _NAMING_STEMS) and _NAMING.search(ask) is not None:
+    if not shape and counts.get("g_name") and _NAMING.search(ask) is not None:
         counts["creative"] = counts.get("creative", 0) + 1  # names to invent: "a funny name for the robot"
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
@@ -1607,8 +1618,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         if translation else 0  # (Latin, not Latin-American Spanish)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
         # A note to write in a language small models write less well ("in Irish", "as Gaeilge").
-        demands = 2 * any(f"in {word}" in low or f"as {word}" in low
-                          for word in hits if "rare_lang" in _VOCAB[word])
+        demands = 2 * _in_rare_language(low, hits)
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")
@@ -1619,8 +1629,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
                  kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
     if tier == "balanced" and kind in ("math", "extraction") and not difficulty and not explicit and \
-            not json_response and tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and (
-                _JUST_ONE.search(ask, 0, JUST_ONE_CHARS) is not None or _ONE_VALUE.match(low) is not None):
+            not json_response and tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _one_value(low):
         # One value read off a short text ("donne moi juste le SIRET : « SARL ... »"): a lookup in the text.
         tier = "fast"
         notes.append("one value to read off the text")
@@ -1689,9 +1698,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("digest of a long thread")
     if careful and tier == "fast":
         tier = "balanced"
-    if tier == "fast" and not explicit and not careful and ctx_low and \
-            any("rare_lang" in _VOCAB[word] for word in ctx_hits) and \
-            any("rare_lang" in _VOCAB.get(m.group(1), ()) for m in _RARE_REPLY.finditer(ctx_low)):
+    if tier == "fast" and not explicit and not careful and ctx_low and _in_rare_language(ctx_low, ctx_hits):
         # A conversation set to be held in a language small models write less well ("Speak mostly in
         # Kikuyu"): every reply is a text in it, as a note to write in Irish is.
         tier = "balanced"
@@ -1723,8 +1730,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         elif counts.get("how") and not counts.get("stakes") and \
                 _DIFFERENCE.search(low, 0, DIFFERENCE_CHARS) is not None:
             notes.append("a difference to look up")
-        elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and (
-                _ONE_VALUE.match(low) is not None or _JUST_ONE.search(low, 0, JUST_ONE_CHARS) is not None):
+        elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _one_value(low):
             notes.append("one value to read off the text")
         elif not questions and not context and not cjk and not counts.get("stakes") and \
                 n_words <= NEWS_WORDS and _SHARED.search(low) is not None and _ASKING.search(low) is None:
