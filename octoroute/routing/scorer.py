@@ -279,7 +279,8 @@ _WORDS: dict[str, str] = {
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
-                 "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina",
+                 "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
+                 "cantonese jyutping hokkien teochew hakka",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
@@ -457,9 +458,11 @@ _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise 
                             "interpreter recursive recursively minimise minimize minimiser minimieren "
                             "minimizar minimizzare maximise maximize maximiser maximieren maximizar "
                             "massimizzare".split())
+_AMBIGUOUS_PROSE_ALGO = _AMBIGUOUS_ALGO | {"graph", "graphs"}
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
                  "suffix tree", "tree traversal", "min-heap", "max-heap", "min heap", "max heap", "heap sort",
-                 "heapsort", "binary heap", "priority queue", "b-tree", "red-black", "avl tree",
+                 "heapsort", "binary heap", "priority queue", "directed graph", "weighted graph",
+                 "undirected", "b-tree", "red-black", "avl tree",
                  "optimal substructure", "an algo ", "un algo ")  # (alone, "algo" is Spanish "something")
 
 # Substrings for scripts written without spaces (zh, ja).
@@ -650,7 +653,8 @@ _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
 # word only beside another ("Lügner", "menteur").
 _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
 # A conversion to a format opening the ask ("turn these notes into a CSV:", "can you put this in a table").
-_TO_FORMAT = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|convert|put|format|make) "
+_TO_FORMAT = re.compile(r"\s*(?:please |pls |can you |could you )?"
+                        r"(?:turn|convert|put|format|make|pull|get|grab|dump|give me) "
                         r"(?:[a-z']+ ){0,4}(?:into|to|in|as) (?:a |an )?"
                         r"(?:csv|json|yaml|xml|table|spreadsheet)\b")
 # A text to write in the other languages the scorer reads: the verb, an article, a text.
@@ -712,6 +716,8 @@ _EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "
 # "0,0,1,45" is four. Nor does the space of French and German thousands: "2 340" is one, nor a decimal
 # comma before a percent or currency sign: "17,5 %" and "125,00 $" are one each.
 _RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9)|,99? ?#)")
+# An item number opening a line of a list: "\n3. ", "\n12) ".
+_LIST_NUMBER = re.compile(r"\n[ \t]*\d{1,2}[.)] ")
 
 # (first word, pattern): a pattern runs only when its first word is among the prompt's
 # words, and starts with that literal, which the engine finds with a fast search.
@@ -1103,8 +1109,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # at NUMBERS_ENOUGH; ``detail`` (--explain) shows the exact count.
     # Digits right after a letter name things, not quantities: q4_k_m, x86, h264, gpt4, v2.
     named = masked.count(b"a9") if has_digit else 0
-    numbers = max(0, _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH + named) - named) \
-        if has_digit else 0
+    # So do a list's item numbers ("\n12. The Montréal client uses Databricks."): they count clues.
+    listed = len(_LIST_NUMBER.findall(low)) if has_digit and "\n" in low else 0
+    numbers = max(0, _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH + named + listed)
+                  - named - listed) if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
@@ -1142,7 +1150,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
-    if not big_o and _only_from("algo", _AMBIGUOUS_ALGO, hits, counts) and \
+    # (Without code, "graphs" are charts: "heap graphs show heap never above 800mb".)
+    ambiguous = _AMBIGUOUS_ALGO if shape else _AMBIGUOUS_PROSE_ALGO
+    if not big_o and _only_from("algo", ambiguous, hits, counts) and \
             not any(phrase in ask for phrase in _ALGO_PHRASES):
         counts["algo"] = 0
     if _only_from("puzzle", _TRUTH_WORDS, hits, counts):
@@ -1203,8 +1213,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("extraction") == 1 and not counts.get("format") and not _FIELD_WORDS.isdisjoint(hits):
         # "Bees in 12 fields", "my field of study": alone, without an output format, no fields to pull out.
         counts["extraction"] = 0
+    # ("Pull these out as JSON: <an e-mail that says 'do not reply'>": the opening asks for the format.)
     fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) and (
-        counts.get("extraction") or not to_write) else 0
+        counts.get("extraction") or not to_write or _TO_FORMAT.match(ask) is not None) else 0
     roleplay: float = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if prose and not roleplay and personas and counts.get("g_persona") and (
@@ -1303,6 +1314,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # An assignment puzzle: each of several has a different one, with facts that rule some out.
     if prose and not shape and counts.get("assign", 0) >= 2 and questions and _negations(low) >= 2:
         csp = max(csp, 1)
+        counts["puzzle"] = counts.get("puzzle", 0) + 1  # a logic grid, whatever its figures
     # A probability asked for: by name, or as odds/chances beside a random device.
     chance = 1 if prose and (counts.get("chance") or (counts.get("chance_weak") and (
         counts.get("device") or (numbers >= 2 and ("at least" in ask or "at most" in ask))))) else 0
@@ -1365,8 +1377,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "Extract ..." or "Summarise ..." as the first word is the ask: the stories, poems and
     # novels in the text that follows are its material, not a writing request.
     lead = _VOCAB.get(words[0], ()) if words else ()
-    if "extraction" in lead or "summary" in lead or (
-            fmt and _TO_FORMAT.match(ask) is not None and not _REWRITE_ASK.match(ask)):
+    to_format = bool(fmt) and _TO_FORMAT.match(ask) is not None and not _REWRITE_ASK.match(ask)
+    if "extraction" in lead or "summary" in lead or to_format:
         # (So does "turn these notes into a CSV: name, class, ...": the essays and letters the notes
         # mention are the material.)
         kinds["creative_writing"] = min(kinds["creative_writing"], 1.5)

@@ -2586,3 +2586,41 @@ def test_an_example_is_no_exam_in_a_plan() -> None:
     got = scored("For example, plan the migration of our k3s cluster to containerd with zero downtime and "
                  "daily backups, with the algorithm for draining nodes one at a time")
     assert got.task_type == "code", got.reason
+
+
+def test_a_logic_grid_with_numbered_clues_is_a_puzzle_not_a_sum() -> None:
+    # The clue numbers are no quantities: with them counted, the figures made it a word problem.
+    got = scored(
+        "one for the quiz night, can you solve it and show the steps? five of us each give one talk next "
+        "week, one per day Mon-Fri, each in a different room (A, B, C, D, E) and each on a different topic "
+        "(bees, trains, tea, maps, clocks).\n1. Jo talks the day after Kit.\n2. The bees talk isn't in "
+        "room C.\n3. Lu is in room A.\n4. Wednesday's talk is about tea.\n5. Mo doesn't talk on Monday.\n"
+        "6. The maps talk is in room E.\n7. Kit talks about clocks.\n8. Room B is used on Friday.\n"
+        "9. Ned's talk is two days before the trains talk.\n10. Lu talks on Tuesday.\n"
+        "11. Room D is used the day before room B.\n12. The bees talk is on Monday.\n"
+        "who talks on which day, in which room, about what?")
+    assert got.task_type == "reasoning" and got.tier == "deep", got.reason
+
+
+def test_a_phrase_to_say_in_cantonese_needs_care() -> None:
+    got = scored("how do i say 'thank you for the lovely dinner, auntie' in cantonese? with jyutping please")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_memory_graphs_beside_a_pod_are_no_graph_algorithm() -> None:
+    got = scored("our spring boot container gets OOMKilled at a 2Gi limit with -Xmx1500m, but the heap "
+                 "graphs in "
+                 "grafana never go past 1.1g. where is the rest going?")
+    assert "algorithmic" not in got.reason and got.tier == "balanced", got.reason
+
+
+def test_fields_pulled_out_as_json_from_a_mail_are_no_reply_to_write() -> None:
+    # The mail's "please do not reply" is its material, not a reply to write.
+    got = scored(
+        "pull these out as JSON: order number, order date, items, subtotal, shipping, total, delivery "
+        "window. null if missing\n\nFrom: Dales Garden Supplies <orders@dalesgarden.example>\n"
+        "Subject: Your order DG-55102 is confirmed\n\nHi Geoff,\n\nThanks for your order on 14 March. "
+        "You ordered 2 x raised bed kit (£39.99 each) and 1 x compost bin (£24.50). Subtotal £104.48, "
+        "shipping £6.95, total £111.43. Your delivery window is 19-21 March, between 8am and 6pm.\n\n"
+        "This mailbox is not monitored, please do not reply to this email.\nDales Garden Supplies")
+    assert got.task_type != "creative_writing" and got.tier == "balanced", got.reason
