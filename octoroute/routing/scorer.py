@@ -299,7 +299,7 @@ _WORDS: dict[str, str] = {
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf",
-    "g_points": "points", "g_digest": "decided open action",
+    "g_points": "points", "g_digest": "decided open action from",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -322,6 +322,9 @@ _WORDS: dict[str, str] = {
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
+    "g_int": "integer integers",
+    "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
+             "grandfather grandmother grandson granddaughter sister brother",
     "g_mark": "print printf println console self",
     "g_shape": "def class import function fn func select return let const",
     "g_problem": "how what if when per wie",
@@ -439,7 +442,7 @@ _EVERYDAY_SIGNALS = ("math", "math_adv", "chance", "puzzle")
 # technical subject beside them, they make nothing harder. ("Security" and "performance" are left
 # out: in a homelab they are mostly about systems the vocabulary does not name, like Nextcloud.)
 _EVERYDAY_DEPTH = frozenset("architecture parallel concurrent concurrently simultaneously injection leak "
-                            "leaks".split())
+                            "leaks authentication".split())
 # Code words with an everyday sense: an oven method, english class, the library, terminal 2.
 _EVERYDAY_CODE = frozenset("method methods class classes program programme programs library framework "
                            "terminal cache exception schema variable variables null "
@@ -459,6 +462,21 @@ _AMBIGUOUS_ALGO = frozenset("dynamic tree trees heap efficient optimal optimise 
                             "minimizar minimizzare maximise maximize maximiser maximieren maximizar "
                             "massimizzare".split())
 _AMBIGUOUS_PROSE_ALGO = _AMBIGUOUS_ALGO | {"graph", "graphs"}
+# A chain of kinship, one relative "of" another: "the daughter of the only son of my grandfather's wife".
+_KIN = r"(?:son|daughter|father|mother|wife|husband|uncle|aunt|nephew|niece|cousin|brother|sister|grand\w+)"
+_KIN_CHAIN = re.compile(_KIN + r"'?s? of (?:the |my |his |her |their |your )?(?:only |eldest |youngest )?"
+                        + _KIN)
+_INPUT_BOUND = re.compile(r"(?:<=|≤|<) ?(?:\d ?[*·x\u00d7] ?)?(?:1e\d|10\^\d|10\*\*\d)")
+_CARD_THING = re.compile(r"\b(?:debit|credit|bank|sim|sd|microsd|graphics|video|sound|network|memory|id|"
+                         r"gift|loyalty|smart|key|access|aadhaar|pan|ration|health|insurance|business|"
+                         r"prepaid|travel|oyster|contactless) ?cards?\b|"
+                         r"\bcard (?:number|details|reader|payment)")
+_CARD_WRITING = frozenset("birthday wedding christmas thank-you condolence greeting greetings anniversary "
+                          "write draft sympathy".split())
+# Plans a constraint problem produces; alone with figures, they are plans to write, not problems.
+_CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating".split())
+_NUMBER_THEORY = ("positive integer", "negative integer", "nonnegative integer", "integer solution",
+                  "pairs of integers", "all integers", "integer pairs", "integers n such", "integers x such")
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
                  "suffix tree", "tree traversal", "min-heap", "max-heap", "min heap", "max heap", "heap sort",
                  "heapsort", "binary heap", "priority queue", "directed graph", "weighted graph",
@@ -699,7 +717,7 @@ _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our)
                            r"enfants?|mère|père|petite-fille|petit-fils)|(?:a|para) (?:mi|mis) (?:hija|hijo|"
                            r"hijos|madre|padre|abuela|abuelo|nieta|nieto)\b)")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
-                   "open questions")
+                   "open questions", "need to do from", "have to do from", "action points")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 # Searched from the operator (rare in prose) and checked for the lone letter before it in Python:
 # a pattern that starts at every letter cost a code prompt 260k instructions. One pattern per
@@ -1150,6 +1168,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
+    if not big_o and ("1e" in ask or "10^" in ask or "10**" in ask) and _INPUT_BOUND.search(ask) is not None:
+        # A contest's input bound ("1 <= n <= 1e5", "n ≤ 2·10^5") asks for the complexity that meets it.
+        big_o = True
     # (Without code, "graphs" are charts: "heap graphs show heap never above 800mb".)
     ambiguous = _AMBIGUOUS_ALGO if shape else _AMBIGUOUS_PROSE_ALGO
     if not big_o and _only_from("algo", ambiguous, hits, counts) and \
@@ -1199,6 +1220,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["prove"] = counts.get("prove", 0) + 1
     if prose and counts.get("g_proof") and _PROOF_PHRASE.search(ask):
         counts["prove"] = counts.get("prove", 0) + 1
+    if prose and counts.get("g_kin", 0) >= 2 and ("related" in ask or "relation" in ask) and \
+            _KIN_CHAIN.search(ask) is not None:
+        # "She is the daughter of the only son of my grandfather's wife. How is she related to me?"
+        counts["puzzle"] = counts.get("puzzle", 0) + 1
+    if prose and counts.get("g_int") and "find all" in ask and "such that" in ask and any(
+            phrase in ask for phrase in _NUMBER_THEORY):
+        # "Find all pairs of positive integers (a, b) such that ...": a competition's number theory.
+        counts["math_adv"] = counts.get("math_adv", 0) + 1
     if prose and counts.get("g_are") and counts.get("g_quant") and any(r.search(ask) for r in _SYLLOGISM):
         phrases += 2  # two quantified clauses are a syllogism on their own
     if_then = 1 if prose and counts.get("g_if") and "?" in ask and _IF_THEN.search(
@@ -1306,7 +1335,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         low.count("@") >= 2 else 0
     # A plan or schedule under stated rules; a decision weighed on several factors.
     csp = counts.get("csp", 0) if prose and not shape and (
-        counts.get("csp", 0) >= 2 or constraints >= 2 or numbers >= 3) else 0
+        counts.get("csp", 0) >= 2 or constraints >= 2 or (numbers >= 3 and (
+            constraints or not _only_from("csp", _CSP_ARTEFACTS, hits, counts)))) else 0
+    # (A schedule with figures and no rule, "a simple schedule for 10 kids, 2 hours", is a plan to
+    # write; dependencies with figures are a critical path to work out.)
     # A seating puzzle: who may sit next to whom, under two or more adjacency rules.
     if prose and not shape and counts.get("g_seat") and low.count("next to") >= 2 and (
             constraints or _negations(low)):
@@ -1328,6 +1360,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "How do you ... ?" under two stated restrictions, with no code about: a riddle.
     if prose and not technical and constraints >= 2 and "how do you" in low:
         counts["puzzle"] = counts.get("puzzle", 0) + 1
+    if "card" in hits and counts.get("creative") and _CARD_THING.search(ask) is not None and not (
+            hits & _CARD_WRITING):
+        # "I entered my debit card number": a bank card, a SIM or a graphics card is no card to write.
+        counts["creative"] -= 1
     if (counts.get("creative") or counts.get("rewrite")) and not to_write and (
             technical or numbers >= 3 or constraints >= 2 or any(
             how in ask for how in ("how do i ", "how can i ", "how to ", "how would i "))):

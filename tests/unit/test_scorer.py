@@ -2624,3 +2624,66 @@ def test_fields_pulled_out_as_json_from_a_mail_are_no_reply_to_write() -> None:
         "shipping £6.95, total £111.43. Your delivery window is 19-21 March, between 8am and 6pm.\n\n"
         "This mailbox is not monitored, please do not reply to this email.\nDales Garden Supplies")
     assert got.task_type != "creative_writing" and got.tier == "balanced", got.reason
+
+
+def test_find_all_positive_integers_such_that_is_competition_maths() -> None:
+    got = scored("maths club: find all pairs of positive integers (m, n) such that m + n divides mn + 1. we "
+                 "found (1, 1) and (2, 3) by hand")
+    assert got.task_type == "math" and got.tier == "deep", got.reason
+
+
+def test_a_chain_of_relatives_is_a_puzzle() -> None:
+    got = scored("Looking at a portrait, Meera said: 'His mother is the only daughter of my father's "
+                 "mother.' "
+                 "How is the man in the portrait related to Meera?")
+    assert got.task_type == "reasoning" and got.tier == "balanced", got.reason
+
+
+def test_a_contest_input_bound_makes_code_algorithmic() -> None:
+    got = scored("my solution gets TLE, need a faster approach in c++\n\nn points on a line (1 <= n <= "
+                 "2*10^5), "
+                 "q <= 2*10^5 queries: 'move point i to x' or 'count points in [l, r]'.\n\nint main() {\n"
+                 "    int n, q;\n    cin >> n >> q;\n    vector<long long> p(n);\n    for (auto &x : p) "
+                 "cin >> x;\n}")
+    assert got.task_type == "code" and "algorithmic" in got.reason, got.reason
+
+
+def test_a_bank_card_is_no_card_to_write() -> None:
+    got = scored("I clicked the link in the parcel text and typed my credit card number into the page. Now "
+                 "the bank app shows a payment I did not make. What should I do first?")
+    assert got.task_type != "creative_writing" and got.tier == "balanced", got.reason
+
+
+def test_a_birthday_card_is_still_writing() -> None:
+    got = scored("write a birthday card message for my gran, she's 90 on sunday")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_two_factor_authentication_asked_by_a_layman_is_no_code() -> None:
+    got = scored("My bank says I must turn on two-factor authentication for online banking. What does that "
+                 "mean and will it make anything harder for me?")
+    assert got.task_type != "code" and got.tier != "deep", got.reason
+
+
+def test_what_to_do_from_a_pasted_newsletter_is_a_digest() -> None:
+    got = scored(
+        "what do i need to do from this\n\nDear parents,\nThe Year 4 trip to the museum is on Friday 7 "
+        "March. "
+        "Children should bring a packed lunch and wear school uniform. The coach leaves at 8.45am sharp, so "
+        "please arrive by 8.30. The cost is £12, payable on the school app by Monday 3 March. If your child "
+        "needs medication, please hand it to the class teacher on the day with a signed form. Book Week runs "
+        "10-14 March: children may come dressed as a book character on Thursday 13 March. Parents' evening "
+        "bookings open on 17 March for appointments on 25 and 26 March.\nThank you,\nMrs Oduya")
+    assert got.task_type == "document_summary" and got.tier != "deep", got.reason
+
+
+def test_a_schedule_with_figures_and_no_rule_is_no_constraint_problem() -> None:
+    got = scored("my son's 6th birthday, 12 kids at the house, 3 hours on sunday. he loves dinosaurs. "
+                 "give me a simple schedule of games and a shopping list")
+    assert "constraint" not in got.reason and got.tier != "deep", got.reason
+
+
+def test_dependencies_with_figures_are_still_a_constraint_problem() -> None:
+    got = scored("3 of us, 6 jobs: A (2h), B (3h, after A), C (1h), D (4h, after B and C), E (2h), "
+                 "F (1h, after D and E). given the dependencies, what's the earliest we can be done?")
+    assert "constraint" in got.reason and got.tier == "deep", got.reason
