@@ -322,7 +322,7 @@ _WORDS: dict[str, str] = {
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
-    "g_int": "integer integers",
+    "g_int": "integer integers", "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet",
     "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
              "grandfather grandmother grandson granddaughter sister brother",
     "g_mark": "print printf println console self",
@@ -339,6 +339,7 @@ _WORDS: dict[str, str] = {
     "creative": (
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
         "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
+        "blurb linkedin "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
         "email invitation birthday wedding reminder card kaartje "
         "mahnung zahlungserinnerung rappel relance recordatorio sollecito "
@@ -475,6 +476,11 @@ _CARD_WRITING = frozenset("birthday wedding christmas thank-you condolence greet
                           "write draft sympathy".split())
 # Plans a constraint problem produces; alone with figures, they are plans to write, not problems.
 _CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating".split())
+_BIO = re.compile(r"\b(?:short|brief|speaker|author|professional|team|a|my|our|his|her) bio\b|"
+                  r"\bbio (?:for|of)\b")
+_TO_NOTES = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|make|convert|condense|boil|put) "
+                       r"(?:this|these|it|that|the [a-z]+)(?: [a-z']+){0,2} (?:into|to|in|down to) "
+                       r"(?:[a-z-]+ ){0,2}(?:bullet points|bullets|notes|flashcards|flash cards|cheatsheet)")
 _NUMBER_THEORY = ("positive integer", "negative integer", "nonnegative integer", "integer solution",
                   "pairs of integers", "all integers", "integer pairs", "integers n such", "integers x such")
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
@@ -1278,10 +1284,20 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "scrivimi una descrizione breve x booking della camera", "écris-moi un petit mot pour ...": a text
         # to write, as "write me a short description" is in English (_ROLEPLAY_WRITE).
         counts["creative"] = counts.get("creative", 0) + 1
+    if not shape and counts.get("g_bio") and _BIO.search(ask) is not None:
+        # "A short bio for the website" ("BIO BANANEN" on a receipt is no bio).
+        counts["creative"] = counts.get("creative", 0) + 1
     if not shape and counts.get("g_name") and _NAMING.search(ask) is not None:
         counts["creative"] = counts.get("creative", 0) + 1  # names to invent: "a funny name for the robot"
+    # "Turn this into revision bullet points: <a textbook page on Dijkstra>": notes of the text, its
+    # algorithm the material.
+    to_notes = prose and bool(counts.get("g_notes")) and _TO_NOTES.match(ask) is not None
+    if to_notes:
+        counts["summary"] = counts.get("summary", 0) + 2
     if counts.get("g_tl") and ("tl;dr" in ask or "tl,dr" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
+        # "tl;dr this for tom: <a post-mortem>" opens with the ask; the figures below are its material.
+        to_notes = to_notes or ask.lstrip().startswith(("tl;dr", "tl,dr"))
     if "resume " in ask and _RESUME_ES.search(ask):
         counts["summary"] = counts.get("summary", 0) + 1  # "resume este correo" (Spanish: summarise)
     if "sum" in hits and _SUM_UP.search(ask):
@@ -1431,6 +1447,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             # "Rewrite this so it sounds less corporate: <patch notes>": the bugs and the performance
             # are what the notes say; the ask is their tone.
             kinds["code"] = min(kinds["code"], 1.0)
+    if to_notes:
+        lead = ("summary",)
     if "summary" not in lead and counts.get("summary") and shape < 2 and tokens >= PARAGRAPH_TOKENS and \
             not (fmt or counts.get("format")) and _summary_line(low):
         # "What happened here? Short summary + likely root cause." on a line of its own above a pasted

@@ -2687,3 +2687,44 @@ def test_dependencies_with_figures_are_still_a_constraint_problem() -> None:
     got = scored("3 of us, 6 jobs: A (2h), B (3h, after A), C (1h), D (4h, after B and C), E (2h), "
                  "F (1h, after D and E). given the dependencies, what's the earliest we can be done?")
     assert "constraint" in got.reason and got.tier == "deep", got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "linkedin post saying we just hired our first data scientist, Ravi, keep it warm, 3-4 lines, one hashtag",
+    "short bio for the conference programme, ~60 words, third person: 15 yrs in logistics, now runs a small "
+    "consultancy, cycles to work, two kids",
+])
+def test_a_post_or_bio_to_write_is_writing(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_textbook_notes_to_turn_into_bullets_are_a_summary() -> None:
+    got = scored(
+        "turn this into revision bullet points, 5-6 max, it's from my a-level cs book\n\n"
+        "A binary search tree stores keys so that every key in a node's left subtree is smaller than "
+        "the node's "
+        "key and every key in its right subtree is larger. Searching starts at the root and moves left "
+        "or right "
+        "at each step, so a balanced tree answers a search in O(log n) time, while a degenerate tree that is "
+        "really a linked list needs O(n). Insertion follows the same path as a search and adds the new "
+        "key as a "
+        "leaf. Deletion has three cases: a leaf is removed directly, a node with one child is replaced "
+        "by that "
+        "child, and a node with two children is replaced by its in-order successor, the smallest key in its "
+        "right subtree. Self-balancing trees such as AVL and red-black trees keep the height logarithmic by "
+        "rotating nodes after insertions and deletions.")
+    assert got.task_type == "document_summary" and got.tier != "deep", got.reason
+
+
+def test_tldr_opening_a_pasted_update_is_a_summary_not_its_sums() -> None:
+    got = scored(
+        "tl;dr this for mum, she only needs to know if the heating will be off this week\n\nRight, "
+        "summary of "
+        "the boiler saga: the pressure dropped from 1.5 to 0.4 bar over 3 days and the boiler locked out on "
+        "Monday. The engineer's bill so far: 2 * 45 + 60 = 150 pounds. The new vessel arrives Thursday. On "
+        "FRIDAY between 9 and 11 the engineer will fit it, so heating will be OFF for up to two hours. "
+        "If anyone "
+        "has a slot booked for a bath then, tell me and we'll do it Saturday. What will the total be? About "
+        "150 + 95 = 245.")
+    assert got.task_type == "document_summary" and got.tier == "fast", got.reason
