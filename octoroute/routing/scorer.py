@@ -299,7 +299,7 @@ _WORDS: dict[str, str] = {
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf",
-    "g_points": "points", "g_digest": "decided open action from",
+    "g_points": "points", "g_digest": "decided open action",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -322,7 +322,10 @@ _WORDS: dict[str, str] = {
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
     "g_proof": "induction inductive demonstrate derive contradiction",
-    "g_int": "integer integers", "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet",
+    "g_int": "integer integers",
+    # Words of a contest problem's statement, which guard the scan for its input bounds.
+    "g_bound": "queries query integers integer array arrays constraints input tle testcases",
+    "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet",
     "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
              "grandfather grandmother grandson granddaughter sister brother",
     "g_mark": "print printf println console self",
@@ -723,7 +726,7 @@ _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our)
                            r"enfants?|mère|père|petite-fille|petit-fils)|(?:a|para) (?:mi|mis) (?:hija|hijo|"
                            r"hijos|madre|padre|abuela|abuelo|nieta|nieto)\b)")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
-                   "open questions", "need to do from", "have to do from", "action points")
+                   "open questions", "action points")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 # Searched from the operator (rare in prose) and checked for the lone letter before it in Python:
 # a pattern that starts at every letter cost a code prompt 260k instructions. One pattern per
@@ -1174,7 +1177,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
-    if not big_o and ("1e" in ask or "10^" in ask or "10**" in ask) and _INPUT_BOUND.search(ask) is not None:
+    if not big_o and counts.get("g_bound") and ("1e" in ask or "10^" in ask or "10**" in ask) and \
+            _INPUT_BOUND.search(ask) is not None:
         # A contest's input bound ("1 <= n <= 1e5", "n ≤ 2·10^5") asks for the complexity that meets it.
         big_o = True
     # (Without code, "graphs" are charts: "heap graphs show heap never above 800mb".)
@@ -1306,7 +1310,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["math"] = max(0, counts.get("math", 0) - 1)
     if counts.get("g_points") and ("key points" in ask or "main points" in ask):
         counts["summary"] = counts.get("summary", 0) + 1
-    digest = bool(counts.get("g_digest")) and any(phrase in ask for phrase in _DIGEST_PHRASES)
+    # ("What do I actually need to do from this: <a school newsletter>", said in the ask's first words.)
+    digest = (bool(counts.get("g_digest")) and any(phrase in ask for phrase in _DIGEST_PHRASES)) or \
+        ask.find(" to do from", 0, ASK_END_CHARS) >= 0
     if digest:
         # What a thread or a meeting decided and left open: a digest of the text, whatever it is about.
         counts["summary"] = counts.get("summary", 0) + 2
