@@ -470,20 +470,26 @@ _AMBIGUOUS_PROSE_ALGO = _AMBIGUOUS_ALGO | {"graph", "graphs"}
 _KIN = r"(?:son|daughter|father|mother|wife|husband|uncle|aunt|nephew|niece|cousin|brother|sister|grand\w+)"
 _KIN_CHAIN = re.compile(_KIN + r"'?s? of (?:the |my |his |her |their |your )?(?:only |eldest |youngest )?"
                         + _KIN)
+# A contest's bound on its input: "1 <= n <= 1e5", "q ≤ 2·10^5".
 _INPUT_BOUND = re.compile(r"(?:<=|≤|<) ?(?:\d ?[*·x\u00d7] ?)?(?:1e\d|10\^\d|10\*\*\d)")
+# Cards that are things, not texts: a debit card, a SIM card, a card number.
 _CARD_THING = re.compile(r"\b(?:debit|credit|bank|sim|sd|microsd|graphics|video|sound|network|memory|id|"
                          r"gift|loyalty|smart|key|access|aadhaar|pan|ration|health|insurance|business|"
                          r"prepaid|travel|oyster|contactless) ?cards?\b|"
                          r"\bcard (?:number|details|reader|payment)")
+# ... unless a card to write is named beside them ("a birthday card for the nurse who took my card").
 _CARD_WRITING = frozenset("birthday wedding christmas thank-you condolence greeting greetings anniversary "
                           "write draft sympathy".split())
 # Plans a constraint problem produces; alone with figures, they are plans to write, not problems.
 _CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating".split())
+# A biography to write: "a short bio", "bio for the website" (not "BIO BANANEN" on a receipt).
 _BIO = re.compile(r"\b(?:short|brief|speaker|author|professional|team|a|my|our|his|her) bio\b|"
                   r"\bbio (?:for|of)\b")
+# Notes of a pasted text asked in the ask's first words: "turn this into revision bullet points".
 _TO_NOTES = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|make|convert|condense|boil|put) "
                        r"(?:this|these|it|that|the [a-z]+)(?: [a-z']+){0,2} (?:into|to|in|down to) "
                        r"(?:[a-z-]+ ){0,2}(?:bullet points|bullets|notes|flashcards|flash cards|cheatsheet)")
+# A competition's number theory, with "find all ... such that" beside it.
 _NUMBER_THEORY = ("positive integer", "negative integer", "nonnegative integer", "integer solution",
                   "pairs of integers", "all integers", "integer pairs", "integers n such", "integers x such")
 _ALGO_PHRASES = ("dynamic programming", "binary tree", "search tree", "spanning tree", "segment tree",
