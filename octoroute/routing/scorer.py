@@ -364,6 +364,7 @@ _WORDS: dict[str, str] = {
         "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
+        "isalin pakisalin "
         "übersetz formulier formuliere umformulieren förmlicher höflicher "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
@@ -609,8 +610,8 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "tłumacz", "翻", "訳",
-                    "語にして", "번역")
+_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "tłumacz", "isalin",
+                    "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -928,6 +929,7 @@ _THANKS_ANYWHERE = re.compile(r"\b(?:" + _THANKS_WORDS + r")\b")
 _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also", "but", "make", "add",
                         "write", "change", "fix", "show", "explain", "what", "how", "why", "next", "another",
                         "again"))
+_NOW = frozenset(("now",))
 # News shared, not an ask ("I finally beat someone rated 1600 on lichess!!!", "tô morta 🙃"): an
 # exclamation, a laugh or an emoji, with no question and none of these words of asking (in the
 # languages the scorer reads).
@@ -1508,7 +1510,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             kinds[kind] = min(kinds[kind], 1.0)
     # "cheers, moving the call outside the lock was it. you're a lifesaver": thanks that ask nothing more
     # close a conversation, however hard it was.
-    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and _ASK_WORDS.isdisjoint(words) and (
+    # ("works now" is no "now can you ...".)
+    asking = not _ASK_WORDS.isdisjoint(words) and not (
+        _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low))
+    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and not asking and (
         _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)
     if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:

@@ -2728,3 +2728,23 @@ def test_tldr_opening_a_pasted_update_is_a_summary_not_its_sums() -> None:
         "has a slot booked for a bath then, tell me and we'll do it Saturday. What will the total be? About "
         "150 + 95 = 245.")
     assert got.task_type == "document_summary" and got.tier == "fast", got.reason
+
+
+def test_thanks_with_works_now_closes_a_hard_conversation() -> None:
+    context = ("user: my DMA buffer reads stale data on the STM32H7 after the first transfer, code below\n"
+               "assistant: The D-cache holds the old lines: align the buffer to 32 bytes and invalidate "
+               "the cache "
+               "before you read it, or put it in a non-cacheable region with the MPU.")
+    got = scored("thanks!! that was it, cache invalidate before reading. works now", context=context)
+    assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
+
+
+def test_a_tagalog_ask_to_translate_a_pasted_text_is_a_translation() -> None:
+    got = scored("pakisalin mo sa tagalog itong sulat ng landlord, para maintindihan ni nanay\n\n"
+                 "Dear tenants, the water will be shut off on Saturday from 9 am to 3 pm for repairs to "
+                 "the main "
+                 "pipe. Please store enough water for 6 hours. Rent for March is due on the 5th; a late "
+                 "fee of "
+                 "500 pesos applies after the 10th. Thank you for your patience.")
+    assert got.task_type == "creative_writing", got.reason
+
