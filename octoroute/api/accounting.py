@@ -20,7 +20,7 @@ from octoroute.config import EndpointConfig
 from octoroute.routing.router import Decision
 from octoroute.stats import Stats
 
-CHARS_PER_TOKEN = 4  # the seed's estimate (routing.rules.estimate_tokens), for text without usage
+CHARS_PER_TOKEN = 4  # the seed's estimate, for text without usage (only its length is kept here)
 # A JSON string value of "content" (or a reasoning model's "reasoning_content") in a chunk's
 # delta: its length (escapes included) is close enough for an estimate, and a regex in C
 # costs far less than parsing every event of every stream.

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from octoroute.routing.router import NO_HEADERS, RouteInput
+from octoroute.routing.rules import estimate_tokens
 
 SYSTEM_EXCERPT_CHARS = 1000  # characters of the system prompt kept as context
 CONTEXT_TURN_CHARS = 600  # characters kept of each of the last earlier user turns
@@ -48,14 +49,14 @@ def conversation_input(messages: Sequence[Any], *, importance: str, task_type: s
     """Routing input from a conversation (messages already validated as objects)."""
     user_turns: list[str] = []
     system = ""
-    total_chars = 0
+    total_tokens = 0
     has_images = False
     for message in messages:
         if not isinstance(message, dict):
             continue
         content = message.get("content")
         text = content_text(content)
-        total_chars += len(text)
+        total_tokens += estimate_tokens(text)
         role = message.get("role")
         if role == "user":
             user_turns.append(text)
@@ -66,6 +67,6 @@ def conversation_input(messages: Sequence[Any], *, importance: str, task_type: s
     earlier = [t[:CONTEXT_TURN_CHARS] for t in user_turns[-1 - CONTEXT_TURNS:-1]]
     context = "\n".join(filter(None, (system[:SYSTEM_EXCERPT_CHARS], *earlier)))
     return RouteInput(text=last_user or system, importance=importance, task_type=task_type,
-                      token_estimate=total_chars // 4, has_tools=has_tools, has_images=has_images,
+                      token_estimate=total_tokens, has_tools=has_tools, has_images=has_images,
                       json_response=json_response, headers=headers, turns=max(1, len(user_turns)),
                       context=context if last_user else "")

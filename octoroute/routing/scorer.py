@@ -62,6 +62,7 @@ ASK_END_CHARS = 240  # the head and the tail of an ask, where it says who the an
 LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
+FOLLOW_UP_LANGUAGE_WORDS = 12  # words; a follow-up this short naming a language asks the translation again
 NEWS_WORDS = 60  # words; news this short with nothing asked is chat (longer may be a report to act on)
 PERCENT_TOKENS = 20  # tokens; a percentage of one figure, or two bare figures, asked this briefly is one step
 FOREIGN_ASCII_WORDS = 12  # words; ASCII text this long with no stop word is in another language
@@ -280,7 +281,7 @@ _WORDS: dict[str, str] = {
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
-                 "cantonese jyutping hokkien teochew hakka",
+                 "cantonese jyutping hokkien teochew hakka māori reo",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
@@ -325,7 +326,8 @@ _WORDS: dict[str, str] = {
     "g_int": "integer integers",
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
-    "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet",
+    "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
+    "g_working": "working workings",
     "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
              "grandfather grandmother grandson granddaughter sister brother",
     "g_mark": "print printf println console self",
@@ -610,6 +612,10 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
                             r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
                             r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
+_LANGUAGE_NAME = re.compile(r"\b(?:spanish|french|german|italian|portuguese|dutch|english|japanese|chinese|"
+                            r"korean|russian|polish|swedish|turkish|greek|arabic|hindi|ukrainian|czech|danish|"
+                            r"norwegian|finnish|vietnamese|mandarin|thai|indonesian|hebrew|persian|romanian|"
+                            r"hungarian)\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "tłumacz", "isalin",
                     "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
@@ -935,6 +941,15 @@ _NOW = frozenset(("now",))
 # languages the scorer reads).
 _SHARED = re.compile(r"!|\b(?:lol|lmao|haha\w*|omg|mdr|jaja\w*|kkk+|xd)\b|"
                      r"[\U0001f300-\U0001faff\u2600-\u27bf]")
+_SHOW_WORKING = re.compile(r"\bshow (?:your |the |all |me the |full )?workings?\b")
+# "Prove" in everyday talk: "you can't prove it", "prove it!", "I can prove that I paid".
+_PROVE_IT = re.compile(r"\b(?:can'?t|cannot|couldn'?t|never) prove\b|\bprove (?:it|that to me)\b")
+# An extraction asked in the first words: "pull out all the dates", "can you pull out every name".
+_PULL_OUT = re.compile(r"\s*(?:please |pls |can you |could you )?pull (?:out )?(?:all|every|each|the)\b")
+# A vent that says it wants no answer but an ear.
+_VENT = re.compile(r"\b(?:do ?n[o']?t|dont) (?:want|need) (?:any )?(?:advice|solutions|fixes)|"
+                   r"\bjust (?:want|need|needed|wanted) to (?:vent|moan|rant|complain|whinge|"
+                   r"type (?:it|that|this)|say it)")
 _ASKING = re.compile(
     r"\b(?:write|make|explain|fix|help|list|give|show|suggest|recommend|translate|summari[sz]e|check|find|"
     r"compute|calculate|solve|draft|rewrite|convert|create|plan|compare|debug|review|prove|extract|parse|"
@@ -1194,6 +1209,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if not big_o and _only_from("algo", ambiguous, hits, counts) and \
             not any(phrase in ask for phrase in _ALGO_PHRASES):
         counts["algo"] = 0
+    if counts.get("prove") == 1 and "prove" in hits and not (
+            expr or shape or counts.get("math") or counts.get("math_adv") or counts.get("code")) and \
+            _PROVE_IT.search(ask) is not None and not (
+            context and ("prove" in context.lower() or "proof" in context.lower())):
+        # "So you'd bet on it? Even though you can't prove it?": everyday talk (after a proof, "can you
+        # prove it for any polygon?" continues it).
+        counts["prove"] = 0
     if _only_from("puzzle", _TRUTH_WORDS, hits, counts):
         counts["puzzle"] = 0  # "voglio che tu mi dica la verità": the truth without a liar is no puzzle
     problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
@@ -1242,6 +1264,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             _KIN_CHAIN.search(ask) is not None:
         # "She is the daughter of the only son of my grandfather's wife. How is she related to me?"
         counts["puzzle"] = counts.get("puzzle", 0) + 1
+    if prose and counts.get("g_working") and _SHOW_WORKING.search(ask) is not None:
+        counts["math"] = counts.get("math", 0) + 1  # "show working", as a maths teacher asks it
     if prose and counts.get("g_int") and "find all" in ask and "such that" in ask and any(
             phrase in ask for phrase in _NUMBER_THEORY):
         # "Find all pairs of positive integers (a, b) such that ...": a competition's number theory.
@@ -1417,6 +1441,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     translation = say_in or bool(not shape and counts.get("rewrite") and any(
         stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS) and (
         code_words < 3 or _INTO_LANGUAGE.search(ask) is not None))
+    if not translation and ctx_low and n_words <= FOLLOW_UP_LANGUAGE_WORDS and not shape and (
+            counts.get("rare_lang") or _LANGUAGE_NAME.search(low) is not None) and \
+            any(stem in ctx_low for stem in _TRANSLATE_STEMS):
+        # "and gaelic? the owner wants it in both" after a translation: the same text, another language.
+        translation = True
+        counts["rewrite"] = counts.get("rewrite", 0) + 1
     kinds = {
         "code": 3.0 * min(shape, 2) + min(code_words, 3) + min(counts.get("depth", 0) + systems + perf, 2)
         + (0.5 * counts.get("code_action", 0) if technical else 0.0)
@@ -1443,6 +1473,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "Extract ..." or "Summarise ..." as the first word is the ask: the stories, poems and
     # novels in the text that follows are its material, not a writing request.
     lead = _VOCAB.get(words[0], ()) if words else ()
+    if "pull" in hits and _PULL_OUT.match(ask) is not None:
+        # "Pull out all the references in my essay draft": an extraction, whatever the essay says.
+        lead = ("extraction",)
+        kinds["extraction"] = max(kinds["extraction"], 2.5)
     to_format = bool(fmt) and _TO_FORMAT.match(ask) is not None and not _REWRITE_ASK.match(ask)
     if "extraction" in lead or "summary" in lead or to_format:
         # (So does "turn these notes into a CSV: name, class, ...": the essays and letters the notes
@@ -1513,7 +1547,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # ("works now" is no "now can you ...".)
     asking = not _ASK_WORDS.isdisjoint(words) and not (
         _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low))
-    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and not asking and (
+    # (A text to translate or rewrite that thanks someone, "translate: 'Thank you to every volunteer'",
+    # is an ask.)
+    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and not asking and not translation and \
+        not counts.get("rewrite") and (
         _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)
     if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:
@@ -1818,6 +1855,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         elif not questions and not context and not cjk and not counts.get("stakes") and \
                 n_words <= NEWS_WORDS and _SHARED.search(low) is not None and _ASKING.search(low) is None:
             notes.append("news shared, nothing asked")
+        elif n_words <= NEWS_WORDS and _VENT.search(low) is not None:
+            notes.append("venting, no advice wanted")  # "i dont want advice i just want to moan"
         else:
             tier = "balanced"
             notes.append("unsure, biased up")

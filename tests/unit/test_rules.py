@@ -191,8 +191,18 @@ def test_compiled_rule_reports_name_and_tier() -> None:
 @pytest.mark.parametrize(("text", "tokens"), [
     ("", 0), ("a", 0), ("abc", 0), ("abcd", 1), ("abcde", 1), ("x" * 7, 1), ("x" * 8, 2),
     ("x" * 1023, 255), ("x" * 1024, 256), ("x" * 100_000, 25_000),
-    ("\u00e9\u00e9\u00e9\u00e9", 1),  # characters, not bytes
-    ("\U0001f600" * 8, 2),
+    # a few accents in Latin script are still characters, not bytes
+    ("¿Cómo configuro SSH para que solo acepte llaves?", 12),
 ])
-def test_estimate_tokens_is_chars_div_4(text: str, tokens: int) -> None:
+def test_estimate_tokens_is_chars_div_4_in_latin_script(text: str, tokens: int) -> None:
+    assert estimate_tokens(text) == tokens
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    ("契約書のこの部分、要点まとめて。" * 20, 320),  # about a token a character, not a quarter
+    ("\u0928\u092e\u0938\u094d\u0924\u0947" * 10, 60),  # Devanagari too
+    ("Привет, как дела?" * 10, 64),  # Cyrillic: more than a quarter
+    ("\U0001f600" * 8, 12),
+])
+def test_estimate_tokens_counts_other_scripts_nearer_a_tokenizer(text: str, tokens: int) -> None:
     assert estimate_tokens(text) == tokens

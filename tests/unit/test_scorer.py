@@ -2748,3 +2748,60 @@ def test_a_tagalog_ask_to_translate_a_pasted_text_is_a_translation() -> None:
                  "500 pesos applies after the 10th. Thank you for your patience.")
     assert got.task_type == "creative_writing", got.reason
 
+
+
+@pytest.mark.parametrize("prompt", [
+    "what a week. the van broke down twice, two customers cancelled and my back is killing me. i dont want "
+    "advice, i just want to moan for a sec",
+    "ugh, the landlord ignored me again, the boiler has been off since monday, the kids are freezing "
+    "and work "
+    "was chaos all week. not asking for solutions, i just need to vent",
+])
+def test_a_vent_that_wants_no_advice_is_chat(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "venting" in got.reason, got.reason
+
+
+def test_pull_out_all_the_references_is_an_extraction() -> None:
+    got = scored(
+        "pull out all the references in this chapter and give me bibtex entries, i'll check the page "
+        "numbers\n\n"
+        "Early work on rural broadband (Smith 2011; Patel & Jones, 2014) framed access as a question of "
+        "infrastructure. Later studies, notably Okafor (2019, Journal of Rural Studies) and the OECD report "
+        "of 2020, shifted the focus to affordability. A poem by Heaney opens the chapter, and the story of "
+        "the village of Kells, told by Byrne (2017), closes it.")
+    assert got.task_type == "extraction" and got.tier == "balanced", got.reason
+
+
+def test_show_working_asks_for_maths() -> None:
+    context = ("user: two firms, Cournot, inverse demand P = 100 - Q, marginal cost 10 each. equilibrium?\n"
+               "assistant: Each firm produces 30, the price is 40 and each earns a profit of 900.")
+    got = scored("ok now firm 1 moves first, stackelberg. who earns more than before, and what happens to "
+                 "consumer surplus? show working", context=context)
+    assert got.task_type == "math", got.reason
+
+
+def test_cannot_prove_it_in_a_chat_is_no_proof() -> None:
+    context = "user: you're my mate at the pub. we're arguing about whether the moon landing was faked."
+    got = scored("so you'd put money on it? even though you can't prove it?", context=context)
+    assert got.task_type != "reasoning" and got.tier != "deep", got.reason
+
+
+def test_can_you_prove_it_after_a_proof_continues_the_proof() -> None:
+    context = ("user: prove that the sum of the first n odd numbers is n^2\n"
+               "assistant: By induction: 1 = 1^2, and if 1 + 3 + ... + (2n-1) = n^2 then adding 2n+1 gives "
+               "(n+1)^2.")
+    got = scored("nice. and can you prove it without induction, with a picture argument?", context=context)
+    assert got.tier == "deep", got.reason
+
+
+def test_another_language_asked_after_a_translation_is_a_translation() -> None:
+    context = "user: translate for the shop door: 'Back in ten minutes, sorry!'"
+    got = scored("and in welsh too? the council wants both", context=context)
+    assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
+
+
+def test_a_message_to_translate_into_te_reo_maori_needs_care() -> None:
+    got = scored("translate into te reo Māori for the club newsletter: 'Thank you to every volunteer who "
+                 "helped at the working bee on Saturday.'")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
