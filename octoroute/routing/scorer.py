@@ -658,7 +658,9 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights",
                   # what a notice changes for the asker ("only what actually changes for us", "affect us")
                   "changes for us", "changes for me", "need to do anything", "affect us", "affects us",
-                  "affect me", "affects me")
+                  "affect me", "affects me",
+                  # in Japanese and Chinese: what happens (to me), what to watch out for, what is unfavourable
+                  "どうなる", "注意点", "不利", "会怎样", "怎么办", "要注意", "对我")
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 # A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
 # semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.

@@ -2805,3 +2805,14 @@ def test_a_message_to_translate_into_te_reo_maori_needs_care() -> None:
     got = scored("translate into te reo Māori for the club newsletter: 'Thank you to every volunteer who "
                  "helped at the working bee on Saturday.'")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_japanese_lease_summary_asking_what_happens_to_me_is_a_judgement() -> None:
+    got = scored(
+        "この賃貸契約の要点をまとめて。特に、私が一年以内に退去した場合どうなるか知りたい。\n\n"
+        "第7条 解約 乙は、契約期間中であっても、1ヶ月前までに甲に書面で通知することにより本契約を解約する"
+        "ことができる。ただし、契約開始日から1年未満に解約する場合、乙は違約金として賃料の1ヶ月分を甲に支払う"
+        "ものとする。第8条 原状回復 乙は、退去時に通常の使用による損耗を除き、本物件を原状に回復しなければ"
+        "ならない。第9条 敷金 甲は、乙の退去後1ヶ月以内に、未払い賃料及び原状回復費用を差し引いた敷金を"
+        "乙に返還する。")
+    assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
