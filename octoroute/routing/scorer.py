@@ -1546,13 +1546,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             kinds[kind] = min(kinds[kind], 1.0)
     # "cheers, moving the call outside the lock was it. you're a lifesaver": thanks that ask nothing more
     # close a conversation, however hard it was.
-    # ("works now" is no "now can you ...".)
-    asking = not _ASK_WORDS.isdisjoint(words) and not (
-        _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low))
     # (A text to translate or rewrite that thanks someone, "translate: 'Thank you to every volunteer'",
-    # is an ask.)
-    thanks = not shape and "?" not in low and n_words <= THANKS_WORDS and not asking and not translation and \
-        not counts.get("rewrite") and (
+    # is an ask; "works now" is no "now can you ...".)
+    thanks = not shape and n_words <= THANKS_WORDS and "?" not in low and not translation and \
+        not counts.get("rewrite") and (_ASK_WORDS.isdisjoint(words) or (
+            _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low))) and (
         _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)
     if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:
