@@ -488,8 +488,10 @@ _CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating".split())
 # A biography to write: "a short bio", "bio for the website" (not "BIO BANANEN" on a receipt).
 _BIO = re.compile(r"\b(?:short|brief|speaker|author|professional|team|a|my|our|his|her) bio\b|"
                   r"\bbio (?:for|of)\b")
+# The polite opening before an ask's verb: "please", "can you".
+_POLITE = r"\s*(?:please |pls |can you |could you )?"
 # Notes of a pasted text asked in the ask's first words: "turn this into revision bullet points".
-_TO_NOTES = re.compile(r"\s*(?:please |pls |can you |could you )?(?:turn|make|convert|condense|boil|put) "
+_TO_NOTES = re.compile(_POLITE + r"(?:turn|make|convert|condense|boil|put) "
                        r"(?:this|these|it|that|the [a-z]+)(?: [a-z']+){0,2} (?:into|to|in|down to) "
                        r"(?:[a-z-]+ ){0,2}(?:bullet points|bullets|notes|flashcards|flash cards|cheatsheet)")
 # A competition's number theory, with "find all ... such that" beside it.
@@ -609,13 +611,12 @@ _SAY_IN = re.compile(r"wie sagt man|how do (?:you|i) say|comment (?:dit-on|on di
 # A how-to's opening in the languages a one-line how-to is read in.
 _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 # A human language as a translation's target ("into Spanish"): the text's code words are its subject.
-_INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:spanish|french|german|italian|portuguese|dutch|english|"
-                            r"japanese|chinese|korean|russian|polish|swedish|turkish|greek|arabic|hindi|"
-                            r"ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese)\b")
-_LANGUAGE_NAME = re.compile(r"\b(?:spanish|french|german|italian|portuguese|dutch|english|japanese|chinese|"
-                            r"korean|russian|polish|swedish|turkish|greek|arabic|hindi|ukrainian|czech|danish|"
-                            r"norwegian|finnish|vietnamese|mandarin|thai|indonesian|hebrew|persian|romanian|"
-                            r"hungarian)\b")
+# Languages named as a translation's target ("into Spanish") or asked again ("and in Thai?").
+_LANGUAGES = ("spanish|french|german|italian|portuguese|dutch|english|japanese|chinese|korean|russian|polish|"
+              "swedish|turkish|greek|arabic|hindi|ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese|"
+              "mandarin|thai|indonesian|hebrew|persian|romanian|hungarian")
+_INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
+_LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "tłumacz", "isalin",
                     "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
@@ -695,7 +696,7 @@ _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
 # word only beside another ("Lügner", "menteur").
 _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
 # A conversion to a format opening the ask ("turn these notes into a CSV:", "can you put this in a table").
-_TO_FORMAT = re.compile(r"\s*(?:please |pls |can you |could you )?"
+_TO_FORMAT = re.compile(_POLITE +
                         r"(?:turn|convert|put|format|make|pull|get|grab|dump|give me) "
                         r"(?:[a-z']+ ){0,4}(?:into|to|in|as) (?:a |an )?"
                         r"(?:csv|json|yaml|xml|table|spreadsheet)\b")
@@ -944,10 +945,11 @@ _NOW = frozenset(("now",))
 _SHARED = re.compile(r"!|\b(?:lol|lmao|haha\w*|omg|mdr|jaja\w*|kkk+|xd)\b|"
                      r"[\U0001f300-\U0001faff\u2600-\u27bf]")
 _SHOW_WORKING = re.compile(r"\bshow (?:your |the |all |me the |full )?workings?\b")
+_PROOF_WORDS = re.compile(r"prove|proof")  # in the conversation before a "prove it"
 # "Prove" in everyday talk: "you can't prove it", "prove it!", "I can prove that I paid".
 _PROVE_IT = re.compile(r"\b(?:can'?t|cannot|couldn'?t|never) prove\b|\bprove (?:it|that to me)\b")
 # An extraction asked in the first words: "pull out all the dates", "can you pull out every name".
-_PULL_OUT = re.compile(r"\s*(?:please |pls |can you |could you )?pull (?:out )?(?:all|every|each|the)\b")
+_PULL_OUT = re.compile(_POLITE + r"pull (?:out )?(?:all|every|each|the)\b")
 # A vent that says it wants no answer but an ear.
 _VENT = re.compile(r"\b(?:do ?n[o']?t|dont) (?:want|need) (?:any )?(?:advice|solutions|fixes)|"
                    r"\bjust (?:want|need|needed|wanted) to (?:vent|moan|rant|complain|whinge|"
@@ -1214,7 +1216,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("prove") == 1 and "prove" in hits and not (
             expr or shape or counts.get("math") or counts.get("math_adv") or counts.get("code")) and \
             _PROVE_IT.search(ask) is not None and not (
-            context and ("prove" in context.lower() or "proof" in context.lower())):
+            context and _PROOF_WORDS.search(context.lower()) is not None):
         # "So you'd bet on it? Even though you can't prove it?": everyday talk (after a proof, "can you
         # prove it for any polygon?" continues it).
         counts["prove"] = 0

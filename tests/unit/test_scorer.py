@@ -2749,7 +2749,6 @@ def test_a_tagalog_ask_to_translate_a_pasted_text_is_a_translation() -> None:
     assert got.task_type == "creative_writing", got.reason
 
 
-
 @pytest.mark.parametrize("prompt", [
     "what a week. the van broke down twice, two customers cancelled and my back is killing me. i dont want "
     "advice, i just want to moan for a sec",
