@@ -268,6 +268,9 @@ _WORDS: dict[str, str] = {
                "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
                "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 "
+               # "carefully", "con cuidado", "sorgfältig", "soigneusement"
+               "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente"
+               "zorgvuldig "
                # terminology and technical register, in the languages of the big European translations
                "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "
                "technische technischen técnico técnica tecnico tecnica technique techniques",
@@ -293,7 +296,7 @@ _WORDS: dict[str, str] = {
             "liters litre litres gram grams pound pounds feet inches apples people students cookies",
     "g_same": "same", "g_every": "every all each list table json csv", "g_reply": "reply respond answer",
     "g_version": "version", "g_sound": "sound sounds", "g_seat": "seat seats seating sit sits",
-    "g_river": "river",
+    "g_river": "river", "g_order": "order",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
              "polnisch powiedzieć powiedziec mówi mowi",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
@@ -370,7 +373,8 @@ _WORDS: dict[str, str] = {
         "übersetz formulier formuliere umformulieren förmlicher höflicher "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
-        "tradurre traduza traduzir traduz traduce-me vertaal vertalen переведи перевести перефразируй "
+        "tradurre traduza traduzir traduz traduce-me tradúceme traduceme tradúcelo traducelo tradúcela "
+        "tradúzcalo vertaal vertalen переведи перевести перефразируй "
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj"),
     "summary": (
@@ -617,8 +621,8 @@ _LANGUAGES = ("spanish|french|german|italian|portuguese|dutch|english|japanese|c
               "mandarin|thai|indonesian|hebrew|persian|romanian|hungarian")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "übersetz", "vertaal", "vertal", "перев", "tłumacz", "isalin",
-                    "翻", "訳", "語にして", "번역")
+_TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "tłumacz",
+                    "isalin", "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -729,6 +733,8 @@ _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksh
                            r"\bschool\b|\bgrade \d|\byear \d\b|\b\d{1,2}[- ]?(?:year|yr)s?[- ]?old|"
                            r"\b" + _CHILD + r"(?:'s)? (?:\w+ )?(?:book|class|exam|test|teacher)\b|"
                            r"\b" + _CHILD + r" \(\d{1,2}\)")
+# A pupil's olympiad or contest problem is competition maths, however young the pupil.
+_COMPETITION = ("olympiad", "olimpiad", "putnam", "competition", "contest")
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our) (?:kids?|son|son's|"
@@ -790,6 +796,10 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
+_PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
+# Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
+# verb with one expression is no one-step arithmetic however few its figures.
+_CALCULUS = re.compile(r"\b(?:integrat|differentiat|antideriv)")
 # Numbers two to twelve spelled out in the languages with a how-many word in _VOCAB (not those that are also
 # common words elsewhere: "once", "due", "elf", "sei", "sept").
 _NUMBER_WORDS = frozenset((
@@ -1401,12 +1411,20 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if prose and not shape and counts.get("g_seat") and low.count("next to") >= 2 and (
             constraints or _negations(low)):
         csp = max(csp, 1)
+    # An ordering puzzle: "figure out the order" under clues of who comes before or after whom.
+    if prose and not shape and counts.get("g_order") and questions + ("figure out" in low) and \
+            low.count(" before ") + low.count(" after ") >= 3 and _negations(low):
+        csp = max(csp, 1)
+        counts["puzzle"] = counts.get("puzzle", 0) + 1
     # An assignment puzzle: each of several has a different one, with facts that rule some out.
     if prose and not shape and counts.get("assign", 0) >= 2 and questions and _negations(low) >= 2:
         csp = max(csp, 1)
         counts["puzzle"] = counts.get("puzzle", 0) + 1  # a logic grid, whatever its figures
-    # A probability asked for: by name, or as odds/chances beside a random device.
-    chance = 1 if prose and (counts.get("chance") or (counts.get("chance_weak") and (
+    # A probability asked for: by name, as odds/chances beside a random device, or in notation beside
+    # one ("draw 3 with replacement. P(exactly 2 red)?").
+    chance = 1 if prose and (counts.get("chance") or (counts.get("device") and "p(" in low and
+                                                      _PROB_NOTATION.search(low) is not None) or (
+        counts.get("chance_weak") and (
         counts.get("device") or (numbers >= 2 and ("at least" in ask or "at most" in ask))))) else 0
     # (Or beside "at least"/"at most" and figures: "the chance that at least one of 12 disks fails".)
     decision = 1 if counts.get("decide", 0) >= 2 and not shape and (
@@ -1827,7 +1845,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         kind = "creative_writing" if kind == "casual_chat" else kind  # (no small talk for the chat rule)
         notes.append("replies in a language small models write less well")
     if tier == "deep" and simple and kind in ("math", "reasoning") and not explicit and \
-            _in_ask_ends(_SCHOOL_LEVEL, ask):
+            _in_ask_ends(_SCHOOL_LEVEL, ask) and not any(word in low for word in _COMPETITION):
         # A child's homework, a puzzle from a child's book: school maths and logic, which a mid model
         # solves reliably (and explains more gently than it needs a 120B model).
         tier = "balanced"
@@ -1927,7 +1945,7 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             if kind == "math" and expr <= 1 and (numbers <= 2 or (
                     tokens < AGGREGATE_TOKENS and _LIST_AGGREGATE.search(low) is not None)) and \
                     not word_problem and tokens < 40 and not counts.get("math_adv") and \
-                    len(_FIGURE_QUESTION.findall(low)) <= 1:
+                    len(_FIGURE_QUESTION.findall(low)) <= 1 and _CALCULUS.search(low) is None:
                 # (Two questions of the figures, "what do I sell it for? and what's the markup %", are
                 # two steps.)
                 notes.append("one-step arithmetic")

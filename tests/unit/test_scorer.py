@@ -2815,3 +2815,32 @@ def test_a_japanese_lease_summary_asking_what_happens_to_me_is_a_judgement() -> 
         "ならない。第9条 敷金 甲は、乙の退去後1ヶ月以内に、未払い賃料及び原状回復費用を差し引いた敷金を"
         "乙に返還する。")
     assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
+
+
+def test_an_integral_to_work_out_is_no_one_step_arithmetic() -> None:
+    got = scored("differentiate sin(x)/x^3 and simplify")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+
+
+def test_a_pupils_olympiad_problem_is_competition_maths() -> None:
+    got = scored("my daughter (14) is training for the maths olympiad: prove that n^3 - n is divisible by 6 "
+                 "for every integer n. she has the idea but not the write-up")
+    assert got.task_type == "math" and got.tier == "deep", got.reason
+
+
+def test_a_careful_translation_asked_in_spanish_needs_care() -> None:
+    got = scored("tradúceme esto con cuidado, es del banco y no quiero firmar algo malo: 'The borrower shall "
+                 "repay the outstanding balance in full upon any change of employment, unless the lender "
+                 "agrees otherwise in writing.'")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_probability_in_notation_beside_a_random_device_is_maths() -> None:
+    got = scored("roll two dice. P(sum is 8)?")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+
+
+def test_an_ordering_puzzle_of_clues_is_a_puzzle() -> None:
+    got = scored("four kids queue for the slide: Ada, Ben, Cal, Dee. Ada goes before Cal. Ben is not first. "
+                 "Dee goes right after Ben. Cal goes after Dee. what's the order?")
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
