@@ -269,7 +269,7 @@ _WORDS: dict[str, str] = {
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
                "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 "
                # "carefully", "con cuidado", "sorgfältig", "soigneusement"
-               "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente"
+               "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente "
                "zorgvuldig "
                # terminology and technical register, in the languages of the big European translations
                "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "
