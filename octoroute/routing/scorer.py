@@ -939,7 +939,8 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         # An instruction is an ask too ("install jellyfin on my NAS"), not small talk.
                         r"set up|setup|install|configure|enable|disable|show me|help me|find|check|"
                         r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
-_THANKS_WORDS = r"thanks|thank you|thx|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо"
+_THANKS_WORDS = (r"thanks|thank you|thx|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо|"
+                 r"(?:a |my )?life ?saver|you're a legend")
 _THANKS = re.compile(r"\s*(?:" + _THANKS_WORDS + r"|ty|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it)\b")
 # Thanks after a report ("it resilvered in 40 min, everything ONLINE. merci beaucoup !!").
@@ -1567,8 +1568,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "cheers, moving the call outside the lock was it. you're a lifesaver": thanks that ask nothing more
     # close a conversation, however hard it was.
     # (A text to translate or rewrite that thanks someone, "translate: 'Thank you to every volunteer'",
-    # is an ask; "works now" is no "now can you ...".)
-    thanks = not shape and n_words <= THANKS_WORDS and "?" not in low and not translation and \
+    # is an ask; "works now" is no "now can you ..."; one piece of code named, "it was the total += loss
+    # thing", is the fix reported, not code asked about.)
+    thanks = shape <= 1 and n_words <= THANKS_WORDS and "?" not in low and not translation and \
         not counts.get("rewrite") and (_ASK_WORDS.isdisjoint(words) or (
             _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low))) and (
         _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)

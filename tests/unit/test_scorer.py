@@ -2844,3 +2844,10 @@ def test_an_ordering_puzzle_of_clues_is_a_puzzle() -> None:
     got = scored("four kids queue for the slide: Ada, Ben, Cal, Dee. Ada goes before Cal. Ben is not first. "
                  "Dee goes right after Ben. Cal goes after Dee. what's the order?")
     assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+
+
+def test_thanks_naming_the_fixed_line_close_a_code_conversation() -> None:
+    context = ("user: my asyncio worker hangs after the first batch, here's the loop:\n"
+               "async def run(q):\n    while True:\n        item = q.get()\n        await handle(item)")
+    got = scored("it was the count += 1 outside the lock all along. absolute lifesaver 🙏", context=context)
+    assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
