@@ -619,6 +619,8 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 _LANGUAGES = ("spanish|french|german|italian|portuguese|dutch|english|japanese|chinese|korean|russian|polish|"
               "swedish|turkish|greek|arabic|hindi|ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese|"
               "mandarin|thai|indonesian|hebrew|persian|romanian|hungarian")
+_WRITE_IN = re.compile(r"\bwrite (?:my|our|this|these|those|the|it|them)\b(?: [\w-]+){0,3} in (?:"
+                       + _LANGUAGES + r")\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "tłumacz",
@@ -640,7 +642,11 @@ _KEY_VALUE_LINE = re.compile(r"^[ \t]*\[?[a-z][a-z0-9_ -]{1,24}\]?[ \t]*(?:[:=]|
 _REPLY_TO = re.compile(r"\b(?:reply|respond|answer) to (?:this|that)(?: one)?(?: pls| please)?:|"
                        r"\b(?:reply|respond|answer) to (?:this|that|the|her|his|their|my|a|an)"
                        r"(?: [a-z'-]+){0,2} (?:review|email|e-mail|mail|message|msg|text|comment|customer|"
-                       r"letter|post|complaint|invite|invitation|note|dm)s?\b")
+                       r"letter|post|complaint|invite|invitation|note|dm)s?\b|"
+                       # "help me answer this parent", "how do I reply to my landlord"
+                       r"\b(?:reply|respond|answer)(?: to)? (?:this|that|the|her|his|my|our)(?: [a-z'-]+)? "
+                       r"(?:parent|mum|mom|dad|customer|client|teacher|landlord|neighbou?r|boss|colleague|"
+                       r"recruiter|tenant|guest|supplier|vendor)s?\b")
 _SOUND_PHRASES = re.compile(r"sounds? (?:more|less)|make (?:it|this) sound")
 # "Make this less passive-aggressive", "make it way shorter", "make this slack msg friendlier": a text
 # to rewrite (guarded by "make"). With code words about, only a tone asked for is a rewrite
@@ -957,8 +963,11 @@ _SHARED = re.compile(r"!|\b(?:lol|lmao|haha\w*|omg|mdr|jaja\w*|kkk+|xd)\b|"
                      r"[\U0001f300-\U0001faff\u2600-\u27bf]")
 _SHOW_WORKING = re.compile(r"\bshow (?:your |the |all |me the |full )?workings?\b")
 _PROOF_WORDS = re.compile(r"prove|proof")  # in the conversation before a "prove it"
-# "Prove" in everyday talk: "you can't prove it", "prove it!", "I can prove that I paid".
-_PROVE_IT = re.compile(r"\b(?:can'?t|cannot|couldn'?t|never) prove\b|\bprove (?:it|that to me)\b")
+# "Prove" in everyday talk: "you can't prove it", "prove it!", "I can prove that I paid", "no proof".
+_PROVE_IT = re.compile(r"\b(?:can'?t|cannot|couldn'?t|never) prove\b|\bprove (?:it|that to me)\b|"
+                       # "accuse a 15 year old of cheating without proof", "proof of address"
+                       r"\b(?:no|without|any) proof\b|\bproof of (?:purchase|address|identity|income|"
+                       r"residence|payment|delivery|age|insurance|postage)\b")
 # An extraction asked in the first words: "pull out all the dates", "can you pull out every name".
 _PULL_OUT = re.compile(_POLITE + r"pull (?:out )?(?:all|every|each|the)\b")
 # A vent that says it wants no answer but an ear.
@@ -1224,7 +1233,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if not big_o and _only_from("algo", ambiguous, hits, counts) and \
             not any(phrase in ask for phrase in _ALGO_PHRASES):
         counts["algo"] = 0
-    if counts.get("prove") == 1 and "prove" in hits and not (
+    if counts.get("prove") == 1 and ("prove" in hits or "proof" in hits) and not (
             expr or shape or counts.get("math") or counts.get("math_adv") or counts.get("code")) and \
             _PROVE_IT.search(ask) is not None and not (
             context and _PROOF_WORDS.search(context.lower()) is not None):
@@ -1459,6 +1468,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["summary"] = counts.get("summary", 0) + 1  # "give me the short version of this"
     # "Wie sagt man ... auf Japanisch?", "auf Englisch bitte: ...", "how do you say ... in Polish?"
     say_in = bool(prose and counts.get("g_say")) and _SAY_IN.search(ask) is not None
+    # "Can you write my lab safety rules in Portuguese? ... 1. Goggles on ...": the rules below are the
+    # text to translate, not constraints to satisfy.
+    say_in = say_in or (bool(prose and counts.get("g_write")) and _WRITE_IN.search(ask) is not None)
     if say_in:
         counts["rewrite"] = counts.get("rewrite", 0) + 1
     translation = say_in or bool(not shape and counts.get("rewrite") and any(

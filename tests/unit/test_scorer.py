@@ -2851,3 +2851,17 @@ def test_thanks_naming_the_fixed_line_close_a_code_conversation() -> None:
                "async def run(q):\n    while True:\n        item = q.get()\n        await handle(item)")
     got = scored("it was the count += 1 outside the lock all along. absolute lifesaver 🙏", context=context)
     assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
+
+
+def test_house_rules_to_write_in_another_language_are_a_translation() -> None:
+    got = scored("our new au pair only reads French. can you write the house rules in French for her?\n"
+                 "1. Never leave the kids alone in the bath\n2. No sweets before dinner\n3. Always lock the "
+                 "back door at night\n4. Screens off by 7pm, except Fridays")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_help_answering_a_parent_who_mentions_proof_is_a_reply_to_write() -> None:
+    got = scored("help me answer this parent politely, I kept her daughter in at break for swearing.\n\n"
+                 "her message: \"You have no proof my daughter said that word. Other children were there "
+                 "and nobody asked them. I want this removed from her record today.\"")
+    assert got.task_type == "creative_writing" and got.tier != "deep", got.reason
