@@ -1882,7 +1882,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                 not translation and (counts.get("feeling") or counts.get("life", 0) >= 2):
             notes.append("everyday talk")
         elif counts.get("how") and not counts.get("stakes") and \
-                _DIFFERENCE.search(low, 0, DIFFERENCE_CHARS) is not None:
+                _DIFFERENCE.search(low, 0, DIFFERENCE_CHARS) is not None and "step by step" not in low and \
+                "why" not in low:
+            # (Not "step by step what happens when someone logs in with each, and why would our domain
+            # still show ntlm": a mechanism walked through and a diagnosis are no lookup.)
             notes.append("a difference to look up")
         elif tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _one_value(low):
             notes.append("one value to read off the text")

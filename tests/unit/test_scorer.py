@@ -2865,3 +2865,9 @@ def test_help_answering_a_parent_who_mentions_proof_is_a_reply_to_write() -> Non
                  "her message: \"You have no proof my daughter said that word. Other children were there "
                  "and nobody asked them. I want this removed from her record today.\"")
     assert got.task_type == "creative_writing" and got.tier != "deep", got.reason
+
+
+def test_a_difference_walked_through_with_a_diagnosis_is_no_lookup() -> None:
+    got = scored("what's the difference between a hard link and a symlink? step by step what the filesystem "
+                 "does for each when i delete the original, and why would our backup still hold the old file")
+    assert got.tier == "balanced", got.reason
