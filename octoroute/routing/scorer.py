@@ -1004,6 +1004,9 @@ _JUST_ONE = re.compile(r"\b(?:just|only) (?:give me |tell me |need |want )?the (
 _CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|describe))?"
                            r"(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between|is|are|does|do|"
+                           # "mutex vs spinlock, when would i use which?"
+                           r"[\w.+#-]+ (?:vs\.?|versus) [\w.+#-]+(?: in [\w.+#-]+)?"
+                           r"(?=[,?:]| when| which| for)|"
                            # the same openings in French, German, Spanish, Italian, Portuguese and Dutch
                            r"explique|expliquez|erklär\w*|explica|explícame|spiega\w*|leg uit|"
                            r"comment fonctionne|wie funktioniert|cómo funciona|come funziona|como funciona|"

@@ -2871,3 +2871,9 @@ def test_a_difference_walked_through_with_a_diagnosis_is_no_lookup() -> None:
     got = scored("what's the difference between a hard link and a symlink? step by step what the filesystem "
                  "does for each when i delete the original, and why would our backup still hold the old file")
     assert got.tier == "balanced", got.reason
+
+
+def test_a_versus_question_without_code_is_a_concept_question() -> None:
+    got = scored("channels vs mutexes in go, when should i use which? context: a pool of worker goroutines "
+                 "feeding one writer goroutine")
+    assert got.tier == "balanced" and "concept question" in got.reason, got.reason
