@@ -1955,8 +1955,15 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
         # not for a problem set as in a textbook or a benchmark (which keeps one point).
         one_point = not tied_up and (kind == "reasoning" or (
             kind in ("math", "extraction") and (explicit or (kind_score >= CLEAR_KIND and not own))))
-        if difficulty >= (1 if one_point else DEEP_AT):
+        # An extraction from a long pasted source (a CV, an invoice, a log) is not harder for its length:
+        # the fields are as easy to find, and a mid model reads the whole of it. Every team's labels but
+        # one in seventeen accept balanced for it. (A short given text keeps its one point: that is
+        # where judged benchmarks find the largest models ahead.)
+        long_extraction = kind == "extraction" and not explicit and len(low) > 4 * LONG_SOURCE_TOKENS
+        if difficulty >= (1 if one_point else DEEP_AT) and not long_extraction:
             return "deep"
+        if long_extraction and difficulty:
+            notes.append("extraction from a long source")
         if difficulty and own and not tied_up and not explicit and kind in ("math", "extraction") and \
                 kind_score >= CLEAR_KIND:
             notes.append("the asker's own problem, one point")
