@@ -113,6 +113,7 @@ _WORDS: dict[str, str] = {
         # de fr es it pt nl ru
         "funktion programm programmieren skript quellcode fonction programme coder bogue función "
         "código programa funzione codice programma função programação functie programma "
+        "implementação implementacao implementación implementazione implementierung numba cython "
         "код функция функцию функции программа программу скрипт "
         # pl (typed with and without its diacritics)
         "kod kodu funkcja funkcję funkcje funkcji skrypt skryptu programu zapytanie zapytania"),
@@ -122,7 +123,8 @@ _WORDS: dict[str, str] = {
         # the same asks in the languages a one-line how-to is read in
         "écris écrire implémente crée corrige schreibe schreib implementiere erstelle korrigiere "
         "escribe escríbeme escribir implementa crea corrige scrivi scrivere implementa correggi "
-        "escreva escrever implemente corrija schrijf implementeer maak napisz popraw zaimplementuj"),
+        "escreva escrever escreve implemente implementar corrija schrijf implementeer maak napisz popraw "
+        "zaimplementuj"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks "
@@ -229,7 +231,10 @@ _WORDS: dict[str, str] = {
             "dijkstra shortest complexity efficient optimal optimise optimize backtracking greedy "
             "algorithme algorithmes algorithmus algorithmen algoritmo algoritmos algoritme algorytm "
             "алгоритм minimise minimize minimiser minimieren minimizar minimizzare maximise maximize "
-            "maximiser maximieren maximizar massimizzare",
+            "maximiser maximieren maximizar massimizzare "
+            # named dynamic programmes, and a quadratic bound in the Romance languages
+            "hirschberg gotoh needleman-wunsch smith-waterman levenshtein quadrático quadrática "
+            "cuadrático cuadrática quadratique quadratico",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
     "g_reason": "step step-by-step show explain which what true think if at no exactly who how only "
                 "argument likely reason",
@@ -256,7 +261,9 @@ _WORDS: dict[str, str] = {
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
     "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighing weighings "
-           "schedule slot slots timetable rota seating",
+           "schedule slot slots timetable rota seating "
+           # a rota and its rules in German, French, Spanish and Portuguese
+           "dienstplan schichtplan règles horaire horario reglas turnos escala regras plantões",
     # A restriction on how code may be written ("without", "no libraries").
     "restrict": "without",
     # Guards of the phrases below, chosen among the phrase's words for being rare in code
@@ -338,7 +345,8 @@ _WORDS: dict[str, str] = {
     "g_problem": "how what if when per wie",
     "constraint": (
         "must cannot can't exactly only never always unless except without each every both "
-        "neither either minimum maximum immer niemals toujours jamais siempre nunca sempre"),
+        "neither either minimum maximum immer niemals toujours jamais siempre nunca sempre "
+        "exatamente exactamente exactement genau"),
     "extraction": (
         "extract extraction parse parsing entities entity fields field csv tabulate structured "
         "schema extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
@@ -670,6 +678,9 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   # what a notice changes for the asker ("only what actually changes for us", "affect us")
                   "changes for us", "changes for me", "need to do anything", "affect us", "affects us",
                   "affect me", "affects me",
+                  # two texts weighed against each other: where they disagree, whether they reconcile
+                  "contradict", "disagree", "contradiz", "contradicen", "contredisent", "discordam",
+                  "discordan", "conciliar", "widersprech",
                   # in Japanese and Chinese: what happens (to me), what to watch out for, what is unfavourable
                   "どうなる", "注意点", "不利", "会怎样", "怎么办", "要注意", "对我")
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.

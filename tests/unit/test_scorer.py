@@ -2895,3 +2895,27 @@ def test_fields_from_a_long_pasted_source_are_a_mid_models_extraction() -> None:
 def test_fields_from_a_short_given_text_keep_their_point() -> None:
     got = scored("extract every line into JSON with fields product, qty, unit_price, batch:\n" + _invoice(4))
     assert got.task_type == "extraction" and got.tier == "deep", got.reason
+
+
+def test_a_dynamic_programme_asked_in_portuguese_is_algorithmic_code() -> None:
+    got = scored("preciso da distância de Levenshtein entre strings de 1 milhão de caracteres, a matriz "
+                 "inteira não cabe na memória. escreve a implementação em python + numba, só com duas linhas "
+                 "da matriz, e um teste contra a versão quadrática em strings pequenas")
+    assert got.task_type == "code" and got.tier == "deep", got.reason
+
+
+def test_a_rota_with_its_rules_in_portuguese_is_a_constraint_problem() -> None:
+    got = scored("monta a escala da portaria pra semana? 5 porteiros (Rui, Sol, Tiago, Vera, Zé), cada um "
+                 "faz exatamente 1 turno de segunda a sexta. regras:\n1. Rui não pode segunda.\n2. Sol "
+                 "trabalha logo depois do Tiago.\n3. Vera nunca na sexta.\n4. Zé antes da Vera.")
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+
+
+def test_two_abstracts_to_summarise_where_they_disagree_are_a_judgement() -> None:
+    abstracts = ("Study A: in 120 allotments, mulching with straw raised tomato yield by 18% and cut "
+                 "watering "
+                 "by a third over two seasons. " * 3 + "Study B: across 90 allotments, straw mulch gave no "
+                 "yield gain and raised slug damage in wet summers, with watering unchanged. " * 3)
+    got = scored("summarise in what exactly these two disagree and whether they can be reconciled:\n\n"
+                 + abstracts)
+    assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
