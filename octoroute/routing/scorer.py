@@ -161,7 +161,8 @@ _WORDS: dict[str, str] = {
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
         "logarithm matrix matrices limit series convergence inequality olympiad olympiads putnam "
-        "olympiade olympiaden matheolympiade olimpiada olimpiadi całka calka całkę calke pochodna pochodną"),
+        "olympiade olympiaden matheolympiade olimpiada olimpíada olimpíadas olimpiadi "
+        "całka calka całkę calke pochodna pochodną"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
     "prove": (
@@ -332,7 +333,8 @@ _WORDS: dict[str, str] = {
               "i've we've ich wir je nous yo nosotros io noi eu nós ik",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
-    "g_proof": "induction inductive demonstrate derive contradiction",
+    "g_proof": "induction inductive demonstrate derive contradiction prova prueba preuve beweis "
+               "dimostrazione",
     "g_int": "integer integers",
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
@@ -496,7 +498,12 @@ _CARD_THING = re.compile(r"\b(?:debit|credit|bank|sim|sd|microsd|graphics|video|
 _CARD_WRITING = frozenset("birthday wedding christmas thank-you condolence greeting greetings anniversary "
                           "write draft sympathy".split())
 # Plans a constraint problem produces; alone with figures, they are plans to write, not problems.
-_CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating".split())
+_CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating dienstplan schichtplan règles horaire "
+                           "horario reglas turnos escala regras plantões".split())
+# A text asked for in the first words: "need a 3-min farewell speech for ...", "i want a short poem about".
+_NEED_TEXT = re.compile(r"\s*(?:i |we )?(?:need|want|would like|'d like) (?:a|an)(?: [\w'-]+){0,3} "
+                        r"(?:speech|toast|eulogy|poem|story|caption|bio|letter|card message|limerick|haiku|"
+                        r"song)\b")
 # A biography to write: "a short bio", "bio for the website" (not "BIO BANANEN" on a receipt).
 _BIO = re.compile(r"\b(?:short|brief|speaker|author|professional|team|a|my|our|his|her) bio\b|"
                   r"\bbio (?:for|of)\b")
@@ -751,7 +758,7 @@ _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksh
                            r"\b" + _CHILD + r"(?:'s)? (?:\w+ )?(?:book|class|exam|test|teacher)\b|"
                            r"\b" + _CHILD + r" \(\d{1,2}\)")
 # A pupil's olympiad or contest problem is competition maths, however young the pupil.
-_COMPETITION = ("olympiad", "olimpiad", "putnam", "competition", "contest")
+_COMPETITION = ("olympiad", "olimpiad", "olimpíad", "putnam", "competition", "contest")
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our) (?:kids?|son|son's|"
@@ -862,7 +869,10 @@ _SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
 # contradiction between a landlord's two letters are not proofs.
 _PROOF_PHRASE = re.compile(r"(?:by|strong|mathematical|structural|complete|use|using) induction|"
                            r"induct(?:ion|ive) (?:on |over |step|hypothesis|case)|demonstrate that|"
-                           r"derive (?!from)|(?:by|to a|reach a|get a|obtain a) contradiction")
+                           r"derive (?!from)|(?:by|to a|reach a|get a|obtain a) contradiction|"
+                           # "com prova", "con prueba", "avec preuve", "mit Beweis": with proof
+                           r"\b(?:com|con|avec|mit|con la|com a) "
+                           r"(?:prova|prueba|preuve|beweis|dimostrazione)\b")
 # (guard word, phrase): phrases that mark a bug as intermittent or input-dependent, besides the
 # "flaky" words; a phrase is searched only when its guard is among the prompt's words (a
 # substring scan of a 2,000-character prompt costs a microsecond or two, fourteen of them a third
@@ -1358,6 +1368,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "scrivimi una descrizione breve x booking della camera", "écris-moi un petit mot pour ...": a text
         # to write, as "write me a short description" is in English (_ROLEPLAY_WRITE).
         counts["creative"] = counts.get("creative", 0) + 1
+    if not shape and counts.get("creative") and _NEED_TEXT.match(ask) is not None:
+        # "need a 3-min farewell speech for Mrs Lim ... she started the maths olympiad club": the opening
+        # names the text to write; the details after it are its material.
+        counts["creative"] = counts.get("creative", 0) + 2
     if not shape and counts.get("g_bio") and _BIO.search(ask) is not None:
         # "A short bio for the website" ("BIO BANANEN" on a receipt is no bio).
         counts["creative"] = counts.get("creative", 0) + 1

@@ -2919,3 +2919,24 @@ def test_two_abstracts_to_summarise_where_they_disagree_are_a_judgement() -> Non
     got = scored("summarise in what exactly these two disagree and whether they can be reconciled:\n\n"
                  + abstracts)
     assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
+
+
+def test_an_olympiad_problem_asked_in_portuguese_with_proof_is_competition_maths() -> None:
+    got = scored("questão de olimpíada: determine todos os inteiros n para os quais n² + n + 41 é um "
+                 "quadrado "
+                 "perfeito, com prova.")
+    assert got.tier == "deep", got.reason
+
+
+def test_a_pain_scale_in_a_prescription_is_no_rota() -> None:
+    got = scored("resume pra passagem de plantão: paciente leito 12, dor 7 na escala de 0 a 10 às 14h, "
+                 "dipirona 1g às 14h30, dor 3 às 16h. manter jejum até 20h.")
+    assert got.task_type != "reasoning" and got.tier != "deep", got.reason
+
+
+def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details() -> None:
+    got = scored("need a short retirement speech for Mr Tan, our physics teacher for 28 years: he ran "
+                 "the maths "
+                 "olympiad team from 2001, solved every integral on the board in 3 lines and loves durian. "
+                 "warm and a little funny")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
