@@ -821,6 +821,8 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
 _STORY_WORDS = ("if", "when")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
 _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
+# A habit's hour, not two things at once: "at the same time each day", "at the same time every night".
+_SAME_TIME_DAILY = re.compile(r"at the same time (?:each|every|daily|of day|in the)")
 # Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
 # verb with one expression is no one-step arithmetic however few its figures.
 _CALCULUS = re.compile(r"\b(?:integrat|differentiat|antideriv)")
@@ -1434,7 +1436,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         len(low) < LONG_DOCUMENT_CHARS or shape >= 2) else 0
     perf = 1 if shape and (counts.get("perf") or ("explain" in hits and "explain analyze" in low)) else 0
     constraints = counts.get("constraint", 0)
-    if counts.get("g_same") and ("at the same time" in low or "at the same moment" in low):
+    if counts.get("g_same") and ("at the same time" in low or "at the same moment" in low) and \
+            not _SAME_TIME_DAILY.search(low):
         counts["depth"] = counts.get("depth", 0) + 1  # two things at once: a concurrency ask in words
     # Several e-mail addresses and an ask for every/all/a list of them: extraction, whatever the verb.
     contacts = 1 if prose and not shape and counts.get("g_every") and "@" in low and \

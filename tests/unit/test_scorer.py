@@ -2940,3 +2940,12 @@ def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details() -> 
                  "olympiad team from 2001, solved every integral on the board in 3 lines and loves durian. "
                  "warm and a little funny")
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_dose_at_the_same_time_each_day_is_no_concurrency() -> None:
+    got = scored("explain this to my dad simply: 'Take one capsule at the same time each day, with "
+                 "food. Do not "
+                 "crush or chew. If you feel dizzy, sit down and do not drive until it passes. Keep out "
+                 "of the "
+                 "reach of children.'")
+    assert got.task_type != "code" and got.tier != "deep", got.reason
