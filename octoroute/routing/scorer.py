@@ -1525,7 +1525,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # One such phrase alone ("how can you tell", "step by step") is everyday talk; two are a puzzle.
         + 0.6 * min(phrases, 3) + (1.0 if phrases >= 2 else 0.0)
         + (1.0 if counts.get("constraint", 0) >= 3 else 0.0)
-        + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem else 0.0)
+        # (A what-if over the asker's figures, "if i want my average to be 48 what do i need", is a sum.)
+        + (1.5 + 0.5 * counts.get("hypothetical", 0) if if_then and not word_problem and not (
+            numbers >= 3 and counts.get("math")) else 0.0)
         + (2.5 if csp else 0.0) + (4.0 if decision else 0.0),
         "extraction": 2.5 * min(counts.get("extraction", 0), 2) + 2.0 * fmt
         + (0.5 * counts.get("format", 0) if counts.get("extraction") else 0.0)

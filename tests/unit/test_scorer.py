@@ -2949,3 +2949,10 @@ def test_a_dose_at_the_same_time_each_day_is_no_concurrency() -> None:
                  "of the "
                  "reach of children.'")
     assert got.task_type != "code" and got.tier != "deep", got.reason
+
+
+def test_a_what_if_over_the_askers_own_figures_is_a_sum_not_a_puzzle() -> None:
+    got = scored("my chemistry test marks out of 50: 31, 35, 38, 40\nwhats my average, am i getting "
+                 "better, and if "
+                 "i want my average over all 6 tests to be 40 what do i need in the last 2?")
+    assert got.task_type == "math" and got.tier == "balanced", got.reason
