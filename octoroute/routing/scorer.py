@@ -209,7 +209,7 @@ _WORDS: dict[str, str] = {
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
-           "verschil",
+           "verschil الفرق",
     # Asks for the detail that a small model skips.
     "detail": "detail detailed details precisely exactly step hood internals internally genau detailliert "
               "détail détails "
@@ -1015,7 +1015,7 @@ _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|fir
 # "What's the difference between RAM and storage?", "¿me puedes explicar la diferencia entre ser y
 # estar?" opening the ask (searched in its first DIFFERENCE_CHARS): a concept to contrast, a lookup.
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
-                         r"differenza tra|diferença entre|verschil tussen")
+                         r"differenza tra|diferença entre|verschil tussen|الفرق بين")
 # "what's the expiry date in this: ...": one value to read off a short text.
 _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
                         r"(?:and the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ )?(?:(?:in|from) (?:this|that)\b|here\b)")

@@ -2956,3 +2956,10 @@ def test_a_what_if_over_the_askers_own_figures_is_a_sum_not_a_puzzle() -> None:
                  "better, and if "
                  "i want my average over all 6 tests to be 40 what do i need in the last 2?")
     assert got.task_type == "math" and got.tier == "balanced", got.reason
+
+
+def test_a_difference_asked_in_arabic_is_a_lookup() -> None:
+    got = scored("يعني ايه الفرق بين الشاحن السريع والشاحن العادي؟ ابني بيقول السريع بيبوظ البطارية ومش "
+                 "عارفة "
+                 "أصدقه ولا لأ")
+    assert got.tier == "fast" and "difference to look up" in got.reason, got.reason
