@@ -110,6 +110,9 @@ _WORDS: dict[str, str] = {
         "makefile cmake webpack graphql grpc websocket oauth jwt ssh firewall vlan proxmox tls "
         "kafka rabbitmq redis memcached elasticsearch mongodb webhook webhooks hmac backoff middleware "
         "daemon prometheus alertmanager grafana "
+        # embedded: boards, firmware and the words of its code
+        "arduino esp32 esp8266 stm32 atmega firmware microcontroller debounce isr millis gpio uart i2c "
+        "freertos "
         # de fr es it pt nl ru
         "funktion programm programmieren skript quellcode fonction programme coder bogue función "
         "código programa funzione codice programma função programação functie programma "
@@ -278,6 +281,7 @@ _WORDS: dict[str, str] = {
                "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 "
                # "carefully", "con cuidado", "sorgfältig", "soigneusement"
                "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente "
+               "correctly correcto correcta correctamente correctement correttamente korrekt "
                "zorgvuldig "
                # terminology and technical register, in the languages of the big European translations
                "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "

@@ -2963,3 +2963,18 @@ def test_a_difference_asked_in_arabic_is_a_lookup() -> None:
                  "عارفة "
                  "أصدقه ولا لأ")
     assert got.tier == "fast" and "difference to look up" in got.reason, got.reason
+
+
+def test_an_arduino_state_machine_is_code() -> None:
+    got = scored("esp32: blink the red led twice a second while the door sensor (pin 13, active low) "
+                 "reads open, "
+                 "and stop after 30 s even if it stays open. use millis, no delay, and debounce the sensor")
+    assert got.task_type == "code" and got.tier == "balanced", got.reason
+
+
+def test_a_translation_asked_to_be_correct_needs_care() -> None:
+    got = scored("traduceme esto pa un cliente, q quede correcto: 'The withholding rate is reduced to "
+                 "10% only "
+                 "if the beneficial owner is a resident of a treaty country and provides a valid certificate "
+                 "of residence before the payment date.'")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
