@@ -1027,7 +1027,10 @@ _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is) the (?:[a-z0-9-]
 # value asked for, by "just"/"only" in the languages the scorer reads, not a sum or several fields.
 _JUST_ONE = re.compile(r"\b(?:just|only) (?:give me |tell me |need |want )?the (?:[a-z-]+ ){0,2}[a-z-]+ "
                        r"(?:from|in|of|on) (?:this|that|the)\b|\bjuste (?:le |la |l')|\bnur (?:den|die|das) |"
-                       r"\bsolo (?:el|la|il|lo) |\bsó (?:o|a) |\balleen (?:de|het) ")
+                       r"\bsolo (?:el|la|il|lo) |\bsó (?:o|a) |\balleen (?:de|het) |"
+                       # "sácame el RFC de aquí", "dame la CURP de esto"
+                       r"\b(?:s[aá]came|dame|p[aá]same) (?:el|la) [\w-]+(?: [\w-]+)? "
+                       r"de (?:aqu[ií]|esto|este|esta)\b")
 _CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|describe))?"
                            r"(?:what (?:is|are|does)|what's|explain|define|describe|why (?:is|do|does)|"
                            r"how does|difference between|is|are|does|do|"

@@ -2978,3 +2978,10 @@ def test_a_translation_asked_to_be_correct_needs_care() -> None:
                  "if the beneficial owner is a resident of a treaty country and provides a valid certificate "
                  "of residence before the payment date.'")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_one_value_asked_in_mexican_spanish_is_a_lookup_in_the_text() -> None:
+    got = scored("dame la CURP de esto porfa: 'Alumno: Diego Ramírez Soto, CURP RASD050312HDFMTG09, "
+                 "grupo 3B, "
+                 "turno matutino, tutor: Laura Soto'")
+    assert got.tier == "fast" and "one value" in got.reason, got.reason
