@@ -314,7 +314,7 @@ _WORDS: dict[str, str] = {
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
-               "rédige-moi escreve escreva-me napisz skryf",
+               "rédige-moi escreve escreva-me napisz skryf hazme haceme",
     "g_points": "points", "g_digest": "decided open action",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -735,7 +735,8 @@ _TO_FORMAT = re.compile(_POLITE +
 # A text to write in the other languages the scorer reads: the verb, an article, a text.
 _WRITE_TEXT = re.compile(
     r"\b(?:scrivi(?:mi|ci)?|escr[ií]be(?:me)?|redacta|redáctame|écris(?:-moi)?|rédige(?:-moi)?|schreib(?:e)?|"
-    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz|skryf) (?:mir |me |mi |moi |nam |mi |vir my )?"
+    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz|skryf|hazme|haceme) "
+    r"(?:mir |me |mi |moi |nam |mi |vir my )?"
     r"(?:una?|un'|il|la|lo|el|une?|le|l'|eine[nm]?|ein|die|den|das|o|a|um|uma|een|de|het|'n)\s?"
     r"(?:[\w'-]+ ){0,2}"
     r"(?:descrizione|descripción|description|beschreibung|descrição|beschrijving|opis|lettera|carta|lettre|"

@@ -2985,3 +2985,10 @@ def test_one_value_asked_in_mexican_spanish_is_a_lookup_in_the_text() -> None:
                  "grupo 3B, "
                  "turno matutino, tutor: Laura Soto'")
     assert got.tier == "fast" and "one value" in got.reason, got.reason
+
+
+def test_an_email_asked_with_hazme_is_writing() -> None:
+    got = scored("hazme un correo pa mis inquilinos recordandoles q la renta se paga antes del dia 5 y "
+                 "q ya no "
+                 "acepto efectivo, solo transferencia. amable pero firme")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
