@@ -2066,7 +2066,8 @@ def _plain_ask(ask: str) -> bool:
             if mark < 0:
                 return True
             # "..., just a few lines?" ends the plain-words ask; "... and tell me: does it ...?" does not.
-            between = ask[at:mark]
+            # (Nor does a question before it: "what do i have to do and by when? plain english pls".)
+            between = ask[at:mark] if mark > at else ask[:mark]
             return ask.count("?") == 1 and 0 <= len(between) <= PLAIN_QUESTION_CHARS and \
                 ":" not in between and " and " not in between
     return False

@@ -2992,3 +2992,13 @@ def test_an_email_asked_with_hazme_is_writing() -> None:
                  "q ya no "
                  "acepto efectivo, solo transferencia. amable pero firme")
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_question_before_plain_english_applies_the_text() -> None:
+    terms = ("3.2 The tenant shall give not less than two months' notice in writing, save where the "
+             "landlord has failed to carry out repairs notified under clause 5.1 within 28 days, in "
+             "which case "
+             "one month's notice shall suffice. 3.3 The deposit shall be returned within 10 working days of "
+             "the end of the tenancy, less any deductions agreed under clause 7. ")
+    got = scored("what do i have to do to leave early and by when? plain english pls\n\n" + terms)
+    assert got.tier == "balanced", got.reason
