@@ -315,7 +315,7 @@ _WORDS: dict[str, str] = {
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf hazme haceme",
-    "g_points": "points", "g_digest": "decided open action",
+    "g_points": "points", "g_digest": "decided decide open action agree",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -777,7 +777,8 @@ _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our)
                            r"enfants?|mère|père|petite-fille|petit-fils)|(?:a|para) (?:mi|mis) (?:hija|hijo|"
                            r"hijos|madre|padre|abuela|abuelo|nieta|nieto)\b)")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
-                   "open questions", "action points")
+                   "open questions", "action points", "did we decide", "did we actually decide",
+                   "did they decide", "did we agree", "did we actually agree", "did they agree")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 # Searched from the operator (rare in prose) and checked for the lone letter before it in Python:
 # a pattern that starts at every letter cost a code prompt 260k instructions. One pattern per

@@ -3002,3 +3002,13 @@ def test_a_question_before_plain_english_applies_the_text() -> None:
              "the end of the tenancy, less any deductions agreed under clause 7. ")
     got = scored("what do i have to do to leave early and by when? plain english pls\n\n" + terms)
     assert got.tier == "balanced", got.reason
+
+
+def test_what_did_we_decide_in_a_pasted_chat_is_a_digest() -> None:
+    chat = "\n".join(f"[0{d}/11 20:1{d}] {who}: {line}" for d, (who, line) in enumerate((
+        ("Mam", "are we doing the 14th or the 21st for Nana's 80th?"), ("Sean", "21st, I'm away the 14th"),
+        ("Dad", "21st so. Hotel or the house?"), ("Aoife", "house, 30 people max, I'll do 2 trays of "
+         "lasagne"),
+        ("Mam", "grand, cake from Cahill's, 40 euro each towards it")), 1))
+    got = scored("what did we actually decide in the end?? i was at work\n\n" + chat)
+    assert got.task_type == "document_summary" and got.tier != "deep", got.reason
