@@ -264,7 +264,7 @@ _WORDS: dict[str, str] = {
     # Weighing a decision: several factors, a recommendation.
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
-    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighing weighings "
+    "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighings "
            "schedule slot slots timetable rota seating "
            # a rota and its rules in German, French, Spanish and Portuguese
            "dienstplan schichtplan règles horaire horario reglas turnos escala regras plantões",

@@ -3012,3 +3012,18 @@ def test_what_did_we_decide_in_a_pasted_chat_is_a_digest() -> None:
         ("Mam", "grand, cake from Cahill's, 40 euro each towards it")), 1))
     got = scored("what did we actually decide in the end?? i was at work\n\n" + chat)
     assert got.task_type == "document_summary" and got.tier != "deep", got.reason
+
+
+def test_cattle_weighing_so_many_kilos_is_no_balance_puzzle() -> None:
+    report = ("A pen of four Charolais bullocks weighing 410kg made €1,350 a head, while three Limousin "
+              "heifers weighing 380kg sold for €1,240. Friesian calves weighing 60kg made €120 to €150. ")
+    ask = "pull every sale out of this into json: breed, number, weight, price per head\n\n"
+    got = scored(ask + report * 2)
+    assert got.task_type == "extraction", got.reason
+
+
+def test_weighings_still_make_a_balance_puzzle() -> None:
+    got = scored("9 coins, one is lighter. how do you find it in 2 weighings on a balance scale? "
+                 "explain each "
+                 "step")
+    assert got.task_type == "reasoning", got.reason
