@@ -298,7 +298,8 @@ _WORDS: dict[str, str] = {
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
                  "cantonese jyutping hokkien teochew hakka māori reo",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
-              "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta",
+              "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "
+              "adventure",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -314,7 +315,8 @@ _WORDS: dict[str, str] = {
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
-               "rédige-moi escreve escreva-me napisz skryf hazme haceme",
+               "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
+               "scrivere escrever",
     "g_points": "points", "g_digest": "decided decide open action agree",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -735,7 +737,9 @@ _TO_FORMAT = re.compile(_POLITE +
 # A text to write in the other languages the scorer reads: the verb, an article, a text.
 _WRITE_TEXT = re.compile(
     r"\b(?:scrivi(?:mi|ci)?|escr[ií]be(?:me)?|redacta|redáctame|écris(?:-moi)?|rédige(?:-moi)?|schreib(?:e)?|"
-    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz|skryf|hazme|haceme) "
+    r"verfasse|escreve|escreva(?:-me)?|schrijf|napisz|skryf|hazme|haceme|"
+    # the infinitive after "aide-moi à", "ayúdame a", "aiutami a", "me ajuda a"
+    r"écrire|rédiger|escribir|redactar|scrivere|escrever) "
     r"(?:mir |me |mi |moi |nam |mi |vir my )?"
     r"(?:una?|un'|il|la|lo|el|une?|le|l'|eine[nm]?|ein|die|den|das|o|a|um|uma|een|de|het|'n)\s?"
     r"(?:[\w'-]+ ){0,2}"
@@ -908,6 +912,7 @@ _FORMAT_BEFORE = re.compile(r"(?:\bas|\bin|\binto|\bto|\breturn|\boutput|\bvalid
 _LIST_ALL = re.compile(r"list (?:all|every|each) (?:the )?(?:names?|dates?|emails?|people|entities|items?|"
                        r"companies|addresses)\b")
 _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "lets play", "roleplay",
+                     "text adventure", "choose your own adventure", "choose-your-own-adventure",
                      "role-play", "role play", "in the style of", "stay in character", "you be the ",
                      "you be a ", "you be my ", "you play the ", "you play a ", "i'll play ", "i'll be the ",
                      "i'll respond as", "i'll practise", "i'll practice", "so i can practise",

@@ -3027,3 +3027,16 @@ def test_weighings_still_make_a_balance_puzzle() -> None:
                  "explain each "
                  "step")
     assert got.task_type == "reasoning", got.reason
+
+
+def test_a_text_adventure_to_run_is_role_play() -> None:
+    got = scored("run a little text adventure for me: a lighthouse keeper on a stormy night in 1890, give me "
+                 "three choices at each step")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_help_to_write_an_introduction_in_french_is_writing() -> None:
+    got = scored("Aide-moi à écrire une petite présentation pour mon nouveau club de foot : je "
+                 "m'appelle Liam, "
+                 "j'ai 14 ans, je joue milieu de terrain et j'aime la musique. Simple stp")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
