@@ -317,7 +317,7 @@ _WORDS: dict[str, str] = {
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
                "scrivere escrever",
-    "g_points": "points", "g_digest": "decided decide open action agree",
+    "g_points": "points", "g_digest": "decided open action", "g_did": "did",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -781,8 +781,10 @@ _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our)
                            r"enfants?|mère|père|petite-fille|petit-fils)|(?:a|para) (?:mi|mis) (?:hija|hijo|"
                            r"hijos|madre|padre|abuela|abuelo|nieta|nieto)\b)")
 _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action items", "open points",
-                   "open questions", "action points", "did we decide", "did we actually decide",
-                   "did they decide", "did we agree", "did we actually agree", "did they agree")
+                   "open questions", "action points")
+# ... or asked as a question of what was settled ("what did we actually decide in the end??").
+_DID_DECIDE = ("did we decide", "did we actually decide", "did they decide", "did we agree",
+               "did we actually agree", "did they agree")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 # Searched from the operator (rare in prose) and checked for the lone letter before it in Python:
 # a pattern that starts at every letter cost a code prompt 260k instructions. One pattern per
@@ -1412,7 +1414,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["summary"] = counts.get("summary", 0) + 1
     # ("What do I actually need to do from this: <a school newsletter>", said in the ask's first words.)
     digest = (bool(counts.get("g_digest")) and any(phrase in ask for phrase in _DIGEST_PHRASES)) or \
-        ask.find(" to do from", 0, ASK_END_CHARS) >= 0
+        ask.find(" to do from", 0, ASK_END_CHARS) >= 0 or (
+            bool(counts.get("g_did")) and any(phrase in ask for phrase in _DID_DECIDE))
     if digest:
         # What a thread or a meeting decided and left open: a digest of the text, whatever it is about.
         counts["summary"] = counts.get("summary", 0) + 2
