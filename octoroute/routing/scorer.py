@@ -94,6 +94,10 @@ class Score(NamedTuple):
 # One dict from word to the signal it feeds, built once; the prompt's words are
 # intersected with its keys in one C-level pass.
 
+# Plans a constraint problem produces (a schedule, a rota and its rules, in English, German, French,
+# Spanish and Portuguese): constraint words, but alone with figures plans to write (_CSP_ARTEFACTS).
+_CSP_ARTEFACT_WORDS = ("schedule slot slots timetable rota seating dienstplan schichtplan règles horaire "
+                       "horario reglas turnos escala regras plantões")
 _WORDS: dict[str, str] = {
     "code": (
         "code coding python javascript typescript java rust golang kotlin swift php ruby perl scala "
@@ -265,9 +269,7 @@ _WORDS: dict[str, str] = {
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
     "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighings "
-           "schedule slot slots timetable rota seating "
-           # a rota and its rules in German, French, Spanish and Portuguese
-           "dienstplan schichtplan règles horaire horario reglas turnos escala regras plantões",
+           + _CSP_ARTEFACT_WORDS,
     # A restriction on how code may be written ("without", "no libraries").
     "restrict": "without",
     # Guards of the phrases below, chosen among the phrase's words for being rare in code
@@ -504,8 +506,7 @@ _CARD_THING = re.compile(r"\b(?:debit|credit|bank|sim|sd|microsd|graphics|video|
 _CARD_WRITING = frozenset("birthday wedding christmas thank-you condolence greeting greetings anniversary "
                           "write draft sympathy".split())
 # Plans a constraint problem produces; alone with figures, they are plans to write, not problems.
-_CSP_ARTEFACTS = frozenset("schedule slot slots timetable rota seating dienstplan schichtplan règles horaire "
-                           "horario reglas turnos escala regras plantões".split())
+_CSP_ARTEFACTS = frozenset(_CSP_ARTEFACT_WORDS.split())
 # A text asked for in the first words: "need a 3-min farewell speech for ...", "i want a short poem about".
 _NEED_TEXT = re.compile(r"\s*(?:i |we )?(?:need|want|would like|'d like) (?:a|an)(?: [\w'-]+){0,3} "
                         r"(?:speech|toast|eulogy|poem|story|caption|bio|letter|card message|limerick|haiku|"
@@ -832,6 +833,7 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
+# A probability in notation, "P(exactly 2 red)", "P(sum is 8)" (looked for only beside a random device).
 _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
 # A habit's hour, not two things at once: "at the same time each day", "at the same time every night".
 _SAME_TIME_DAILY = re.compile(r"at the same time (?:each|every|daily|of day|in the)")
