@@ -650,7 +650,7 @@ _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vert
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
-_LIST_AGGREGATE = re.compile(r"(?:average|avg|mean|sum|total|median) of "
+_LIST_AGGREGATE = re.compile(r"(?:average|avg|mean|sum|total|median) of (?:these|those|the following)?:? ?"
                              r"(?:[\d.]+(?:, ?| and | & |,? and ))+[\d.]+\s*\??(?:\s+[^?\d]{1,40})?\s*$")
 _QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|work out)\b")
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",

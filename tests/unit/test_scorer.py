@@ -3040,3 +3040,8 @@ def test_help_to_write_an_introduction_in_french_is_writing() -> None:
                  "m'appelle Liam, "
                  "j'ai 14 ans, je joue milieu de terrain et j'aime la musique. Simple stp")
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_the_average_of_these_figures_is_one_step_arithmetic() -> None:
+    got = scored("median of these: 72, 68, 75, 81, 70")
+    assert got.task_type == "math" and got.tier == "fast", got.reason
