@@ -144,7 +144,7 @@ _WORDS: dict[str, str] = {
         "concorrenza sicurezza segurança concorrência beveiliging безопасность архитектура "
         "многопоточность goroutine goroutines concurrently simultaneously data-race race-condition "
         "sicherheitslücke sicherheitslücken sicherheitsproblem sicherheitsprobleme schwachstelle "
-        "schwachstellen "
+        "schwachstellen säkerhet säkerhetsgranskning sårbarhet sårbarheter säkerhetshål "
         "vulnérabilité vulnérabilités faille failles vulnerabilidad vulnerabilidades vulnerabilità "
         "nebenläufig concurrente concorrente hilos subprocesos bezpieczeństwo bezpieczenstwo wątki watki "
         "współbieżność wspolbieznosc"),
@@ -181,7 +181,8 @@ _WORDS: dict[str, str] = {
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
         "rätsel lügt lügner wahrheit énigme menteur menteurs vérité acertijo mentiroso mentirosos verdad "
-        "indovinello bugiardo verità zagadka zagadkę zagadke łamigłówka lamiglowka kłamca klamca kłamcy"),
+        "indovinello bugiardo verità zagadka zagadkę zagadke łamigłówka lamiglowka kłamca klamca kłamcy "
+        "ljuger lögnare sanning sanningen gåta"),
     "hypothetical": "imagine suppose assume",
     # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
@@ -298,7 +299,7 @@ _WORDS: dict[str, str] = {
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
-                 "cantonese jyutping hokkien teochew hakka māori reo",
+                 "cantonese jyutping hokkien teochew hakka māori reo nynorsk",
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "
               "adventure",
@@ -646,7 +647,7 @@ _WRITE_IN = re.compile(r"\bwrite (?:my|our|this|these|those|the|it|them)\b(?: [\
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "tłumacz",
-                    "isalin", "翻", "訳", "語にして", "번역")
+                    "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -729,7 +730,7 @@ _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
                     r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos)\b")
 # "Truth" in the languages where the puzzle words have it alone (English has "truth-teller"): a puzzle
 # word only beside another ("Lügner", "menteur").
-_TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità"))
+_TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità", "sanning", "sanningen"))
 # A conversion to a format opening the ask ("turn these notes into a CSV:", "can you put this in a table").
 _TO_FORMAT = re.compile(_POLITE +
                         r"(?:turn|convert|put|format|make|pull|get|grab|dump|give me) "

@@ -3045,3 +3045,23 @@ def test_help_to_write_an_introduction_in_french_is_writing() -> None:
 def test_the_average_of_these_figures_is_one_step_arithmetic() -> None:
     got = scored("median of these: 72, 68, 75, 81, 70")
     assert got.task_type == "math" and got.tier == "fast", got.reason
+
+
+def test_a_security_review_asked_in_swedish_is_deep_code() -> None:
+    code = ("```php\n$user = $_POST['user'];\n$q = \"SELECT * FROM users WHERE name = '$user'\";\n"
+            "$res = mysqli_query($db, $q);\nif (mysqli_num_rows($res) > 0) { $_SESSION['ok'] = 1; }\n```")
+    got = scored("Kan du göra en säkerhetsgranskning av den här inloggningen? Rangordna sårbarheterna efter "
+                 "allvar.\n\n" + code)
+    assert got.task_type == "code" and got.tier == "deep", got.reason
+
+
+def test_nynorsk_asked_after_a_translation_needs_care() -> None:
+    context = "user: översätt till norska: 'Vi kommer på måndag och lämnar nyckeln i brevlådan.'"
+    got = scored("kan du ta den på nynorsk istället?", context=context)
+    assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
+
+
+def test_a_liar_puzzle_in_swedish_is_a_puzzle() -> None:
+    got = scored("Tre elever: Ali säger 'Bea ljuger'. Bea säger 'Cem ljuger'. Cem säger 'Ali och Bea ljuger "
+                 "båda'. Vem talar sanning?")
+    assert got.task_type == "reasoning", got.reason
