@@ -144,7 +144,8 @@ _WORDS: dict[str, str] = {
         "concorrenza sicurezza segurança concorrência beveiliging безопасность архитектура "
         "многопоточность goroutine goroutines concurrently simultaneously data-race race-condition "
         "sicherheitslücke sicherheitslücken sicherheitsproblem sicherheitsprobleme schwachstelle "
-        "schwachstellen säkerhet säkerhetsgranskning sårbarhet sårbarheter säkerhetshål "
+        "schwachstellen säkerhet säkerhetsgranskning sårbarhet sårbarheter säkerhetshål безпека безпеки "
+        "вразливість вразливості уязвимость уязвимости "
         "vulnérabilité vulnérabilités faille failles vulnerabilidad vulnerabilidades vulnerabilità "
         "nebenläufig concurrente concorrente hilos subprocesos bezpieczeństwo bezpieczenstwo wątki watki "
         "współbieżność wspolbieznosc"),
@@ -176,7 +177,7 @@ _WORDS: dict[str, str] = {
         "prove proof proofs "
         "beweise beweisen beweis preuve prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre provando demonstrando demostrando dimostrando bewijs bewijzen докажи докажите "
-        "доказать udowodnij wykaż wykaz"),
+        "доказать udowodnij wykaż wykaz доказательство доказательства доведи доведіть довести доведення"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -285,7 +286,7 @@ _WORDS: dict[str, str] = {
                # "carefully", "con cuidado", "sorgfältig", "soigneusement"
                "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente "
                "correctly correcto correcta correctamente correctement correttamente korrekt "
-               "zorgvuldig "
+               "zorgvuldig рифма рифму рифмой рифмы рима риму римою "
                # terminology and technical register, in the languages of the big European translations
                "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "
                "technische technischen técnico técnica tecnico tecnica technique techniques",
@@ -393,7 +394,7 @@ _WORDS: dict[str, str] = {
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
         "tradurre traduza traduzir traduz traduce-me tradúceme traduceme tradúcelo traducelo tradúcela "
-        "tradúzcalo vertaal vertalen переведи перевести перефразируй "
+        "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj"),
     "summary": (
@@ -646,7 +647,8 @@ _WRITE_IN = re.compile(r"\bwrite (?:my|our|this|these|those|the|it|them)\b(?: [\
                        + _LANGUAGES + r")\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
-_TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "tłumacz",
+_TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "переклад",
+                    "перекла", "tłumacz",
                     "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).

@@ -3065,3 +3065,15 @@ def test_a_liar_puzzle_in_swedish_is_a_puzzle() -> None:
     got = scored("Tre elever: Ali säger 'Bea ljuger'. Bea säger 'Cem ljuger'. Cem säger 'Ali och Bea ljuger "
                  "båda'. Vem talar sanning?")
     assert got.task_type == "reasoning", got.reason
+
+
+def test_a_proof_asked_in_ukrainian_is_a_proof() -> None:
+    got = scored("доведіть, що для будь-якого натурального n число n^3 + 5n ділиться на 6")
+    assert got.tier == "deep", got.reason
+
+
+def test_a_rhyming_translation_asked_in_russian_needs_care() -> None:
+    got = scored("Переведи на немецкий, чтобы сохранилась рифма, это поздравление для соседки: «Поздравляю, "
+                 "дорогая, пусть весна цветёт всегда, пусть удача, не скучая, не покинет никогда, пусть в "
+                 "саду растут тюльпаны и смеются внуки возле окна»")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
