@@ -1842,6 +1842,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # One value read off a short text ("donne moi juste le SIRET : « SARL ... »"): a lookup in the text.
         tier = "fast"
         notes.append("one value to read off the text")
+    elif tier == "balanced" and kind == "extraction" and contacts and not difficulty and not explicit and \
+            not json_response and tokens < ONE_VALUE_TOKENS and not any(
+                word in ask for word in ("name", "person", "people", "phone", "who ")):
+        # "Get all the email addresses out of this": one kind of string copied out of a short text, which
+        # every team's labels but one accept from a small model (not with who they are beside them).
+        tier = "fast"
+        notes.append("addresses to copy out")
     if chance and kind == "math":
         notes.append("probability")
     # (Or an export to a format: "cómo exporto mi inventario de shopify a un csv?" names no fields.)

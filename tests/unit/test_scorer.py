@@ -3077,3 +3077,12 @@ def test_a_rhyming_translation_asked_in_russian_needs_care() -> None:
                  "дорогая, пусть весна цветёт всегда, пусть удача, не скучая, не покинет никогда, пусть в "
                  "саду растут тюльпаны и смеются внуки возле окна»")
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_email_addresses_to_copy_out_of_a_short_text_are_a_small_models_job() -> None:
+    text = ("hi all, minutes attached. questions to the chair jo.byrne@clubmail.ie or the treasurer "
+            "pat.walsh@clubmail.ie, and fixtures go to fixtures@kerrygaa.example. see you thursday")
+    got = scored("get all the email addresses out of this\n\n" + text)
+    assert got.tier == "fast" and "addresses" in got.reason, got.reason
+    named = scored("get every name and email address out of this\n\n" + text)
+    assert named.tier == "balanced", named.reason
