@@ -134,7 +134,7 @@ _WORDS: dict[str, str] = {
         "zaimplementuj"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
-        "deadlock deadlocks "
+        "deadlock deadlocks miri unsound unsoundness "
         "mutex mutexes semaphore parallel parallelism lock-free distributed consensus raft "
         "paxos byzantine replication sharding scalability scalable microservices architecture "
         "security vulnerability vulnerabilities exploit exploits injection xss csrf cve secure "

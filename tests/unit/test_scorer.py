@@ -3086,3 +3086,10 @@ def test_email_addresses_to_copy_out_of_a_short_text_are_a_small_models_job() ->
     assert got.tier == "fast" and "addresses" in got.reason, got.reason
     named = scored("get every name and email address out of this\n\n" + text)
     assert named.tier == "balanced", named.reason
+
+
+def test_unsafe_code_that_miri_rejects_is_deep_code() -> None:
+    got = scored("miri flags this as UB but the tests pass, can you review it?\n\n```rust\nunsafe fn "
+                 "first<T>(v: "
+                 "&Vec<T>) -> &T {\n    &*v.as_ptr()\n}\n```")
+    assert got.task_type == "code" and got.tier == "deep", got.reason
