@@ -87,7 +87,7 @@ class Score(NamedTuple):
     reason: str  # short, never prompt text
     difficulty: int
     signals: tuple[tuple[str, int], ...]
-    language: str  # "en", "de", ..., "cjk", "cyrillic", "other"; "" when not guessed (not needed)
+    language: str  # "en", "de", ..., "cjk", "cyrillic", "th", "other"; "" when not guessed (not needed)
 
 
 # --- vocabularies -------------------------------------------------------------
@@ -559,11 +559,33 @@ _CJK: dict[str, tuple[str, ...]] = {
     "analysis": ("比较", "分析", "比較"),
 }
 
+# The same for Thai, also written without spaces between words. (Not "แปล" alone: "แปลก" is strange,
+# "แปลว่า" means "it means"; not "สมมติ", which supposes in sums as well as in play.)
+_THAI: dict[str, tuple[str, ...]] = {
+    "code": ("โค้ด", "ฟังก์ชัน", "เขียนโปรแกรม", "บั๊ก", "สคริปต์"),
+    "math": ("คำนวณ", "สมการ", "ค่าเฉลี่ย"),
+    "prove": ("พิสูจน์",),
+    "puzzle": ("ปริศนา", "พูดโกหก", "พูดจริง"),
+    "chance": ("ความน่าจะเป็น",),
+    "tech": ("อัลกอริทึม", "ฐานข้อมูล", "เครือข่าย", "หน่วยความจำ", "ระบบปฏิบัติการ"),
+    "explain": ("อธิบาย",),
+    "how": ("ต่างกันยังไง", "ต่างกันอย่างไร", "ทำงานยังไง", "ทำงานอย่างไร"),
+    "detail": ("ละเอียด",),
+    "extraction": ("ดึงข้อมูล",),
+    "creative": ("กลอน", "นิทาน", "เรื่องสั้น", "แต่งเพลง", "เล่นเป็น"),
+    "rewrite": ("แปลเป็น", "แปลให้", "ช่วยแปล", "แปลง", "เขียนใหม่", "เรียบเรียง"),
+    "careful": ("สัญญา", "ทางการ", "กฎหมาย"),
+    "summary": ("สรุป",),
+    "chat": ("สวัสดี", "ขอบคุณ"),
+    # Into a language small models write less well: Isan, Northern Thai, Lao, Burmese, Khmer.
+    "rare_lang": ("ภาษาอีสาน", "ภาษาเหนือ", "คำเมือง", "ภาษาลาว", "ภาษาพม่า", "ภาษาเขมร"),
+    "analysis": ("วิเคราะห์", "เปรียบเทียบ"),
+}
 _CJK_SIGNALS: dict[str, tuple[str, ...]] = {}
-for _signal, _needles in _CJK.items():
+for _signal, _needles in (*_CJK.items(), *_THAI.items()):
     for _needle in _needles:
         _CJK_SIGNALS[_needle] = (*_CJK_SIGNALS.get(_needle, ()), _signal)
-# One pass for all needles: every branch starts with a CJK character, so the
+# One pass for all needles: every branch starts with a CJK or Thai character, so the
 # engine skips ahead over everything else.
 _CJK_NEEDLE = re.compile("|".join(sorted(_CJK_SIGNALS, key=len, reverse=True)))
 
@@ -625,10 +647,9 @@ _EXPR_MARKS = (("^", ("x^", "n^", ")^")), ("(", ("f(x)", "sqrt(")), ("/", ("dy/d
 _PLAIN_PHRASES = ("plain english", "plain language", "simple terms", "simple words", "simple english",
                   "eli5", "layman")
 _FIELD_WORDS = frozenset(("field", "fields"))
-_WHAT_SAYS = ("what does it say", "what does this say", "what does that say", "what does it mean",
-              "what does this mean", "what is it saying", "what is this saying", "what's it saying")
-# The same, as one pattern searched at the ask's ends only (an English prompt often has "what").
-_WHAT_SAYS_RE = re.compile("|".join(re.escape(phrase) for phrase in _WHAT_SAYS))
+# "What does this say?", "what does this guest want?" over a text in another language: read it for me.
+_WHAT_SAYS_RE = re.compile(r"what does (?:it|this|that|the|my|her|his|our|their)(?: [a-z'-]+){0,2} "
+                           r"(?:say|mean|want)\b|what (?:is|'s) (?:it|this) saying")
 # A translation asked without a translate verb ("wie sagt man ... auf Japanisch?", "auf Englisch bitte:").
 _SAY_IN = re.compile(r"wie sagt man|how do (?:you|i) say|comment (?:dit-on|on dit)|cómo se dice|"
                      r"come si dice|auf (?:englisch|deutsch|japanisch|französisch|spanisch|italienisch|"
@@ -648,7 +669,8 @@ _WRITE_IN = re.compile(r"\bwrite (?:my|our|this|these|those|the|it|them)\b(?: [\
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
-                    "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역")
+                    "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
+                    "แปล")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -932,7 +954,7 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "finja que", "haz de cuenta que")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
-                             r"(?:[a-z0-9'-]+ ){0,2}"
+                             r"(?:[a-z0-9'-]+ ){0,3}"
                              r"(?:poem|story|song|haiku|letter|email|e-mail|toast|speech|limerick|tweet|post|blog|"
                              r"description|blurb|bio|message|msg|sms|note|announcement|newsletter|intro|introduction|"
                              r"paragraph|caption|invitation|apology|eulogy|label|tagline|slogan)\b"
@@ -985,7 +1007,9 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         # An instruction is an ask too ("install jellyfin on my NAS"), not small talk.
                         r"set up|setup|install|configure|enable|disable|show me|help me|find|check|"
                         r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
-_THANKS_WORDS = (r"thanks|thank you|thx|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|спасибо|"
+# (Drawn out too: "thank youuuu", "thanksss".)
+_THANKS_WORDS = (r"thanks+|thank you+|thx+|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|"
+                 r"спасибо|"
                  r"(?:a |my )?life ?saver|you're a legend")
 _THANKS = re.compile(r"\s*(?:" + _THANKS_WORDS + r"|ty|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it)\b")
@@ -1062,6 +1086,7 @@ _NON_WORD = bytes(c if c >= 128 or chr(c).isalnum() or chr(c) in "_-'#" else 32 
 _UNICODE_PUNCT = re.compile("[\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u201f\u2039\u203a\u2014\u2013\u2026"
                             "\u00b7\u2022]")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # Cheap language guess from stop words: enough to say "I cannot read this".
 _STOPWORDS = {
@@ -1124,6 +1149,8 @@ def _language(words: list[str], low: str) -> str:
             return "cjk"
         if _CYRILLIC.search(low, 0, SCRIPT_WINDOW):
             return "cyrillic"
+        if _THAI_CHAR.search(low, 0, SCRIPT_WINDOW):
+            return "th"
     # The distinct stop words among the first 60 words, tallied by language: one set
     # lookup a word instead of a set built from the sample and seven intersections.
     tally = [0] * len(_LANGS)
@@ -1208,7 +1235,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             counts[signal] = counts.get(signal, 0) + 1
     # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
     cjk = not low.isascii() and _CJK_CHAR.search(low, 0, SCRIPT_WINDOW) is not None
-    if cjk:
+    if cjk or (not low.isascii() and _THAI_CHAR.search(low, 0, SCRIPT_WINDOW) is not None):
         for needle in frozenset(_CJK_NEEDLE.findall(low, 0, CJK_SCAN_CHARS)):
             for signal in _CJK_SIGNALS[needle]:
                 counts[signal] = counts.get(signal, 0) + 1

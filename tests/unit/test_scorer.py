@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from octoroute.config import TASK_TYPES
 from octoroute.routing import scorer as scorer_module
+from octoroute.routing.rules import estimate_tokens
 from octoroute.routing.scorer import LOW_CONFIDENCE, SCAN_CHARS, language_of, scan_text, score
 
 
@@ -3093,3 +3094,48 @@ def test_unsafe_code_that_miri_rejects_is_deep_code() -> None:
                  "first<T>(v: "
                  "&Vec<T>) -> &T {\n    &*v.as_ptr()\n}\n```")
     assert got.task_type == "code" and got.tier == "deep", got.reason
+
+
+def test_thanks_with_the_letters_drawn_out_close_the_conversation() -> None:
+    context = ("user: how many lattice paths from (0,0) to (8,8) never touch the diagonal? i get 1430 "
+               "but the judge says WA\nassistant: you counted paths that stay on or below it; never "
+               "touching it leaves 2 * C(7) = 858 ...")
+    got = scored("omg AC!!! thank youuuu 😭", context=context)
+    assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
+
+
+def test_a_note_to_write_with_three_words_before_it_is_writing() -> None:
+    got = scored("write a short friendly welcome note for the new volunteers, mention parking is behind the "
+                 "hall and tea is at 10")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_what_a_named_sender_wants_in_another_language_is_a_translation() -> None:
+    got = scored("what does this guest want? Hola, reservamos una habitación doble para el viernes. "
+                 "¿Podemos llegar a las once de la noche? ¿Hay alguien en la recepción a esa hora y se "
+                 "puede pagar con la tarjeta?")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_translation_asked_in_thai_is_a_translation_not_a_sum() -> None:
+    text = "ช่วยแปลเป็นภาษาอังกฤษหน่อย: พรุ่งนี้เราจะถึงประมาณสองทุ่ม มีที่จอดรถไหม ราคาเท่าไหร่คะ?"
+    got = scored(text, tokens=estimate_tokens(text))
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_lease_clause_to_translate_formally_from_thai_needs_care() -> None:
+    text = ("ช่วยแปลสัญญาข้อนี้เป็นภาษาอังกฤษแบบทางการค่ะ: ผู้เช่าต้องชำระค่าเช่าภายในวันที่ห้าของทุกเดือน "
+            "หากชำระล่าช้าเกินกว่าสิบห้าวัน ผู้ให้เช่ามีสิทธิ์บอกเลิกสัญญาได้ทันทีโดยไม่ต้องแจ้งล่วงหน้า")
+    got = scored(text, tokens=estimate_tokens(text))
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_notice_to_put_into_isan_needs_care() -> None:
+    text = ("แปลงข้อความนี้เป็นภาษาอีสานให้หน่อย จะติดไว้ที่ครัว: 'ล้างจานแล้วคว่ำไว้ที่ตะแกรง "
+            "อย่าทิ้งเศษอาหารลงอ่าง ปิดแก๊สทุกครั้งก่อนออกจากครัว ขอบคุณทุกคนที่ช่วยกันนะ'")
+    got = scored(text, tokens=estimate_tokens(text))
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_thai_is_named_as_thai() -> None:
+    assert language_of("สวัสดีค่ะ วันนี้อากาศร้อนมาก") == "th"
