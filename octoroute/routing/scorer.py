@@ -98,6 +98,9 @@ class Score(NamedTuple):
 # Spanish and Portuguese): constraint words, but alone with figures plans to write (_CSP_ARTEFACTS).
 _CSP_ARTEFACT_WORDS = ("schedule slot slots timetable rota seating dienstplan schichtplan règles horaire "
                        "horario reglas turnos escala regras plantões")
+# Language names that say "in that language" by themselves (Turkish "özbekçe yaz": write it in Uzbek).
+_RARE_LANGUAGE_ADVERBS = ("özbekçe ozbekce kazakça kazakca kırgızca kirgizca kürtçe kurtce azerice gürcüce "  # noqa: RUF001 (Turkish dotless i)
+                          "gurcuce ermenice arnavutça arnavutca")
 _WORDS: dict[str, str] = {
     "code": (
         "code coding python javascript typescript java rust golang kotlin swift php ruby perl scala "
@@ -183,7 +186,9 @@ _WORDS: dict[str, str] = {
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
         "rätsel lügt lügner wahrheit énigme menteur menteurs vérité acertijo mentiroso mentirosos verdad "
         "indovinello bugiardo verità zagadka zagadkę zagadke łamigłówka lamiglowka kłamca klamca kłamcy "
-        "ljuger lögnare sanning sanningen gåta"),
+        "ljuger lögnare sanning sanningen gåta "
+        # Turkish: a puzzle and its clues
+        "bulmaca bulmacası bulmacasi ipucu ipuçları ipuclari yalancı yalanci"),  # noqa: RUF001 (Turkish dotless i)
     "hypothetical": "imagine suppose assume",
     # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
@@ -300,10 +305,10 @@ _WORDS: dict[str, str] = {
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
-                 "cantonese jyutping hokkien teochew hakka māori reo nynorsk",
+                 "cantonese jyutping hokkien teochew hakka māori reo nynorsk " + _RARE_LANGUAGE_ADVERBS,
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "
-              "adventure",
+              "adventure oynayalım oynayalim rol davran",  # noqa: RUF001 (Turkish dotless i)
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -385,6 +390,8 @@ _WORDS: dict[str, str] = {
         "antworten répondre responder rispondere antwoorden "
         "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
         "сообщение письмо ilan mesaj mektup "
+        # Turkish: a poem, a story, a tale, a song (often typed without the Turkish letters)
+        "şiir siir şiiri siiri hikaye hikâye hikayesi masal masalı masali şarkı sarki "  # noqa: RUF001 (Turkish dotless i)
         # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"
         "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись"),
     "rewrite": (
@@ -951,7 +958,9 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "joue le rôle", "jouer le rôle", "fais le rôle", "interpreta il ruolo", "fai la parte",
                      "haz el papel", "interpreta el papel", "spiel die rolle", "übernimm die rolle",
                      "speel de rol", "faça o papel", "faz o papel", "faz de conta que", "finge que",
-                     "finja que", "haz de cuenta que")
+                     "finja que", "haz de cuenta que",
+                     # Turkish: "let's play", "play the role", "act as if you were"
+                     "oynayalım", "oynayalim", "rol yap", "rolüne gir", "rolune gir", "gibi davran")  # noqa: RUF001 (Turkish dotless i)
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,3}"
@@ -1169,10 +1178,14 @@ def _language(words: list[str], low: str) -> str:
     return best
 
 
+_RARE_ADVERBS = frozenset(_RARE_LANGUAGE_ADVERBS.split())
+
+
 def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
     """A text asked in a language small models write less well: "in Irish", "as Gaeilge", a
     conversation set "mostly in Kikuyu"."""
-    return any(f"in {word}" in low or f"as {word}" in low for word in hits if "rare_lang" in _VOCAB[word])
+    return bool(hits & _RARE_ADVERBS) or any(
+        f"in {word}" in low or f"as {word}" in low for word in hits if "rare_lang" in _VOCAB[word])
 
 
 def _one_value(low: str) -> bool:

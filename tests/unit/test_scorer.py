@@ -3139,3 +3139,29 @@ def test_a_notice_to_put_into_isan_needs_care() -> None:
 
 def test_thai_is_named_as_thai() -> None:
     assert language_of("สวัสดีค่ะ วันนี้อากาศร้อนมาก") == "th"
+
+
+def test_a_poem_asked_in_turkish_is_writing() -> None:
+    got = scored("babam icin emeklilik siiri yaz, 3 kita. 35 yil ogretmenlik yapti, cay ve tavla sever, "
+                 "duygusal ama biraz da komik olsun")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_logic_grid_asked_in_turkish_is_a_puzzle() -> None:
+    got = scored("bir bulmaca: 3 arkadas (Ayse, Mehmet, Can) pzt, sali, cars gunleri farkli sehirlere "
+                 "gidiyor: Izmir, Bursa, Konya.\nipuclari:\n1. Ayse pazartesi gitmiyor.\n2. Konya'ya giden "
+                 "carsamba gidiyor.\n3. Mehmet Bursa'ya gitmiyor ve Ayse'den once gidiyor.\nkim nereye ne "
+                 "zaman gidiyor?")
+    assert got.task_type == "reasoning" and got.tier != "fast", got.reason
+
+
+def test_a_reply_to_write_in_uzbek_named_in_turkish_needs_care() -> None:
+    got = scored("bu musteriye kibar bir cevap yaz, ozbekce olsun: siparisiniz yarin kargoya verilecek, "
+                 "takip numarasini aksam mesaj olarak gonderecegiz, gecikme icin ozur dileriz")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_game_to_play_asked_in_turkish_is_role_play() -> None:
+    got = scored("hadi bir dedektif oyunu oynayalim, sen 1920'lerin istanbul'unda bir polis sefi ol, ben "
+                 "de suphelilerden biriyim")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
