@@ -126,7 +126,9 @@ _WORDS: dict[str, str] = {
         "implementação implementacao implementación implementazione implementierung numba cython "
         "код функция функцию функции программа программу скрипт "
         # pl (typed with and without its diacritics)
-        "kod kodu funkcja funkcję funkcje funkcji skrypt skryptu programu zapytanie zapytania"),
+        "kod kodu funkcja funkcję funkcje funkcji skrypt skryptu programu zapytanie zapytania "
+        # id
+        "kode kodenya fungsi"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
         "rewrite generate create build add migrate test tests unittest design "
@@ -165,7 +167,9 @@ _WORDS: dict[str, str] = {
         "berechne berechnen gleichung calcule calculer équation résoudre calcula calcular "
         "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
         "вычисли посчитай уравнение реши oblicz policz równanie rownanie równania rownania całka calka "
-        "całkę calke pochodna pochodną średnia srednia"),
+        "całkę calke pochodna pochodną średnia srednia "
+        # id: calculate, average
+        "hitung hitungin hitungkan rata-rata"),
     "math_adv": (
         "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
         "eigenvalue eigenvalues theorem lemma "
@@ -180,7 +184,9 @@ _WORDS: dict[str, str] = {
         "prove proof proofs "
         "beweise beweisen beweis preuve prouver prouvez démontrer démontrez demuestra demostrar dimostra "
         "dimostrare demonstre provando demonstrando demostrando dimostrando bewijs bewijzen докажи докажите "
-        "доказать udowodnij wykaż wykaz доказательство доказательства доведи доведіть довести доведення"),
+        "доказать udowodnij wykaż wykaz доказательство доказательства доведи доведіть довести доведення "
+        # id ("bukti" alone is a receipt: "bukti transfer")
+        "buktikan buktiin pembuktian"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -219,7 +225,7 @@ _WORDS: dict[str, str] = {
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
-        "spiegami explique-moi اشرح اشرحلي"),
+        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -308,7 +314,7 @@ _WORDS: dict[str, str] = {
                  "cantonese jyutping hokkien teochew hakka māori reo nynorsk " + _RARE_LANGUAGE_ADVERBS,
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "
-              "adventure oynayalım oynayalim rol davran",  # noqa: RUF001 (Turkish dotless i)
+              "adventure oynayalım oynayalim rol davran dungeon pura2 pura-pura berperan peran",  # noqa: RUF001 (Turkish dotless i)
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -325,7 +331,7 @@ _WORDS: dict[str, str] = {
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
-               "scrivere escrever",
+               "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -393,7 +399,9 @@ _WORDS: dict[str, str] = {
         # Turkish: a poem, a story, a tale, a song (often typed without the Turkish letters)
         "şiir siir şiiri siiri hikaye hikâye hikayesi masal masalı masali şarkı sarki "  # noqa: RUF001 (Turkish dotless i)
         # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"
-        "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись"),
+        "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись "
+        # Indonesian: a poem, a rhyme, a story, a tale, a song, a message, a letter, wishes, a description
+        "puisi pantun cerita cerpen dongeng lagu pesan surat ucapan deskripsi"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -403,14 +411,16 @@ _WORDS: dict[str, str] = {
         "tradurre traduza traduzir traduz traduce-me tradúceme traduceme tradúcelo traducelo tradúcela "
         "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
-        "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj"),
+        "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
+        "terjemahin terjemahkan terjemahan"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
         "resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
         "sammanfattning özetle özetler özet opsomming opsom "
-        "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε"),
+        "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
+        "ringkasan"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -453,7 +463,9 @@ _WORDS: dict[str, str] = {
         "invest investing loan debt visa immigration vet vets toxic poison poisonous poisoning swallowed ate "
         "eaten emergency urgent "
         "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
-        "dolore farmaco dor remédio"),
+        "dolore farmaco dor remédio "
+        # id: a contract, the law, a lawyer, tax, a loan, debt, a doctor, medicine, a fever
+        "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam"),
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -677,7 +689,7 @@ _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
-                    "แปล")
+                    "แปล", "terjemah")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -687,7 +699,7 @@ _QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|w
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
                  "rollenspiel", "gioco di ruolo")
 # Languages a small model reads as well as English for a one-line how-to.
-_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl"))
+_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)|summary\(")  # (R's "summary(m)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
@@ -727,7 +739,9 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "contradict", "disagree", "contradiz", "contradicen", "contredisent", "discordam",
                   "discordan", "conciliar", "widersprech",
                   # in Japanese and Chinese: what happens (to me), what to watch out for, what is unfavourable
-                  "どうなる", "注意点", "不利", "会怎样", "怎么办", "要注意", "对我")
+                  "どうなる", "注意点", "不利", "会怎样", "怎么办", "要注意", "对我",
+                  # what is risky or against the asker, in English and Indonesian
+                  "risky for me", "risky for us", "berisiko", "merugikan")
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 # A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
 # semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.
@@ -871,6 +885,10 @@ _SAME_TIME_DAILY = re.compile(r"at the same time (?:each|every|daily|of day|in t
 # Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
 # verb with one expression is no one-step arithmetic however few its figures.
 _CALCULUS = re.compile(r"\b(?:integrat|differentiat|antideriv)")
+# A condition on the numbers sought ("all primes p such that p^2 + 2 is prime", "tous les entiers n tels
+# que", "semua bilangan prima p sehingga"): a problem to reason out, however few its figures.
+_SUCH_THAT = re.compile(r"\b(?:such that|tel(?:le)?s? que|tal(?:es)? que|tali che|tale che|so dass|sodass|"
+                        r"sehingga)\b")
 # Numbers two to twelve spelled out in the languages with a how-many word in _VOCAB (not those that are also
 # common words elsewhere: "once", "due", "elf", "sei", "sept").
 _NUMBER_WORDS = frozenset((
@@ -960,7 +978,9 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "speel de rol", "faça o papel", "faz o papel", "faz de conta que", "finge que",
                      "finja que", "haz de cuenta que",
                      # Turkish: "let's play", "play the role", "act as if you were"
-                     "oynayalım", "oynayalim", "rol yap", "rolüne gir", "rolune gir", "gibi davran")  # noqa: RUF001 (Turkish dotless i)
+                     "oynayalım", "oynayalim", "rol yap", "rolüne gir", "rolune gir", "gibi davran",  # noqa: RUF001 (Turkish dotless i)
+                     # Indonesian: "pretend to be", "play the role of"; and a game master to be
+                     "pura2 jadi", "pura-pura jadi", "berperan sebagai", "main peran", "dungeon master")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,3}"
@@ -1106,6 +1126,8 @@ _STOPWORDS = {
     "it": frozenset("il lo la gli e è una per che con non come".split()),
     "pt": frozenset("o a os as e é um uma para que com não como".split()),
     "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
+    "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
+                    "gimana gmn".split()),
 }
 # Common English words beyond the stop words, looked at only when no stop word was found.
 _MORE_ENGLISH = frozenset("i my me it its it's when why does do did can be have has from your our was were "
@@ -2070,7 +2092,8 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
             if kind == "math" and expr <= 1 and (numbers <= 2 or (
                     tokens < AGGREGATE_TOKENS and _LIST_AGGREGATE.search(low) is not None)) and \
                     not word_problem and tokens < 40 and not counts.get("math_adv") and \
-                    len(_FIGURE_QUESTION.findall(low)) <= 1 and _CALCULUS.search(low) is None:
+                    len(_FIGURE_QUESTION.findall(low)) <= 1 and _CALCULUS.search(low) is None and \
+                    _SUCH_THAT.search(low) is None:
                 # (Two questions of the figures, "what do I sell it for? and what's the markup %", are
                 # two steps.)
                 notes.append("one-step arithmetic")

@@ -3165,3 +3165,38 @@ def test_a_game_to_play_asked_in_turkish_is_role_play() -> None:
     got = scored("hadi bir dedektif oyunu oynayalim, sen 1920'lerin istanbul'unda bir polis sefi ol, ben "
                  "de suphelilerden biriyim")
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_product_caption_asked_in_indonesian_is_writing() -> None:
+    got = scored("tolong bikinin deskripsi produk buat tokopedia: sambal roa 200gr, pedes sedang, tanpa MSG, "
+                 "tahan 3 bulan di kulkas. jangan lebay ya")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_role_to_play_asked_in_indonesian_is_role_play() -> None:
+    got = scored("pura2 jadi customer yg komplain paketnya telat seminggu ya, gue mau latihan bales chat "
+                 "dengan sopan. mulai aja")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_one_line_how_to_in_indonesian_is_a_lookup() -> None:
+    got = scored("gimana cara ganti nama toko di shopee seller centre? udah cari di menu pengaturan tapi ga "
+                 "nemu tombolnya sama sekali")
+    assert got.tier == "fast", got.reason
+
+
+def test_a_contract_summarised_for_what_is_risky_judges_it() -> None:
+    contract = ("PERJANJIAN SEWA KIOS\nPasal 1. Penyewa wajib membayar sewa paling lambat tanggal 5 setiap "
+                "bulan.\nPasal 2. Keterlambatan lebih dari 10 hari dikenakan denda 2% per hari.\nPasal 3. "
+                "Pemilik dapat mengakhiri perjanjian sewaktu-waktu dengan pemberitahuan 7 hari.\nPasal 4. "
+                "Renovasi menjadi milik pemilik tanpa ganti rugi.\nPasal 5. Perjanjian diperpanjang otomatis "
+                "setiap tahun dengan kenaikan harga yang ditentukan pemilik.")
+    got = scored("tolong ringkas perjanjian ini, mana yg berisiko buat gue?\n\n" + contract)
+    assert got.task_type == "document_summary" and got.tier == "balanced", got.reason
+
+
+def test_numbers_sought_under_a_condition_are_no_one_step_sum() -> None:
+    got = scored("find all integers n such that n^2 + 3 divides n + 5")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+    indonesian = scored("tentukan semua bilangan bulat n sehingga n² + 3 habis membagi n + 5")
+    assert indonesian.tier != "fast", indonesian.reason
