@@ -215,7 +215,9 @@ _WORDS: dict[str, str] = {
         "memory virtual page pages tlb cpu cache caches compiler jit interpreter bytecode garbage "
         "collector allocator database databases index indexes indices b-tree lsm isolation "
         "consensus replication raft paxos encryption cryptography cipher hash hashing signature "
-        "certificate key-exchange diffie-hellman transformer attention gradient backpropagation "
+        "certificate key-exchange diffie-hellman transformer transformers attention gradient gradients "
+        "backpropagation "
+        "layernorm batchnorm softmax dropout overfitting regularization regularisation "
         "neural embedding embeddings floating-point ieee network packet packets routing bgp "
         "congestion filesystem journaling inode mutex semaphore deadlock csrf xss oauth jwt "
         "protokoll speicher datenbank verschlüsselung netzwerk protocole mémoire données chiffrement "
@@ -682,7 +684,12 @@ _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 # Languages named as a translation's target ("into Spanish") or asked again ("and in Thai?").
 _LANGUAGES = ("spanish|french|german|italian|portuguese|dutch|english|japanese|chinese|korean|russian|polish|"
               "swedish|turkish|greek|arabic|hindi|ukrainian|czech|danish|norwegian|finnish|tagalog|vietnamese|"
-              "mandarin|thai|indonesian|hebrew|persian|romanian|hungarian")
+              "mandarin|thai|indonesian|hebrew|persian|romanian|hungarian|farsi|finglish|malay|catalan|croatian|"
+              "serbian|bulgarian|slovak|slovenian|lithuanian|latvian|estonian")
+# A follow-up asking the same text again in another language, however long its reason: "now the same in
+# finglish, some older patients can't read farsi script".
+_SAME_IN = re.compile(r"\s*(?:(?:now|and|ok|okay|great|thanks),? )?(?:the same|same thing|same|that|this|it)"
+                      r"(?: one| text| message)? (?:in|into) ")
 _WRITE_IN = re.compile(r"\bwrite (?:my|our|this|these|those|the|it|them)\b(?: [\w-]+){0,3} in (?:"
                        + _LANGUAGES + r")\b")
 _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
@@ -1049,6 +1056,10 @@ _ASK_WORDS = frozenset(("can", "could", "would", "please", "pls", "now", "also",
                         "write", "change", "fix", "show", "explain", "what", "how", "why", "next", "another",
                         "again"))
 _NOW = frozenset(("now",))
+_WHAT = frozenset(("what",))
+# "exactly what I was missing", "just what we needed": a what that asks nothing.
+_WHAT_WAS_NEEDED = re.compile(r"\b(?:exactly|just|precisely) what (?:i|we) "
+                              r"(?:needed|need|wanted|was|were|meant)\b")
 # News shared, not an ask ("I finally beat someone rated 1600 on lichess!!!", "tô morta 🙃"): an
 # exclamation, a laugh or an emoji, with no question and none of these words of asking (in the
 # languages the scorer reads).
@@ -1087,7 +1098,8 @@ _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|fir
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
                          r"differenza tra|diferença entre|verschil tussen|الفرق بين")
 # "what's the expiry date in this: ...": one value to read off a short text.
-_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is) the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
+_ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is|when(?:'s| is)|where(?:'s| is)) the "
+                        r"(?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
                         r"(?:and the (?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ )?(?:(?:in|from) (?:this|that)\b|here\b)")
 # "Sors-moi juste le montant total de cette facture", "just give me the invoice number from this": one
 # value asked for, by "just"/"only" in the languages the scorer reads, not a sum or several fields.
@@ -1590,7 +1602,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     translation = say_in or bool(not shape and counts.get("rewrite") and any(
         stem in part for part in (low, ctx_low) for stem in _TRANSLATE_STEMS) and (
         code_words < 3 or _INTO_LANGUAGE.search(ask) is not None))
-    if not translation and ctx_low and n_words <= FOLLOW_UP_LANGUAGE_WORDS and not shape and (
+    if not translation and ctx_low and (n_words <= FOLLOW_UP_LANGUAGE_WORDS or _SAME_IN.match(low)) and \
+            not shape and (
             counts.get("rare_lang") or _LANGUAGE_NAME.search(low) is not None) and \
             any(stem in ctx_low for stem in _TRANSLATE_STEMS):
         # "and gaelic? the owner wants it in both" after a translation: the same text, another language.
@@ -1698,9 +1711,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # (A text to translate or rewrite that thanks someone, "translate: 'Thank you to every volunteer'",
     # is an ask; "works now" is no "now can you ..."; one piece of code named, "it was the total += loss
     # thing", is the fix reported, not code asked about.)
+    # ("That's exactly what I was missing, thanks" asks no "what".)
     thanks = shape <= 1 and n_words <= THANKS_WORDS and "?" not in low and not translation and \
         not counts.get("rewrite") and (_ASK_WORDS.isdisjoint(words) or (
-            _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low))) and (
+            _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low)) or (
+            _ASK_WORDS.intersection(words) == _WHAT and _WHAT_WAS_NEEDED.search(low) is not None)) and (
         _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)
     if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:

@@ -3200,3 +3200,31 @@ def test_numbers_sought_under_a_condition_are_no_one_step_sum() -> None:
     assert got.task_type == "math" and got.tier != "fast", got.reason
     indonesian = scored("tentukan semua bilangan bulat n sehingga n² + 3 habis membagi n + 5")
     assert indonesian.tier != "fast", indonesian.reason
+
+
+def test_a_mechanism_of_training_explained_in_depth_is_a_technical_explanation() -> None:
+    got = scored("why does batchnorm make deep nets train faster? not just 'it normalizes': what happens to "
+                 "the gradients, and why does it act differently at eval time")
+    assert got.tier == "balanced" and "technical explanation" in got.reason, got.reason
+
+
+def test_thanks_for_exactly_what_was_missing_close_a_hard_conversation() -> None:
+    context = ("user: prove that the sum of 1/(k(k+1)) for k=1..n is n/(n+1)\nassistant: write 1/(k(k+1)) "
+               "as 1/k - 1/(k+1); the sum telescopes to 1 - 1/(n+1) = n/(n+1).")
+    got = scored("ahh the partial fractions, that's exactly what i was missing. thanks a lot!!",
+                 context=context)
+    assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
+
+
+def test_when_the_appointment_is_in_a_short_text_is_one_value() -> None:
+    got = scored("when's the appointment in this? \"Hi Mr Rahimi, this is to confirm your father's follow-up "
+                 "with Dr. Chen at North York General on Monday Dec 2 at 2:40pm, Branson site, clinic B, 3rd "
+                 "floor. Please arrive 20 min early with his health card.\"")
+    assert got.tier == "fast" and "one value" in got.reason, got.reason
+
+
+def test_the_same_text_again_in_another_language_is_a_translation_however_long_the_reason() -> None:
+    context = "user: translate to farsi: your appointment is confirmed for monday at 9am, bring your card."
+    got = scored("now the same in finglish, some of the older patients can't read farsi script on their "
+                 "phones", context=context)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
