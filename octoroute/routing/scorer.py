@@ -892,6 +892,9 @@ _SAME_TIME_DAILY = re.compile(r"at the same time (?:each|every|daily|of day|in t
 # Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
 # verb with one expression is no one-step arithmetic however few its figures.
 _CALCULUS = re.compile(r"\b(?:integrat|differentiat|antideriv)")
+# A recurrence: "a(n) = a(n-2) + a(n-3)", "f(n) = 2f(n-1) + 1", "a_n = a_{n-1} + n".
+_RECURRENCE = re.compile(r"\b[a-z](?:\((?:n|k)\)|_\{?(?:n|k)\}?) ?= ?[^=\n]{0,30}?[a-z](?:\((?:n|k) ?- ?\d\)|"
+                         r"_\{(?:n|k) ?- ?\d\})")
 # A condition on the numbers sought ("all primes p such that p^2 + 2 is prime", "tous les entiers n tels
 # que", "semua bilangan prima p sehingga"): a problem to reason out, however few its figures.
 _SUCH_THAT = re.compile(r"\b(?:such that|tel(?:le)?s? que|tal(?:es)? que|tali che|tale che|so dass|sodass|"
@@ -1387,6 +1390,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         word_problem = 0
     if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
         expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic
+    if prose and ("(n" in low or "_n" in low or "_{n" in low) and _RECURRENCE.search(low) is not None:
+        expr = max(expr, 2)  # a recurrence, "a(n) = a(n-2) + a(n-3)": a sequence to reason about
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
     units = 1 if numbers >= 2 and (counts.get("unit") or any(c in low for c in _CURRENCY)) else 0

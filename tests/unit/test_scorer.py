@@ -3228,3 +3228,10 @@ def test_the_same_text_again_in_another_language_is_a_translation_however_long_t
     got = scored("now the same in finglish, some of the older patients can't read farsi script on their "
                  "phones", context=context)
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_recurrence_to_explain_is_maths_not_a_lookup() -> None:
+    got = scored("why does f(n) = f(n-1) + f(n-2) count the domino tilings? explain slowly")
+    assert got.task_type == "math" and got.tier == "balanced", got.reason
+    subscripts = scored("a_n = a_{n-1} + 2n and a_1 = 1, whats a_10")
+    assert subscripts.tier != "fast", subscripts.reason
