@@ -1390,7 +1390,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         word_problem = 0
     if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
         expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic
-    if prose and ("(n" in low or "_n" in low or "_{n" in low) and _RECURRENCE.search(low) is not None:
+    # (In a shorter ask only: three substring scans cost 4 us on a 2,000-character prompt. Guarded by
+    # "(n-" or "_{n": "(n" alone is in every "(note" and "(not".)
+    if prose and tokens < LONG_SOURCE_TOKENS and ("(n-" in low or "(n -" in low or "_{n" in low) and \
+            _RECURRENCE.search(low) is not None:
         expr = max(expr, 2)  # a recurrence, "a(n) = a(n-2) + a(n-3)": a sequence to reason about
     if cjk and not word_problem and counts.get("math") and numbers >= 2 and ("\uff1f" in low or "?" in low):
         word_problem = 1  # a zh/ja question with quantities and a maths word ("几小时", "いくら")
