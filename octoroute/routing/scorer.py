@@ -361,6 +361,8 @@ _WORDS: dict[str, str] = {
     "g_int": "integer integers",
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
+    # Guards of the counting problems of competitions (_COMPETITION_COUNT).
+    "g_count": "integer integers ways способами способов façons maneras",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
@@ -519,7 +521,7 @@ _KIN = r"(?:son|daughter|father|mother|wife|husband|uncle|aunt|nephew|niece|cous
 _KIN_CHAIN = re.compile(_KIN + r"'?s? of (?:the |my |his |her |their |your )?(?:only |eldest |youngest )?"
                         + _KIN)
 # A contest's bound on its input: "1 <= n <= 1e5", "q ≤ 2·10^5".
-_INPUT_BOUND = re.compile(r"(?:<=|≤|<) ?(?:\d ?[*·x\u00d7] ?)?(?:1e\d|10\^\d|10\*\*\d)")
+_INPUT_BOUND = re.compile(r"(?:<=|≤|<|up to) ?(?:\d ?[*·x\u00d7] ?)?(?:1e\d|10\^\d|10\*\*\d)")
 # Cards that are things, not texts: a debit card, a SIM card, a card number.
 _CARD_THING = re.compile(r"\b(?:debit|credit|bank|sim|sd|microsd|graphics|video|sound|network|memory|id|"
                          r"gift|loyalty|smart|key|access|aadhaar|pan|ration|health|insurance|business|"
@@ -821,6 +823,14 @@ _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksh
                            r"\b" + _CHILD + r" \(\d{1,2}\)")
 # A pupil's olympiad or contest problem is competition maths, however young the pupil.
 _COMPETITION = ("olympiad", "olimpiad", "olimpíad", "putnam", "competition", "contest")
+# The counting problems of competitions: a condition on positive integers, or ways counted under a
+# restriction ("how many ways to place 16 kings so that no two attack", "сколькими способами ... чтобы
+# никакие два"). Every labelled prompt with either accepts the large model.
+_COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) integers?\b|"
+                                r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
+                                r"(?:ways|способами|способов|façons|maneras)\b[^?]{0,160}?"
+                                r"(?:no two|so that no|such that|никакие|никакая|никакой|deux .{0,20}ne|"
+                                r"ningún|ninguna)")
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our) (?:kids?|son|son's|"
@@ -1347,6 +1357,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
+    if counts.get("g_count") and _COMPETITION_COUNT.search(ask) is not None:
+        counts["math_adv"] = counts.get("math_adv", 0) + 2  # (two points: a competition's problem)
+        counts["math"] = counts.get("math", 0) + 1
     if not big_o and counts.get("g_bound") and ("1e" in ask or "10^" in ask or "10**" in ask) and \
             _INPUT_BOUND.search(ask) is not None:
         # A contest's input bound ("1 <= n <= 1e5", "n ≤ 2·10^5") asks for the complexity that meets it.

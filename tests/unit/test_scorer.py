@@ -3235,3 +3235,27 @@ def test_a_recurrence_to_explain_is_maths_not_a_lookup() -> None:
     assert got.task_type == "math" and got.tier == "balanced", got.reason
     subscripts = scored("a_n = a_{n-1} + 2n and a_1 = 1, whats a_10")
     assert subscripts.tier != "fast", subscripts.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "in how many ways can 8 rooks be placed on a chessboard so that no two attack each other and none is "
+    "on the main diagonal? exact number please",
+    "Сколькими способами можно рассадить 6 человек за круглым столом так, чтобы никакие двое из трёх "
+    "братьев не сидели рядом?",
+    "how many positive integers n below 1000 make n^2 + n + 41 composite? justify it",
+])
+def test_a_competitions_counting_problem_is_deep(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "math" and got.tier == "deep", got.reason
+
+
+def test_arranging_books_without_a_restriction_stays_a_mid_models_sum() -> None:
+    got = scored("how many ways can I arrange 5 different books on a shelf")
+    assert got.tier == "balanced", got.reason
+
+
+def test_an_input_bound_written_up_to_asks_for_an_algorithm() -> None:
+    got = scored("I have up to 2*10^5 orders (time, shop, item) and up to 2*10^5 queries (shop, t1, t2): "
+                 "for each query, how many distinct items did that shop sell in [t1, t2]? my python with a "
+                 "set per query is too slow")
+    assert got.tier == "deep", got.reason
