@@ -227,7 +227,7 @@ _WORDS: dict[str, str] = {
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
-        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan"),
+        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -328,12 +328,13 @@ _WORDS: dict[str, str] = {
     "g_version": "version", "g_sound": "sound sounds", "g_seat": "seat seats seating sit sits",
     "g_river": "river", "g_order": "order",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
-             "polnisch powiedzieć powiedziec mówi mowi",
+             "polnisch powiedzieć powiedziec mówi mowi अंग्रेज़ी अंग्रेजी हिंदी हिन्दी mein",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
-               "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan",
+               "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
+               "लिखो लिखिए लिखें likho likhdo",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -362,7 +363,7 @@ _WORDS: dict[str, str] = {
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
     # Guards of the counting problems of competitions (_COMPETITION_COUNT).
-    "g_count": "integer integers ways способами способов façons maneras",
+    "g_count": "integer integers ordered ways способами способов façons maneras",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
@@ -405,7 +406,9 @@ _WORDS: dict[str, str] = {
         # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"
         "finta fingi finge finja fingir semblant alsof udawaj låtsas притворись "
         # Indonesian: a poem, a rhyme, a story, a tale, a song, a message, a letter, wishes, a description
-        "puisi pantun cerita cerpen dongeng lagu pesan surat ucapan deskripsi"),
+        "puisi pantun cerita cerpen dongeng lagu pesan surat ucapan deskripsi "
+        # Hindi, in its script and in Latin letters: a letter, a poem, a story, a speech, a couplet
+        "चिट्ठी पत्र कविता कहानी भाषण शायरी chitthi chithi kavita kahani bhashan shayari"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -416,7 +419,7 @@ _WORDS: dict[str, str] = {
         "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
-        "terjemahin terjemahkan terjemahan"),
+        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -424,7 +427,7 @@ _WORDS: dict[str, str] = {
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
-        "ringkasan"),
+        "ringkasan सारांश saransh"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -679,7 +682,10 @@ _SAY_IN = re.compile(r"wie sagt man|how do (?:you|i) say|comment (?:dit-on|on di
                      r"chinesisch|polnisch)\b|"
                      # "Jak po angielsku powiedzieć ...?", "jak się mówi po niemiecku"
                      r"jak (?:się )?(?:mówi|mowi|powiedzieć|powiedziec) po \w+|"
-                     r"jak po \w+ (?:powiedzieć|powiedziec)")
+                     r"jak po \w+ (?:powiedzieć|powiedziec)|"
+                     # Hindi and Hinglish: "इसे अंग्रेज़ी में लिख दो", "isko english mein likh do"
+                     r"(?:अंग्रेज़ी|अंग्रेजी|हिंदी|हिन्दी) में (?:लिख|बोल|बता|कह)|"
+                     r"\b(?:english|hindi|angrezi) mein (?:likh|bol|bata|kaho|translate)")
 # A how-to's opening in the languages a one-line how-to is read in.
 _HOW_OPENING = re.compile(r"\s*(?:how|cómo|como|comment|wie|come|hoe)\b")
 # A human language as a translation's target ("into Spanish"): the text's code words are its subject.
@@ -698,7 +704,7 @@ _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
-                    "แปล", "terjemah")
+                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -823,10 +829,14 @@ _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksh
                            r"\b" + _CHILD + r" \(\d{1,2}\)")
 # A pupil's olympiad or contest problem is competition maths, however young the pupil.
 _COMPETITION = ("olympiad", "olimpiad", "olimpíad", "putnam", "competition", "contest")
-# The counting problems of competitions: a condition on positive integers, or ways counted under a
-# restriction ("how many ways to place 16 kings so that no two attack", "сколькими способами ... чтобы
-# никакие два"). Every labelled prompt with either accepts the large model.
+# The counting problems of competitions: a condition on positive integers, integer solutions or ordered
+# pairs to count, or ways counted under a restriction ("how many ways to place 16 kings so that no two
+# attack", "сколькими способами ... чтобы никакие два"). Every labelled prompt with one accepts the
+# large model.
 _COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) integers?\b|"
+                                r"\bordered (?:pairs|triples)\b|"
+                                r"\b(?:pairs|triples) of integers\b|\binteger (?:solutions|pairs)\b|"
+
                                 r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
                                 r"(?:ways|способами|способов|façons|maneras)\b[^?]{0,160}?"
                                 r"(?:no two|so that no|such that|никакие|никакая|никакой|deux .{0,20}ne|"
@@ -1058,7 +1068,7 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
 # (Drawn out too: "thank youuuu", "thanksss".)
 _THANKS_WORDS = (r"thanks+|thank you+|thx+|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|"
-                 r"спасибо|"
+                 r"спасибо|dhanyavaad|dhanyavad|shukriya|धन्यवाद|शुक्रिया|"
                  r"(?:a |my )?life ?saver|you're a legend")
 _THANKS = re.compile(r"\s*(?:" + _THANKS_WORDS + r"|ty|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it)\b")
@@ -1109,7 +1119,8 @@ _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|fir
 # "What's the difference between RAM and storage?", "¿me puedes explicar la diferencia entre ser y
 # estar?" opening the ask (searched in its first DIFFERENCE_CHARS): a concept to contrast, a lookup.
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
-                         r"differenza tra|diferença entre|verschil tussen|الفرق بين")
+                         r"differenza tra|diferença entre|verschil tussen|الفرق بين|"
+                         r"(?:mein|me) kya (?:farak|fark|farq|antar)|में क्या (?:अंतर|फर्क|फ़र्क़|फ़र्क)")
 # "what's the expiry date in this: ...": one value to read off a short text.
 _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is|when(?:'s| is)|where(?:'s| is)) the "
                         r"(?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
@@ -1131,7 +1142,11 @@ _CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|desc
                            # the same openings in French, German, Spanish, Italian, Portuguese and Dutch
                            r"explique|expliquez|erklär\w*|explica|explícame|spiega\w*|leg uit|"
                            r"comment fonctionne|wie funktioniert|cómo funciona|come funziona|como funciona|"
-                           r"hoe werkt|c'est quoi|qu'est-ce que|was ist|qué es|cos'è|o que é|wat is)\b")
+                           r"hoe werkt|c'est quoi|qu'est-ce que|was ist|qué es|cos'è|o que é|wat is|"
+                           # Hinglish: "IFSC code aur MICR code mein kya farak hai", "docker kya hota hai"
+                           r"[\w.+#-]+(?: [\w.+#-]+){0,2} (?:aur [\w.+#-]+(?: [\w.+#-]+){0,2} (?:mein|me) "
+                           r"kya (?:farak|fark|farq|antar)|kya (?:hai|hota hai|hoti hai|hote hai)))\b")
+
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
 # parts of non-ASCII letters, kept), then split: C-level passes only.
 _NON_WORD = bytes(c if c >= 128 or chr(c).isalnum() or chr(c) in "_-'#" else 32 for c in range(256))
@@ -1141,6 +1156,7 @@ _UNICODE_PUNCT = re.compile("[\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u201f\u
                             "\u00b7\u2022]")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # Cheap language guess from stop words: enough to say "I cannot read this".
 _STOPWORDS = {
@@ -1151,6 +1167,7 @@ _STOPWORDS = {
     "it": frozenset("il lo la gli e è una per che con non come".split()),
     "pt": frozenset("o a os as e é um uma para que com não como".split()),
     "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
+    "hi": frozenset("hai hain ka ki ke mein ko se aur kya nahi bhi toh kaise karo kar".split()),
     "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
                     "gimana gmn".split()),
 }
@@ -1207,6 +1224,8 @@ def _language(words: list[str], low: str) -> str:
             return "cyrillic"
         if _THAI_CHAR.search(low, 0, SCRIPT_WINDOW):
             return "th"
+        if _DEVANAGARI.search(low, 0, SCRIPT_WINDOW):
+            return "hi"
     # The distinct stop words among the first 60 words, tallied by language: one set
     # lookup a word instead of a set built from the sample and seven intersections.
     tally = [0] * len(_LANGS)

@@ -3259,3 +3259,32 @@ def test_an_input_bound_written_up_to_asks_for_an_algorithm() -> None:
                  "for each query, how many distinct items did that shop sell in [t1, t2]? my python with a "
                  "set per query is too slow")
     assert got.tier == "deep", got.reason
+
+
+def test_ordered_pairs_of_integers_to_count_are_a_competitions_problem() -> None:
+    got = scored("find the number of ordered pairs of integers (x, y) with x² - xy + y² = 1369, and justify "
+                 "it")
+    assert got.task_type == "math" and got.tier == "deep", got.reason
+
+
+def test_a_letter_asked_in_hindi_is_writing() -> None:
+    got = scored("मेरी सहेली सुधा को चिट्ठी लिखो। उसको बताना कि हम अगले महीने जयपुर आ रहे हैं, और उसके "
+                 "बेटे की "
+                 "शादी की बधाई भी देना")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_text_to_write_in_english_asked_in_hindi_is_a_translation() -> None:
+    got = scored("इसे अंग्रेज़ी में लिख दो, कनाडा वाली पोती को भेजना है: बेटी, पढ़ाई के साथ खाना भी ठीक "
+                 "से खाया "
+                 "करो, सर्दी में गरम कपड़े पहनना और रविवार को फ़ोन ज़रूर करना")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_difference_asked_in_hinglish_is_a_lookup() -> None:
+    got = scored("IFSC code aur MICR code mein kya farak hai? cheque pe dono kahan likhe hote hai")
+    assert got.tier == "fast", got.reason
+
+
+def test_devanagari_is_named_as_hindi() -> None:
+    assert language_of("नमस्ते, आप कैसे हैं?") == "hi"
