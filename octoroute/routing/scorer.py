@@ -909,7 +909,13 @@ _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow 
 _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
 # A habit's hour, not two things at once: "at the same time each day", "at the same time every night".
 _SAME_TIME_DAILY = re.compile(r"at the same time (?:each|every|daily|of day|in the)")
+# An ask that opens by asking for an explanation of how or why something happens. (Not "why does my
+# service deadlock": the asker's own bug to diagnose.)
+_EXPLAIN_OPENING = re.compile(r"\s*(?:(?:can|could) you |pls |please )?(?:explain|how (?:exactly )?"
+                              r"(?:does|do|is|are|can)|why (?:does|do|is|are|would)(?! (?:my|our)\b)|"
+                              r"walk me through|what (?:exactly )?happens)\b")
 # Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
+
 # verb with one expression is no one-step arithmetic however few its figures.
 _CALCULUS = re.compile(r"\b(?:integrat|differentiat|antideriv)")
 # A recurrence: "a(n) = a(n-2) + a(n-3)", "f(n) = 2f(n-1) + 1", "a_n = a_{n-1} + n".
@@ -1953,6 +1959,15 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
                  kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
+    if tier == "deep" and kind == "code" and not shape and not explicit and \
+            not counts.get("code_action") and not has_tools and _EXPLAIN_OPENING.match(low) is not None and \
+            not {"algorithmic", "prove", "design", "advanced maths"}.intersection(fired):
+        # "Explain how raft leader election avoids split brain", "how exactly does a deadlock happen in
+        # postgres when two transfers cross?": a mechanism explained in depth, with no code to write or
+        # fix, is a mid model's job (five of the six such prompts in train and general are labelled
+        # balanced alone). An algorithm or a design to explain keeps its tier.
+        tier = "balanced"
+        notes.append("a mechanism to explain, no code to write")
     if tier == "balanced" and kind in ("math", "extraction") and not difficulty and not explicit and \
             not json_response and tokens < ONE_VALUE_TOKENS and not counts.get("stakes") and _one_value(low):
         # One value read off a short text ("donne moi juste le SIRET : « SARL ... »"): a lookup in the text.

@@ -3288,3 +3288,16 @@ def test_a_difference_asked_in_hinglish_is_a_lookup() -> None:
 
 def test_devanagari_is_named_as_hindi() -> None:
     assert language_of("नमस्ते, आप कैसे हैं?") == "hi"
+
+
+def test_a_mechanism_explained_in_depth_with_no_code_is_a_mid_models_job() -> None:
+    got = scored("how exactly does a deadlock happen in mysql when two transfers run at the same time, A->B "
+                 "and B->A? walk me through the row locks step by step, and how do we prevent it")
+    assert got.task_type == "code" and got.tier == "balanced", got.reason
+    assert "mechanism to explain" in got.reason, got.reason
+
+
+def test_code_to_write_after_the_explanation_keeps_its_tier() -> None:
+    ask = ("explain how a lock-free queue avoids the ABA problem, then write one in C++ with atomics and "
+           "hazard pointers")
+    assert scored(ask).tier == "deep", scored(ask).reason
