@@ -128,7 +128,9 @@ _WORDS: dict[str, str] = {
         # pl (typed with and without its diacritics)
         "kod kodu funkcja funkcję funkcje funkcji skrypt skryptu programu zapytanie zapytania "
         # id
-        "kode kodenya fungsi"),
+        "kode kodenya fungsi "
+        # fi
+        "koodi koodia koodin funktio funktion skripti"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
         "rewrite generate create build add migrate test tests unittest design "
@@ -169,7 +171,9 @@ _WORDS: dict[str, str] = {
         "вычисли посчитай уравнение реши oblicz policz równanie rownanie równania rownania całka calka "
         "całkę calke pochodna pochodną średnia srednia "
         # id: calculate, average
-        "hitung hitungin hitungkan rata-rata"),
+        "hitung hitungin hitungkan rata-rata "
+        # fi: calculate
+        "laske laskisitko"),
     "math_adv": (
         "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
         "eigenvalue eigenvalues theorem lemma "
@@ -186,7 +190,9 @@ _WORDS: dict[str, str] = {
         "dimostrare demonstre provando demonstrando demostrando dimostrando bewijs bewijzen докажи докажите "
         "доказать udowodnij wykaż wykaz доказательство доказательства доведи доведіть довести доведення "
         # id ("bukti" alone is a receipt: "bukti transfer")
-        "buktikan buktiin pembuktian"),
+        "buktikan buktiin pembuktian "
+        # fi
+        "todista todistus todistaa"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -227,7 +233,7 @@ _WORDS: dict[str, str] = {
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
-        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao"),
+        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -334,7 +340,7 @@ _WORDS: dict[str, str] = {
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
                "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
-               "लिखो लिखिए लिखें likho likhdo",
+               "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -408,7 +414,10 @@ _WORDS: dict[str, str] = {
         # Indonesian: a poem, a rhyme, a story, a tale, a song, a message, a letter, wishes, a description
         "puisi pantun cerita cerpen dongeng lagu pesan surat ucapan deskripsi "
         # Hindi, in its script and in Latin letters: a letter, a poem, a story, a speech, a couplet
-        "चिट्ठी पत्र कविता कहानी भाषण शायरी chitthi chithi kavita kahani bhashan shayari"),
+        "चिट्ठी पत्र कविता कहानी भाषण शायरी chitthi chithi kavita kahani bhashan shayari "
+        # Finnish and Swedish: a poem, a story, a tale, a speech, a card, wishes (not "satu", a tale: it
+        # is "one" in Indonesian)
+        "runo runon runoa tarina tarinan sadun puhe puheen kortti onnittelut tackkort dikt berättelse"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -419,7 +428,7 @@ _WORDS: dict[str, str] = {
         "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
-        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad"),
+        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -427,7 +436,7 @@ _WORDS: dict[str, str] = {
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
-        "ringkasan सारांश saransh"),
+        "ringkasan सारांश saransh tiivistelmä yhteenveto"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -704,7 +713,7 @@ _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
-                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad")
+                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -1074,7 +1083,7 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
 # (Drawn out too: "thank youuuu", "thanksss".)
 _THANKS_WORDS = (r"thanks+|thank you+|thx+|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|"
-                 r"спасибо|dhanyavaad|dhanyavad|shukriya|धन्यवाद|शुक्रिया|"
+                 r"спасибо|dhanyavaad|dhanyavad|shukriya|धन्यवाद|शुक्रिया|kiitos|kiitti|"
                  r"(?:a |my )?life ?saver|you're a legend")
 _THANKS = re.compile(r"\s*(?:" + _THANKS_WORDS + r"|ty|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it)\b")
@@ -1174,6 +1183,7 @@ _STOPWORDS = {
     "pt": frozenset("o a os as e é um uma para que com não como".split()),
     "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
     "hi": frozenset("hai hain ka ki ke mein ko se aur kya nahi bhi toh kaise karo kar".split()),
+    "fi": frozenset("ja on ei se että mitä miten mä sä onko kun niin jos tää toi mulle mun".split()),
     "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
                     "gimana gmn".split()),
 }
@@ -1530,6 +1540,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         to_notes = to_notes or ask.lstrip().startswith(("tl;dr", "tl,dr"))
     if "resume " in ask and _RESUME_ES.search(ask):
         counts["summary"] = counts.get("summary", 0) + 1  # "resume este correo" (Spanish: summarise)
+    if ask.lstrip().startswith(("tiivistä ", "tiivistä:", "tiivistäisitkö")):
+        # Finnish "condense" opening the ask ("tiivistä yhteen lauseeseen: ..."); elsewhere "tiivistä" is
+        # as often "dense" ("savimaa on tiivistä": the clay is compacted).
+        counts["summary"] = counts.get("summary", 0) + 1
     if "sum" in hits and _SUM_UP.search(ask):
         # "Sum this up in three bullets": a summary, not an addition.
         counts["summary"] = counts.get("summary", 0) + 1

@@ -3301,3 +3301,16 @@ def test_code_to_write_after_the_explanation_keeps_its_tier() -> None:
     ask = ("explain how a lock-free queue avoids the ABA problem, then write one in C++ with atomics and "
            "hazard pointers")
     assert scored(ask).tier == "deep", scored(ask).reason
+
+
+def test_a_poem_asked_in_finnish_is_writing() -> None:
+    got = scored("kirjoita runo naapurin Eilalle 70-vuotispäiville. se tykkää mökkeilystä ja marjastuksesta, "
+                 "saa olla vähän hauska, kolme säkeistöä")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_summary_asked_in_finnish_is_a_summary() -> None:
+    got = scored("tiivistä yhteen lauseeseen: Kirjasto on suljettu remontin vuoksi koko heinäkuun. Lainat "
+                 "voi palauttaa pääkirjastoon, ja varaukset siirretään automaattisesti elokuulle. "
+                 "Asiakaspalvelu vastaa puhelimessa arkisin kello yhdeksästä neljään.")
+    assert got.task_type == "document_summary" and got.tier == "fast", got.reason
