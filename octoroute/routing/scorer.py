@@ -319,10 +319,12 @@ _WORDS: dict[str, str] = {
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
                  "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
-                 "cantonese jyutping hokkien teochew hakka māori reo nynorsk " + _RARE_LANGUAGE_ADVERBS,
+                 "cantonese jyutping hokkien teochew hakka māori reo nynorsk идиш идише идиша יידיש "
+                 + _RARE_LANGUAGE_ADVERBS,
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "
-              "adventure oynayalım oynayalim rol davran dungeon pura2 pura-pura berperan peran",  # noqa: RUF001 (Turkish dotless i)
+              "adventure oynayalım oynayalim rol davran dungeon pura2 pura-pura berperan peran "  # noqa: RUF001
+              "תשחק תשחקי",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
                  "haz interpreta fai actúa actua finge fais agis atue finja kannst",
@@ -340,7 +342,8 @@ _WORDS: dict[str, str] = {
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
                "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
                "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
-               "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv",
+               "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
+               "напиши напишите написать תכתוב תכתבי לכתוב",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -406,7 +409,10 @@ _WORDS: dict[str, str] = {
         # a reply to write ("auf diese Mail antworten", "répondre à ce mail")
         "antworten répondre responder rispondere antwoorden "
         "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
-        "сообщение письмо ilan mesaj mektup "
+        "сообщение письмо тост поздравление открытку ilan mesaj mektup "
+        # Hebrew: a poem or song, a story, a letter, a greeting, a speech (not "הודעה": a message, but also
+        # a contract's notice)
+        "שיר סיפור מכתב ברכה נאום "
         # Turkish: a poem, a story, a tale, a song (often typed without the Turkish letters)
         "şiir siir şiiri siiri hikaye hikâye hikayesi masal masalı masali şarkı sarki "  # noqa: RUF001 (Turkish dotless i)
         # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"
@@ -428,7 +434,7 @@ _WORDS: dict[str, str] = {
         "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
-        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös"),
+        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -713,7 +719,7 @@ _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
-                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn")
+                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn", "תרגם", "תרגום")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -1025,7 +1031,9 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      # Turkish: "let's play", "play the role", "act as if you were"
                      "oynayalım", "oynayalim", "rol yap", "rolüne gir", "rolune gir", "gibi davran",  # noqa: RUF001 (Turkish dotless i)
                      # Indonesian: "pretend to be", "play the role of"; and a game master to be
-                     "pura2 jadi", "pura-pura jadi", "berperan sebagai", "main peran", "dungeon master")
+                     "pura2 jadi", "pura-pura jadi", "berperan sebagai", "main peran", "dungeon master",
+                     # Hebrew: "play (the role of)"
+                     "תשחק ", "תשחקי ")
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = re.compile(r"(?:write|draft|compose) (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
                              r"(?:[a-z0-9'-]+ ){0,3}"
@@ -1172,6 +1180,7 @@ _UNICODE_PUNCT = re.compile("[\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u201f\u
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+_HEBREW = re.compile(r"[\u0590-\u05ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # Cheap language guess from stop words: enough to say "I cannot read this".
 _STOPWORDS = {
@@ -1242,6 +1251,8 @@ def _language(words: list[str], low: str) -> str:
             return "th"
         if _DEVANAGARI.search(low, 0, SCRIPT_WINDOW):
             return "hi"
+        if _HEBREW.search(low, 0, SCRIPT_WINDOW):
+            return "he"
     # The distinct stop words among the first 60 words, tallied by language: one set
     # lookup a word instead of a set built from the sample and seven intersections.
     tally = [0] * len(_LANGS)

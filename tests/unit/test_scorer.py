@@ -3314,3 +3314,25 @@ def test_a_summary_asked_in_finnish_is_a_summary() -> None:
                  "voi palauttaa pääkirjastoon, ja varaukset siirretään automaattisesti elokuulle. "
                  "Asiakaspalvelu vastaa puhelimessa arkisin kello yhdeksästä neljään.")
     assert got.task_type == "document_summary" and got.tier == "fast", got.reason
+
+
+def test_a_toast_asked_in_russian_is_writing() -> None:
+    got = scored("Помоги написать тост на свадьбу племянника Миши. Он программист, невеста врач, "
+                 "познакомились "
+                 "в походе на Кавказе. Чтобы было тепло и немного смешно")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_letter_in_yiddish_to_translate_needs_care() -> None:
+    got = scored("Нашёл старое письмо бабушки на идише. Переведи, пожалуйста: «טײַערע שװעסטער, מיר זענען "
+                 "געקומען געזונט קײן אַמעריקע, דער טאַטע אַרבעט שױן אין אַ שנײַדערײַ»")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_role_to_play_asked_in_hebrew_is_role_play() -> None:
+    got = scored("תשחק מלצר עייף בסוף משמרת, ואני לקוח שמנסה להזמין שולחן לשמונה בלי הזמנה מראש. תתחיל אתה")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_hebrew_is_named_as_hebrew() -> None:
+    assert language_of("שלום, מה שלומך היום?") == "he"
