@@ -729,7 +729,7 @@ _QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|w
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
                  "rollenspiel", "gioco di ruolo")
 # Languages a small model reads as well as English for a one-line how-to.
-_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id"))
+_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)|summary\(")  # (R's "summary(m)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.

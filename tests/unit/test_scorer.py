@@ -3336,3 +3336,8 @@ def test_a_role_to_play_asked_in_hebrew_is_role_play() -> None:
 
 def test_hebrew_is_named_as_hebrew() -> None:
     assert language_of("שלום, מה שלומך היום?") == "he"
+
+
+def test_a_one_line_how_to_in_hinglish_is_a_lookup() -> None:
+    got = scored("pandas dataframe ko ek hi excel sheet mein save karna hai bina index ke, kaise karu")
+    assert got.tier == "fast", got.reason
