@@ -1022,7 +1022,7 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "i'll respond as", "i'll practise", "i'll practice", "so i can practise",
                      "so i can practice", "let me practise", "let me practice", "let's practise",
                      "let's practice", "lets practise", "lets practice", "interview me", "interviewing me",
-                     "i'm practising", "i'm practicing", "im practising", "im practicing",
+                     "i'm practising", "i'm practicing", "im practising", "im practicing", "mock interview",
                      # "Joue le rôle d'un sommelier", "fai la parte del", "haz el papel de", "spiel die Rolle"
                      "joue le rôle", "jouer le rôle", "fais le rôle", "interpreta il ruolo", "fai la parte",
                      "haz el papel", "interpreta el papel", "spiel die rolle", "übernimm die rolle",
@@ -1091,7 +1091,7 @@ _ASK_START = re.compile(r"\s*(?:what|why|how|who|whom|when|where|which|explain|d
                         r"update|upgrade|mount|connect|reset|restore|back up|migrate|move)\b")
 # (Drawn out too: "thank youuuu", "thanksss".)
 _THANKS_WORDS = (r"thanks+|thank you+|thx+|cheers|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|"
-                 r"спасибо|dhanyavaad|dhanyavad|shukriya|धन्यवाद|शुक्रिया|kiitos|kiitti|"
+                 r"спасибо|dhanyavaad|dhanyavad|shukriya|धन्यवाद|शुक्रिया|kiitos|kiitti|tysm|tyvm|"
                  r"(?:a |my )?life ?saver|you're a legend")
 _THANKS = re.compile(r"\s*(?:" + _THANKS_WORDS + r"|ty|ta|many thanks|great|perfect|awesome|brilliant|"
                      r"amazing|nice|got it|that worked|it worked|works now|that did it|that fixed it)\b")
@@ -1787,7 +1787,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         not counts.get("rewrite") and (_ASK_WORDS.isdisjoint(words) or (
             _ASK_WORDS.intersection(words) == _NOW and ("works now" in low or "working now" in low)) or (
             _ASK_WORDS.intersection(words) == _WHAT and _WHAT_WAS_NEEDED.search(low) is not None)) and (
-        _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None)
+        _THANKS.match(low) is not None or _THANKS_ANYWHERE.search(low) is not None or
+        low.rstrip(" .!").endswith((". ty", "! ty", ", ty", "\nty")))
+    # ("bro that actually fixed it. ty": "ty" as its own sentence; "Zacznij ty." is Polish "you start".)
     if (greeting and n_words <= 6 and not shape) or thanks:
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.0)

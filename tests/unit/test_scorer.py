@@ -3341,3 +3341,15 @@ def test_hebrew_is_named_as_hebrew() -> None:
 def test_a_one_line_how_to_in_hinglish_is_a_lookup() -> None:
     got = scored("pandas dataframe ko ek hi excel sheet mein save karna hai bina index ke, kaise karu")
     assert got.tier == "fast", got.reason
+
+
+def test_a_mock_interview_is_role_play() -> None:
+    got = scored("do a mock interview with me for a summer job at a garden centre, im 17. one question at a "
+                 "time and tell me how i did at the end")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_ty_after_a_fix_reported_closes_the_conversation() -> None:
+    context = "user: my nginx reverse proxy gives 502 for websockets\nassistant: add the Upgrade headers ..."
+    got = scored("bro that actually fixed it. ty", context=context)
+    assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
