@@ -784,8 +784,9 @@ _PLAN_JUST_BEFORE = ("make me a ", "make me a realistic ", "make me a weekly ", 
 # Topics of a plan of the asker's weeks, named before "plan" (whole words: "for example, plan ..." is none).
 _PLAN_TOPICS = re.compile(r"\b(?:study|revision|learning|prep|training|interview|exams?)\b")
 _PLAN_STEMS = ("plan", "schedule", "timetable")  # the words _study_plan looks around
+# (Not "write-offs": "christmas day and boxing day are write-offs".)
 _PROGRAM_ASKED = re.compile(r"\b(?:script|program|function|app|bot|tool|code|implement|write|debug|fix|"
-                            r"refactor)\b")
+                            r"refactor)\b(?!-)")
 # Names to invent ("a funny name for the club's robot", "un nom rigolo pour", "Namensideen für"): writing.
 _NAMING = re.compile(r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|creative) names? "
                      r"(?:ideas? )?for\b|\bname ideas\b|"
@@ -926,8 +927,9 @@ _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
 _SAME_TIME_DAILY = re.compile(r"at the same time (?:each|every|daily|of day|in the)")
 # An ask that opens by asking for an explanation of how or why something happens. (Not "why does my
 # service deadlock": the asker's own bug to diagnose.)
-_EXPLAIN_OPENING = re.compile(r"\s*(?:(?:can|could) you |pls |please )?(?:explain|how (?:exactly )?"
-                              r"(?:does|do|is|are|can)|why (?:does|do|is|are|would)(?! (?:my|our)\b)|"
+_EXPLAIN_OPENING = re.compile(r"\s*(?:(?:can|could) (?:you|someone|anyone) |pls |please )?(?:explain|"
+                              r"how (?:exactly )?(?:does|do|is|are|can)|"
+                              r"why (?:does|do|is|are|would)(?! (?:my|our)\b)|"
                               r"walk me through|what (?:exactly )?happens)\b")
 # Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
 

@@ -3353,3 +3353,17 @@ def test_ty_after_a_fix_reported_closes_the_conversation() -> None:
     context = "user: my nginx reverse proxy gives 502 for websockets\nassistant: add the Upgrade headers ..."
     got = scored("bro that actually fixed it. ty", context=context)
     assert got.task_type == "casual_chat" and got.tier == "fast", got.reason
+
+
+def test_write_offs_in_a_revision_timetable_ask_no_program() -> None:
+    got = scored("exams in may: Databases on 12th, Algorithms on 14th, Networks on 19th. weekends at my "
+                 "nan's "
+                 "are write-offs. can you make me a revision timetable from 28 april? algorithms is my worst")
+    assert got.task_type != "code" and got.tier != "deep", got.reason
+
+
+def test_can_someone_explain_a_mechanism_is_an_explanation() -> None:
+    got = scored("can someone explain properly how the GIL actually works in CPython? when does a "
+                 "thread give "
+                 "it up, what happens on I/O, and why do threads doing number crunching get slower")
+    assert got.task_type == "code" and got.tier == "balanced", got.reason
