@@ -343,8 +343,9 @@ _WORDS: dict[str, str] = {
                "rédige-moi escreve escreva-me napisz skryf hazme haceme écrire rédiger escribir redactar "
                "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
+               "لکھ لکھو لکھیں لکھئے "
                "напиши напишите написать תכתוב תכתבי לכתוב",
-    "g_points": "points", "g_digest": "decided open action", "g_did": "did",
+    "g_points": "points", "g_digest": "decided open action", "g_did": "did decide",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -421,6 +422,9 @@ _WORDS: dict[str, str] = {
         "puisi pantun cerita cerpen dongeng lagu pesan surat ucapan deskripsi "
         # Hindi, in its script and in Latin letters: a letter, a poem, a story, a speech, a couplet
         "चिट्ठी पत्र कविता कहानी भाषण शायरी chitthi chithi kavita kahani bhashan shayari "
+        # Urdu: a notice, a story (not "خط", a letter, nor "نظم", a poem: in Arabic a line and systems;
+        # nor "پیغام", a message, also Persian)
+        "نوٹس کہانی "
         # Finnish and Swedish: a poem, a story, a tale, a speech, a card, wishes (not "satu", a tale: it
         # is "one" in Indonesian)
         "runo runon runoa tarina tarinan sadun puhe puheen kortti onnittelut tackkort dikt berättelse"),
@@ -434,7 +438,8 @@ _WORDS: dict[str, str] = {
         "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
-        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום"),
+        "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום "
+        "ترجمہ"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -442,7 +447,7 @@ _WORDS: dict[str, str] = {
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
-        "ringkasan सारांश saransh tiivistelmä yhteenveto"),
+        "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -719,7 +724,7 @@ _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
-                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn", "תרגם", "תרגום")
+                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn", "תרגם", "תרגום", "ترجمہ")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -873,7 +878,9 @@ _DIGEST_PHRASES = ("what was decided", "what we decided", "still open", "action 
                    "open questions", "action points")
 # ... or asked as a question of what was settled ("what did we actually decide in the end??").
 _DID_DECIDE = ("did we decide", "did we actually decide", "did they decide", "did we agree",
-               "did we actually agree", "did they agree")
+               "did we actually agree", "did they agree",
+               # Hinglish and Roman Urdu: "finally kya decide hua"
+               "kya decide hua", "kya decide kiya", "kya decide huwa")
 # A one-letter unknown in a relation: "2x + 3 = 11", "x+y = 4z", "|x + 5| < 10".
 # Searched from the operator (rare in prose) and checked for the lone letter before it in Python:
 # a pattern that starts at every letter cost a code prompt 260k instructions. One pattern per

@@ -3367,3 +3367,19 @@ def test_can_someone_explain_a_mechanism_is_an_explanation() -> None:
                  "thread give "
                  "it up, what happens on I/O, and why do threads doing number crunching get slower")
     assert got.task_type == "code" and got.tier == "balanced", got.reason
+
+
+def test_a_notice_asked_in_urdu_is_writing() -> None:
+    got = scored("ہماری گلی کے واٹس ایپ گروپ کے لیے ایک نوٹس لکھ دیں کہ ہفتے کو صبح دس بجے سے دو بجے تک "
+                 "بجلی بند "
+                 "رہے گی، سب لوگ اپنے فون پہلے سے چارج کر لیں")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_what_was_decided_asked_in_roman_urdu_is_a_digest() -> None:
+    chat = ("[7:02 pm] Khala: shaadi ki shopping kab karni hai\n[7:05 pm] Ammi: agle hafte jumma ko\n"
+            "[7:06 pm] Bhabhi: jumma ko mera office hai, hafta karein\n[7:09 pm] Ammi: theek hai hafta\n"
+            "[7:10 pm] Khala: Liberty market ya Packages mall\n[7:12 pm] Bhabhi: Liberty, wahan sasta hai\n"
+            "[7:15 pm] Ammi: chalo Liberty, 11 baje nikalna hai")
+    got = scored("family group ka scene hai, bas batao finally kya decide hua:\n\n" + chat)
+    assert got.task_type == "document_summary" and got.tier == "fast", got.reason
