@@ -323,7 +323,7 @@ _WORDS: dict[str, str] = {
                  + _RARE_LANGUAGE_ADVERBS,
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "
-              "adventure oynayalım oynayalim rol davran dungeon pura2 pura-pura berperan peran "  # noqa: RUF001
+              "adventure oynayalım oynayalim davran dungeon pura2 pura-pura berperan peran "  # noqa: RUF001
               "תשחק תשחקי",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
@@ -501,7 +501,7 @@ _WORDS: dict[str, str] = {
 }
 _VOCAB: dict[str, tuple[str, ...]] = {}
 for _signal, _text in _WORDS.items():
-    for _word in _text.split():
+    for _word in dict.fromkeys(_text.split()):  # (a word written twice in a list counts once)
         _VOCAB[_word] = (*_VOCAB.get(_word, ()), _signal)
 _VOCAB_KEYS = frozenset(_VOCAB)
 _NO_WORDS: frozenset[str] = frozenset()

@@ -3383,3 +3383,7 @@ def test_what_was_decided_asked_in_roman_urdu_is_a_digest() -> None:
             "[7:15 pm] Ammi: chalo Liberty, 11 baje nikalna hai")
     got = scored("family group ka scene hai, bas batao finally kya decide hua:\n\n" + chat)
     assert got.task_type == "document_summary" and got.tier == "fast", got.reason
+
+
+def test_a_word_written_twice_in_a_list_counts_once() -> None:
+    assert all(len(set(signals)) == len(signals) for signals in scorer_module._VOCAB.values())
