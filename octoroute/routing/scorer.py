@@ -336,7 +336,8 @@ _WORDS: dict[str, str] = {
     "g_version": "version", "g_sound": "sound sounds", "g_seat": "seat seats seating sit sits",
     "g_river": "river", "g_order": "order",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
-             "polnisch powiedzieć powiedziec mówi mowi अंग्रेज़ी अंग्रेजी हिंदी हिन्दी mein",
+             "polnisch powiedzieć powiedziec mówi mowi अंग्रेज़ी अंग्रेजी हिंदी हिन्दी likh bata batao bol kaho "
+             "angrezi",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
@@ -345,7 +346,7 @@ _WORDS: dict[str, str] = {
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
                "لکھ لکھو لکھیں لکھئے "
                "напиши напишите написать תכתוב תכתבי לכתוב",
-    "g_points": "points", "g_digest": "decided open action", "g_did": "did decide",
+    "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -1412,7 +1413,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["extraction"] = 0
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
-    if counts.get("g_count") and _COMPETITION_COUNT.search(ask) is not None:
+    # (In an ask under 300 tokens: a competition's problem is short, and "ways" is an everyday word.)
+    if counts.get("g_count") and tokens < LONG_SOURCE_TOKENS and \
+            _COMPETITION_COUNT.search(ask) is not None:
         counts["math_adv"] = counts.get("math_adv", 0) + 2  # (two points: a competition's problem)
         counts["math"] = counts.get("math", 0) + 1
     if not big_o and counts.get("g_bound") and ("1e" in ask or "10^" in ask or "10**" in ask) and \
