@@ -858,7 +858,6 @@ _COMPETITION = ("olympiad", "olimpiad", "olimpíad", "putnam", "competition", "c
 _COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) integers?\b|"
                                 r"\bordered (?:pairs|triples)\b|"
                                 r"\b(?:pairs|triples) of integers\b|\binteger (?:solutions|pairs)\b|"
-
                                 r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
                                 r"(?:ways|способами|способов|façons|maneras)\b[^?]{0,160}?"
                                 r"(?:no two|so that no|such that|никакие|никакая|никакой|deux .{0,20}ne|"
@@ -940,7 +939,6 @@ _EXPLAIN_OPENING = re.compile(r"\s*(?:(?:can|could) (?:you|someone|anyone) |pls 
                               r"why (?:does|do|is|are|would)(?! (?:my|our)\b)|"
                               r"walk me through|what (?:exactly )?happens)\b")
 # Calculus asked with a verb ("integrate x^2 e^(-x) dx"): the nouns are advanced maths already, and a
-
 # verb with one expression is no one-step arithmetic however few its figures.
 _CALCULUS = re.compile(r"\b(?:integrat|differentiat|antideriv)")
 # A recurrence: "a(n) = a(n-2) + a(n-3)", "f(n) = 2f(n-1) + 1", "a_n = a_{n-1} + n".
@@ -1149,11 +1147,13 @@ _ASKING = re.compile(
 # Who made, found or proved something, and when: history, whatever the subject.
 _HISTORY = re.compile(r"\s*(?:who (?:came up with|invented|discovered|proved|first|found|created|developed|"
                       r"wrote|designed)|when (?:was|were|did)|what year (?:was|were|did))\b")
+# Hinglish "what's the difference": "X aur Y mein kya farak hai" (a lookup, and a concept question).
+_HINGLISH_DIFFERENCE = r"(?:mein|me) kya (?:farak|fark|farq|antar)"
 # "What's the difference between RAM and storage?", "¿me puedes explicar la diferencia entre ser y
 # estar?" opening the ask (searched in its first DIFFERENCE_CHARS): a concept to contrast, a lookup.
 _DIFFERENCE = re.compile(r"difference between|unterschied zwischen|différence entre|diferencia entre|"
                          r"differenza tra|diferença entre|verschil tussen|الفرق بين|"
-                         r"(?:mein|me) kya (?:farak|fark|farq|antar)|में क्या (?:अंतर|फर्क|फ़र्क़|फ़र्क)")
+                         + _HINGLISH_DIFFERENCE + r"|में क्या (?:अंतर|फर्क|फ़र्क़|फ़र्क)")
 # "what's the expiry date in this: ...": one value to read off a short text.
 _ONE_VALUE = re.compile(r"\s*(?:what(?:'s| is|s| are)|which is|when(?:'s| is)|where(?:'s| is)) the "
                         r"(?:[a-z0-9-]+ ){0,2}[a-z0-9-]+ "
@@ -1177,9 +1177,8 @@ _CODE_CONCEPT = re.compile(r"\s*(?:(?:can|could) you (?:please )?(?=explain|desc
                            r"comment fonctionne|wie funktioniert|cómo funciona|come funziona|como funciona|"
                            r"hoe werkt|c'est quoi|qu'est-ce que|was ist|qué es|cos'è|o que é|wat is|"
                            # Hinglish: "IFSC code aur MICR code mein kya farak hai", "docker kya hota hai"
-                           r"[\w.+#-]+(?: [\w.+#-]+){0,2} (?:aur [\w.+#-]+(?: [\w.+#-]+){0,2} (?:mein|me) "
-                           r"kya (?:farak|fark|farq|antar)|kya (?:hai|hota hai|hoti hai|hote hai)))\b")
-
+                           r"[\w.+#-]+(?: [\w.+#-]+){0,2} (?:aur [\w.+#-]+(?: [\w.+#-]+){0,2} "
+                           + _HINGLISH_DIFFERENCE + r"|kya (?:hai|hota hai|hoti hai|hote hai)))\b")
 # Words: the UTF-8 bytes with ASCII punctuation made spaces (bytes >= 128, the
 # parts of non-ASCII letters, kept), then split: C-level passes only.
 _NON_WORD = bytes(c if c >= 128 or chr(c).isalnum() or chr(c) in "_-'#" else 32 for c in range(256))
