@@ -97,7 +97,7 @@ class Score(NamedTuple):
 # Plans a constraint problem produces (a schedule, a rota and its rules, in English, German, French,
 # Spanish and Portuguese): constraint words, but alone with figures plans to write (_CSP_ARTEFACTS).
 _CSP_ARTEFACT_WORDS = ("schedule slot slots timetable rota seating dienstplan schichtplan règles horaire "
-                       "horario reglas turnos escala regras plantões")
+                       "horario reglas turnos escala regras plantões beosztás beosztást szabályok")
 # Language names that say "in that language" by themselves (Turkish "özbekçe yaz": write it in Uzbek).
 _RARE_LANGUAGE_ADVERBS = ("özbekçe ozbekce kazakça kazakca kırgızca kirgizca kürtçe kurtce azerice gürcüce "  # noqa: RUF001 (Turkish dotless i)
                           "gurcuce ermenice arnavutça arnavutca")
@@ -173,7 +173,9 @@ _WORDS: dict[str, str] = {
         # id: calculate, average
         "hitung hitungin hitungkan rata-rata "
         # fi: calculate
-        "laske laskisitko"),
+        "laske laskisitko "
+        # hu: calculate, an equation, the (positive) integers
+        "számold számítsd számoljuk egyenlet egyenletet egyenletrendszer egészek egészet"),
     "math_adv": (
         "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
         "eigenvalue eigenvalues theorem lemma "
@@ -192,7 +194,9 @@ _WORDS: dict[str, str] = {
         # id ("bukti" alone is a receipt: "bukti transfer")
         "buktikan buktiin pembuktian "
         # fi
-        "todista todistus todistaa"),
+        "todista todistus todistaa "
+        # hu
+        "bizonyítsd bizonyítsa bizonyítsuk bizonyítás bizonyítást bizonyítását bizonyitsd"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -200,7 +204,9 @@ _WORDS: dict[str, str] = {
         "indovinello bugiardo verità zagadka zagadkę zagadke łamigłówka lamiglowka kłamca klamca kłamcy "
         "ljuger lögnare sanning sanningen gåta "
         # Turkish: a puzzle and its clues
-        "bulmaca bulmacası bulmacasi ipucu ipuçları ipuclari yalancı yalanci"),  # noqa: RUF001 (Turkish dotless i)
+        "bulmaca bulmacası bulmacasi ipucu ipuçları ipuclari yalancı yalanci "  # noqa: RUF001 (Turkish dotless i)
+        # Hungarian: a puzzle, a brain-teaser
+        "rejtvény rejtvényt fejtörő fejtörőt"),
     "hypothetical": "imagine suppose assume",
     # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
@@ -233,11 +239,12 @@ _WORDS: dict[str, str] = {
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
-        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää"),
+        "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää "
+        "magyarázd elmagyaráznád magyarázza"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
-           "verschil الفرق",
+           "verschil الفرق különbség különbséget",
     # Asks for the detail that a small model skips.
     "detail": "detail detailed details precisely exactly step hood internals internally genau detailliert "
               "détail détails "
@@ -345,7 +352,7 @@ _WORDS: dict[str, str] = {
                "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
                "لکھ لکھو لکھیں لکھئے "
-               "напиши напишите написать תכתוב תכתבי לכתוב",
+               "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -368,7 +375,8 @@ _WORDS: dict[str, str] = {
               "i've we've ich wir je nous yo nosotros io noi eu nós ik",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
-    "g_proof": "induction inductive demonstrate derive contradiction prova prueba preuve beweis "
+    "g_proof": "induction inductive demonstrate derive contradiction prova prueba preuve beweis fewer "
+               "kevesebből "
                "dimostrazione",
     "g_int": "integer integers",
     # Words of a contest problem's statement, which guard the scan for its input bounds.
@@ -385,7 +393,9 @@ _WORDS: dict[str, str] = {
     "constraint": (
         "must cannot can't exactly only never always unless except without each every both "
         "neither either minimum maximum immer niemals toujours jamais siempre nunca sempre "
-        "exatamente exactamente exactement genau"),
+        "exatamente exactamente exactement genau "
+        # hu: exactly, at least, at most, never, always, except, everyone, no one
+        "pontosan legalább legfeljebb soha mindig kivéve mindenki mindenkinek senki senkinek"),
     "extraction": (
         "extract extraction parse parsing entities entity fields field csv tabulate structured "
         "schema extrahiere extrahieren extraire extrais extrae extraer estrai estrarre "
@@ -428,7 +438,11 @@ _WORDS: dict[str, str] = {
         "نوٹس کہانی "
         # Finnish and Swedish: a poem, a story, a tale, a speech, a card, wishes (not "satu", a tale: it
         # is "one" in Indonesian)
-        "runo runon runoa tarina tarinan sadun puhe puheen kortti onnittelut tackkort dikt berättelse"),
+        "runo runon runoa tarina tarinan sadun puhe puheen kortti onnittelut tackkort dikt berättelse "
+        # Hungarian: a joke, a poem, a tale, a letter, a message, a toast (not "vers" nor "mese": French
+        # "towards", Italian "month")
+        "vicc viccet verset versike mesét levél levelet üzenet üzenetet köszöntő pohárköszöntő választ"),
+
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -440,7 +454,7 @@ _WORDS: dict[str, str] = {
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
         "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום "
-        "ترجمہ"),
+        "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -448,7 +462,9 @@ _WORDS: dict[str, str] = {
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
-        "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ"),
+        "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ összefoglaló összefoglalás összefoglalót "
+        "összefoglalnád foglald"),
+
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -481,7 +497,9 @@ _WORDS: dict[str, str] = {
         "restaurant restaurants groceries leftovers leftover soup soups grandson granddaughter grandma "
         "grandpa grandmother grandfather mum mom dad parents repas semaine courses balade week-end "
         "wochenende ausflug abendessen mittagessen oma opa eltern comida comidas menú abuela abuelo padres "
-        "pranzo nonna nonno genitori almoço avó avô etentje ouders"),
+        "pranzo nonna nonno genitori almoço avó avô etentje ouders "
+        # hu: a menu, a recipe, dinner, lunch, a birthday, a present
+        "menü menüt recept receptet vacsora vacsorát ebéd ebédet születésnap szülinap ajándék főzés főzni"),
     # Where a wrong answer costs health, money or rights: a mid model, not the smallest.
     "stakes": (
         "doctor gp pain symptom symptoms medication medicine dose pill pills pregnant pregnancy allergic "
@@ -493,7 +511,10 @@ _WORDS: dict[str, str] = {
         "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
         "dolore farmaco dor remédio "
         # id: a contract, the law, a lawyer, tax, a loan, debt, a doctor, medicine, a fever
-        "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam"),
+        "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam "
+        # hu: a doctor, medicine, tax, a contract, a lawyer
+        "orvos orvoshoz gyógyszer gyógyszert adó adót szerződés szerződést ügyvéd"),
+
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -770,7 +791,7 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights",
                   # what a notice changes for the asker ("only what actually changes for us", "affect us")
                   "changes for us", "changes for me", "need to do anything", "affect us", "affects us",
-                  "affect me", "affects me",
+                  "affect me", "affects me", "változik nekünk", "változik számunkra", "rosszabb lesz",
                   # two texts weighed against each other: where they disagree, whether they reconcile
                   "contradict", "disagree", "contradiz", "contradicen", "contredisent", "discordam",
                   "discordan", "conciliar", "widersprech",
@@ -996,7 +1017,11 @@ _PROOF_PHRASE = re.compile(r"(?:by|strong|mathematical|structural|complete|use|u
                            r"derive (?!from)|(?:by|to a|reach a|get a|obtain a) contradiction|"
                            # "com prova", "con prueba", "avec preuve", "mit Beweis": with proof
                            r"\b(?:com|con|avec|mit|con la|com a) "
-                           r"(?:prova|prueba|preuve|beweis|dimostrazione)\b")
+                           r"(?:prova|prueba|preuve|beweis|dimostrazione)\b|"
+                           # a minimum to prove minimal: "and why it can't be done in fewer"
+                           r"\b(?:can'?t|cannot|can not|couldn'?t)(?: it| this)? be "
+                           r"(?:done |solved )?(?:in|with) fewer|"
+                           r"nem (?:megy|lehet) kevesebből")
 # (guard word, phrase): phrases that mark a bug as intermittent or input-dependent, besides the
 # "flaky" words; a phrase is searched only when its guard is among the prompt's words (a
 # substring scan of a 2,000-character prompt costs a microsecond or two, fourteen of them a third
@@ -1202,6 +1227,7 @@ _STOPWORDS = {
     "nl": frozenset("de het een en is niet ik wat hoe met voor van".split()),
     "hi": frozenset("hai hain ka ki ke mein ko se aur kya nahi bhi toh kaise karo kar".split()),
     "fi": frozenset("ja on ei se että mitä miten mä sä onko kun niin jos tää toi mulle mun".split()),
+    "hu": frozenset("az és hogy nem egy meg kell vagy ezt azt mert nekem hogyan miért mennyi".split()),
     "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
                     "gimana gmn".split()),
 }

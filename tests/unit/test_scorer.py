@@ -3387,3 +3387,42 @@ def test_what_was_decided_asked_in_roman_urdu_is_a_digest() -> None:
 
 def test_a_word_written_twice_in_a_list_counts_once() -> None:
     assert all(len(set(signals)) == len(signals) for signals in scorer_module._VOCAB.values())
+
+
+def test_a_proof_asked_in_hungarian_is_a_proof() -> None:
+    got = scored("Bizonyítsd be, hogy ha n pozitív egész, akkor n^5 - n mindig osztható 30-cal, és mutasd "
+                 "meg, hol használod a kis Fermat-tételt.")
+    assert got.task_type in ("math", "reasoning") and got.tier == "deep", got.reason
+
+
+def test_a_poem_asked_in_hungarian_is_writing() -> None:
+    got = scored("írj egy rövid verset a keresztanyámnak a 60. szülinapjára, imádja a kertjét meg a két "
+                 "macskáját, legyen benne egy kis humor is")
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
+def test_a_summary_asked_in_hungarian_is_a_summary() -> None:
+    got = scored("foglald össze két mondatban: A könyvtár július végéig zárva tart felújítás miatt. A "
+                 "kölcsönzött könyveket a központi könyvtárba lehet visszavinni, a foglalások automatikusan "
+                 "augusztusra tolódnak. Az ügyfélszolgálat hétköznap kilenctől négyig telefonon elérhető.")
+    assert got.task_type == "document_summary" and got.tier == "fast", got.reason
+
+
+def test_a_rota_under_rules_asked_in_hungarian_is_constraint_satisfaction() -> None:
+    got = scored("Kéne egy heti ügyeleti beosztás 5 nővérre: Anna, Bea, Csilla, Dóra, Edit. Minden nap "
+                 "pontosan 1 nappalos és 1 éjszakás kell. Szabályok:\n- mindenki legfeljebb 3 "
+                 "szolgálatot visz\n- éjszakás után másnap senki nem lehet nappalos\n- Anna kedden nem "
+                 "dolgozhat, Dóra hétvégén soha\n- Bea és Edit nem lehetnek ugyanazon a napon\n"
+                 "Adj egy beosztást táblázatban.")
+    assert got.tier == "deep", got.reason
+
+
+def test_a_minimum_to_prove_minimal_is_a_proof() -> None:
+    got = scored("An 8-litre jug is full of water; a 5-litre and a 3-litre jug are empty. Split the water "
+                 "into two equal halves of 4 litres. What is the fewest number of pours, and why can't it "
+                 "be done in fewer?")
+    assert got.tier == "deep" and "prove" in got.reason, got.reason
+
+
+def test_hungarian_is_named_as_hungarian() -> None:
+    assert language_of("szia, hogy vagy? nem tudom, mit kell ma főzni") == "hu"
