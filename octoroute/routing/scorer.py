@@ -2008,7 +2008,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         fired.append("much code")
 
     # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
+    # (A text at stakes, a discharge letter or a tenancy clause, is one when it is long: "do you have
+    # pain?" to say in Spanish is a phrase-book line.)
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
+               + (counts.get("stakes", 0) if n_words >= 60 else 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))) \
         if translation else 0  # (Latin, not Latin-American Spanish)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):

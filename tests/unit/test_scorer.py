@@ -3426,3 +3426,18 @@ def test_a_minimum_to_prove_minimal_is_a_proof() -> None:
 
 def test_hungarian_is_named_as_hungarian() -> None:
     assert language_of("szia, hogy vagy? nem tudom, mit kell ma főzni") == "hu"
+
+
+def test_a_long_text_at_stakes_to_translate_needs_care() -> None:
+    got = scored("translate into english for my dad's new GP please: Entlassungsbrief. Der Patient wurde "
+                 "wegen einer Lungenentzündung stationär behandelt. Die Antibiose mit Amoxicillin wird noch "
+                 "fünf Tage fortgesetzt, dreimal täglich 1000 mg. Marcumar bleibt pausiert bis zur "
+                 "INR-Kontrolle am Montag beim Hausarzt; bei Fieber über 38,5 Grad, Atemnot oder "
+                 "Blutungen bitte sofort vorstellen. Kontrolle des Röntgenbilds in sechs Wochen, danach "
+                 "Vorstellung in der pneumologischen Ambulanz.")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_short_phrase_at_stakes_to_translate_stays_fast() -> None:
+    got = scored("how do you say in italian: 'i am allergic to penicillin, please tell the doctor'")
+    assert got.tier == "fast", got.reason
