@@ -130,7 +130,9 @@ _WORDS: dict[str, str] = {
         # id
         "kode kodenya fungsi "
         # fi
-        "koodi koodia koodin funktio funktion skripti"),
+        "koodi koodia koodin funktio funktion skripti "
+        # ro (not "cod": a fish in English), el
+        "codul functia funcția functie funcție scriptul algoritm algoritmul algoritmului κώδικα κώδικας"),
     "code_action": (
         "write implement implementing fix fixing debug refactor optimize optimise review convert "
         "rewrite generate create build add migrate test tests unittest design "
@@ -175,7 +177,9 @@ _WORDS: dict[str, str] = {
         # fi: calculate
         "laske laskisitko "
         # hu: calculate, an equation, the (positive) integers
-        "számold számítsd számoljuk egyenlet egyenletet egyenletrendszer egészek egészet"),
+        "számold számítsd számoljuk egyenlet egyenletet egyenletrendszer egészek egészet "
+        # ro, el: calculate, an equation, solve
+        "calculeaza calculează calculul ecuatia ecuația υπολόγισε υπολογισε λύσε εξίσωση εξίσωσης"),
     "math_adv": (
         "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
         "eigenvalue eigenvalues theorem lemma "
@@ -196,7 +200,9 @@ _WORDS: dict[str, str] = {
         # fi
         "todista todistus todistaa "
         # hu
-        "bizonyítsd bizonyítsa bizonyítsuk bizonyítás bizonyítást bizonyítását bizonyitsd"),
+        "bizonyítsd bizonyítsa bizonyítsuk bizonyítás bizonyítást bizonyítását bizonyitsd "
+        # ro, el
+        "demonstreaza demonstrează απόδειξε αποδείξτε"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -240,7 +246,8 @@ _WORDS: dict[str, str] = {
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
         "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää "
-        "magyarázd elmagyaráznád magyarázza"),
+        "magyarázd elmagyaráznád magyarázza explică explica-mi explică-mi εξήγησε εξηγησε εξήγησέ "
+        "eksigise eksighse"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -270,7 +277,9 @@ _WORDS: dict[str, str] = {
             "maximiser maximieren maximizar massimizzare "
             # named dynamic programmes, and a quadratic bound in the Romance languages
             "hirschberg gotoh needleman-wunsch smith-waterman levenshtein quadrático quadrática "
-            "cuadrático cuadrática quadratique quadratico",
+            "cuadrático cuadrática quadratique quadratico "
+            # ro: an algorithm, its complexity
+            "algoritm algoritmul algoritmului complexitatea complexitate αλγόριθμο αλγόριθμος",
     # Guards: a phrase list below is searched only when one of its words is in the prompt.
     "g_reason": "step step-by-step show explain which what true think if at no exactly who how only "
                 "argument likely reason",
@@ -280,7 +289,7 @@ _WORDS: dict[str, str] = {
         "consistency transaction transactions idempotent idempotency exactly-once effectively-once "
         "at-least-once at-most-once failover outage split-brain quorum corrupt corrupts corrupted "
         "corruption destroy destroys overflow dangling use-after-free md5 sha1 hmac bcrypt "
-        "threat threat-model attacker attack attacks exposed hardening atomic atomics "
+        "threat threat-model attacker attack attacks exposed hardening atomic atomics segfault segfaults "
         # Time-zone arithmetic: offsets that change under the code (DST) are a classic subtle bug.
         "timezone timezones tzinfo zoneinfo pytz dst daylight-saving"),
     # Bugs that show only sometimes: the ones small models explain away.
@@ -297,6 +306,7 @@ _WORDS: dict[str, str] = {
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
     "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighings "
+           "constrangeri constrângeri constrangere constrângere constrangerile "  # ro
            + _CSP_ARTEFACT_WORDS,
     # A restriction on how code may be written ("without", "no libraries").
     "restrict": "without",
@@ -352,7 +362,8 @@ _WORDS: dict[str, str] = {
                "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
                "لکھ لکھو لکھیں لکھئے "
-               "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád",
+               "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád "
+               "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -385,6 +396,7 @@ _WORDS: dict[str, str] = {
     "g_count": "integer integers ordered ways способами способов façons maneras",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
+    "g_balance": "balance",
     "g_kin": "son sons daughter daughters father mother wife husband uncle aunt nephew niece cousin "
              "grandfather grandmother grandson granddaughter sister brother",
     "g_mark": "print printf println console self",
@@ -394,6 +406,8 @@ _WORDS: dict[str, str] = {
         "must cannot can't exactly only never always unless except without each every both "
         "neither either minimum maximum immer niemals toujours jamais siempre nunca sempre "
         "exatamente exactamente exactement genau "
+        # ro: each, nobody, never, exactly, at least, at most
+        "fiecare nimeni niciodata niciodată macar măcar "
         # hu: exactly, at least, at most, never, always, except, everyone, no one
         "pontosan legalább legfeljebb soha mindig kivéve mindenki mindenkinek senki senkinek"),
     "extraction": (
@@ -441,8 +455,9 @@ _WORDS: dict[str, str] = {
         "runo runon runoa tarina tarinan sadun puhe puheen kortti onnittelut tackkort dikt berättelse "
         # Hungarian: a joke, a poem, a tale, a letter, a message, a toast (not "vers" nor "mese": French
         # "towards", Italian "month")
-        "vicc viccet verset versike mesét levél levelet üzenet üzenetet köszöntő pohárköszöntő választ"),
-
+        "vicc viccet verset versike mesét levél levelet üzenet üzenetet köszöntő pohárköszöntő választ "
+        # Romanian and Greek: a poem, a story, a letter, wishes, a message
+        "poezie poveste scrisoare urare ποίημα ιστορία μήνυμα γράμμα ευχές"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -454,7 +469,7 @@ _WORDS: dict[str, str] = {
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
         "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום "
-        "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást"),
+        "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást tradu traducere traducerea metafrase"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -463,12 +478,13 @@ _WORDS: dict[str, str] = {
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
         "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ összefoglaló összefoglalás összefoglalót "
-        "összefoglalnád foglald"),
-
+        "összefoglalnád foglald rezuma rezumă rezumat rezumatul"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
         "hallo danke tschüss servus bonjour salut merci coucou hola gracias adiós ciao grazie "
+        "multumesc mulțumesc mersi ευχαριστώ ευχαριστω καλημέρα καλημερα καλησπέρα καλησπερα "
+        "γεια kalhspera kalimera kalispera efxaristo eyxaristw euxaristw "
         "buongiorno olá obrigado obrigada oi hoi dank bedankt привет спасибо здравствуйте пока"),
     # Everyday life, in the asker's own words: how they feel, their home, family, food and pastimes.
     # Public judgements find small models as good as large ones at such talk and advice.
@@ -513,8 +529,10 @@ _WORDS: dict[str, str] = {
         # id: a contract, the law, a lawyer, tax, a loan, debt, a doctor, medicine, a fever
         "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam "
         # hu: a doctor, medicine, tax, a contract, a lawyer
-        "orvos orvoshoz gyógyszer gyógyszert adó adót szerződés szerződést ügyvéd"),
-
+        "orvos orvoshoz gyógyszer gyógyszert adó adót szerződés szerződést ügyvéd "
+        # ro, el: a doctor, a lawyer, tax, rent; a doctor, medicine
+        "medic avocat impozit impozitul chirie γιατρό γιατρός γιατρο φάρμακο φαρμακο φάρμακα αποζημίωση "
+        "αποζημίωσης ζημιάς εφορία φόρο φόρος συμβόλαιο δικηγόρο δικηγόρος"),
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -756,7 +774,7 @@ _QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|w
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
                  "rollenspiel", "gioco di ruolo")
 # Languages a small model reads as well as English for a one-line how-to.
-_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi"))
+_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi", "ro"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)|summary\(")  # (R's "summary(m)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
@@ -909,7 +927,9 @@ _DID_DECIDE = ("did we decide", "did we actually decide", "did they decide", "di
 # pattern starting with the class [-+*/^] tested every character (11 us on 1,000 characters of
 # code with none of them). No match can hold a second operator, so the matches are the same.
 _ALGEBRA_TAILS = tuple((op, re.compile(re.escape(op) + r" ?\w+ ?[|)]? ?[=<>]")) for op in "-+*/^")
-_EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "π", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
+_EXPR_SYMBOLS = ("∫", "√", "∑", "∏", "≤", "≥", "≠", "∞", "\u00d7", "\u00f7", "²", "³")
+# Pi as a symbol ("2πr"), not the letter of a Greek word ("Πήλιο", "περπατάει").
+_LONE_PI = re.compile(r"(?<![\u0370-\u03ff])π(?![\u0370-\u03ff])")
 # Numbers: digit runs, counted on the same mask as the last "9" of each run. Not rb"9+",
 # which has no literal prefix to skip ahead to (40% more instructions for a whole code
 # decision), nor a second translation with everything but digits made spaces and split
@@ -1216,6 +1236,7 @@ _THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _HEBREW = re.compile(r"[\u0590-\u05ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_GREEK = re.compile(r"[\u0370-\u03ff]")
 # Cheap language guess from stop words: enough to say "I cannot read this".
 _STOPWORDS = {
     "en": frozenset("the and is are what how you this that with for of to".split()),
@@ -1228,6 +1249,9 @@ _STOPWORDS = {
     "hi": frozenset("hai hain ka ki ke mein ko se aur kya nahi bhi toh kaise karo kar".split()),
     "fi": frozenset("ja on ei se että mitä miten mä sä onko kun niin jos tää toi mulle mun".split()),
     "hu": frozenset("az és hogy nem egy meg kell vagy ezt azt mert nekem hogyan miért mennyi".split()),
+    "ro": frozenset("și să pentru este sunt dacă daca pe sau cu cum ce".split()),
+    # Greeklish, Greek in Latin letters (Greek in its script is told by the script)
+    "el": frozenset("kai einai tha pou tou tis gia mou".split()),
     "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
                     "gimana gmn".split()),
 }
@@ -1288,6 +1312,8 @@ def _language(words: list[str], low: str) -> str:
             return "hi"
         if _HEBREW.search(low, 0, SCRIPT_WINDOW):
             return "he"
+        if _GREEK.search(low, 0, SCRIPT_WINDOW):
+            return "el"
     # The distinct stop words among the first 60 words, tallied by language: one set
     # lookup a word instead of a set built from the sample and seven intersections.
     tally = [0] * len(_LANGS)
@@ -1508,6 +1534,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["prove"] = counts.get("prove", 0) + 1
     if prose and counts.get("g_proof") and _PROOF_PHRASE.search(ask):
         counts["prove"] = counts.get("prove", 0) + 1
+    if prose and counts.get("g_balance") and ("balance scale" in low or "pan balance" in low):
+        # The weighing puzzles: "a balance scale, three weighings, one coin heavier or lighter": a
+        # puzzle, and a scheme of weighings to satisfy, as "weighings" names one.
+        counts["puzzle"] = counts.get("puzzle", 0) + 1
+        counts["csp"] = counts.get("csp", 0) + 1
     if prose and counts.get("g_kin", 0) >= 2 and ("related" in ask or "relation" in ask) and \
             _KIN_CHAIN.search(ask) is not None:
         # "She is the daughter of the only son of my grandfather's wife. How is she related to me?"
@@ -2371,6 +2402,7 @@ def _maths_marks(low: str) -> int:
             found += sum(1 for mark in marks if mark in low)
     if not low.isascii():
         found += sum(1 for symbol in _EXPR_SYMBOLS if symbol in low)
+        found += "π" in low and _LONE_PI.search(low) is not None
     return found
 
 

@@ -3441,3 +3441,43 @@ def test_a_long_text_at_stakes_to_translate_needs_care() -> None:
 def test_a_short_phrase_at_stakes_to_translate_stays_fast() -> None:
     got = scored("how do you say in italian: 'i am allergic to penicillin, please tell the doctor'")
     assert got.tier == "fast", got.reason
+
+
+def test_greek_words_are_not_pi() -> None:
+    got = scored("Πάμε Πήλιο το Σαββατοκύριακο με τα παιδιά. Πού να μείνουμε και τι να δούμε;")  # noqa: RUF001
+    assert got.task_type != "math", got.reason
+
+
+def test_pi_as_a_symbol_is_still_maths() -> None:
+    got = scored("a circle has circumference 10π cm, what is its area?")
+    assert got.task_type == "math", got.reason
+
+
+def test_greek_is_named_as_greek() -> None:
+    assert language_of("Καλησπέρα, τι κάνεις;") == "el"
+
+
+def test_a_scheduler_under_constraints_asked_in_romanian_is_constraint_satisfaction() -> None:
+    got = scored("Vrem un generator de ture pentru garda la spital. Constrangeri:\n- 9 rezidenti, fiecare "
+                 "face cel mult 6 garzi pe luna\n- nimeni nu face doua garzi la rand\n- in weekend trebuie "
+                 "mereu un rezident senior\n- concediile vin ca intervale de date\nScrie-l in Python fara "
+                 "solver extern si explica-mi de ce algoritmul tau gaseste o solutie daca exista una.")
+    assert got.tier == "deep", got.reason
+
+
+def test_a_one_line_how_to_in_romanian_is_a_lookup() -> None:
+    got = scored("cum schimb portul default la ssh pe ubuntu?")
+    assert got.tier == "fast", got.reason
+
+
+def test_a_weighing_puzzle_is_a_puzzle() -> None:
+    got = scored("I have 8 marbles and one is slightly heavier. Using a balance scale only twice, how do I "
+                 "find it? Give the full plan, including what to do after each result.")
+    assert got.task_type == "reasoning" and got.tier == "deep", got.reason
+
+
+def test_a_segfault_in_an_allocator_is_deep() -> None:
+    got = scored("my toy allocator segfaults in free() after a while, first fit with a free list:\n\n"
+                 "void my_free(void *p) {\n    blk *b = (blk *)((char *)p - sizeof(size_t));\n"
+                 "    b->next = free_list;\n    free_list = b;\n    coalesce(b);\n}\n")
+    assert got.tier == "deep", got.reason
