@@ -386,9 +386,8 @@ _WORDS: dict[str, str] = {
               "i've we've ich wir je nous yo nosotros io noi eu nós ik",
     "g_unknowns": "dimensions dimensiones dimensioni dimensões abmessungen seitenlängen they them both "
                   "numbers",
-    "g_proof": "induction inductive demonstrate derive contradiction prova prueba preuve beweis fewer "
-               "kevesebből "
-               "dimostrazione",
+    "g_proof": "induction inductive demonstrate derive contradiction prova prueba preuve beweis "
+               "dimostrazione fewer kevesebből",
     "g_int": "integer integers",
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
@@ -530,7 +529,8 @@ _WORDS: dict[str, str] = {
         "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam "
         # hu: a doctor, medicine, tax, a contract, a lawyer
         "orvos orvoshoz gyógyszer gyógyszert adó adót szerződés szerződést ügyvéd "
-        # ro, el: a doctor, a lawyer, tax, rent; a doctor, medicine
+        # ro: a doctor, a lawyer, tax, rent; el: a doctor, medicine, compensation, damage, the tax office,
+        # tax, a contract, a lawyer
         "medic avocat impozit impozitul chirie γιατρό γιατρός γιατρο φάρμακο φαρμακο φάρμακα αποζημίωση "
         "αποζημίωσης ζημιάς εφορία φόρο φόρος συμβόλαιο δικηγόρο δικηγόρος"),
     "analysis": (
