@@ -318,7 +318,10 @@ _WORDS: dict[str, str] = {
                "rhythm nuance nuances terminology technical literally word-for-word juridique juridiques "
                "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
-               "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 "
+               "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 literal "
+               # "translate it professionally", "profesjonalnie", "professionnel"
+               "professional professionally profesjonalnie profesjonalny profesjonalna professionnel "
+               "professionnelle professionell professionale profesional profissional "
                # "carefully", "con cuidado", "sorgfältig", "soigneusement"
                "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente "
                "correctly correcto correcta correctamente correctement correttamente korrekt "
@@ -1789,6 +1792,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # "Zweite Zahlungserinnerung schreiben: Rechnung 2024-087, 1.480,50 €, Frist 7 Tage": a letter
         # to write carries its figures; nothing is asked of them.
         kinds["math"] = min(kinds["math"], 1.0)
+    if "rewrite" in lead and translation:
+        # "Translate into Norwegian for the client's summary: <a report>": the summary is where the
+        # translation goes, not an ask for one.
+        kinds["document_summary"] = min(kinds["document_summary"], 1.5)
     if ("rewrite" in lead or rewrite_opening) and shape < 2 and not translation:
         # "Rewrite this so I don't sound furious: <an email>": the figures, dates and if-clauses of the
         # text to rewrite are its material, not a word problem, fields to extract or an analysis to make.
@@ -2038,11 +2045,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("much code")
 
+    simple = (bool(counts.get("g_plain")) and any(phrase in ask for phrase in _SIMPLE_PHRASES)) or (
+        bool(counts.get("g_lay")) and _in_ask_ends(_LAY_AUDIENCE, ask))
     # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
     # (A text at stakes, a discharge letter or a tenancy clause, is one when it is long: "do you have
-    # pain?" to say in Spanish is a phrase-book line.)
+    # pain?" to say in Spanish is a phrase-book line, and a scam warning put "in simple words" for
+    # pensioners asks for plain words, not a careful register.)
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
-               + (counts.get("stakes", 0) if n_words >= 60 else 0)
+               + (counts.get("stakes", 0) if n_words >= 60 and not simple else 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))) \
         if translation else 0  # (Latin, not Latin-American Spanish)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
@@ -2051,8 +2061,6 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision")
-    simple = (bool(counts.get("g_plain")) and any(phrase in ask for phrase in _SIMPLE_PHRASES)) or (
-        bool(counts.get("g_lay")) and _in_ask_ends(_LAY_AUDIENCE, ask))
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,

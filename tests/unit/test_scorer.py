@@ -3481,3 +3481,29 @@ def test_a_segfault_in_an_allocator_is_deep() -> None:
                  "void my_free(void *p) {\n    blk *b = (blk *)((char *)p - sizeof(size_t));\n"
                  "    b->next = free_list;\n    free_list = b;\n    coalesce(b);\n}\n")
     assert got.tier == "deep", got.reason
+
+
+def test_a_translation_for_a_summary_is_a_translation() -> None:
+    got = scored("Translate into Swedish for the client's Swedish summary, standard structural terms, not "
+                 "literal: \"The measured deflections of the two monitored beams were used to update the "
+                 "model, and the utilisation of the unmonitored connections was derived from it. The "
+                 "remaining service life is estimated at 18 to 26 years against a required 40, so "
+                 "strengthening of the lower flange is recommended before the next inspection.\"")
+    assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
+
+
+def test_a_translation_asked_professionally_needs_care() -> None:
+    got = scored("Przetłumacz na angielski, profesjonalnie, jak piszą firmy: 1. Oferta ważna 14 dni. "
+                 "2. Ceny nie obejmują materiałów budowlanych, chyba że zaznaczono inaczej. 3. Prace "
+                 "dodatkowe rozliczane są według stawki godzinowej po uzgodnieniu z klientem. 4. Płatność "
+                 "7 dni od daty faktury.")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_a_warning_at_stakes_to_translate_in_simple_words_stays_fast() -> None:
+    got = scored("translate to spanish, simple words, it's for my mum's church group: \"Warning: people are "
+                 "getting calls from 'the bank' saying there is a problem with their pension and they must "
+                 "read out the code they get by text. This is a scam. Banks never ask for codes on the "
+                 "phone. Never give the 6-digit code to anyone, even if they say they are from the bank or "
+                 "the police. If you already did, call your bank on the number on your card.\"")
+    assert got.tier == "fast", got.reason
