@@ -179,14 +179,17 @@ _WORDS: dict[str, str] = {
         # hu: calculate, an equation, the (positive) integers
         "számold számítsd számoljuk egyenlet egyenletet egyenletrendszer egészek egészet "
         # ro, el: calculate, an equation, solve
-        "calculeaza calculează calculul ecuatia ecuația υπολόγισε υπολογισε λύσε εξίσωση εξίσωσης"),
+        "calculeaza calculează calculul ecuatia ecuația υπολόγισε υπολογισε λύσε εξίσωση εξίσωσης "
+        # cs: calculate, an equation
+        "spočítej spocitej vypočítej vypocitej rovnice rovnici"),
     "math_adv": (
         "abelian isomorphic homomorphism angle angles integral integrals derivative derivatives "
         "eigenvalue eigenvalues theorem lemma "
         "combinatorics permutations combinations probability modulo modular polynomial remainder "
         "divisible gcd lcm "
         "logarithm matrix matrices limit series convergence inequality olympiad olympiads putnam "
-        "olympiade olympiaden matheolympiade olimpiada olimpíada olimpíadas olimpiadi "
+        "olympiade olympiaden matheolympiade olimpiada olimpíada olimpíadas olimpiadi olympiáda olympiády "
+        "olympiady "
         "całka calka całkę calke pochodna pochodną"),
     "howmany": (
         "combien cuántos cuántas cuánto quanti quante quanto quantos quantas hoeveel сколько"),
@@ -202,7 +205,9 @@ _WORDS: dict[str, str] = {
         # hu
         "bizonyítsd bizonyítsa bizonyítsuk bizonyítás bizonyítást bizonyítását bizonyitsd "
         # ro, el
-        "demonstreaza demonstrează απόδειξε αποδείξτε"),
+        "demonstreaza demonstrează απόδειξε αποδείξτε "
+        # cs, with and without its diacritics
+        "dokaž dokaz dokažte dokazte důkaz dukaz důkazu dukazu"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "
@@ -212,7 +217,9 @@ _WORDS: dict[str, str] = {
         # Turkish: a puzzle and its clues
         "bulmaca bulmacası bulmacasi ipucu ipuçları ipuclari yalancı yalanci "  # noqa: RUF001 (Turkish dotless i)
         # Hungarian: a puzzle, a brain-teaser
-        "rejtvény rejtvényt fejtörő fejtörőt"),
+        "rejtvény rejtvényt fejtörő fejtörőt "
+        # Czech: a riddle, chess
+        "hádanka hadanka hádanku hadanku šachy sachy"),
     "hypothetical": "imagine suppose assume",
     # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
@@ -240,14 +247,16 @@ _WORDS: dict[str, str] = {
         "congestion filesystem journaling inode mutex semaphore deadlock csrf xss oauth jwt "
         "protokoll speicher datenbank verschlüsselung netzwerk protocole mémoire données chiffrement "
         "réseau protocolo memoria datos índice índices cifrado consultas red protocollo crittografia "
-        "pipeline pipelines instruction instructions register registers cookie cookies wifi wi-fi vpn"),
+        "pipeline pipelines instruction instructions register registers cookie cookies wifi wi-fi vpn "
+        # retrieval and inference: how search ranks and how a model is served
+        "retrieval bm25 reranker reranking speculative decoding quantization quantisation kv-cache"),
     # Asks to explain a mechanism ("explain how", "walk me through", "under the hood") ...
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
         "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää "
         "magyarázd elmagyaráznád magyarázza explică explica-mi explică-mi εξήγησε εξηγησε εξήγησέ "
-        "eksigise eksighse"),
+        "eksigise eksighse vysvětli vysvetli vysvětlete vysvetlete"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -306,6 +315,8 @@ _WORDS: dict[str, str] = {
     "decide": "decide deciding decision decisions criteria recommend recommendation consider weigh",
     # Constraint satisfaction: schedules and plans that must satisfy stated rules.
     "csp": "constraint constraints satisfy satisfies satisfying dependencies dependency weighings "
+           # constraints, in the languages of the rules already listed among the plans below
+           "restricciones restrições contraintes einschränkungen nebenbedingungen vincoli "
            "constrangeri constrângeri constrangere constrângere constrangerile "  # ro
            + _CSP_ARTEFACT_WORDS,
     # A restriction on how code may be written ("without", "no libraries").
@@ -322,6 +333,8 @@ _WORDS: dict[str, str] = {
                # "translate it professionally", "profesjonalnie", "professionnel"
                "professional professionally profesjonalnie profesjonalny profesjonalna professionnel "
                "professionnelle professionell professionale profesional profissional "
+               # cs: precise(ly), legally, formally, professionally
+               "přesně presne přesné přesný právně pravne formálně formalne profesionálně profesionalne "
                # "carefully", "con cuidado", "sorgfältig", "soigneusement"
                "carefully cuidado cuidadosamente sorgfältig sorgfaeltig soigneusement attentamente "
                "correctly correcto correcta correctamente correctement correttamente korrekt "
@@ -366,7 +379,7 @@ _WORDS: dict[str, str] = {
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
                "لکھ لکھو لکھیں لکھئے "
                "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád "
-               "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse",
+               "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse napiš napis napište napiste",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
@@ -395,7 +408,7 @@ _WORDS: dict[str, str] = {
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
     # Guards of the counting problems of competitions (_COMPETITION_COUNT).
-    "g_count": "integer integers ordered ways способами способов façons maneras",
+    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_balance": "balance",
@@ -459,7 +472,9 @@ _WORDS: dict[str, str] = {
         # "towards", Italian "month")
         "vicc viccet verset versike mesét levél levelet üzenet üzenetet köszöntő pohárköszöntő választ "
         # Romanian and Greek: a poem, a story, a letter, wishes, a message
-        "poezie poveste scrisoare urare ποίημα ιστορία μήνυμα γράμμα ευχές"),
+        "poezie poveste scrisoare urare ποίημα ιστορία μήνυμα γράμμα ευχές "
+        # Czech: a poem, a story, a letter, a message, wishes, condolences
+        "básničku basnicku báseň basen příběh pribeh dopis zprávu zpravu přání prani kondolenci"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -471,7 +486,8 @@ _WORDS: dict[str, str] = {
         "przetłumacz "
         "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
         "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום "
-        "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást tradu traducere traducerea metafrase"),
+        "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást tradu traducere traducerea metafrase "
+        "přelož preloz přeložit prelozit překlad preklad"),
     "summary": (
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
@@ -480,13 +496,13 @@ _WORDS: dict[str, str] = {
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
         "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ összefoglaló összefoglalás összefoglalót "
-        "összefoglalnád foglald rezuma rezumă rezumat rezumatul"),
+        "összefoglalnád foglald rezuma rezumă rezumat rezumatul shrň shrn shrnutí shrnuti"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
         "hallo danke tschüss servus bonjour salut merci coucou hola gracias adiós ciao grazie "
         "multumesc mulțumesc mersi ευχαριστώ ευχαριστω καλημέρα καλημερα καλησπέρα καλησπερα "
-        "γεια kalhspera kalimera kalispera efxaristo eyxaristw euxaristw "
+        "γεια kalhspera kalimera kalispera efxaristo eyxaristw euxaristw ahoj díky diky děkuju dekuju "
         "buongiorno olá obrigado obrigada oi hoi dank bedankt привет спасибо здравствуйте пока"),
     # Everyday life, in the asker's own words: how they feel, their home, family, food and pastimes.
     # Public judgements find small models as good as large ones at such talk and advice.
@@ -535,7 +551,9 @@ _WORDS: dict[str, str] = {
         # ro: a doctor, a lawyer, tax, rent; el: a doctor, medicine, compensation, damage, the tax office,
         # tax, a contract, a lawyer
         "medic avocat impozit impozitul chirie γιατρό γιατρός γιατρο φάρμακο φαρμακο φάρμακα αποζημίωση "
-        "αποζημίωσης ζημιάς εφορία φόρο φόρος συμβόλαιο δικηγόρο δικηγόρος"),
+        "αποζημίωσης ζημιάς εφορία φόρο φόρος συμβόλαιο δικηγόρο δικηγόρος "
+        # cs: a doctor, medicine, tax, a contract, a lawyer
+        "lékař lekar léky leky daně dane smlouva smlouvu smlouvy právník pravnik"),
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -767,7 +785,8 @@ _INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
-                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn", "תרגם", "תרגום", "ترجمہ")
+                    "แปล", "terjemah", "अनुवाद", "anuvad", "anuvaad", "käänn", "תרגם", "תרגום", "ترجمہ",
+                    "fordít", "μετάφρ", "metafra", "přelož", "preloz", "překlad", "preklad")
 # The sum or average of a short list of figures and nothing else ("average of 12, 15, 9, 22 and 31?"):
 # one operation, a small model's job (a word problem around it is not).
 # ("avg of 38, 41, 29? lunch covers last week": a few words after it say what the figures are.)
@@ -903,7 +922,9 @@ _COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) intege
                                 r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
                                 r"(?:ways|способами|способов|façons|maneras)\b[^?]{0,160}?"
                                 r"(?:no two|so that no|such that|никакие|никакая|никакой|deux .{0,20}ne|"
-                                r"ningún|ninguna)")
+                                r"ningún|ninguna)|"
+                                # Czech, with and without diacritics: "kolika způsoby ... aspoň 1 a nikdo"
+                                r"kolika (?:způsoby|zpusoby)\b[^?]{0,160}?(?:nikdo|žádn|zadn|aspoň|aspon)")
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our) (?:kids?|son|son's|"
@@ -1255,6 +1276,7 @@ _STOPWORDS = {
     "ro": frozenset("și să pentru este sunt dacă daca pe sau cu cum ce".split()),
     # Greeklish, Greek in Latin letters (Greek in its script is told by the script)
     "el": frozenset("kai einai tha pou tou tis gia mou".split()),
+    "cs": frozenset("že jsem jsou není prosím taky když nebo protože".split()),
     "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
                     "gimana gmn".split()),
 }
@@ -2151,6 +2173,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("digest of a long thread")
     if careful and tier == "fast":
         tier = "balanced"
+    if tier == "fast" and kind == "creative_writing" and not translation and not simple and \
+            counts.get("stakes") and n_words >= 60:
+        tier = "balanced"
+        notes.append("a text at stakes")
     if tier == "fast" and not explicit and not careful and ctx_low and _in_rare_language(ctx_low, ctx_hits):
         # A conversation set to be held in a language small models write less well ("Speak mostly in
         # Kikuyu"): every reply is a text in it, as a note to write in Irish is.

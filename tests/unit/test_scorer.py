@@ -3507,3 +3507,50 @@ def test_a_warning_at_stakes_to_translate_in_simple_words_stays_fast() -> None:
                  "phone. Never give the 6-digit code to anyone, even if they say they are from the bank or "
                  "the police. If you already did, call your bank on the number on your card.\"")
     assert got.tier == "fast", got.reason
+
+
+def test_a_proof_asked_in_czech_is_a_proof() -> None:
+    got = scored("Najdi vsechny funkce f: R -> R, pro ktere f(x + y) = f(x) + f(y) a f(xy) = f(x)f(y) pro "
+                 "vsechna realna x, y. Spoluzak z olympiady rika, ze jsou jen dve, napis uplny dukaz.")
+    assert got.tier == "deep", got.reason
+
+
+def test_a_counting_problem_asked_in_czech_is_a_competition_count() -> None:
+    got = scored("kolika zpusoby muzu rozdelit 10 stejnych jablek mezi 3 deti, kdyz kazde dostane aspon 2 "
+                 "a nikdo vic nez 5? chci postup")
+    assert got.tier == "deep", got.reason
+
+
+def test_a_fixture_under_restrictions_asked_in_spanish_is_constraint_satisfaction() -> None:
+    got = scored("armame el calendario del torneo de padel: 6 parejas, todos contra todos, 5 fechas, 3 "
+                 "partidos por fecha en 2 canchas a las 19 y a las 20.\n\nrestricciones:\n- la pareja A no "
+                 "puede a las 19 en las fechas 1 y 3\n- B y C comparten un jugador, nunca a la misma hora\n"
+                 "- ninguna pareja juega mas de 2 fechas seguidas a las 19\n- la final entre A y D va en la "
+                 "fecha 5 a las 20\nmostrame el calendario y una tabla que verifique cada restriccion")
+    assert got.tier == "deep", got.reason
+
+
+def test_an_inference_mechanism_explained_is_a_technical_explanation() -> None:
+    got = scored("explain speculative decoding: how does a small draft model make the big one faster, and "
+                 "why is the output the same?")
+    assert got.tier == "balanced", got.reason
+
+
+def test_a_legal_translation_asked_in_czech_needs_care() -> None:
+    got = scored("Přelož do angličtiny tento článek smlouvy, musí to být právně přesné: „Nájemce je povinen "
+                 "hradit nájemné vždy do pátého dne příslušného měsíce. V případě prodlení je pronajímatel "
+                 "oprávněn požadovat smluvní pokutu ve výši 0,1 % z dlužné částky za každý den prodlení.“")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_czech_is_named_as_czech() -> None:
+    assert language_of("ahoj, prosím tě, nevíš jestli je to pravda, že jsou dnes zavřené obchody?") == "cs"
+
+
+def test_a_long_letter_at_stakes_is_not_for_the_smallest_model() -> None:
+    got = scored("Write a letter to my landlord about the deposit. We moved out on 30 June after three "
+                 "years, left the flat cleaned, and have the check-out photos. He is keeping 650 of the "
+                 "1,200 for 'repainting and carpet wear'. The tenancy agreement says normal wear and tear "
+                 "is excluded and the carpet was already eight years old. I want the money back within 14 "
+                 "days or I will go to the deposit protection scheme, but I want to stay polite.")
+    assert got.tier == "balanced" and "stakes" in got.reason, got.reason
