@@ -1806,6 +1806,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         lead = ("extraction",)
         kinds["extraction"] = max(kinds["extraction"], 2.5)
     to_format = bool(fmt) and _TO_FORMAT.match(ask) is not None and not _REWRITE_ASK.match(ask)
+    if "explain" in lead and not counts.get("creative") and not roleplay:
+        # "Explain the difference between BM25 and dense retrieval ... on long formal paragraphs": the
+        # register words describe the material; the ask is an explanation, not a text to rewrite.
+        kinds["creative_writing"] = min(kinds["creative_writing"], 0.5)
     if "extraction" in lead or "summary" in lead or to_format:
         # (So does "turn these notes into a CSV: name, class, ...": the essays and letters the notes
         # mention are the material.)

@@ -3554,3 +3554,9 @@ def test_a_long_letter_at_stakes_is_not_for_the_smallest_model() -> None:
                  "is excluded and the carpet was already eight years old. I want the money back within 14 "
                  "days or I will go to the deposit protection scheme, but I want to stay polite.")
     assert got.tier == "balanced" and "stakes" in got.reason, got.reason
+
+
+def test_explain_as_the_first_word_is_no_rewrite_of_the_formal_material() -> None:
+    got = scored("explain the difference between BM25 and dense retrieval, and why hybrid search helps on "
+                 "german tax rulings (section numbers, court names, long formal paragraphs)")
+    assert got.task_type != "creative_writing" and got.tier == "balanced", got.reason
