@@ -256,7 +256,7 @@ _WORDS: dict[str, str] = {
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
         "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää "
         "magyarázd elmagyaráznád magyarázza explică explica-mi explică-mi εξήγησε εξηγησε εξήγησέ "
-        "eksigise eksighse vysvětli vysvetli vysvětlete vysvetlete"),
+        "eksigise eksighse vysvětli vysvetli vysvětlete vysvetlete terangkan huraikan"),
     # ... or ask how or why it works, or how two things differ.
     "how": "how why works work difference differences funktioniert funktionieren unterschied "
            "fonctionne fonctionnent différence funciona funcionan diferencia funziona differenza diferença "
@@ -381,6 +381,7 @@ _WORDS: dict[str, str] = {
                "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád "
                "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse napiš napis napište napiste",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
+    "g_takeaway": "takeaway",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
     "g_name": "name names nom noms nombre nombres namensideen nome nomi naam namen",
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
@@ -1653,6 +1654,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["summary"] = counts.get("summary", 0) + 1
         counts["math"] = max(0, counts.get("math", 0) - 1)
     if counts.get("g_points") and ("key points" in ask or "main points" in ask):
+        counts["summary"] = counts.get("summary", 0) + 1
+    if counts.get("g_takeaway") and any(p in ask for p in ("the takeaway", "key takeaway", "main takeaway")):
+        # "Forum thread on my mount, what's the takeaway?" (not "takeaway cups" nor a Friday takeaway).
         counts["summary"] = counts.get("summary", 0) + 1
     # ("What do I actually need to do from this: <a school newsletter>", said in the ask's first words.)
     digest = (bool(counts.get("g_digest")) and any(phrase in ask for phrase in _DIGEST_PHRASES)) or \

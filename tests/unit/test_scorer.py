@@ -3560,3 +3560,17 @@ def test_explain_as_the_first_word_is_no_rewrite_of_the_formal_material() -> Non
     got = scored("explain the difference between BM25 and dense retrieval, and why hybrid search helps on "
                  "german tax rulings (section numbers, court names, long formal paragraphs)")
     assert got.task_type != "creative_writing" and got.tier == "balanced", got.reason
+
+
+def test_whats_the_takeaway_asks_for_a_summary() -> None:
+    got = scored("forum thread on my 3d printer, what's the takeaway? I don't want to read 4 pages\n\n"
+                 "user bedslinger: first layer keeps lifting at the corners on PETG, tried 80C bed.\n"
+                 "user nozzlehead: clean the PEI with dish soap, IPA leaves a film. also drop the fan to 0 "
+                 "for the first 3 layers.\nuser bedslinger: soap fixed it, thanks. fan change helped too.\n"
+                 "user z_offset: also check your z offset, 0.05 mm too high does exactly this.")
+    assert got.task_type == "document_summary", got.reason
+
+
+def test_takeaway_cups_on_an_invoice_are_no_summary() -> None:
+    got = scored("how many takeaway cups did we order in total? 12oz 1000 x 4, 8oz 500 x 6")
+    assert got.task_type != "document_summary", got.reason
