@@ -379,7 +379,8 @@ _WORDS: dict[str, str] = {
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
                "لکھ لکھو لکھیں لکھئے "
                "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád "
-               "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse napiš napis napište napiste",
+               "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse napiš napis napište napiste "
+               "লিখে লিখো লেখো লিখুন",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
     "g_takeaway": "takeaway",
     # The name words of _NAMING (a pattern that costs 20 us a 1,000 characters, searched only with one).
@@ -475,7 +476,9 @@ _WORDS: dict[str, str] = {
         # Romanian and Greek: a poem, a story, a letter, wishes, a message
         "poezie poveste scrisoare urare ποίημα ιστορία μήνυμα γράμμα ευχές "
         # Czech: a poem, a story, a letter, a message, wishes, condolences
-        "básničku basnicku báseň basen příběh pribeh dopis zprávu zpravu přání prani kondolenci"),
+        "básničku basnicku báseň basen příběh pribeh dopis zprávu zpravu přání prani kondolenci "
+        # Bengali: a composition, a poem, a story, a letter
+        "রচনা কবিতা গল্প চিঠি"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
         "isalin pakisalin "
@@ -1262,6 +1265,14 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _HEBREW = re.compile(r"[\u0590-\u05ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _GREEK = re.compile(r"[\u0370-\u03ff]")
+# The scripts of languages small models write less well than the big ones: Armenian, the Indic scripts
+# after Devanagari (Bengali to Sinhala), Lao, Tibetan, Myanmar, Georgian, Ethiopic, Khmer. (Bengali
+# borrows Devanagari's danda, so these are looked for first.)
+_RARE_SCRIPT = re.compile(r"[\u0530-\u058f\u0980-\u0dff\u0e80-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff]")
+_RARE_SCRIPT_NAMES = ((0x0590, "hy"), (0x0a00, "bn"), (0x0a80, "pa"), (0x0b00, "gu"), (0x0b80, "or"),
+                      (0x0c00, "ta"), (0x0c80, "te"), (0x0d00, "kn"), (0x0d80, "ml"), (0x0e00, "si"),
+                      (0x0f00, "lo"), (0x1000, "bo"), (0x10a0, "my"), (0x1100, "ka"), (0x1380, "am"),
+                      (0x1800, "km"))
 # Cheap language guess from stop words: enough to say "I cannot read this".
 _STOPWORDS = {
     "en": frozenset("the and is are what how you this that with for of to".split()),
@@ -1334,6 +1345,10 @@ def _language(words: list[str], low: str) -> str:
             return "cyrillic"
         if _THAI_CHAR.search(low, 0, SCRIPT_WINDOW):
             return "th"
+        rare = _RARE_SCRIPT.search(low, 0, SCRIPT_WINDOW)
+        if rare is not None:
+            point = ord(rare.group())
+            return next(name for end, name in _RARE_SCRIPT_NAMES if point < end)
         if _DEVANAGARI.search(low, 0, SCRIPT_WINDOW):
             return "hi"
         if _HEBREW.search(low, 0, SCRIPT_WINDOW):
@@ -2088,9 +2103,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
         # A note to write in a language small models write less well ("in Irish", "as Gaeilge").
         demands = 2 * _in_rare_language(low, hits)
+    elif not translation and kind == "creative_writing" and not low.isascii() and \
+            _RARE_SCRIPT.search(low, 0, SCRIPT_WINDOW) is not None:
+        # ... or asked in its own script ("একটা ছোট রম্য রচনা লিখে দাও"): the text comes back in it.
+        demands = 2
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
-        notes.append("translation that needs precision")
+        notes.append("translation that needs precision" if translation else
+                     "a text in a language small models write less well")
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,

@@ -3158,7 +3158,7 @@ def test_a_logic_grid_asked_in_turkish_is_a_puzzle() -> None:
 def test_a_reply_to_write_in_uzbek_named_in_turkish_needs_care() -> None:
     got = scored("bu musteriye kibar bir cevap yaz, ozbekce olsun: siparisiniz yarin kargoya verilecek, "
                  "takip numarasini aksam mesaj olarak gonderecegiz, gecikme icin ozur dileriz")
-    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+    assert got.tier == "balanced" and "write less well" in got.reason, got.reason
 
 
 def test_a_game_to_play_asked_in_turkish_is_role_play() -> None:
@@ -3574,3 +3574,19 @@ def test_whats_the_takeaway_asks_for_a_summary() -> None:
 def test_takeaway_cups_on_an_invoice_are_no_summary() -> None:
     got = scored("how many takeaway cups did we order in total? 12oz 1000 x 4, 8oz 500 x 6")
     assert got.task_type != "document_summary", got.reason
+
+
+def test_a_piece_asked_in_bengali_script_needs_care() -> None:
+    got = scored("আজ সকালে বৃষ্টিতে রিকশা পাইনি, অফিসে দেরি হয়ে গেল। এই নিয়ে একটা ছোট মজার গল্প লিখে দাও, "
+                 "১৫০ শব্দের মধ্যে।")
+    assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
+    assert "write less well" in got.reason, got.reason
+
+
+def test_bengali_script_is_bengali_not_hindi() -> None:
+    assert language_of("আজ সকালে বৃষ্টি হয়েছে। তুমি কেমন আছ?") == "bn"
+
+
+def test_a_piece_asked_in_thai_script_stays_fast() -> None:
+    got = scored("ช่วยเขียนกลอนสั้นๆ อวยพรวันเกิดแม่ให้หน่อย")
+    assert got.tier == "fast", got.reason
