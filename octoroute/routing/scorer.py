@@ -830,6 +830,8 @@ _SUM_UP = re.compile(r"sum (?:it |this |that |these |them |everything |all of (?
 # Asks for a judgement on a text besides putting it in plain words.
 _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable", "red flag", "watch out for",
                   "anything wrong", "should i sign", "is it fair", "is this fair",
+                  # what could go wrong for the asker before signing
+                  "could bite", "what's the catch", "whats the catch", "before i sign", "before we sign",
                   # what a policy or a contract means for the asker: an interpretation, not a condensing
                   "actually cover", "does it cover", "does this cover", "am i covered", "are we covered",
                   "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights",

@@ -3590,3 +3590,14 @@ def test_bengali_script_is_bengali_not_hindi() -> None:
 def test_a_piece_asked_in_thai_script_stays_fast() -> None:
     got = scored("ช่วยเขียนกลอนสั้นๆ อวยพรวันเกิดแม่ให้หน่อย")
     assert got.tier == "fast", got.reason
+
+
+def test_what_could_bite_me_in_a_contract_is_a_judgement() -> None:
+    contract = ("1. The supplier delivers 20 kg of beans per month at CHF 24.50 per kg. 2. The machine is "
+                "lent free of charge while the customer buys 18 kg per month; below that, a rental of CHF 95 "
+                "per month applies. 3. The term is 36 months and renews by 12 months if not cancelled 6 "
+                "months before its end. 4. Service visits are included twice a year; further visits cost "
+                "CHF 140 each. 5. On early termination the customer pays the residual value of the machine.")
+    got = scored("New supplier contract for our coffee. Please summarise the main obligations and tell me "
+                 "honestly what could bite me. I sign on Monday.\n\n" + contract)
+    assert got.tier == "balanced" and "judgement" in got.reason, got.reason
