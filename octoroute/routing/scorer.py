@@ -832,6 +832,7 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "anything wrong", "should i sign", "is it fair", "is this fair",
                   # what could go wrong for the asker before signing
                   "could bite", "what's the catch", "whats the catch", "before i sign", "before we sign",
+                  "means for us", "means for me", "mean for us", "mean for me",
                   # what a policy or a contract means for the asker: an interpretation, not a condensing
                   "actually cover", "does it cover", "does this cover", "am i covered", "are we covered",
                   "where we stand", "where i stand", "am i entitled", "are we entitled", "my rights",
@@ -1054,9 +1055,11 @@ for _word, _pattern in _REASONING_PHRASES:
 _REASONING_WORDS = frozenset(_REASONING_BY_WORD)
 # Judging an argument's validity is a logic exercise, like a syllogism.
 # ("Is that logically valid?" too; but "make this sound friendlier" is a tone rewrite.)
-_ARGUMENT = re.compile(r"(?:argument|inference|conclusion|reasoning)(?: is| was)?(?: logically)? "
-                       r"(?:valid|invalid|sound)\b"
-                       r"|(?:that|this|it)(?: is| was)?(?: logically)? (?:valid|invalid)\b")
+_ARGUMENT = re.compile(r"(?:argument|arguments|inference|conclusion|reasoning)(?: is| was| are)?"
+                       r"(?: logically)? (?:valid|invalid|sound)\b"
+                       r"|(?:that|this|it|they|these|both)(?: is| was| are| were)?(?: logically)? "
+                       r"(?:valid|invalid)\b"
+                       r"|\bare (?:they|these|both|the arguments)(?: logically)? (?:valid|invalid|sound)\b")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
 _SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
 # Words that ask for a proof only in these phrases (guarded by the "g_proof" words): a volunteer's
@@ -1686,7 +1689,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # ("we demonstrate", "derive") are the material, not a proof to write.
     # (A question besides, "if I cancel after a month, do I get money back?", applies the text: not this.)
     plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask)
-    if plain:
+    # "Explain in plain English what this clause means for us": the text put plainly and judged for the
+    # asker, a summary with a judgement (not its figures' sums), though no plain-words ask alone.
+    judged_plain = not plain and tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and \
+        any(p in ask for p in _PLAIN_PHRASES) and any(p in ask for p in _JUDGE_PHRASES)
+    if plain or judged_plain:
         counts["summary"] = counts.get("summary", 0) + 2
     items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
     if items and not any(g in ask for g in _ITEM_GUARDS):
@@ -1877,7 +1884,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("summary") and not expr:
         # The key points of a text with figures in it: a summary, not a word problem.
         kinds["math"] = min(kinds["math"], 1.5)
-    if plain and not shape:
+    if (plain or judged_plain) and not shape:
         # The text's "we prove", its algorithm and its figures are its material, not the ask.
         for kind in HARD:
             kinds[kind] = min(kinds[kind], 1.5)

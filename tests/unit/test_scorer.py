@@ -3601,3 +3601,22 @@ def test_what_could_bite_me_in_a_contract_is_a_judgement() -> None:
     got = scored("New supplier contract for our coffee. Please summarise the main obligations and tell me "
                  "honestly what could bite me. I sign on Monday.\n\n" + contract)
     assert got.tier == "balanced" and "judgement" in got.reason, got.reason
+
+
+def test_are_they_logically_valid_is_a_puzzle() -> None:
+    got = scored("my aunt made two arguments at dinner, are they logically valid?\n1. \"Everyone who passed "
+                 "the exam studied. Sara studied. So Sara passed.\"\n2. \"If it rained, the match was "
+                 "cancelled. The match was not cancelled. So it did not rain.\"")
+    assert got.task_type == "reasoning" and got.tier == "balanced", got.reason
+
+
+def test_what_a_clause_means_for_us_in_plain_english_is_a_judgement() -> None:
+    clause = ("7.2 Liquidated Damages. If the Contractor fails to achieve Completion by the Date for "
+              "Completion, the Contractor shall pay the Employer liquidated damages at the rate of 0.1% of "
+              "the Contract Price per day of delay, up to a maximum of 10% of the Contract Price, without "
+              "prejudice to the Employer's right to terminate under Clause 15.2 once the maximum is "
+              "reached. Payment of such damages shall not relieve the Contractor of its obligation to "
+              "complete the Works.")
+    got = scored("explain in plain english what this clause means for us (we are the contractor), 4-5 "
+                 "sentences:\n\n" + clause)
+    assert got.task_type == "document_summary" and "judgement" in got.reason, got.reason
