@@ -1294,6 +1294,8 @@ _STOPWORDS = {
     # Greeklish, Greek in Latin letters (Greek in its script is told by the script)
     "el": frozenset("kai einai tha pou tou tis gia mou".split()),
     "cs": frozenset("že jsem jsou není prosím taky když nebo protože".split()),
+    # Vietnamese, with and without its diacritics (not "la", "va", "co", "mot": other languages' words)
+    "vi": frozenset("của và không được những với này các một cua khong duoc nhung minh".split()),
     "id": frozenset("yang yg dan dengan ini itu gue gw aku kamu dong sih nggak gak udah aja juga bisa tolong "
                     "gimana gmn".split()),
 }

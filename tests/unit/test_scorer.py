@@ -3620,3 +3620,7 @@ def test_what_a_clause_means_for_us_in_plain_english_is_a_judgement() -> None:
     got = scored("explain in plain english what this clause means for us (we are the contractor), 4-5 "
                  "sentences:\n\n" + clause)
     assert got.task_type == "document_summary" and "judgement" in got.reason, got.reason
+
+
+def test_vietnamese_is_named_as_vietnamese() -> None:
+    assert language_of("Mẹ ơi, cuối tuần này nhà mình có về quê không? Con cần biết để xin nghỉ làm.") == "vi"
