@@ -548,6 +548,8 @@ _WORDS: dict[str, str] = {
         "eaten emergency urgent "
         "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
         "dolore farmaco dor remédio "
+        # fr: a loan, the bank, a monthly repayment, tax, rent, a contract, a lawyer, insurance
+        "prêt banque bancaire mensualité mensualités impôts impôt loyer contrat avocat assurance "
         # id: a contract, the law, a lawyer, tax, a loan, debt, a doctor, medicine, a fever
         "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam "
         # hu: a doctor, medicine, tax, a contract, a lawyer
@@ -621,6 +623,8 @@ _CARD_WRITING = frozenset("birthday wedding christmas thank-you condolence greet
 # Plans a constraint problem produces; alone with figures, they are plans to write, not problems.
 _CSP_ARTEFACTS = frozenset(_CSP_ARTEFACT_WORDS.split())
 # A text asked for in the first words: "need a 3-min farewell speech for ...", "i want a short poem about".
+# A new text to write, named in the ask: "write me a revisions clause", "draft a letter".
+_WRITE_NEW = re.compile(r"\b(?:write|draft)(?: me| us)? (?:a|an) ")
 _NEED_TEXT = re.compile(r"\s*(?:i |we )?(?:need|want|would like|'d like) (?:a|an)(?: [\w'-]+){0,3} "
                         r"(?:speech|toast|eulogy|poem|story|caption|bio|letter|card message|limerick|haiku|"
                         r"song)\b")
@@ -1690,7 +1694,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # "This abstract in plain English for my mum": a pasted text made simple. Its own words
     # ("we demonstrate", "derive") are the material, not a proof to write.
     # (A question besides, "if I cancel after a month, do I get money back?", applies the text: not this.)
-    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask)
+    # (Not "write me a revisions clause ... in plain English": a new text to write, not a text put plainly.)
+    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask) and not (
+        counts.get("g_write") and _WRITE_NEW.search(ask, 0, ASK_END_CHARS) is not None)
     # "Explain in plain English what this clause means for us": the text put plainly and judged for the
     # asker, a summary with a judgement (not its figures' sums), though no plain-words ask alone.
     judged_plain = not plain and tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and \
@@ -1838,8 +1844,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     to_format = bool(fmt) and _TO_FORMAT.match(ask) is not None and not _REWRITE_ASK.match(ask)
     if "explain" in lead and not counts.get("creative") and not roleplay:
         # "Explain the difference between BM25 and dense retrieval ... on long formal paragraphs": the
-        # register words describe the material; the ask is an explanation, not a text to rewrite.
+        # register words describe the material; the ask is an explanation, not a text to rewrite. Nor
+        # are Prometheus's "summaries" a text to condense.
         kinds["creative_writing"] = min(kinds["creative_writing"], 0.5)
+        if not to_notes and not plain and not judged_plain:
+            kinds["document_summary"] = min(kinds["document_summary"], 0.5)
     if "extraction" in lead or "summary" in lead or to_format:
         # (So does "turn these notes into a CSV: name, class, ...": the essays and letters the notes
         # mention are the material.)

@@ -3624,3 +3624,26 @@ def test_what_a_clause_means_for_us_in_plain_english_is_a_judgement() -> None:
 
 def test_vietnamese_is_named_as_vietnamese() -> None:
     assert language_of("Mẹ ơi, cuối tuần này nhà mình có về quê không? Con cần biết để xin nghỉ làm.") == "vi"
+
+
+def test_explain_opening_keeps_a_summaries_subject_out_of_summary() -> None:
+    got = scored("explain prometheus histograms vs summaries: why can you not aggregate summary quantiles "
+                 "across instances, and what is histogram_quantile doing with the buckets")
+    assert got.task_type != "document_summary" and got.tier == "balanced", got.reason
+
+
+def test_a_clause_to_write_in_plain_english_is_no_plain_words_summary() -> None:
+    got = scored("clients keep treating 'two rounds of revisions' as unlimited small tweaks. write me a "
+                 "revisions clause for my contract template that defines a round, what happens with feedback "
+                 "from several people, what counts as a new request, and the hourly rate after that. keep it "
+                 "in plain english, no legalese")
+    assert got.task_type != "document_summary" and got.tier == "balanced", got.reason
+
+
+def test_a_loan_letter_in_french_is_a_text_at_stakes() -> None:
+    got = scored("Aide-moi à écrire un email à mon conseiller bancaire pour demander un report de 3 "
+                 "mensualités de mon prêt immobilier et un allongement de la durée. Raison : des travaux "
+                 "imprévus après un dégât des eaux, la maison est en partie inhabitable depuis mars et notre "
+                 "assurance ne rembourse qu'une partie. Je veux rester poli mais clair, rappeler que nous "
+                 "n'avons jamais eu de retard en huit ans, et proposer un rendez-vous la semaine prochaine.")
+    assert got.tier == "balanced" and "stakes" in got.reason, got.reason
