@@ -549,7 +549,7 @@ _WORDS: dict[str, str] = {
         "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
         "dolore farmaco dor remédio "
         # fr: a loan, the bank, a monthly repayment, tax, rent, a contract, a lawyer, insurance
-        "prêt banque bancaire mensualité mensualités impôts impôt loyer contrat avocat assurance "
+        "prêt banque bancaire mensualité mensualités impôts impôt loyer contrat avocat "
         # id: a contract, the law, a lawyer, tax, a loan, debt, a doctor, medicine, a fever
         "perjanjian kontrak hukum pengacara pajak pinjaman utang dokter obat demam "
         # hu: a doctor, medicine, tax, a contract, a lawyer
@@ -559,7 +559,7 @@ _WORDS: dict[str, str] = {
         "medic avocat impozit impozitul chirie γιατρό γιατρός γιατρο φάρμακο φαρμακο φάρμακα αποζημίωση "
         "αποζημίωσης ζημιάς εφορία φόρο φόρος συμβόλαιο δικηγόρο δικηγόρος "
         # cs: a doctor, medicine, tax, a contract, a lawyer
-        "lékař lekar léky leky daně dane smlouva smlouvu smlouvy právník pravnik"),
+        "lékař lekar léky leky daně smlouva smlouvu smlouvy právník pravnik"),
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
