@@ -1270,18 +1270,18 @@ _UNICODE_PUNCT = re.compile("[\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u201f\u
                             "\u00b7\u2022]")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
-_HEBREW = re.compile(r"[\u0590-\u05ff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_GREEK = re.compile(r"[\u0370-\u03ff]")
-# The scripts of languages small models write less well than the big ones: Armenian, the Indic scripts
-# after Devanagari (Bengali to Sinhala), Lao, Tibetan, Myanmar, Georgian, Ethiopic, Khmer. (Bengali
-# borrows Devanagari's danda, so these are looked for first.)
+# The scripts that name their language in reason (CJK apart: the whole text is searched for it), each
+# block up to the code point in _SCRIPT_NAMES; the first such letter in the window names the language.
+_SCRIPT = re.compile(r"[\u0370-\u04ff\u0530-\u05ff\u0900-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff]")
+_SCRIPT_NAMES = ((0x0400, "el"), (0x0500, "cyrillic"), (0x0590, "hy"), (0x0600, "he"), (0x0980, "hi"),
+                 (0x0a00, "bn"), (0x0a80, "pa"), (0x0b00, "gu"), (0x0b80, "or"), (0x0c00, "ta"),
+                 (0x0c80, "te"), (0x0d00, "kn"), (0x0d80, "ml"), (0x0e00, "si"), (0x0e80, "th"),
+                 (0x0f00, "lo"), (0x1000, "bo"), (0x10a0, "my"), (0x1100, "ka"), (0x1380, "am"),
+                 (0x1800, "km"))
+# Of those, the scripts of languages small models write less well than the big ones: Armenian, the
+# Indic scripts after Devanagari (Bengali to Sinhala), Lao, Tibetan, Myanmar, Georgian, Ethiopic, Khmer.
 _RARE_SCRIPT = re.compile(r"[\u0530-\u058f\u0980-\u0dff\u0e80-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff]")
-_RARE_SCRIPT_NAMES = ((0x0590, "hy"), (0x0a00, "bn"), (0x0a80, "pa"), (0x0b00, "gu"), (0x0b80, "or"),
-                      (0x0c00, "ta"), (0x0c80, "te"), (0x0d00, "kn"), (0x0d80, "ml"), (0x0e00, "si"),
-                      (0x0f00, "lo"), (0x1000, "bo"), (0x10a0, "my"), (0x1100, "ka"), (0x1380, "am"),
-                      (0x1800, "km"))
 # Cheap language guess from stop words: enough to say "I cannot read this".
 _STOPWORDS = {
     "en": frozenset("the and is are what how you this that with for of to".split()),
@@ -1352,20 +1352,10 @@ def _language(words: list[str], low: str) -> str:
     if not low.isascii():
         if _CJK_CHAR.search(low):
             return "cjk"
-        if _CYRILLIC.search(low, 0, SCRIPT_WINDOW):
-            return "cyrillic"
-        if _THAI_CHAR.search(low, 0, SCRIPT_WINDOW):
-            return "th"
-        rare = _RARE_SCRIPT.search(low, 0, SCRIPT_WINDOW)
-        if rare is not None:
-            point = ord(rare.group())
-            return next(name for end, name in _RARE_SCRIPT_NAMES if point < end)
-        if _DEVANAGARI.search(low, 0, SCRIPT_WINDOW):
-            return "hi"
-        if _HEBREW.search(low, 0, SCRIPT_WINDOW):
-            return "he"
-        if _GREEK.search(low, 0, SCRIPT_WINDOW):
-            return "el"
+        script = _SCRIPT.search(low, 0, SCRIPT_WINDOW)
+        if script is not None:
+            point = ord(script.group())
+            return next(name for end, name in _SCRIPT_NAMES if point < end)
     # The distinct stop words among the first 60 words, tallied by language: one set
     # lookup a word instead of a set built from the sample and seven intersections.
     tally = [0] * len(_LANGS)
