@@ -47,6 +47,7 @@ DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
 PARAGRAPH_TOKENS = 60  # tokens; a source this long is a paragraph, not a line
+STAKES_TEXT_WORDS = 60  # words; a text at stakes this long needs care, a phrase-book line does not
 KEY_VALUE_LINES = 4  # lines naming their own field: the source is already structured
 AGGREGATE_TOKENS = 30  # tokens; a list's sum or average asked this briefly is one operation
 PARTS_CHARS = 600  # characters; parts numbered inline ("(1) ... (2) ...") open the ask this early
@@ -2106,8 +2107,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # (A text at stakes, a discharge letter or a tenancy clause, is one when it is long: "do you have
     # pain?" to say in Spanish is a phrase-book line, and a scam warning put "in simple words" for
     # pensioners asks for plain words, not a careful register.)
+    # (Written, such a text is not for the smallest model either: below.)
+    at_stakes = bool(counts.get("stakes")) and n_words >= STAKES_TEXT_WORDS and not simple
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
-               + (counts.get("stakes", 0) if n_words >= 60 and not simple else 0)
+               + (counts.get("stakes", 0) if at_stakes else 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))) \
         if translation else 0  # (Latin, not Latin-American Spanish)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
@@ -2211,8 +2214,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("digest of a long thread")
     if careful and tier == "fast":
         tier = "balanced"
-    if tier == "fast" and kind == "creative_writing" and not translation and not simple and \
-            counts.get("stakes") and n_words >= 60:
+    if tier == "fast" and kind == "creative_writing" and not translation and at_stakes:
         tier = "balanced"
         notes.append("a text at stakes")
     if tier == "fast" and not explicit and not careful and ctx_low and _in_rare_language(ctx_low, ctx_hits):
