@@ -2181,6 +2181,14 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A summary of technical material or of a text with conditions (who holds which position,
         # what is decided under which constraint) is easy to garble: a mid model, never the largest.
         tier = "balanced"
+    if tier == "fast" and kind == "creative_writing" and not explicit and not simple and not translation and (
+            "constraints" in fired or ("multi-part" in fired and items >= 3)):
+        # A piece to write with several rules or listed parts at once ("a toast: under two minutes, mention
+        # the boat, no in-jokes, end on her mother"): following every instruction is where small models
+        # slip, the writing itself is not. A mid model, never the largest. (Three questions in a pasted
+        # message, "what does this guest want? ... ¿Hay alguien ...?", are the text's, not the brief's.)
+        tier = "balanced"
+        notes.append("writing with several parts or rules")
     if tier == "fast" and kind == "document_summary" and technical_material and \
             not (plain or explicit or brief):
         # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.

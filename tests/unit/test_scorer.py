@@ -3639,3 +3639,13 @@ def test_a_loan_letter_in_french_is_a_text_at_stakes() -> None:
 def test_a_language_is_named_by_its_stop_words_or_script(text: str, language: str) -> None:
     """Bengali is Bengali, not Hindi, though it borrows Devanagari's danda."""
     assert language_of(text) == language
+
+
+def test_a_piece_to_write_with_several_rules_is_for_a_mid_model() -> None:
+    """Following every instruction is where small models slip; the writing itself is not."""
+    got = scored("write the welcome note for our allotment society newsletter:\n- mention the new water "
+                 "butts and the shed rota\n- keep it under 150 words\n- no exclamation marks\n- sign off "
+                 "from the committee")
+    assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
+    plain = scored("write a short welcome note for our allotment society newsletter")
+    assert plain.tier == "fast", plain.reason
