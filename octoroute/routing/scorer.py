@@ -1004,6 +1004,12 @@ _STORY = tuple(re.compile(start + r" (?:a|an|the|she|he|they|i|we|john|mary)\b[^
                           r"buys?|bought|sells?|sold|travels?|drives?|runs?|earns?|spends?|costs?|pays?|"
                           r"gives?)\b") for start in ("if", "when"))
 _STORY_WORDS = ("if", "when")
+# A statistical model's results: coefficients, standard errors, p-values, intervals, R². (Two of them
+# make a results table; "estimate" alone is everyday English.)
+_STATS_RESULT = re.compile(r"pr\(>\|[tz]\|\)|std\. ?error|\bse\(coef\)|\bp-value|\bp ?[<=] ?0?\.\d|"
+                           r"95% ?ci\b|\bodds ratio|r-squared|\br²|\bcoef\b|\bestimate\b")
+_STATS_MARKS = ("coef", "error", "p-value", "p=", "p =", "p<", "p <", "% ci", "%ci", "odds ratio",
+                "r-squared", "r²")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
 # A probability in notation, "P(exactly 2 red)", "P(sum is 8)" (looked for only beside a random device).
 _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
@@ -2194,6 +2200,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.
         tier = "balanced"
         notes.append("summary of technical material")
+    if tier == "fast" and not explicit and numbers >= 2 and any(mark in low for mark in _STATS_MARKS) and \
+            len(set(_STATS_RESULT.findall(low))) >= 2:
+        # A model's results to read ("how do I interpret this for my committee? ... coef se(coef) Pr(>|z|)"),
+        # even in plain words: which effect is real and what it means is where small models misread.
+        # Every team labels such a table balanced; the largest model adds nothing.
+        tier = "balanced"
+        notes.append("statistical results to read")
     if tier == "fast" and kind == "document_summary" and not explicit and tokens >= PARAGRAPH_TOKENS and \
             any(phrase in ask for phrase in _JUDGE_PHRASES):
         # A summary that also asks which terms are unusual or unfair judges the text, not just condenses it.

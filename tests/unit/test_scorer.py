@@ -3649,3 +3649,14 @@ def test_a_piece_to_write_with_several_rules_is_for_a_mid_model() -> None:
     assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
     plain = scored("write a short welcome note for our allotment society newsletter")
     assert plain.tier == "fast", plain.reason
+
+
+def test_statistical_results_to_read_are_for_a_mid_model_even_in_plain_words() -> None:
+    got = scored("what do I tell the parish council about this in plain language? outcome is weekly "
+                 "library visits\n\n            Estimate Std. Error t value Pr(>|t|)\n"
+                 "(Intercept)   41.20      3.10   13.29   <2e-16\n"
+                 "open_sunday    6.75      2.02    3.34   0.0011\n"
+                 "rain_mm       -0.41      0.19   -2.16   0.0330\n\nMultiple R-squared: 0.214")
+    assert got.tier == "balanced" and "statistical results" in got.reason, got.reason
+    everyday = scored("summarise in plain words: we estimate the repair at 400 pounds, give or take 50")
+    assert everyday.tier == "fast", everyday.reason
