@@ -697,8 +697,33 @@ _THAI: dict[str, tuple[str, ...]] = {
     "rare_lang": ("ภาษาอีสาน", "ภาษาเหนือ", "คำเมือง", "ภาษาลาว", "ภาษาพม่า", "ภาษาเขมร"),
     "analysis": ("วิเคราะห์", "เปรียบเทียบ"),
 }
+# And for Korean: written with spaces, but its particles and endings are glued to the stem ("번역해줘",
+# "계산해 주세요", "얼마야"), so a stem is a substring, not a word. (Not "시", a poem, which is also "o'clock"
+# and a city; not "몇" alone, which asks the time as well; not "코드", which is in "디스코드"
+# and "바코드", nor "버그" beside a game's bug reports to tabulate; not "요약": a health check to
+# summarise for a parent went to the smallest model with it, and to a mid model, as its labels ask,
+# without.)
+_KOREAN: dict[str, tuple[str, ...]] = {
+    "code": ("함수", "프로그램", "스크립트", "코딩"),
+    "math": ("계산", "얼마", "몇 개", "몇개", "몇 명", "몇명", "평균", "방정식", "구하시오", "구해", "넓이",
+             "둘레", "이자", "원리금", "퍼센트"),
+    "prove": ("증명해", "증명하"),
+    "puzzle": ("퍼즐", "수수께끼", "거짓말쟁이", "논리 문제"),
+    "chance": ("확률",),
+    "tech": ("알고리즘", "데이터베이스", "메모리", "네트워크", "프로토콜", "암호화", "커널", "운영체제",
+             "컴파일러"),
+    "explain": ("설명", "원리"),
+    "how": ("차이", "어떻게 작동", "작동 원리"),
+    "detail": ("자세히", "상세"),
+    "extraction": ("추출",),
+    "creative": ("소설", "동화", "이야기를", "가사", "역할극", "인 척"),
+    "rewrite": ("번역", "옮겨", "다듬어"),
+    "careful": ("정확", "계약", "법적", "전문용어", "원문", "자연스럽게"),
+    "chat": ("안녕", "고마워", "감사합니다"),
+    "analysis": ("비교", "분석"),
+}
 _CJK_SIGNALS: dict[str, tuple[str, ...]] = {}
-for _signal, _needles in (*_CJK.items(), *_THAI.items()):
+for _signal, _needles in (*_CJK.items(), *_THAI.items(), *_KOREAN.items()):
     for _needle in _needles:
         _CJK_SIGNALS[_needle] = (*_CJK_SIGNALS.get(_needle, ()), _signal)
 # One pass for all needles: every branch starts with a CJK or Thai character, so the
@@ -1277,15 +1302,17 @@ _UNICODE_PUNCT = re.compile("[\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u201f\u
                             "\u00b7\u2022]")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # The scripts that name their language in reason (CJK apart: the whole text is searched for it), each
 # block up to the code point in _SCRIPT_NAMES; the first such letter in the window names the language.
-_SCRIPT = re.compile(r"[\u0370-\u04ff\u0530-\u05ff\u0900-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff]")
+_SCRIPT = re.compile(r"[\u0370-\u04ff\u0530-\u05ff\u0900-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff"
+                     r"\uac00-\ud7a3]")
 _SCRIPT_NAMES = ((0x0400, "el"), (0x0500, "cyrillic"), (0x0590, "hy"), (0x0600, "he"), (0x0980, "hi"),
                  (0x0a00, "bn"), (0x0a80, "pa"), (0x0b00, "gu"), (0x0b80, "or"), (0x0c00, "ta"),
                  (0x0c80, "te"), (0x0d00, "kn"), (0x0d80, "ml"), (0x0e00, "si"), (0x0e80, "th"),
                  (0x0f00, "lo"), (0x1000, "bo"), (0x10a0, "my"), (0x1100, "ka"), (0x1380, "am"),
-                 (0x1800, "km"))
+                 (0x1800, "km"), (0xd7b0, "ko"))
 # Of those, the scripts of languages small models write less well than the big ones: Armenian, the
 # Indic scripts after Devanagari (Bengali to Sinhala), Lao, Tibetan, Myanmar, Georgian, Ethiopic, Khmer.
 _RARE_SCRIPT = re.compile(r"[\u0530-\u058f\u0980-\u0dff\u0e80-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff]")
@@ -1451,7 +1478,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             counts[signal] = counts.get(signal, 0) + 1
     # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
     cjk = not low.isascii() and _CJK_CHAR.search(low, 0, SCRIPT_WINDOW) is not None
-    if cjk or (not low.isascii() and _THAI_CHAR.search(low, 0, SCRIPT_WINDOW) is not None):
+    hangul = not cjk and not low.isascii() and _HANGUL.search(low, 0, SCRIPT_WINDOW) is not None
+    if cjk or hangul or (not low.isascii() and _THAI_CHAR.search(low, 0, SCRIPT_WINDOW) is not None):
         for needle in frozenset(_CJK_NEEDLE.findall(low, 0, CJK_SCAN_CHARS)):
             for signal in _CJK_SIGNALS[needle]:
                 counts[signal] = counts.get(signal, 0) + 1

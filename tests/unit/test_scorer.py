@@ -3635,6 +3635,7 @@ def test_a_loan_letter_in_french_is_a_text_at_stakes() -> None:
     ("ahoj, prosím tě, nevíš jestli je to pravda, že jsou dnes zavřené obchody?", "cs"),
     ("আজ সকালে বৃষ্টি হয়েছে। তুমি কেমন আছ?", "bn"),
     ("Mẹ ơi, cuối tuần này nhà mình có về quê không? Con cần biết để xin nghỉ làm.", "vi"),
+    ("엄마, 이번 주말에 할머니 댁에 가요?", "ko"),
 ])
 def test_a_language_is_named_by_its_stop_words_or_script(text: str, language: str) -> None:
     """Bengali is Bengali, not Hindi, though it borrows Devanagari's danda."""
@@ -3660,3 +3661,12 @@ def test_statistical_results_to_read_are_for_a_mid_model_even_in_plain_words() -
     assert got.tier == "balanced" and "statistical results" in got.reason, got.reason
     everyday = scored("summarise in plain words: we estimate the repair at 400 pounds, give or take 50")
     assert everyday.tier == "fast", everyday.reason
+
+
+def test_a_korean_word_problem_is_maths_and_korean_small_talk_stays_small() -> None:
+    """Korean glues its endings to the stem ("얼마예요"): its maths words are found as substrings."""
+    got = scored("사과 한 개에 1,200원이고 배는 사과보다 800원 더 비싸요. "
+                 "사과 3개와 배 2개를 사면 모두 얼마예요?")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+    chat = scored("안녕하세요, 오늘 날씨 정말 좋네요")
+    assert chat.tier == "fast", chat.reason
