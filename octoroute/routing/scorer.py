@@ -56,6 +56,7 @@ ONE_VALUE_TOKENS = 150  # tokens; "what's the source ip in this" over a text thi
 DIFFERENCE_CHARS = 60  # characters; "what's the difference between" this early opens the ask
 SUMMARY_COLON = 60  # characters; a colon this early in "summarise ...:" ends the ask, the material follows
 LONG_SOURCE_TOKENS = 300  # tokens; an extraction from a text this long is one difficulty point
+RARE_TEXT_WORDS = 3  # Gaelic function words (or Igbo/Yoruba dotted letters) that make a text Gaelic (or Igbo)
 UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language beyond _LOOKUP_LANGUAGES leans up
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
@@ -346,7 +347,8 @@ _WORDS: dict[str, str] = {
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
-                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua latin sanskrit welsh "
+                 "tibetan uyghur sindhi haitian creole samoan tongan maori quechua nahuatl náhuatl guarani "
+                 "guaraní aymara latin sanskrit welsh "
                  "cymraeg irish gaelic gaeilge basque euskara icelandic faroese maltese albanian georgian "
                  "armenian azerbaijani kazakh tagalog filipino cebuano javanese sundanese bengali urdu "
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
@@ -1409,13 +1411,29 @@ def _language(words: list[str], low: str) -> str:
 
 
 _RARE_ADVERBS = frozenset(_RARE_LANGUAGE_ADVERBS.split())
+_NO_SUMMARY = ("n't summar", "not summar", "no summary", "not a summary", "without summar")
+# Function words of Irish and Scottish Gaelic that no language the sets use shares ("an", "na", "do"
+# and "le" are English, Portuguese or French as well; "nach" is German, "sin" Spanish, "orm" an ORM).
+_GAELIC_WORDS = frozenset("agus tha bha aig anns chaidh bidh tá bhí níl leis bho ris".split())
+_DOTTED_VOWEL = re.compile("[\u1eb9\u1ecb\u1ecd\u1ee5\u1e63]")  # ẹ ị ọ ụ ṣ
 
 
 def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
     """A text asked in a language small models write less well: "in Irish", "as Gaeilge", a
-    conversation set "mostly in Kikuyu"."""
+    conversation set "mostly in Kikuyu", "¿cómo se dice en náhuatl?"."""
     return bool(hits & _RARE_ADVERBS) or any(
-        f"in {word}" in low or f"as {word}" in low for word in hits if "rare_lang" in _VOCAB[word])
+        f"in {word}" in low or f"as {word}" in low or f"en {word}" in low or f"em {word}" in low
+        for word in hits if "rare_lang" in _VOCAB[word])
+
+
+def _rare_text(words: list[str], low: str) -> bool:
+    """The text itself is in a language small models read and write less well, with no name for it:
+    Irish or Scottish Gaelic by three of their function words ("agus", "tha", "aig"), Igbo or Yoruba by
+    their dotted vowels (Vietnamese, which has them too, also has "đ", "ư" or "ơ")."""
+    if len(_GAELIC_WORDS.intersection(words)) >= RARE_TEXT_WORDS:
+        return True
+    return not low.isascii() and len(_DOTTED_VOWEL.findall(low)) >= RARE_TEXT_WORDS and not any(
+        letter in low for letter in "đươ")
 
 
 def _one_value(low: str) -> bool:
@@ -1476,6 +1494,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     for word in hits:
         for signal in _VOCAB[word]:
             counts[signal] = counts.get(signal, 0) + 1
+    if counts.get("summary") and any(phrase in low for phrase in _NO_SUMMARY):
+        # "Translate it to English exactly, don't summarise": a summary refused is not the ask.
+        counts["summary"] -= 1
     # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
     cjk = not low.isascii() and _CJK_CHAR.search(low, 0, SCRIPT_WINDOW) is not None
     hangul = not cjk and not low.isascii() and _HANGUL.search(low, 0, SCRIPT_WINDOW) is not None
@@ -2145,8 +2166,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     at_stakes = bool(counts.get("stakes")) and n_words >= STAKES_TEXT_WORDS and not simple
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
                + (counts.get("stakes", 0) if at_stakes else 0)
-               + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))) \
-        if translation else 0  # (Latin, not Latin-American Spanish)
+               + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))
+               + 2 * _rare_text(words, low)) \
+        if translation else 0  # (Latin, not Latin-American Spanish; a gravestone's Gaelic to read)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
         # A note to write in a language small models write less well ("in Irish", "as Gaeilge").
         demands = 2 * _in_rare_language(low, hits)
@@ -2154,6 +2176,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             _RARE_SCRIPT.search(low, 0, SCRIPT_WINDOW) is not None:
         # ... or asked in its own script ("একটা ছোট রম্য রচনা লিখে দাও"): the text comes back in it.
         demands = 2
+    elif not translation and kind == "creative_writing" and _rare_text(words, low):
+        demands = 2  # (or in Gaelic or Igbo words: "Tha thu nad neach-frithealaidh ann an cafaidh")
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
         notes.append("translation that needs precision" if translation else
@@ -2228,6 +2252,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.
         tier = "balanced"
         notes.append("summary of technical material")
+    if tier == "fast" and not explicit and kind in ("question_answer", "creative_writing") and (
+            (counts.get("rare_lang") and _in_rare_language(low, hits)) or _rare_text(words, low)):
+        # "¿Cómo se dice en náhuatl ...?", a conversation held in Gaelic: the answer is in a language small
+        # models read and write less well (every team's labels ask a mid model for one).
+        tier = "balanced"
+        notes.append("a language small models read and write less well")
     if tier == "fast" and not explicit and numbers >= 2 and any(mark in low for mark in _STATS_MARKS) and \
             len(set(_STATS_RESULT.findall(low))) >= 2:
         # A model's results to read ("how do I interpret this for my committee? ... coef se(coef) Pr(>|z|)"),

@@ -3670,3 +3670,30 @@ def test_a_korean_word_problem_is_maths_and_korean_small_talk_stays_small() -> N
     assert got.task_type == "math" and got.tier != "fast", got.reason
     chat = scored("안녕하세요, 오늘 날씨 정말 좋네요")
     assert chat.tier == "fast", chat.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "what does this postcard from my aunt say in English? 'Tha sinn gu math. Bha an aimsir brèagha agus "
+    "chaidh sinn dhan tràigh aig Port Rìgh.'",
+    "¿cómo se dice en náhuatl 'gracias por la comida, abuelita'? es para una tarjeta",
+    "what's this in english, my uncle's message: 'Ọ dị mma. Anyị ga-abịa n'ụbọchị Sọnde, biko kwadebe nri.'",
+])
+def test_a_text_in_a_language_small_models_read_less_well_is_for_a_mid_model(prompt: str) -> None:
+    """Gaelic by its function words, Igbo by its dotted vowels, Nahuatl named "en náhuatl"."""
+    got = scored(prompt)
+    assert got.tier == "balanced" and "less well" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "how do I type Gaelic accents like à and ò on my iPad?",
+    "Wir fahren nach Berlin und dann nach Hamburg, was sollen wir nach dem Essen machen?",
+])
+def test_a_language_named_or_german_nach_is_no_text_in_a_rare_language(prompt: str) -> None:
+    assert scored(prompt).tier == "fast", scored(prompt).reason
+
+
+def test_a_summary_refused_is_not_the_ask() -> None:
+    got = scored("don't summarise, I need every line in english: \"Querido hijo, te escribo porque tu tía "
+                 "Carmen quiere vender la casa del pueblo. Dice que los papeles están en orden y que el "
+                 "notario nos espera el día 12. Yo no estoy segura. Llámame cuando puedas. Un beso, mamá\"")
+    assert got.task_type != "document_summary", got.reason
