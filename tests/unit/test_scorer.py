@@ -3697,3 +3697,21 @@ def test_a_summary_refused_is_not_the_ask() -> None:
                  "Carmen quiere vender la casa del pueblo. Dice que los papeles están en orden y que el "
                  "notario nos espera el día 12. Yo no estoy segura. Llámame cuando puedas. Un beso, mamá\"")
     assert got.task_type != "document_summary", got.reason
+
+
+def test_a_long_ask_of_its_own_leaves_the_smallest_model() -> None:
+    """The more material and instructions in the ask itself, the more a small model drops one."""
+    email = ("Hello, I booked the cottage for the week of the 14th and we arrived late on Saturday "
+             "after a long drive from Leeds. The key box code you sent did not work, so we waited in the "
+             "car for an hour before your neighbour let us in. The heating was off and took most of the "
+             "evening to warm the place up, and the wifi password on the card in the kitchen was the old "
+             "one. On Monday the shower stopped draining, and the plumber you sent was very kind but could "
+             "only come on Wednesday. We still had a lovely time walking by the lake and the children loved "
+             "the garden, but I wanted you to know, and I would like to ask whether a partial refund is "
+             "possible. ")
+    got = scored("write a polite reply to this guest email from me, the owner:\n\n" + email)
+    assert got.tier == "balanced" and "a long ask" in got.reason, got.reason
+    short = scored("write a polite reply to a guest who says the wifi password on the card was wrong")
+    assert short.tier == "fast", short.reason
+    plain = scored("explain this email to my grandad in simple words:\n\n" + email)
+    assert plain.tier == "fast", plain.reason
