@@ -330,6 +330,9 @@ _WORDS: dict[str, str] = {
     "g_phrase": "under production inputs few no use just only must",
     # Translation asks that need more than a small model's fluency.
     "careful": "precision precise legal register polite natural idiomatic rhyme rhymes rhyming metre meter "
+               # a text's humour, puns, syllables, rhythm and rhymes to keep (en, fr, es/it/pt, de)
+               "humour humor humorous wordplay pun puns syllables syllabes rythme rimes rime rima rimas "
+               "ritmo reim reime reimen "
                "rhythm nuance nuances terminology technical literally word-for-word juridique juridiques "
                "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
@@ -1413,6 +1416,9 @@ def _language(words: list[str], low: str) -> str:
 
 
 _RARE_ADVERBS = frozenset(_RARE_LANGUAGE_ADVERBS.split())
+# "Don't translate word by word", "not word for word": a text to carry over in spirit, not in its words.
+_NOT_WORD_FOR_WORD = ("word by word", "word for word", "mot à mot", "mot pour mot", "palabra por palabra",
+                      "wort für wort", "kata per kata", "parola per parola", "palavra por palavra")
 _NO_SUMMARY = ("n't summar", "not summar", "no summary", "not a summary", "without summar")
 # Function words of Irish and Scottish Gaelic that no language the sets use shares ("an", "na", "do"
 # and "le" are English, Portuguese or French as well; "nach" is German, "sin" Spanish, "orm" an ORM).
@@ -2169,7 +2175,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
                + (counts.get("stakes", 0) if at_stakes else 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))
-               + 2 * _rare_text(words, low)) \
+               + 2 * _rare_text(words, low)
+               + any(phrase in low for phrase in _NOT_WORD_FOR_WORD)) \
         if translation else 0  # (Latin, not Latin-American Spanish; a gravestone's Gaelic to read)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
         # A note to write in a language small models write less well ("in Irish", "as Gaeilge").

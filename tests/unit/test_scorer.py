@@ -3715,3 +3715,14 @@ def test_a_long_ask_of_its_own_leaves_the_smallest_model() -> None:
     assert short.tier == "fast", short.reason
     plain = scored("explain this email to my grandad in simple words:\n\n" + email)
     assert plain.tier == "fast", plain.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "translate this toast into Spanish for my in-laws, keep the humour and don't do it word for word: 'They "
+    "say marriage is a workshop: he works, she shops. Tonight we raise a glass to twenty years of both.'",
+    "traduis cette comptine en anglais en gardant le rythme et les rimes, c'est pour la chorale des petits : "
+    "« Une poule sur un mur, qui picore du pain dur, picoti, picota, lève la queue et puis s'en va »",
+])
+def test_a_translation_that_keeps_humour_rhythm_or_rhyme_needs_care(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
