@@ -176,8 +176,8 @@ _WORDS: dict[str, str] = {
         "ecuación resuelve calcola calcolare equazione calcule equação bereken vergelijking "
         "вычисли посчитай уравнение реши oblicz policz równanie rownanie równania rownania całka calka "
         "całkę calke pochodna pochodną średnia srednia "
-        # id: calculate, average
-        "hitung hitungin hitungkan rata-rata "
+        # id: calculate, average, statistically significant
+        "hitung hitungin hitungkan rata-rata signifikan statistik statistically "
         # fi: calculate
         "laske laskisitko "
         # hu: calculate, an equation, the (positive) integers
@@ -229,7 +229,7 @@ _WORDS: dict[str, str] = {
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.
     "chance": (
         "probability probabilities wahrscheinlichkeit probabilité probabilités probabilidad probabilidades "
-        "probabilità probabilidade вероятность"),
+        "probabilità probabilidade вероятность peluang"),
     # Words that ask for a probability only beside a random device ("the odds of two sixes"):
     # alone they are everyday talk ("any chance you could ...", "as expected").
     "chance_weak": "odds chance chances likelihood likely expected expectation average",

@@ -3726,3 +3726,11 @@ def test_a_long_ask_of_its_own_leaves_the_smallest_model() -> None:
 def test_a_translation_that_keeps_humour_rhythm_or_rhyme_needs_care(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
+
+
+def test_an_indonesian_probability_or_significance_question_is_maths() -> None:
+    got = scored("dari 6 kelereng merah dan 4 biru diambil 2 sekaligus. peluang keduanya biru berapa?")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
+    test = scored("toko A: 200 pengunjung, 30 beli. toko B: 180 pengunjung, 36 beli. bedanya signifikan "
+                  "secara statistik ga?")
+    assert test.task_type == "math" and test.tier != "fast", test.reason
