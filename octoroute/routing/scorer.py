@@ -554,6 +554,8 @@ _WORDS: dict[str, str] = {
         "mg mcg landlord tenancy tenant lawyer solicitor court sue contract legal tax taxes mortgage pension "
         "invest investing loan debt visa immigration vet vets toxic poison poisonous poisoning swallowed ate "
         "eaten emergency urgent "
+        # money owed or earned: an invoice past due, a salary or pay rise to ask for (en, pt/es, de, fr)
+        "overdue unpaid past-due salary salário salario aumento gehalt gehaltserhöhung salaire "
         "arzt ärztin schmerzen medikament médecin douleur médicament médico dolor medicamento medico "
         "dolore farmaco dor remédio "
         # fr: a loan, the bank, a monthly repayment, tax, rent, a contract, a lawyer, insurance

@@ -3734,3 +3734,13 @@ def test_an_indonesian_probability_or_significance_question_is_maths() -> None:
     test = scored("toko A: 200 pengunjung, 30 beli. toko B: 180 pengunjung, 36 beli. bedanya signifikan "
                   "secara statistik ga?")
     assert test.task_type == "math" and test.tier != "fast", test.reason
+
+
+def test_a_letter_about_money_owed_or_earned_is_a_text_at_stakes() -> None:
+    got = scored("write an email to the school's accounts office. our invoice for the spring term's music "
+                 "lessons is now 45 days overdue and two reminders went unanswered. I teach there every "
+                 "Tuesday and I would like to keep doing so, and I need the payment to carry on. The head "
+                 "of music has always been kind to me and I want her to feel no blame for this at all.")
+    assert got.tier == "balanced" and "stakes" in got.reason, got.reason
+    short = scored("write a two-line reminder that the invoice is overdue")
+    assert short.tier == "fast", short.reason
