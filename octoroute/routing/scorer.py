@@ -44,7 +44,7 @@ LOW_CONFIDENCE = 0.5  # below this the scorer is guessing (hybrid asks the brain
 LONG_TOKENS = 1200  # tokens; a hard ask this long is one difficulty point
 VERY_LONG_TOKENS = 3000  # tokens; a second point (and cheap asks this long need balanced)
 CHEAP_MAX_TOKENS = 1500  # tokens; a summary or a question in a conversation this long leaves fast
-LONG_ASK_TOKENS = 150  # tokens of the ask's own text; past this it leaves fast (not chat, brief or plain)
+LONG_ASK_TOKENS = 100  # tokens of the ask's own text; past this it leaves fast (not chat, brief or plain)
 DEEP_AT = 2  # difficulty points that send a hard ask to deep
 LONG_DOCUMENT_CHARS = 1600  # prose this long is a pasted document: its body's words are not the ask
 TABLE_ROWS = 5  # lines of a pasted table (with three separators a line on average)
@@ -912,7 +912,7 @@ _BRIEF = re.compile(r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
                     # "kurz zusammenfassen, nur das Wichtigste", "en bref", "in poche righe", "brevemente"
                     r"\bkurz\b|nur das wichtigste|\ben bref\b|\bbrièvement\b|\bin poche (?:righe|parole)\b|"
                     r"\bbrevemente\b|\ben pocas palabras\b|\bem poucas palavras\b|\bin het kort\b|"
-                    r"\bbriefly\b|\bjust the gist\b|"
+                    r"\bbriefly\b|\bjust the gist\b|\btl;?dr\b|"
                     # "em duas linhas", "en dos líneas", "en deux phrases", "in zwei Sätzen", "in tre righe"
                     r"\b(?:em|en|in) (?:uma|duas|três|tres|una|dos|deux|trois|zwei|drei|due|tre|1|2|3) "
                     r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos)\b")
@@ -2263,16 +2263,6 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.
         tier = "balanced"
         notes.append("summary of technical material")
-    if tier == "fast" and not explicit and kind != "casual_chat" and not (brief or simple) and \
-            estimate_tokens(text) >= LONG_ASK_TOKENS:
-        # A long ask of its own (a page to rewrite, a letter to answer point by point, a pasted report to
-        # summarise, a brief with its details): the more material and instructions, the more a small
-        # model drops or garbles one, where a mid model keeps them. Every team's labels ask a mid model
-        # for most such asks of any kind: in train and general, the fast decisions past 80 tokens were
-        # under-routed 7.7% of the time, against 1.3% below. (Not a long conversation with a short last
-        # turn, nor chat, a two-sentence summary for the asker's notes, or an ask put in simple words.)
-        tier = "balanced"
-        notes.append("a long ask")
     if tier == "fast" and not explicit and kind in ("question_answer", "creative_writing") and (
             (counts.get("rare_lang") and _in_rare_language(low, hits)) or _rare_text(words, low)):
         # "¿Cómo se dice en náhuatl ...?", a conversation held in Gaelic: the answer is in a language small
@@ -2323,6 +2313,16 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         tier = "balanced"
         kind = "creative_writing" if kind == "casual_chat" else kind  # (no small talk for the chat rule)
         notes.append("replies in a language small models write less well")
+    if tier == "fast" and not explicit and kind != "casual_chat" and not (brief or simple) and \
+            estimate_tokens(text) >= LONG_ASK_TOKENS:
+        # A long ask of its own (a page to rewrite, a letter to answer point by point, a pasted report to
+        # summarise, a brief with its details): the more material and instructions, the more a small
+        # model drops or garbles one, where a mid model keeps them. Every team's labels ask a mid model
+        # for most such asks of any kind: in train and general, the fast decisions past 80 tokens were
+        # under-routed 7.7% of the time, against 1.3% below. (Not a long conversation with a short last
+        # turn, nor chat, a two-sentence summary for the asker's notes, or an ask put in simple words.)
+        tier = "balanced"
+        notes.append("a long ask")
     if tier == "deep" and simple and kind in ("math", "reasoning") and not explicit and \
             _in_ask_ends(_SCHOOL_LEVEL, ask) and not any(word in low for word in _COMPETITION):
         # A child's homework, a puzzle from a child's book: school maths and logic, which a mid model
