@@ -333,7 +333,8 @@ _WORDS: dict[str, str] = {
                # a text's humour, puns, syllables, rhythm and rhymes to keep (en, fr, es/it/pt, de)
                "humour humor humorous wordplay pun puns syllables syllabes rythme rimes rime rima rimas "
                "ritmo reim reime reimen "
-               "rhythm nuance nuances terminology technical literally word-for-word juridique juridiques "
+               "rhythm nuance nuances terminology technical literally word-for-word word-by-word gloss "
+               "juridique juridiques "
                "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
                "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 literal "

@@ -3722,6 +3722,7 @@ def test_a_long_ask_of_its_own_leaves_the_smallest_model() -> None:
 @pytest.mark.parametrize("prompt", [
     "translate this toast into Spanish for my in-laws, keep the humour and don't do it word for word: 'They "
     "say marriage is a workshop: he works, she shops. Tonight we raise a glass to twenty years of both.'",
+    "translate this line of Rumi into English and add a word-by-word gloss: 'Ey del, ey del, che shodi'",
     "traduis cette comptine en anglais en gardant le rythme et les rimes, c'est pour la chorale des petits : "
     "« Une poule sur un mur, qui picore du pain dur, picoti, picota, lève la queue et puis s'en va »",
 ])
