@@ -351,6 +351,9 @@ _WORDS: dict[str, str] = {
                "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "
                "technische technischen técnico técnica tecnico tecnica technique techniques",
     # Languages small models translate into noticeably worse than the big European ones.
+    # Function words of Irish and Scottish Gaelic that no language the sets use shares ("an", "na", "do"
+    # and "le" are English, Portuguese or French as well; "nach" is German, "sin" Spanish, "orm" an ORM).
+    "gaelic": "agus tha bha aig anns chaidh bidh tá bhí níl leis bho ris",
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
                  "tibetan uyghur sindhi haitian creole samoan tongan maori quechua nahuatl náhuatl guarani "
@@ -397,6 +400,10 @@ _WORDS: dict[str, str] = {
     # The words of a plan of the asker's weeks (_study_plan): without one, "plan" is looked at no further.
     "g_plan": "study revision learning learn prep prepare training interview interviews exam exams finals "
               "mocks revise make weekly daily week day",
+    # A model's results table, looked for only beside one of these in the ask's head or tail (a
+    # coefficient, a p-value, R², an interval, "interpret this regression")
+    "g_stats": "coef coefficient coefficients p p-value p-values r-squared std estimate ci odds pr "
+               "regression interpret interpreting significant significance",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
                "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
     # The answer is for a child, a parent or a beginner (guards _LAY_AUDIENCE).
@@ -1043,8 +1050,6 @@ _STORY_WORDS = ("if", "when")
 # make a results table; "estimate" alone is everyday English.)
 _STATS_RESULT = re.compile(r"pr\(>\|[tz]\|\)|std\. ?error|\bse\(coef\)|\bp-value|\bp ?[<=] ?0?\.\d|"
                            r"95% ?ci\b|\bodds ratio|r-squared|\br²|\bcoef\b|\bestimate\b")
-_STATS_MARKS = ("coef", "error", "p-value", "p=", "p =", "p<", "p <", "% ci", "%ci", "odds ratio",
-                "r-squared", "r²")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
 # A probability in notation, "P(exactly 2 red)", "P(sum is 8)" (looked for only beside a random device).
 _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
@@ -1423,9 +1428,6 @@ _RARE_ADVERBS = frozenset(_RARE_LANGUAGE_ADVERBS.split())
 _NOT_WORD_FOR_WORD = ("word by word", "word for word", "mot à mot", "mot pour mot", "palabra por palabra",
                       "wort für wort", "kata per kata", "parola per parola", "palavra por palavra")
 _NO_SUMMARY = ("n't summar", "not summar", "no summary", "not a summary", "without summar")
-# Function words of Irish and Scottish Gaelic that no language the sets use shares ("an", "na", "do"
-# and "le" are English, Portuguese or French as well; "nach" is German, "sin" Spanish, "orm" an ORM).
-_GAELIC_WORDS = frozenset("agus tha bha aig anns chaidh bidh tá bhí níl leis bho ris".split())
 _DOTTED_VOWEL = re.compile("[\u1eb9\u1ecb\u1ecd\u1ee5\u1e63]")  # ẹ ị ọ ụ ṣ
 
 
@@ -1437,11 +1439,11 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
         for word in hits if "rare_lang" in _VOCAB[word])
 
 
-def _rare_text(words: list[str], low: str) -> bool:
+def _rare_text(counts: dict[str, int], low: str) -> bool:
     """The text itself is in a language small models read and write less well, with no name for it:
     Irish or Scottish Gaelic by three of their function words ("agus", "tha", "aig"), Igbo or Yoruba by
     their dotted vowels (Vietnamese, which has them too, also has "đ", "ư" or "ơ")."""
-    if len(_GAELIC_WORDS.intersection(words)) >= RARE_TEXT_WORDS:
+    if counts.get("gaelic", 0) >= RARE_TEXT_WORDS:
         return True
     return not low.isascii() and len(_DOTTED_VOWEL.findall(low)) >= RARE_TEXT_WORDS and not any(
         letter in low for letter in "đươ")
@@ -2178,7 +2180,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
                + (counts.get("stakes", 0) if at_stakes else 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))
-               + 2 * _rare_text(words, low)
+               + 2 * _rare_text(counts, low)
                + any(phrase in low for phrase in _NOT_WORD_FOR_WORD)) \
         if translation else 0  # (Latin, not Latin-American Spanish; a gravestone's Gaelic to read)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
@@ -2188,7 +2190,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             _RARE_SCRIPT.search(low, 0, SCRIPT_WINDOW) is not None:
         # ... or asked in its own script ("একটা ছোট রম্য রচনা লিখে দাও"): the text comes back in it.
         demands = 2
-    elif not translation and kind == "creative_writing" and _rare_text(words, low):
+    elif not translation and kind == "creative_writing" and _rare_text(counts, low):
         demands = 2  # (or in Gaelic or Igbo words: "Tha thu nad neach-frithealaidh ann an cafaidh")
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
@@ -2265,12 +2267,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         tier = "balanced"
         notes.append("summary of technical material")
     if tier == "fast" and not explicit and kind in ("question_answer", "creative_writing") and (
-            (counts.get("rare_lang") and _in_rare_language(low, hits)) or _rare_text(words, low)):
+            (counts.get("rare_lang") and _in_rare_language(low, hits)) or _rare_text(counts, low)):
         # "¿Cómo se dice en náhuatl ...?", a conversation held in Gaelic: the answer is in a language small
         # models read and write less well (every team's labels ask a mid model for one).
         tier = "balanced"
         notes.append("a language small models read and write less well")
-    if tier == "fast" and not explicit and numbers >= 2 and any(mark in low for mark in _STATS_MARKS) and \
+    if tier == "fast" and not explicit and numbers >= 2 and counts.get("g_stats") and \
             len(set(_STATS_RESULT.findall(low))) >= 2:
         # A model's results to read ("how do I interpret this for my committee? ... coef se(coef) Pr(>|z|)"),
         # even in plain words: which effect is real and what it means is where small models misread.
