@@ -2320,10 +2320,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             estimate_tokens(text) >= LONG_ASK_TOKENS:
         # A long ask of its own (a page to rewrite, a letter to answer point by point, a pasted report to
         # summarise, a brief with its details): the more material and instructions, the more a small
-        # model drops or garbles one, where a mid model keeps them. Every team's labels ask a mid model
-        # for most such asks of any kind: in train and general, the fast decisions past 80 tokens were
-        # under-routed 7.7% of the time, against 1.3% below. (Not a long conversation with a short last
-        # turn, nor chat, a two-sentence summary for the asker's notes, or an ask put in simple words.)
+        # model drops or garbles one, where a mid model keeps them. In train and general the fast
+        # decisions past 80 tokens were under-routed 7.7% of the time, against 1.3% below; the price is
+        # over-routing the long asks a small model would manage (about half the long summaries are
+        # labelled fast alone). (Not a long conversation with a short last turn, nor chat, a
+        # two-sentence summary for the asker's notes, or an ask put in simple words.)
         tier = "balanced"
         notes.append("a long ask")
     if tier == "deep" and simple and kind in ("math", "reasoning") and not explicit and \
