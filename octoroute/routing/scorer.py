@@ -1317,12 +1317,13 @@ _UNICODE_PUNCT = re.compile("[\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u201f\u
                             "\u00b7\u2022]")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_HANGUL_SYLLABLES = "\uac00-\ud7a3"
+_HANGUL = re.compile(f"[{_HANGUL_SYLLABLES}]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # The scripts that name their language in reason (CJK apart: the whole text is searched for it), each
 # block up to the code point in _SCRIPT_NAMES; the first such letter in the window names the language.
 _SCRIPT = re.compile(r"[\u0370-\u04ff\u0530-\u05ff\u0900-\u0fff\u1000-\u10ff\u1200-\u137f\u1780-\u17ff"
-                     r"\uac00-\ud7a3]")
+                     f"{_HANGUL_SYLLABLES}]")
 _SCRIPT_NAMES = ((0x0400, "el"), (0x0500, "cyrillic"), (0x0590, "hy"), (0x0600, "he"), (0x0980, "hi"),
                  (0x0a00, "bn"), (0x0a80, "pa"), (0x0b00, "gu"), (0x0b80, "or"), (0x0c00, "ta"),
                  (0x0c80, "te"), (0x0d00, "kn"), (0x0d80, "ml"), (0x0e00, "si"), (0x0e80, "th"),
@@ -2177,10 +2178,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # pensioners asks for plain words, not a careful register.)
     # (Written, such a text is not for the smallest model either: below.)
     at_stakes = bool(counts.get("stakes")) and n_words >= STAKES_TEXT_WORDS and not simple
+    rare_text = _rare_text(counts, low)
     demands = (counts.get("careful", 0) + counts.get("depth", 0) + counts.get("systems", 0)
                + (counts.get("stakes", 0) if at_stakes else 0)
                + 2 * (counts.get("rare_lang", 0) - ("latin" in hits and "latin america" in low))
-               + 2 * _rare_text(counts, low)
+               + 2 * rare_text
                + any(phrase in low for phrase in _NOT_WORD_FOR_WORD)) \
         if translation else 0  # (Latin, not Latin-American Spanish; a gravestone's Gaelic to read)
     if not translation and kind == "creative_writing" and counts.get("rare_lang"):
@@ -2190,7 +2192,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             _RARE_SCRIPT.search(low, 0, SCRIPT_WINDOW) is not None:
         # ... or asked in its own script ("একটা ছোট রম্য রচনা লিখে দাও"): the text comes back in it.
         demands = 2
-    elif not translation and kind == "creative_writing" and _rare_text(counts, low):
+    elif not translation and kind == "creative_writing" and rare_text:
         demands = 2  # (or in Gaelic or Igbo words: "Tha thu nad neach-frithealaidh ann an cafaidh")
     careful = kind == "creative_writing" and (demands >= 2 or (demands == 1 and n_words >= 25))
     if careful:
@@ -2266,10 +2268,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         # A log, an incident report or a changelog to summarise: the causal chain is easy to garble.
         tier = "balanced"
         notes.append("summary of technical material")
-    if tier == "fast" and not explicit and kind in ("question_answer", "creative_writing") and (
-            (counts.get("rare_lang") and _in_rare_language(low, hits)) or _rare_text(counts, low)):
+    if tier == "fast" and not explicit and not (careful and not translation) and \
+            kind in ("question_answer", "creative_writing") and (
+            (counts.get("rare_lang") and _in_rare_language(low, hits)) or rare_text):
         # "¿Cómo se dice en náhuatl ...?", a conversation held in Gaelic: the answer is in a language small
-        # models read and write less well (every team's labels ask a mid model for one).
+        # models read and write less well (every team's labels ask a mid model for one). (A piece to write
+        # in one is already careful, above, and says so; a translation's note says only "precision".)
         tier = "balanced"
         notes.append("a language small models read and write less well")
     if tier == "fast" and not explicit and numbers >= 2 and counts.get("g_stats") and \
