@@ -135,6 +135,8 @@ _WORDS: dict[str, str] = {
         "kode kodenya fungsi "
         # fi
         "koodi koodia koodin funktio funktion skripti "
+        # sv, no, da: the code, a function
+        "koden funktionen funksjon funksjonen "
         # ro (not "cod": a fish in English), el
         "codul functia funcția functie funcție scriptul algoritm algoritmul algoritmului κώδικα κώδικας"),
     "code_action": (
@@ -180,6 +182,9 @@ _WORDS: dict[str, str] = {
         "hitung hitungin hitungkan rata-rata signifikan statistik statistically "
         # fi: calculate
         "laske laskisitko "
+        # sv, no, da: calculate, an equation, a probability
+        "räkna beräkna beregn beregne udregn ekvation ekvationen likning ligning sannolikhet sannolikheten "
+        "sannsynlighet sandsynlighed "
         # hu: calculate, an equation, the (positive) integers
         "számold számítsd számoljuk egyenlet egyenletet egyenletrendszer egészek egészet "
         # ro, el: calculate, an equation, solve
@@ -206,6 +211,8 @@ _WORDS: dict[str, str] = {
         "buktikan buktiin pembuktian "
         # fi
         "todista todistus todistaa "
+        # sv, no, da
+        "bevisa bevise "
         # hu
         "bizonyítsd bizonyítsa bizonyítsuk bizonyítás bizonyítást bizonyítását bizonyitsd "
         # ro, el
@@ -504,7 +511,8 @@ _WORDS: dict[str, str] = {
         "tradurre traduza traduzir traduz traduce-me tradúceme traduceme tradúcelo traducelo tradúcela "
         "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
-        "översätt çevir μετάφρασε tradueix 번역 번역해 번역해줘 번역해주세요 popraw przeredaguj "
+        "översätt oversett oversæt çevir μετάφρασε tradueix popraw przeredaguj "
+        "번역 번역해 번역해줘 번역해주세요 "
         "terjemahin terjemahkan terjemahan अनुवाद anuvad anuvaad käännä käännös תתרגם תתרגמי לתרגם תרגום "
         "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást tradu traducere traducerea metafrase "
         "přelož preloz přeložit prelozit překlad preklad"),
@@ -513,6 +521,7 @@ _WORDS: dict[str, str] = {
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
         "resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
         "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
+        "oppsummer oppsummering opsummer "
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
         "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ összefoglaló összefoglalás összefoglalót "
@@ -577,7 +586,10 @@ _WORDS: dict[str, str] = {
         "medic avocat impozit impozitul chirie γιατρό γιατρός γιατρο φάρμακο φαρμακο φάρμακα αποζημίωση "
         "αποζημίωσης ζημιάς εφορία φόρο φόρος συμβόλαιο δικηγόρο δικηγόρος "
         # cs: a doctor, medicine, tax, a contract, a lawyer
-        "lékař lekar léky leky daně smlouva smlouvu smlouvy právník pravnik"),
+        "lékař lekar léky leky daně smlouva smlouvu smlouvy právník pravnik "
+        # sv, no, da: a doctor, medicine, tax, a contract, a lawyer, rent
+        "läkare läkaren fastlegen legevakten lægen medicin medisin skatten skatteverket avtal avtalet "
+        "kontrakt kontrakten advokat hyran husleie husleje"),
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -846,8 +858,10 @@ _LIST_AGGREGATE = re.compile(r"(?:average|avg|mean|sum|total|median) of (?:these
 _QUANTITY_ASKED = re.compile(r"how (?:many|much|long|far|old)\b|\b(?:calculate|work out)\b")
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
                  "rollenspiel", "gioco di ruolo")
-# Languages a small model reads as well as English for a one-line how-to.
-_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi", "ro"))
+# Languages a small model reads as well as English for a one-line how-to. (Swedish, Norwegian and
+# Danish joined when three sets from Gothenburg, Oslo and Stockholm labelled their short everyday asks,
+# "cannot tell" and so biased up, as small-model work.)
+_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi", "ro", "sv", "no"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)|summary\(")  # (R's "summary(m)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.
@@ -1347,6 +1361,9 @@ _STOPWORDS = {
     "ro": frozenset("și să pentru este sunt dacă daca pe sau cu cum ce".split()),
     # Greeklish, Greek in Latin letters (Greek in its script is told by the script)
     "el": frozenset("kai einai tha pou tou tis gia mou".split()),
+    "sv": frozenset("och är det att som inte jag hur vad för med ett på kan vi har".split()),
+    # Norwegian and Danish
+    "no": frozenset("og er det som ikke jeg hvordan hva hvad hvorfor med på kan vi har".split()),
     "cs": frozenset("že jsem jsou není prosím taky když nebo protože".split()),
     # Vietnamese, with and without its diacritics (not "la", "va", "co", "mot": other languages' words)
     "vi": frozenset("của và không được những với này các một cua khong duoc nhung minh".split()),

@@ -3638,6 +3638,9 @@ def test_a_loan_letter_in_french_is_a_text_at_stakes() -> None:
     ("আজ সকালে বৃষ্টি হয়েছে। তুমি কেমন আছ?", "bn"),
     ("Mẹ ơi, cuối tuần này nhà mình có về quê không? Con cần biết để xin nghỉ làm.", "vi"),
     ("엄마, 이번 주말에 할머니 댁에 가요?", "ko"),
+    ("vad är det för fel på min cykel, den gnisslar och jag har inte tid att laga den", "sv"),
+    ("hvordan får jeg printeren til å virke igjen, den vil ikke koble til wifi", "no"),
+    ("hvad skal jeg gøre med min gamle telefon, den virker ikke og jeg har en ny", "no"),
 ])
 def test_a_language_is_named_by_its_stop_words_or_script(text: str, language: str) -> None:
     """Bengali is Bengali, not Hindi, though it borrows Devanagari's danda."""
@@ -3756,3 +3759,15 @@ def test_a_tldr_is_a_brief_summary() -> None:
             "second meeting in February before anything is decided. Members may send comments by email. " * 2)
     got = scored(text)
     assert got.tier == "fast" and got.task_type == "document_summary", got.reason
+
+
+def test_a_short_swedish_ask_is_read_like_a_short_english_one() -> None:
+    """Swedish, Norwegian and Danish are no longer "cannot tell" languages biased up from 16 words:
+    small models read them as well as Dutch or German, and the scorer reads their maths words."""
+    got = scored("hur kopplar jag in min nya skrivare till wifi hemma? den hittar inte nätverket och "
+                 "jag har redan startat om routern två gånger")
+    assert got.tier == "fast" and "language sv" in got.reason, got.reason
+    sums = scored("beräkna hur mycket vi sparar per år om elpriset sjunker från 2,10 kr till 1,65 kr per "
+                  "kWh och vi gör av med 14 000 kWh om året, och hur lång tid tills solcellerna för "
+                  "95 000 kr har betalat sig")
+    assert sums.task_type == "math" and sums.tier != "fast", sums.reason
