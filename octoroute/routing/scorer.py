@@ -1126,7 +1126,11 @@ _ARGUMENT = re.compile(r"(?:argument|arguments|inference|conclusion|reasoning)(?
                        r"(?:valid|invalid)\b"
                        r"|\bare (?:they|these|both|the arguments)(?: logically)? (?:valid|invalid|sound)\b")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
-_SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
+# (A statement in a pasted text, "our records show that", "we further show that", asks for no proof.)
+_SHOW_THAT = re.compile("".join(f"(?<!{word} )" for word in (
+    "we", "they", "also", "further", "would", "could", "will", "results", "records", "data", "studies",
+    "findings", "experiments", "figures", "tests", "numbers", "logs", "charts", "graphs", "scans"))
+    + r"show that (?!in |to |on |with |it |as )")
 # Words that ask for a proof only in these phrases (guarded by the "g_proof" words): a volunteer's
 # induction or an induction hob, "demonstrate how to use rsync", where a word derives from, and a
 # contradiction between a landlord's two letters are not proofs.

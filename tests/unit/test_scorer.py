@@ -3771,3 +3771,14 @@ def test_a_short_swedish_ask_is_read_like_a_short_english_one() -> None:
                   "kWh och vi gör av med 14 000 kWh om året, och hur lång tid tills solcellerna för "
                   "95 000 kr har betalat sig")
     assert sums.task_type == "math" and sums.tier != "fast", sums.reason
+
+
+def test_show_that_in_a_pasted_statement_asks_for_no_proof() -> None:
+    """"Our records show that ...", "we further show that ...": a letter's or an abstract's claim."""
+    letter = scored("what does this letter mean for me, in simple words?\n\n\"Dear member, our records show "
+                    "that your annual confirmation is overdue. Under the scheme rules, payments are "
+                    "suspended after 60 days and resume once you confirm, with arrears paid in full. You "
+                    "may confirm at any branch or online.\"")
+    assert "prove" not in letter.reason and letter.tier != "deep", letter.reason
+    proof = scored("show that the sum of two odd numbers is always even")
+    assert "prove" in proof.reason and proof.tier == "deep", proof.reason
