@@ -369,7 +369,8 @@ _WORDS: dict[str, str] = {
                  "armenian azerbaijani kazakh tagalog filipino cebuano javanese sundanese bengali urdu "
                  "punjabi gujarati marathi tamil telugu kannada malayalam odia assamese yiddish hawaiian "
                  "navajo inuktitut greenlandic sami frisian breton occitan corsican sardinian wolof shona "
-                 "sesotho setswana lingala twi ewe oromo luxembourgish papiamento papiamentu papiaments "
+                 "sesotho setswana lingala twi ewe akan fante dagbani oromo luxembourgish "
+                 "papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
                  "cantonese jyutping hokkien teochew hakka māori reo nynorsk идиш идише идиша יידיש "
                  + _RARE_LANGUAGE_ADVERBS,
@@ -590,6 +591,10 @@ _WORDS: dict[str, str] = {
         # sv, no, da: a doctor, medicine, tax, a contract, a lawyer, rent
         "läkare läkaren fastlegen legevakten lægen medicin medisin skatten skatteverket avtal avtalet "
         "kontrakt kontrakten advokat hyran husleie husleje"),
+    # A saying to explain: in a language small models read less well ("this Twi proverb", "ye Sindhi
+    # kahawat"), its meaning and use are where they invent.
+    "saying": "proverb proverbs kahawat kahawatein kahavat methali mithali idiom idioms muhavara muhavra "
+              "peribahasa sprichwort refrán proverbe کہاوت محاورہ",
     "analysis": (
         "analyze analyse analysis compare comparison contrast evaluate assess critique tradeoff "
         "tradeoffs trade-off trade-offs implications strategy strategic pros cons "
@@ -1450,6 +1455,8 @@ _RARE_ADVERBS = frozenset(_RARE_LANGUAGE_ADVERBS.split())
 _NOT_WORD_FOR_WORD = ("word by word", "word for word", "mot à mot", "mot pour mot", "palabra por palabra",
                       "wort für wort", "kata per kata", "parola per parola", "palavra por palavra")
 _NO_SUMMARY = ("n't summar", "not summar", "no summary", "not a summary", "without summar")
+# Ga, of Accra, named only after "in" or "into": alone "ga" is Indonesian for "not".
+_IN_GA = re.compile(r"\b(?:in|into) ga\b")
 _DOTTED_VOWEL = re.compile("[\u1eb9\u1ecb\u1ecd\u1ee5\u1e63]")  # ẹ ị ọ ụ ṣ
 
 
@@ -1458,7 +1465,7 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
     conversation set "mostly in Kikuyu", "¿cómo se dice en náhuatl?"."""
     return bool(hits & _RARE_ADVERBS) or any(
         f"in {word}" in low or f"as {word}" in low or f"en {word}" in low or f"em {word}" in low
-        for word in hits if "rare_lang" in _VOCAB[word])
+        for word in hits if "rare_lang" in _VOCAB[word]) or (" ga" in low and _IN_GA.search(low) is not None)
 
 
 def _rare_text(counts: dict[str, int], low: str) -> bool:
@@ -1532,6 +1539,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("summary") and any(phrase in low for phrase in _NO_SUMMARY):
         # "Translate it to English exactly, don't summarise": a summary refused is not the ask.
         counts["summary"] -= 1
+    if " ga" in ask and _IN_GA.search(ask) is not None:
+        counts["rare_lang"] = counts.get("rare_lang", 0) + 1  # "how do I say thank you in Ga?"
     # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
     cjk = not low.isascii() and _CJK_CHAR.search(low, 0, SCRIPT_WINDOW) is not None
     hangul = not cjk and not low.isascii() and _HANGUL.search(low, 0, SCRIPT_WINDOW) is not None
@@ -2291,10 +2300,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("summary of technical material")
     if tier == "fast" and not explicit and not (careful and not translation) and \
             kind in ("question_answer", "creative_writing") and (
-            (counts.get("rare_lang") and _in_rare_language(low, hits)) or rare_text):
-        # "¿Cómo se dice en náhuatl ...?", a conversation held in Gaelic: the answer is in a language small
-        # models read and write less well (every team's labels ask a mid model for one). (A piece to write
-        # in one is already careful, above, and says so; a translation's note says only "precision".)
+            (counts.get("rare_lang") and (counts.get("saying") or _in_rare_language(low, hits))) or
+            rare_text):
+        # "¿Cómo se dice en náhuatl ...?", a conversation held in Gaelic, a Twi proverb to explain: the
+        # answer is in a language small models read and write less well (every team's labels ask a mid
+        # model for one). (A piece to write in one is already careful, above, and says so; a
+        # translation's note says only "precision".)
         tier = "balanced"
         notes.append("a language small models read and write less well")
     if tier == "fast" and not explicit and numbers >= 2 and counts.get("g_stats") and \

@@ -3782,3 +3782,21 @@ def test_show_that_in_a_pasted_statement_asks_for_no_proof() -> None:
     assert "prove" not in letter.reason and letter.tier != "deep", letter.reason
     proof = scored("show that the sum of two odd numbers is always even")
     assert "prove" in proof.reason and proof.tier == "deep", proof.reason
+
+
+def test_ga_is_a_rare_language_only_when_named_after_in() -> None:
+    """Ga, of Accra, is a language small models garble; alone, "ga" is Indonesian slang for "not"."""
+    got = scored('how do i say "thank you, may God bless you" in Ga? she always prays for me')
+    assert got.tier == "balanced" and "language" in got.reason, got.reason
+    slang = scored("translate ke english dong, santai aja: \"gw ga bisa dateng besok, sorry banget ya, "
+                   "lain kali deh\"")
+    assert slang.tier == "fast", slang.reason
+
+
+def test_a_saying_in_a_rare_language_is_for_a_mid_model() -> None:
+    """Its meaning and when people use it are where small models invent."""
+    got = scored('what does this yoruba proverb mean and when do people say it? "Agbajo owo ni a fi n '
+                 'soya." my grandfather says it at every family meeting')
+    assert got.tier == "balanced" and "language" in got.reason, got.reason
+    named = scored("my grandmother speaks yoruba, what should i bring her when i visit next week?")
+    assert named.tier == "fast", named.reason
