@@ -345,6 +345,9 @@ _WORDS: dict[str, str] = {
                "formalité juridico "
                "jurídico jurídica juristisch juristische précis précise preciso precisa exakt "
                "properly exactly accurately accurate official verse 용어 원문 전문용어 정확하게 literal "
+               # a poem to carry over as a poem ("I want it to sound like poetry, not like google")
+               "poem poems poetry poème poèmes poésie poema poemas poesía poesia gedicht gedichte lyrics "
+               "stanza stanzas sonnet стихи стихотворение "
                # "translate it professionally", "profesjonalnie", "professionnel"
                "professional professionally profesjonalnie profesjonalny profesjonalna professionnel "
                "professionnelle professionell professionale profesional profissional "

@@ -3800,3 +3800,12 @@ def test_a_saying_in_a_rare_language_is_for_a_mid_model() -> None:
     assert got.tier == "balanced" and "language" in got.reason, got.reason
     named = scored("my grandmother speaks yoruba, what should i bring her when i visit next week?")
     assert named.tier == "fast", named.reason
+
+
+def test_a_poem_to_translate_as_a_poem_needs_care() -> None:
+    got = scored("translate into English for my aunt's memorial, it should read like a poem and not "
+                 "like a machine translation:\n\nNo te rindas, aún estás a tiempo\n"
+                 "de alcanzar y comenzar de nuevo,\naceptar tus sombras, enterrar tus miedos")
+    assert got.tier == "balanced" and "precision" in got.reason, got.reason
+    plain = scored('translate into English: "No te rindas, aún estás a tiempo"')
+    assert plain.tier == "fast", plain.reason
