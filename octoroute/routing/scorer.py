@@ -1460,7 +1460,8 @@ _NOT_WORD_FOR_WORD = ("word by word", "word for word", "mot à mot", "mot pour m
 _NO_SUMMARY = ("n't summar", "not summar", "no summary", "not a summary", "without summar")
 # Ga, of Accra, named only after "in" or "into": alone "ga" is Indonesian for "not".
 _IN_GA = re.compile(r"\b(?:in|into) ga\b")
-_DOTTED_VOWEL = re.compile("[\u1eb9\u1ecb\u1ecd\u1ee5\u1e63]")  # ẹ ị ọ ụ ṣ
+# Igbo's and Yoruba's dotted letters (ẹ ị ọ ụ ṣ) and Kikuyu's (and Guarani's) tilded vowels (ĩ ũ).
+_RARE_LETTER = re.compile("[\u1eb9\u1ecb\u1ecd\u1ee5\u1e63\u0129\u0169]")
 
 
 def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
@@ -1474,10 +1475,11 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
 def _rare_text(counts: dict[str, int], low: str) -> bool:
     """The text itself is in a language small models read and write less well, with no name for it:
     Irish or Scottish Gaelic by three of their function words ("agus", "tha", "aig"), Igbo or Yoruba by
-    their dotted vowels (Vietnamese, which has them too, also has "đ", "ư" or "ơ")."""
+    their dotted vowels, Kikuyu by its tilded ones ("Kĩara kĩmwe gĩtiũragaga ndaha"). (Vietnamese,
+    which has both, also has "đ", "ư" or "ơ".)"""
     if counts.get("gaelic", 0) >= RARE_TEXT_WORDS:
         return True
-    return not low.isascii() and len(_DOTTED_VOWEL.findall(low)) >= RARE_TEXT_WORDS and not any(
+    return not low.isascii() and len(_RARE_LETTER.findall(low)) >= RARE_TEXT_WORDS and not any(
         letter in low for letter in "đươ")
 
 

@@ -3809,3 +3809,11 @@ def test_a_poem_to_translate_as_a_poem_needs_care() -> None:
     assert got.tier == "balanced" and "precision" in got.reason, got.reason
     plain = scored('translate into English: "No te rindas, aún estás a tiempo"')
     assert plain.tier == "fast", plain.reason
+
+
+def test_a_kikuyu_saying_is_read_by_its_tilded_vowels() -> None:
+    got = scored('grandma says "Mũtĩ ũtarĩ mũgũnda ndũgĩaga na maciaro" when we waste time. what does '
+                 "it mean and what is the english equivalent?")
+    assert got.tier == "balanced" and "read and write less well" in got.reason, got.reason
+    vietnamese = scored("Mẹ ơi, con cũng nghĩ vậy, cuối tuần mình về quê nhé")
+    assert vietnamese.tier == "fast", vietnamese.reason
