@@ -146,6 +146,8 @@ _WORDS: dict[str, str] = {
         "écris écrire implémente crée corrige schreibe schreib implementiere erstelle korrigiere "
         "escribe escríbeme escribir implementa crea corrige scrivi scrivere implementa correggi "
         "escreva escrever escreve implemente implementar corrija schrijf implementeer maak napisz popraw "
+        # Rioplatense Spanish asks with "vos": write me, write it for me
+        "escribime escribímelo "
         "zaimplementuj"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
@@ -265,6 +267,7 @@ _WORDS: dict[str, str] = {
     "explain": (
         "explain explained explaining mechanism mechanisms internally internals hood walk "
         "erkläre erklär erklären explique expliquer expliquez explícame explica explicar spiega "
+        "explicame explicámelo "
         "spiegami explique-moi اشرح اشرحلي jelasin jelaskan समझाओ समझाइए samjhao samjhaao selitä selittää "
         "magyarázd elmagyaráznád magyarázza explică explica-mi explică-mi εξήγησε εξηγησε εξήγησέ "
         "eksigise eksighse vysvětli vysvetli vysvětlete vysvetlete terangkan huraikan"),
@@ -383,7 +386,7 @@ _WORDS: dict[str, str] = {
               "תשחק תשחקי",
     # A persona as the ask's first words: "be my rubber duck", "you're the interviewer", "tu es serveur".
     "g_persona": "be you're you are play tu es du bist sei eres rôle rol ruolo rollenspiel spiel rolle joue "
-                 "haz interpreta fai actúa actua finge fais agis atue finja kannst",
+                 "haz hacé interpreta fai actúa actua finge fais agis atue finja kannst",
     "g_format": "json yaml csv xml table tables key-value list",
     "unit": "km kg mph kmh cm mm ml mg usd eur dollar dollars euro euros mile miles hour hours minute "
             "minutes second seconds day days week weeks year years meter meters metre metres liter "
@@ -478,6 +481,8 @@ _WORDS: dict[str, str] = {
         "annuncio messaggio lettera anuncio mensaje carta annonce lettre anzeige nachricht anúncio "
         # a reply to write ("auf diese Mail antworten", "répondre à ce mail")
         "antworten répondre responder rispondere antwoorden "
+        # es, pt: a speech, a toast, congratulations, an invitation, a dedication, a little message
+        "discurso brindis brinde felicitación invitación convite dedicatoria mensajito mensajitos "
         "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
         "сообщение письмо тост поздравление открытку ilan mesaj mektup "
         # Hebrew: a poem or song, a story, a letter, a greeting, a speech (not "הודעה": a message, but also
@@ -513,7 +518,8 @@ _WORDS: dict[str, str] = {
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
         "tradurre traduza traduzir traduz traduce-me tradúceme traduceme tradúcelo traducelo tradúcela "
-        "tradúzcalo vertaal vertalen переведи перевести перефразируй переклади перекласти "
+        "tradúzcalo traducime traducímelo traducilo vertaal vertalen "
+        "переведи перевести перефразируй переклади перекласти "
         "przetłumacz "
         "översätt oversett oversæt çevir μετάφρασε tradueix popraw przeredaguj "
         "번역 번역해 번역해줘 번역해주세요 "
@@ -524,7 +530,8 @@ _WORDS: dict[str, str] = {
         "summarize summarise summary tldr condense recap gist outline kurzfassung "
         "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
         "resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
-        "resúmeme resúmelo resúmela resumeix streść podsumuj streszczenie podsumowanie sammanfatta "
+        "resúmeme resúmelo resúmela resumime resumímelo resumilo resumeix "
+        "streść podsumuj streszczenie podsumowanie sammanfatta "
         "oppsummer oppsummering opsummer "
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
@@ -1220,7 +1227,7 @@ _PERSONA = re.compile(r"(?:ok(?:ay)?,? |now |please |for (?:my|this) [a-z ]{1,30
                       r"sei (?:un|una|il|la|il mio|la mia) |eres (?:un|una|el|la|mi) |"
                       # "Spiel bitte meinen Vater", "joue le rôle de", "haz de mi jefe", "interpreta il capo"
                       r"spiel (?:bitte )?(?:mein|meinen|meine|den|die|einen|eine) |bleib in der rolle|"
-                      r"joue (?:le rôle|mon|ma|un|une) |haz (?:de|el papel) |"
+                      r"joue (?:le rôle|mon|ma|un|une) |(?:haz|hacé) (?:de|el papel) |"
                       r"interpreta (?:a |il |la |el |mi |il mio )|fai (?:la parte|finta) |"
                       # "actúa como un cliente", "finge que eres", "fais comme si tu étais", "agis comme"
                       r"actúa como |actua como |finge (?:ser|que eres) |fais comme si tu étais |agis comme |"

@@ -3817,3 +3817,15 @@ def test_a_kikuyu_saying_is_read_by_its_tilded_vowels() -> None:
     assert got.tier == "balanced" and "read and write less well" in got.reason, got.reason
     vietnamese = scored("Mẹ ơi, con cũng nghĩ vậy, cuối tuần mình về quê nhé")
     assert vietnamese.tier == "fast", vietnamese.reason
+
+
+@pytest.mark.parametrize("text", [
+    "hacé de Astor Piazzolla y contame cómo fue tocar el bandoneón en París en los años cincuenta, "
+    "y decime si extrañabas Buenos Aires o no tanto jajaja",
+    "traducime al portugués para mandarle a la vecina: \"Querida Marta, muchas gracias por las plantas, "
+    "ya las puse en el balcón y están preciosas. Te debo un café el domingo, un beso grande\"",
+])
+def test_a_rioplatense_ask_with_vos_is_read_like_one_with_tu(text: str) -> None:
+    """"Traducime", "hacé de", "escribime": the same asks as "tradúceme", "haz de", "escríbeme"."""
+    got = scored(text)
+    assert got.tier == "fast" and "cannot tell" not in got.reason, got.reason
