@@ -3829,3 +3829,11 @@ def test_a_rioplatense_ask_with_vos_is_read_like_one_with_tu(text: str) -> None:
     """"Traducime", "hacé de", "escribime": the same asks as "tradúceme", "haz de", "escríbeme"."""
     got = scored(text)
     assert got.tier == "fast" and "cannot tell" not in got.reason, got.reason
+
+
+def test_a_text_in_lingala_is_read_by_its_function_words() -> None:
+    got = scored('traduis en français stp, c\'est ma tante:\n\n"Mwana na ngai, nazali kosepela mpo na '
+                 'nouvelle oyo. Yebisa mama na yo ete tokoya lobi. Nzambe apambola yo."')
+    assert got.tier == "balanced" and "language" in got.reason, got.reason
+    greeting = scored("mbote! ozali malamu lelo?")
+    assert greeting.tier == "fast", greeting.reason
