@@ -1047,6 +1047,8 @@ _LONE_PI = re.compile(r"(?<![\u0370-\u03ff])π(?![\u0370-\u03ff])")
 # "0,0,1,45" is four. Nor does the space of French and German thousands: "2 340" is one, nor a decimal
 # comma before a percent or currency sign: "17,5 %" and "125,00 $" are one each.
 _RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9)|,99? ?#)")
+# A fraction written in digits ("3/4"), on the digit mask.
+_FRACTION = re.compile(rb"9/9")
 # An item number opening a line of a list: "\n3. ", "\n12) ".
 _LIST_NUMBER = re.compile(r"\n[ \t]*\d{1,2}[.)] ")
 
@@ -1587,6 +1589,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
+    # Where figures count as steps (one-step arithmetic), a fraction in digits is one: "3/4 + 2/3" adds two.
+    fractions = len(_FRACTION.findall(masked)) if has_digit and b"/" in masked else 0
     # Hard words in their everyday sense, with nothing beside them that makes them hard: no figure or
     # formula for maths, no code or technical subject for depth, no second algorithm word, bound or
     # phrase for an algorithm.
@@ -1661,11 +1665,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             _ADVICE_AMOUNT.search(ask) is not None:
         # "How long should a standup for 4 people take?": a norm to advise on, with no data to work from.
         word_problem = 0
-    if word_problem and numbers == 2 and tokens < PERCENT_TOKENS and ("%" in low or not (
+    if word_problem and numbers - fractions == 2 and tokens < PERCENT_TOKENS and ("%" in low or not (
             problem_words or counts.get("g_self"))):
         # "15% de 340€ ça fait combien ?", "how much is 15% of 340€?", "quanto é 2 elevado a 10?": a
         # percentage of one figure, or two figures with no story around them, asked briefly, is one-step
-        # arithmetic in any language, as "what's 18% of 2,450" is. ("I have 3 apples ..." is a story.)
+        # arithmetic in any language, as "what's 18% of 2,450" is. ("I have 3 apples ..." is a story;
+        # "quanto fa 3/4 + 2/3?" adds two figures.)
         word_problem = 0
     if prose and numbers >= 2 and counts.get("g_unknowns") and _SEVERAL_UNKNOWNS.search(ask):
         expr = max(expr, 2)  # unknowns to solve for, as "2x + 3 = 11" is: never one-step arithmetic
@@ -2244,7 +2249,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         notes.append("translation that needs precision" if translation else
                      "a text in a language small models write less well")
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
-                 counts=counts, expr=expr, numbers=numbers, word_problem=word_problem + chance,
+                 counts=counts, expr=expr, numbers=numbers - fractions, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
                  kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
     if tier == "deep" and kind == "code" and not shape and not explicit and \

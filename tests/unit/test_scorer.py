@@ -3837,3 +3837,11 @@ def test_a_text_in_lingala_is_read_by_its_function_words() -> None:
     assert got.tier == "balanced" and "language" in got.reason, got.reason
     greeting = scored("mbote! ozali malamu lelo?")
     assert greeting.tier == "fast", greeting.reason
+
+
+def test_a_fraction_is_one_number() -> None:
+    """"3/4 + 2/3" is two fractions to add, not four figures of a word problem."""
+    got = scored("quanto fa 3/4 + 2/3? e perché non posso sommare sopra e sotto")
+    assert got.tier == "fast" and "word problem" not in got.reason, got.reason
+    problem = scored("Lisa bought 3 bags of 2/3 kg flour and used 5/6 kg. How many kg are left?")
+    assert problem.tier == "deep" and "word problem" in problem.reason, problem.reason
