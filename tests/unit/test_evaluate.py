@@ -428,17 +428,9 @@ def test_help_lists_eval() -> None:
 
 
 def test_the_blind_split_is_half_of_the_sets_written_apart() -> None:
-    """One hundred and fifteen sets written and labelled by teammates who saw neither the scorer nor the other
-    splits (ids f-, f2- ... f8-, h9-, s10-, j11-, k12-, m13-, n14-, p15-, q16-, r17-, t18-, u19-, v20-,
-    w21-, x22-, y23-, z24-, b25-, c26-, d27-, e28-, a29-, i30-, l31-, o32-, g33-, h34-, ab35-, cd36-,
-    ef37-, gh38-, ij39-, kl40-, mn41-, op42-, qr43-, st44-, uv45-, wx46-, yz47-, za48-, yb49-, xc50-,
-    wd51-, ge52-, hf53-, ig54-, jh55-, ki56-, lj57-, mk58-, nl59-, om60-, pn61-, qo62-, rp63-, sq64-,
-    tr65-, us66-, vt67-, wu68-, xv69-, yw70-, zx71-, ay72-, bz73-, ca74-,
-    db75-, eb76-, fc77-, gd78-, he79-, if80-, jg81-, kh82-, li83-, mj84-, nk85-, ol86-, pm87-, qn88-,
-    ro89-, sp90-, tq91-, ur92-, vs93-, wt94-, xu95-, yv96-, zw97-, ax98-, by99-, dd100-, ee101-,
-    ff102-, gg103-, hh104-, ii105-, jj106-, kk107-, ll108-, mm109-, nn110-, oo111-,
-    pp112-, qq113-, rr114-, ss115-); their
-    odd-numbered halves were tuned on (in general), their even halves never (blind)."""
+    """One hundred and nineteen sets written and labelled by teammates who saw neither the scorer nor
+    the other splits (their id prefixes are ``apart`` below): their odd-numbered halves were tuned on
+    (in general), their even halves never (blind)."""
     apart = ("f-", "f2-", "f3-", "f4-", "f5-", "f6-", "f7-", "f8-", "h9-", "s10-", "j11-", "k12-", "m13-",
              "n14-", "p15-", "q16-", "r17-", "t18-", "u19-", "v20-", "w21-", "x22-", "y23-", "z24-", "b25-",
              "c26-", "d27-", "e28-", "a29-", "i30-", "l31-", "o32-", "g33-", "h34-", "ab35-", "cd36-",
@@ -450,7 +442,8 @@ def test_the_blind_split_is_half_of_the_sets_written_apart() -> None:
              "mj84-", "nk85-", "ol86-", "pm87-", "qn88-", "ro89-", "sp90-", "tq91-", "ur92-", "vs93-",
              "wt94-", "xu95-", "yv96-", "zw97-", "ax98-", "by99-", "dd100-", "ee101-", "ff102-", "gg103-",
              "hh104-", "ii105-", "jj106-", "kk107-", "ll108-", "mm109-", "nn110-",
-             "oo111-", "pp112-", "qq113-", "rr114-", "ss115-")
+             "oo111-", "pp112-", "qq113-", "rr114-", "ss115-", "tt116-",
+             "uu117-", "vv118-", "ww119-")
     blind, general = shipped_set("blind"), shipped_set("general")
     written_apart = [c for c in general if c.id.startswith(apart)]
     assert len(blind) >= 300 and len(written_apart) >= 300
