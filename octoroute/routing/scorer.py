@@ -442,7 +442,8 @@ _WORDS: dict[str, str] = {
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
     # Guards of the counting problems of competitions (_COMPETITION_COUNT).
-    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby",
+    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby "
+               "functions fonctions funciones funktionen функции",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_balance": "balance",
@@ -999,9 +1000,12 @@ _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksh
 _COMPETITION = ("olympiad", "olimpiad", "olimpíad", "putnam", "competition", "contest")
 # The counting problems of competitions: a condition on positive integers, integer solutions or ordered
 # pairs to count, or ways counted under a restriction ("how many ways to place 16 kings so that no two
-# attack", "сколькими способами ... чтобы никакие два"). Every labelled prompt with one accepts the
-# large model.
+# attack", "сколькими способами ... чтобы никакие два"), or a functional equation ("find all functions
+# f: R -> R such that ..."). Every labelled prompt with one accepts the large model.
 _COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) integers?\b|"
+                                r"(?:\b(?:find|determine) all|toutes les|todas las|alle|все) (?:functions|"
+                                r"fonctions|funciones|funktionen|функции) (?:f\b|from |on |over |satisfying |"
+                                r"such that)|"
                                 r"\bordered (?:pairs|triples)\b|"
                                 r"\b(?:pairs|triples) of integers\b|\binteger (?:solutions|pairs)\b|"
                                 r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"

@@ -3845,3 +3845,11 @@ def test_a_fraction_is_one_number() -> None:
     assert got.tier == "fast" and "word problem" not in got.reason, got.reason
     problem = scored("Lisa bought 3 bags of 2/3 kg flour and used 5/6 kg. How many kg are left?")
     assert problem.tier == "deep" and "word problem" in problem.reason, problem.reason
+
+
+def test_a_functional_equation_is_a_competition_problem() -> None:
+    got = scored("from the team selection sheet, full solution pls:\n\nFind all functions f: R -> R such "
+                 "that\nf(x + y) = f(x) + f(y) + 2xy\nfor all real x, y.")
+    assert got.tier == "deep" and "advanced maths" in got.reason, got.reason
+    code = scored("find all functions in this file that are never called and list them")
+    assert code.tier != "deep", code.reason
