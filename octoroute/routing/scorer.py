@@ -366,9 +366,12 @@ _WORDS: dict[str, str] = {
     # Languages small models translate into noticeably worse than the big European ones.
     # Function words of Irish and Scottish Gaelic that no language the sets use shares ("an", "na", "do"
     # and "le" are English, Portuguese or French as well; "nach" is German, "sin" Spanish, "orm" an ORM).
-    "gaelic": "agus tha bha aig anns chaidh bidh tá bhí níl leis bho ris",
-    # ... and of Lingala (Kinshasa, Brazzaville), which no language the sets use shares either
-    "lingala": "ngai nazali ozali azali mpo mpe oyo nzambe lokola yebisa kobanga",  # (not its greetings)
+    "rare_words": "agus tha bha aig anns chaidh bidh tá bhí níl leis bho ris "
+                  # ... of Lingala (Kinshasa, Brazzaville), which no language the sets use shares either
+                  # (not its greetings: "mbote! ozali malamu?" is small talk) ...
+                  "ngai nazali ozali azali mpo mpe oyo nzambe lokola yebisa kobanga "
+                  # ... and of Wolof (Dakar); not "sama" (Indonesian), "nga" (Tagalog) nor "wax"
+                  "dama dañu dinga ngir yàlla jàmm nanga bëgg bëggoon",
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
                  "tibetan uyghur sindhi haitian creole samoan tongan maori quechua nahuatl náhuatl guarani "
@@ -1489,11 +1492,11 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
 
 def _rare_text(counts: dict[str, int], low: str) -> bool:
     """The text itself is in a language small models read and write less well, with no name for it:
-    Irish or Scottish Gaelic or Lingala by three of their function words ("agus", "tha", "aig"; "ngai",
-    "nazali", "mpo"), Igbo or Yoruba by
+    Irish or Scottish Gaelic, Lingala or Wolof by three of their function words ("agus", "tha", "aig";
+    "ngai", "nazali", "mpo"; "dama", "dañu", "ngir"), Igbo or Yoruba by
     their dotted vowels, Kikuyu by its tilded ones ("Kĩara kĩmwe gĩtiũragaga ndaha"). (Vietnamese,
     which has both, also has "đ", "ư" or "ơ".)"""
-    if counts.get("gaelic", 0) >= RARE_TEXT_WORDS or counts.get("lingala", 0) >= RARE_TEXT_WORDS:
+    if counts.get("rare_words", 0) >= RARE_TEXT_WORDS:
         return True
     return not low.isascii() and len(_RARE_LETTER.findall(low)) >= RARE_TEXT_WORDS and not any(
         letter in low for letter in "đươ")

@@ -3853,3 +3853,11 @@ def test_a_functional_equation_is_a_competition_problem() -> None:
     assert got.tier == "deep" and "advanced maths" in got.reason, got.reason
     code = scored("find all functions in this file that are never called and list them")
     assert code.tier != "deep", code.reason
+
+
+def test_a_text_in_wolof_is_read_by_its_function_words() -> None:
+    got = scored('traduis en français stp, c\'est le vocal de tonton:\n\n"Aminata, jàmm nga am? Dama la '
+                 'bëggoon wax ne dinga ñëw ci dibéer ngir seetsi maam."')
+    assert got.tier == "balanced" and "language" in got.reason, got.reason
+    indonesian = scored("gw sama temen2 mau ke bandung besok, enaknya naik kereta atau travel ya?")
+    assert indonesian.tier == "fast", indonesian.reason
