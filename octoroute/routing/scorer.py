@@ -756,7 +756,9 @@ _THAI: dict[str, tuple[str, ...]] = {
 _KOREAN: dict[str, tuple[str, ...]] = {
     "code": ("함수", "프로그램", "스크립트", "코딩"),
     "math": ("계산", "얼마", "몇 개", "몇개", "몇 명", "몇명", "평균", "방정식", "구하시오", "구해", "넓이",
-             "둘레", "이자", "원리금", "퍼센트"),
+             "둘레", "이자", "원리금", "퍼센트", "직각"),
+    # A right angle, as "angle" is in English (not "각도", an angle: it is inside "시각도", "the time too")
+    "math_adv": ("직각",),
     "prove": ("증명해", "증명하"),
     "puzzle": ("퍼즐", "수수께끼", "거짓말쟁이", "논리 문제"),
     "chance": ("확률",),

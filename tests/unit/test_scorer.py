@@ -3861,3 +3861,9 @@ def test_a_text_in_wolof_is_read_by_its_function_words() -> None:
     assert got.tier == "balanced" and "language" in got.reason, got.reason
     indonesian = scored("gw sama temen2 mau ke bandung besok, enaknya naik kereta atau travel ya?")
     assert indonesian.tier == "fast", indonesian.reason
+
+
+def test_an_angle_asked_in_korean_is_maths() -> None:
+    """"직각", a right angle: a clock-hands count is a puzzle, not a fact."""
+    got = scored("시계 바늘이 12시간 동안 직각이 되는 횟수는? 이유도 설명해줘")
+    assert got.task_type == "math" and got.tier != "fast", got.reason
