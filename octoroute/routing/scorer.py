@@ -1154,11 +1154,13 @@ _ARGUMENT = re.compile(r"(?:argument|arguments|inference|conclusion|reasoning)(?
                        r"(?:valid|invalid)\b"
                        r"|\bare (?:they|these|both|the arguments)(?: logically)? (?:valid|invalid|sound)\b")
 # "Show that every group ... is abelian": a proof ask ("show that in a table" is not).
-# (A statement in a pasted text, "our records show that", "we further show that", asks for no proof.)
-_SHOW_THAT = re.compile("".join(f"(?<!{word} )" for word in (
+_SHOW_THAT = re.compile(r"show that (?!in |to |on |with |it |as )")
+# ... unless a subject comes before it: a statement in a pasted text ("our records show that", "we further
+# show that") asks for no proof. (Checked on each match: twenty lookbehinds in the pattern cost 0.5 ms on
+# a 2,000-character prompt.)
+_STATEMENT_SUBJECTS = frozenset((
     "we", "they", "also", "further", "would", "could", "will", "results", "records", "data", "studies",
     "findings", "experiments", "figures", "tests", "numbers", "logs", "charts", "graphs", "scans"))
-    + r"show that (?!in |to |on |with |it |as )")
 # Words that ask for a proof only in these phrases (guarded by the "g_proof" words): a volunteer's
 # induction or an induction hob, "demonstrate how to use rsync", where a word derives from, and a
 # contradiction between a landlord's two letters are not proofs.
@@ -1492,12 +1494,21 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
         for word in hits if "rare_lang" in _VOCAB[word]) or (" ga" in low and _IN_GA.search(low) is not None)
 
 
+def _asks_to_show(ask: str) -> bool:
+    """"Show that ..." asked, not stated: no subject just before it ("our records show that")."""
+    for match in _SHOW_THAT.finditer(ask):
+        before = ask[max(0, match.start() - 16):match.start()].split()
+        if not before or before[-1] not in _STATEMENT_SUBJECTS:
+            return True
+    return False
+
+
 def _rare_text(counts: dict[str, int], low: str) -> bool:
     """The text itself is in a language small models read and write less well, with no name for it:
     Irish or Scottish Gaelic, Lingala or Wolof by three of their function words ("agus", "tha", "aig";
-    "ngai", "nazali", "mpo"; "dama", "dañu", "ngir"), Igbo or Yoruba by
-    their dotted vowels, Kikuyu by its tilded ones ("Kĩara kĩmwe gĩtiũragaga ndaha"). (Vietnamese,
-    which has both, also has "đ", "ư" or "ơ".)"""
+    "ngai", "nazali", "mpo"; "dama", "dañu", "ngir"), Igbo or Yoruba by their dotted vowels, Kikuyu by
+    its tilded ones ("Kĩara kĩmwe gĩtiũragaga ndaha"). (Vietnamese, which has both, also has "đ", "ư"
+    or "ơ".)"""
     if counts.get("rare_words", 0) >= RARE_TEXT_WORDS:
         return True
     return not low.isascii() and len(_RARE_LETTER.findall(low)) >= RARE_TEXT_WORDS and not any(
@@ -1701,7 +1712,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         "g_reason") else 0
     if prose and counts.get("g_valid") and _ARGUMENT.search(ask):
         counts["puzzle"] = counts.get("puzzle", 0) + 1
-    if prose and "show" in hits and _SHOW_THAT.search(ask):
+    if prose and "show" in hits and _asks_to_show(ask):
         counts["prove"] = counts.get("prove", 0) + 1
     if prose and counts.get("g_proof") and _PROOF_PHRASE.search(ask):
         counts["prove"] = counts.get("prove", 0) + 1
