@@ -445,8 +445,9 @@ _WORDS: dict[str, str] = {
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
     # Guards of the counting problems of competitions (_COMPETITION_COUNT).
-    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby "
-               "functions fonctions funciones funktionen функции",
+    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby",
+    # ... and of a functional equation (_FUNCTIONAL_EQUATION)
+    "g_funcs": "functions fonctions funciones funktionen функции",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_balance": "balance",
@@ -1005,12 +1006,9 @@ _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksh
 _COMPETITION = ("olympiad", "olimpiad", "olimpíad", "putnam", "competition", "contest")
 # The counting problems of competitions: a condition on positive integers, integer solutions or ordered
 # pairs to count, or ways counted under a restriction ("how many ways to place 16 kings so that no two
-# attack", "сколькими способами ... чтобы никакие два"), or a functional equation ("find all functions
-# f: R -> R such that ..."). Every labelled prompt with one accepts the large model.
+# attack", "сколькими способами ... чтобы никакие два"). Every labelled prompt with one accepts the
+# large model.
 _COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) integers?\b|"
-                                r"(?:\b(?:find|determine) all|toutes les|todas las|alle|все) (?:functions|"
-                                r"fonctions|funciones|funktionen|функции) (?:f\b|from |on |over |satisfying |"
-                                r"such that)|"
                                 r"\bordered (?:pairs|triples)\b|"
                                 r"\b(?:pairs|triples) of integers\b|\binteger (?:solutions|pairs)\b|"
                                 r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
@@ -1019,6 +1017,11 @@ _COMPETITION_COUNT = re.compile(r"\b(?:positive|non-negative|nonnegative) intege
                                 r"ningún|ninguna)|"
                                 # Czech, with and without diacritics: "kolika způsoby ... aspoň 1 a nikdo"
                                 r"kolika (?:způsoby|zpusoby)\b[^?]{0,160}?(?:nikdo|žádn|zadn|aspoň|aspon)")
+# A functional equation, "find all functions f: R -> R such that ...", in five languages: a competition's
+# problem too, and every labelled one asks the large model. (Its own pattern, run only beside "f(": in the
+# pattern above it cost code prompts that say "functions" 44 us.)
+_FUNCTIONAL_EQUATION = re.compile(r"(?:all|les|las|alle|все) (?:functions|fonctions|funciones|funktionen|"
+                                  r"функции) (?:f\b|from |on |over |satisfying |such that)")
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = re.compile(r"\b(?:\d{1,2}[- ]?(?:year|yr)s?[- ]?olds?|(?:my|our) (?:kids?|son|son's|"
@@ -1658,6 +1661,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("g_count") and tokens < LONG_SOURCE_TOKENS and \
             _COMPETITION_COUNT.search(ask) is not None:
         counts["math_adv"] = counts.get("math_adv", 0) + 2  # (two points: a competition's problem)
+        counts["math"] = counts.get("math", 0) + 1
+    elif counts.get("g_funcs") and "f(" in ask and tokens < LONG_SOURCE_TOKENS and \
+            _FUNCTIONAL_EQUATION.search(ask) is not None:
+        counts["math_adv"] = counts.get("math_adv", 0) + 2
         counts["math"] = counts.get("math", 0) + 1
     if not big_o and counts.get("g_bound") and ("1e" in ask or "10^" in ask or "10**" in ask) and \
             _INPUT_BOUND.search(ask) is not None:
