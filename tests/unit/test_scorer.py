@@ -3867,3 +3867,18 @@ def test_an_angle_asked_in_korean_is_maths() -> None:
     """"직각", a right angle: a clock-hands count is a puzzle, not a fact."""
     got = scored("시계 바늘이 12시간 동안 직각이 되는 횟수는? 이유도 설명해줘")
     assert got.task_type == "math" and got.tier != "fast", got.reason
+
+
+@pytest.mark.parametrize(("ask", "found"), [
+    ("find all positive integers n such that n^2 + 1 divides n + 3", True),
+    ("count the ordered pairs (a, b) with a + b = 10", True),
+    ("how many pairs of integers satisfy x^2 - y^2 = 45?", True),
+    ("how many integer solutions does x + y + z = 10 have?", True),
+    ("how many ways can 8 rooks be placed so that no two attack each other?", True),
+    ("nonpositive integers are allowed in the input", False),
+    ("sum the unordered pairs in this list", False),
+    ("the pairs of integer ids in this csv are always sorted", False),
+])
+def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: bool) -> None:
+    """The counting-problem check looks for its literals first and at what comes before them after."""
+    assert scorer_module._competition_count(ask) is found
