@@ -1102,6 +1102,12 @@ _STORY_WORDS = ("if", "when")
 # make a results table; "estimate" alone is everyday English.)
 _STATS_RESULT = re.compile(r"pr\(>\|[tz]\|\)|std\. ?error|\bse\(coef\)|\bp-value|\bp ?[<=] ?0?\.\d|"
                            r"95% ?ci\b|\bodds ratio|r-squared|\br²|\bcoef\b|\bestimate\b")
+# Literals one of which each result above contains: those that can only ever match one way, and those
+# that can match several ("p<0.05", "p = 0.01"). Fewer than two possible results and the pattern, which
+# opens on word boundaries and so is tried at every position (300 us on a 2,000-character notice that
+# says "estimate"), is not run.
+_STATS_ONE_WAY = ("se(coef)", "p-value", "95%", "odds ratio", "r-squared", "r²", "coef", "estimate")
+_STATS_MANY_WAYS = ("pr(>|", "std.", "p<", "p=", "p <", "p =")
 _FIGURE_QUESTION = re.compile(r"\bwhat(?:'s| is| do| does| would| should)|\bhow (?:much|many)\b")
 # A probability in notation, "P(exactly 2 red)", "P(sum is 8)" (looked for only beside a random device).
 _PROB_NOTATION = re.compile(r"\bp\([^()\n]{1,40}\)")
@@ -2389,6 +2395,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         tier = "balanced"
         notes.append("a language small models read and write less well")
     if tier == "fast" and not explicit and numbers >= 2 and counts.get("g_stats") and \
+            sum(literal in low for literal in _STATS_ONE_WAY) + 2 * any(
+                literal in low for literal in _STATS_MANY_WAYS) >= 2 and \
             len(set(_STATS_RESULT.findall(low))) >= 2:
         # A model's results to read ("how do I interpret this for my committee? ... coef se(coef) Pr(>|z|)"),
         # even in plain words: which effect is real and what it means is where small models misread.
