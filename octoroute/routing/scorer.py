@@ -363,7 +363,6 @@ _WORDS: dict[str, str] = {
                # terminology and technical register, in the languages of the big European translations
                "terminologia terminologie terminología terminologii fachbegriffe fachsprache technisch "
                "technische technischen técnico técnica tecnico tecnica technique techniques",
-    # Languages small models translate into noticeably worse than the big European ones.
     # Function words of Irish and Scottish Gaelic that no language the sets use shares ("an", "na", "do"
     # and "le" are English, Portuguese or French as well; "nach" is German, "sin" Spanish, "orm" an ORM).
     "rare_words": "agus tha bha aig anns chaidh bidh tá bhí níl leis bho ris "
@@ -372,6 +371,7 @@ _WORDS: dict[str, str] = {
                   "ngai nazali ozali azali mpo mpe oyo nzambe lokola yebisa kobanga "
                   # ... and of Wolof (Dakar); not "sama" (Indonesian), "nga" (Tagalog) nor "wax"
                   "dama dañu dinga ngir yàlla jàmm nanga bëgg bëggoon",
+    # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
                  "tibetan uyghur sindhi haitian creole samoan tongan maori quechua nahuatl náhuatl guarani "
@@ -1688,13 +1688,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # A stated complexity bound ("in O(log n)") is a requirement the solution must meet, not a topic.
     big_o = "o(" in ask and ("o(n" in ask or "o(log" in ask or "o(1" in ask)
     # (In an ask under 300 tokens: a competition's problem is short, and "ways" is an everyday word.)
-    if counts.get("g_count") and tokens < LONG_SOURCE_TOKENS and \
-            _competition_count(ask):
+    if tokens < LONG_SOURCE_TOKENS and (
+            (counts.get("g_count") and _competition_count(ask)) or
+            (counts.get("g_funcs") and "f(" in ask and _FUNCTIONAL_EQUATION.search(ask) is not None)):
         counts["math_adv"] = counts.get("math_adv", 0) + 2  # (two points: a competition's problem)
-        counts["math"] = counts.get("math", 0) + 1
-    elif counts.get("g_funcs") and "f(" in ask and tokens < LONG_SOURCE_TOKENS and \
-            _FUNCTIONAL_EQUATION.search(ask) is not None:
-        counts["math_adv"] = counts.get("math_adv", 0) + 2
         counts["math"] = counts.get("math", 0) + 1
     if not big_o and counts.get("g_bound") and ("1e" in ask or "10^" in ask or "10**" in ask) and \
             _INPUT_BOUND.search(ask) is not None:
