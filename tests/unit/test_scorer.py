@@ -3882,3 +3882,73 @@ def test_an_angle_asked_in_korean_is_maths() -> None:
 def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: bool) -> None:
     """The counting-problem check looks for its literals first and at what comes before them after."""
     assert scorer_module._competition_count(ask) is found
+
+
+# The single patterns the phrase sets replaced (each opened on a word boundary or a group of alternatives,
+# so the engine tried it at every position): the phrase sets must find what these find.
+_AS_ONE_PATTERN = {
+    "_BRIEF": r"\bin (?:one|two|three|a|1|2|3) (?:short )?"
+              r"(?:sentences?|lines?|bullets?(?: points)?|bullet points?)\b|"
+              r"\bkurz\b|nur das wichtigste|\ben bref\b|\bbrièvement\b|\bin poche (?:righe|parole)\b|"
+              r"\bbrevemente\b|\ben pocas palabras\b|\bem poucas palavras\b|\bin het kort\b|"
+              r"\bbriefly\b|\bjust the gist\b|\btl;?dr\b|"
+              r"\b(?:em|en|in) (?:uma|duas|três|tres|una|dos|deux|trois|zwei|drei|due|tre|1|2|3) "
+              r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos)\b",
+    "_NAMING": r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|creative) names? (?:ideas? )?for\b|"
+               r"\bname ideas\b|\bnoms? (?:rigolos?|drôles?|sympas?|originaux|original) pour\b|"
+               r"\bnombres? (?:divertidos?|graciosos?|originales?|bonitos?) para\b|\bnamensideen\b|"
+               r"\bnomi? (?:divertent[ei]|simpatic[oi]|originali?) per\b|\bleuke namen? voor\b",
+    "_ARGUMENT": r"(?:argument|arguments|inference|conclusion|reasoning)(?: is| was| are)?"
+                 r"(?: logically)? (?:valid|invalid|sound)\b"
+                 r"|(?:that|this|it|they|these|both)(?: is| was| are| were)?(?: logically)? "
+                 r"(?:valid|invalid)\b"
+                 r"|\bare (?:they|these|both|the arguments)(?: logically)? (?:valid|invalid|sound)\b",
+    "_CARD_THING": r"\b(?:debit|credit|bank|sim|sd|microsd|graphics|video|sound|network|memory|id|"
+                   r"gift|loyalty|smart|key|access|aadhaar|pan|ration|health|insurance|business|"
+                   r"prepaid|travel|oyster|contactless) ?cards?\b|\bcard (?:number|details|reader|payment)",
+    "_PROOF_PHRASE": r"(?:by|strong|mathematical|structural|complete|use|using) induction|"
+                     r"induct(?:ion|ive) (?:on |over |step|hypothesis|case)|demonstrate that|"
+                     r"derive (?!from)|(?:by|to a|reach a|get a|obtain a) contradiction|"
+                     r"\b(?:com|con|avec|mit|con la|com a) (?:prova|prueba|preuve|beweis|dimostrazione)\b|"
+                     r"\b(?:can'?t|cannot|can not|couldn'?t)(?: it| this)? be "
+                     r"(?:done |solved )?(?:in|with) fewer|"
+                     r"nem (?:megy|lehet) kevesebből",
+    "_QUANTITY_ASKED": r"how (?:many|much|long|far|old)\b|\b(?:calculate|work out)\b",
+}
+# Words and glue to build texts from: the phrases' own words, words that hold them ("within", "unfunny",
+# "usd", "recalculate"), and what may stand between.
+_PHRASE_WORDS = ("in", "within", "2", "two", "a", "short", "sentences", "lines", "bullet", "points", "kurz",
+                 "en", "bref", "em", "duas", "linhas", "tldr", "tl;dr", "funny", "unfunny", "fun", "names",
+                 "name", "ideas", "for", "argument", "arguments", "is", "are", "they", "this", "it",
+                 "logically",
+                 "valid", "invalid", "sound", "sd", "usd", "microsd", "sim", "card", "cards", "number", "by",
+                 "strong", "induction", "con", "prueba", "cannot", "be", "done", "fewer", "contradiction",
+                 "to", "reach", "how", "many", "calculate", "recalculate", "work", "out")
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(_PHRASE_WORDS),
+                          st.sampled_from((" ", " ", "", "-", ".", "_", "x"))), max_size=12),
+       st.integers(0, 6))
+def test_phrase_sets_find_what_their_single_patterns_found(parts: list[tuple[str, str]], pos: int) -> None:
+    """A phrase set is a cost change only: what it finds, at any start, is what the one pattern found."""
+    import re
+    text = "".join(word + glue for word, glue in parts)
+    for name, pattern in _AS_ONE_PATTERN.items():
+        found = getattr(scorer_module, name).search(text, pos) is not None
+        assert found is (re.compile(pattern).search(text, pos) is not None), (name, text, pos)
+
+
+@pytest.mark.parametrize(("name", "text", "found"), [
+    ("_BRIEF", "summarise this in 2 sentences", True),
+    ("_BRIEF", "summarise this within 2 sentences", False),  # "in" must begin a word
+    ("_NAMING", "funny names for our chickens", True),
+    ("_NAMING", "unfunny names for our chickens", False),  # the word before the literal must begin a word
+    ("_ARGUMENT", "is the argument invalid?", True),
+    ("_ARGUMENT", "an invalid argument error", False),
+    ("_CARD_THING", "my sd card is full", True),
+    ("_CARD_THING", "a usd card payment", True),  # "card payment", though not "usd card"
+    ("_CARD_THING", "a usd card", False),
+])
+def test_a_phrase_set_checks_what_comes_before_its_literal(name: str, text: str, found: bool) -> None:
+    assert (getattr(scorer_module, name).search(text) is not None) is found
