@@ -145,6 +145,36 @@ class _Phrases:
         return None
 
 
+class _GuardedPhrases:
+    """Substrings to look for, each behind a guard word it holds ("act as" behind "act").
+
+    A prompt pays for the phrases of the guard words among its words (``hits``), not a scan of every
+    phrase: sixty phrases cost 90 us on 2,000 characters. A phrase's guard is the first of its words
+    among ``guards``. Single words (stems: "unusual" in "unusually"), phrases with no guard word and
+    ``always`` ones (a last word that takes endings) are searched always.
+    """
+
+    __slots__ = ("_always", "_by_word", "_keys")
+
+    def __init__(self, phrases: tuple[str, ...], guards: str, always: tuple[str, ...] = ()) -> None:
+        words = frozenset(guards.split())
+        by_word: dict[str, tuple[str, ...]] = {}
+        for phrase in phrases:
+            keys = [word for word in phrase.split() if word in words] if " " in phrase.strip() else []
+            if keys and phrase not in always:
+                by_word[keys[0]] = (*by_word.get(keys[0], ()), phrase)
+            elif phrase not in always:
+                always = (*always, phrase)
+        self._always = always
+        self._by_word = by_word
+        self._keys = frozenset(by_word)
+
+    def in_text(self, text: str, hits: frozenset[str]) -> bool:
+        """One of the phrases is in ``text``, whose vocabulary words are ``hits``."""
+        return any(phrase in text for phrase in self._always) or any(
+            phrase in text for word in hits & self._keys for phrase in self._by_word[word])
+
+
 # --- vocabularies -------------------------------------------------------------
 # One dict from word to the signal it feeds, built once; the prompt's words are
 # intersected with its keys in one C-level pass.
@@ -474,6 +504,9 @@ _WORDS: dict[str, str] = {
     # coefficient, a p-value, R², an interval, "interpret this regression")
     "g_stats": "coef coefficient coefficients p p-value p-values r-squared std estimate ci odds pr "
                "regression interpret interpreting significant significance",
+    # The first words of the judgement phrases (_JUDGE): a phrase is looked for only beside its word.
+    "g_judge": "flag point red watch anything should is could what's whats before means mean actually does "
+               "am are where my changes need affect affects változik rosszabb risky",
     "g_plain": "plain simple eli5 layman layman's like simplement comme pour einfach einfache als für "
                "sencillo sencilla sencillas sencillos como para semplici semplice come per simples",
     # The answer is for a child, a parent or a beginner (guards _LAY_AUDIENCE).
@@ -983,6 +1016,7 @@ _JUDGE_PHRASES = ("flag ", "point out", "unusual", "unfavourable", "unfavorable"
                   "どうなる", "注意点", "不利", "会怎样", "怎么办", "要注意", "对我",
                   # what is risky or against the asker, in English and Indonesian
                   "risky for me", "risky for us", "berisiko", "merugikan")
+_JUDGE = _GuardedPhrases(_JUDGE_PHRASES, _WORDS["g_judge"])
 # Openings of an ask for a plan, a design or a program: never a one-line how-to, however short.
 # A plan of the asker's own weeks ("8 week plan to prep for backend interviews", "3 weeks left in the
 # semester: algorithms final ... make me a realistic plan"): its subjects are topics to study, not code.
@@ -1054,6 +1088,7 @@ _SIMPLE_PHRASES = (*_PLAIN_PHRASES, "like i'm", "like im ", "like i am",
                    "como si tuviera", "para un niño", "parole semplici", "in modo semplice",
                    "come se avessi", "per un bambino", "termos simples", "como se eu tivesse",
                    "para uma criança")
+_SIMPLE = _GuardedPhrases(_SIMPLE_PHRASES, _WORDS["g_plain"])
 # Maths or logic at school level: a child's homework, a puzzle from a child's book, a pupil's age or grade.
 _CHILD = r"(?:kid|son|daughter|grandson|granddaughter|nephew|niece)"
 _SCHOOL_LEVEL = re.compile(r"homework|hausaufgabe|devoirs|deberes|compiti|worksheet|textbook|puzzle book|"
@@ -1302,6 +1337,8 @@ _ROLEPLAY_PHRASES = ("pretend to be", "pretend you", "act as", "let's play", "le
                      "pura2 jadi", "pura-pura jadi", "berperan sebagai", "main peran", "dungeon master",
                      # Hebrew: "play (the role of)"
                      "תשחק ", "תשחקי ")
+# (Turkish "gibi davran" is searched always: its last word takes endings, "gibi davranır".)  # noqa: RUF003
+_ROLEPLAY = _GuardedPhrases(_ROLEPLAY_PHRASES, _WORDS["g_role"], always=("gibi davran",))
 # (One word may come before the kind of text: "write a product description", "a short bio".)
 _ROLEPLAY_WRITE = _Phrases(*(
     verb + r" (?:(?:a|an|me a|me an|the|my|our|us a|up a) )?"
@@ -1860,7 +1897,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # ("Pull these out as JSON: <an e-mail that says 'do not reply'>": the opening asks for the format.)
     fmt = 1 if prose and counts.get("g_format") and _format_asked(ask) and (
         counts.get("extraction") or not to_write or _TO_FORMAT.match(ask) is not None) else 0
-    roleplay: float = 1 if prose and ((counts.get("g_role") and any(p in ask for p in _ROLEPLAY_PHRASES)) or (
+    roleplay: float = 1 if prose and ((counts.get("g_role") and _ROLEPLAY.in_text(ask, hits)) or (
         counts.get("g_write") and _ROLEPLAY_WRITE.search(ask))) else 0
     if prose and not roleplay and personas and counts.get("g_persona") and (
             _PERSONA.match(ask) is not None or _PERSONA_NAME.match(text) is not None
@@ -1937,12 +1974,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # ("we demonstrate", "derive") are the material, not a proof to write.
     # (A question besides, "if I cancel after a month, do I get money back?", applies the text: not this.)
     # (Not "write me a revisions clause ... in plain English": a new text to write, not a text put plainly.)
-    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask) and not (
+    plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask, hits) and not (
         counts.get("g_write") and _WRITE_NEW.search(ask, 0, ASK_END_CHARS) is not None)
     # "Explain in plain English what this clause means for us": the text put plainly and judged for the
     # asker, a summary with a judgement (not its figures' sums), though no plain-words ask alone.
     judged_plain = not plain and tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and \
-        any(p in ask for p in _PLAIN_PHRASES) and any(p in ask for p in _JUDGE_PHRASES)
+        any(p in ask for p in _PLAIN_PHRASES) and _JUDGE.in_text(ask, hits)
     if plain or judged_plain:
         counts["summary"] = counts.get("summary", 0) + 2
     items = len(_ITEM_RE.findall(ask)) if prose and "\n" in ask else 0
@@ -2352,7 +2389,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         difficulty += 1
         fired.append("much code")
 
-    simple = (bool(counts.get("g_plain")) and any(phrase in ask for phrase in _SIMPLE_PHRASES)) or (
+    simple = (bool(counts.get("g_plain")) and _SIMPLE.in_text(ask, hits)) or (
         bool(counts.get("g_lay")) and _in_ask_ends(_LAY_AUDIENCE, ask))
     # Two such demands, or one on a text of some length: "natural Italian" for one short line is easy.
     # (A text at stakes, a discharge letter or a tenancy clause, is one when it is long: "do you have
@@ -2470,7 +2507,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         tier = "balanced"
         notes.append("statistical results to read")
     if tier == "fast" and kind == "document_summary" and not explicit and tokens >= PARAGRAPH_TOKENS and \
-            any(phrase in ask for phrase in _JUDGE_PHRASES):
+            _JUDGE.in_text(ask, hits):
         # A summary that also asks which terms are unusual or unfair judges the text, not just condenses it.
         tier = "balanced"
         notes.append("judgement on the text")
@@ -2670,13 +2707,14 @@ def _in_ask_ends(pattern: re.Pattern[str] | _Phrases, ask: str) -> bool:
         len(ask) > ASK_END_CHARS and pattern.search(ask, tail) is not None)
 
 
-def _plain_ask(ask: str) -> bool:
+def _plain_ask(ask: str, hits: frozenset[str]) -> bool:
     """The ask is to put a text in plain words, and asks nothing else.
 
     One question mark is allowed when it ends the plain-words ask itself ("can you explain it in
     simple words?"); any other question applies the text ("do I get my money back?").
     """
-    if any(phrase in ask for phrase in _JUDGE_PHRASES):
+    # (The seven plain-words phrases first: a prompt without one pays no scan for the judgement phrases.)
+    if not any(phrase in ask for phrase in _PLAIN_PHRASES) or _JUDGE.in_text(ask, hits):
         return False  # "... in plain language and flag anything unfavourable": a judgement besides
     for phrase in _PLAIN_PHRASES:
         at = ask.find(phrase)

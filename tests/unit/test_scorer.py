@@ -3952,3 +3952,23 @@ def test_phrase_sets_find_what_their_single_patterns_found(parts: list[tuple[str
 ])
 def test_a_phrase_set_checks_what_comes_before_its_literal(name: str, text: str, found: bool) -> None:
     assert (getattr(scorer_module, name).search(text) is not None) is found
+
+
+@pytest.mark.parametrize(("name", "text", "found"), [
+    ("_ROLEPLAY", "act as my interviewer for a junior backend role", True),
+    # ("act as" inside a word)
+    ("_ROLEPLAY", "we'll be happy to help, please contact as soon as you can", False),
+    ("_ROLEPLAY", "more roleplaying practice before the exam", True),  # a single word (a stem): always
+    # (the last word takes endings: searched always)
+    ("_ROLEPLAY", "bir garson gibi davran\u0131r m\u0131s\u0131n?", True),
+    ("_JUDGE", "summarise the lease and point out anything unfavourable to us", True),
+    ("_JUDGE", "summarise the lease; the disappoint outcome was expected", False),
+    ("_SIMPLE", "explain it like i'm five", True),
+    ("_SIMPLE", "erkläre es einfach erklärt", True),
+    ("_SIMPLE", "unlike i'm told, the patch is not merged", False),  # "like i'm" inside "unlike i'm"
+])
+def test_guarded_phrases_are_found_beside_their_guard_word(name: str, text: str, found: bool) -> None:
+    """A phrase is looked for only when its guard word is among the text's words (a word inside another,
+    "contact as", does not count), and single words and phrases whose last word takes endings always."""
+    hits = scorer_module._VOCAB_KEYS.intersection(scorer_module._words(text))
+    assert getattr(scorer_module, name).in_text(text, hits) is found
