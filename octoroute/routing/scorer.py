@@ -313,7 +313,9 @@ _WORDS: dict[str, str] = {
         # Hungarian: a puzzle, a brain-teaser
         "rejtvény rejtvényt fejtörő fejtörőt "
         # Czech: a riddle, chess
-        "hádanka hadanka hádanku hadanku šachy sachy"),
+        "hádanka hadanka hádanku hadanku šachy sachy "
+        # Portuguese and Spanish: to lie, lying, (he) lies (not "verdade": "manteiga de verdade", real butter)
+        "mentir mentindo miente mienten mintiendo"),
     "hypothetical": "imagine suppose assume",
     # Chance: a probability asked in any words ("what are the odds", "how likely"). Small models
     # answer these by pattern (1/2, 1/6) and miss conditioning, complements and base rates.

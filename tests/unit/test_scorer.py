@@ -3972,3 +3972,17 @@ def test_guarded_phrases_are_found_beside_their_guard_word(name: str, text: str,
     "contact as", does not count), and single words and phrases whose last word takes endings always."""
     hits = scorer_module._VOCAB_KEYS.intersection(scorer_module._words(text))
     assert getattr(scorer_module, name).in_text(text, hits) is found
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), [
+    ('Alguém comeu o bolo da vizinha. A Ana diz: "Não fui eu." O Bruno diz: "Foi a Carla." A Carla diz: '
+     '"O Bruno está a mentir." Sabemos que só um deles está a mentir. Quem comeu o bolo?', "reasoning"),
+    ('Se perdió la llave del coche. Pablo dice: "fue Marta". Marta dice: "Pablo miente". Luis dice: '
+     '"yo no fui". Solo uno dice la verdad. ¿Quién fue?', "reasoning"),
+    ("não vou mentir, adorei o jantar de ontem, obrigada pelo convite!", "casual_chat"),
+])
+def test_a_liars_puzzle_in_portuguese_or_spanish_is_reasoning(prompt: str, task_type: str) -> None:
+    """"Está a mentir", "miente": who lies is a puzzle's clue (a lie owned up to in thanks is not)."""
+    got = scored(prompt)
+    assert got.task_type == task_type
+    assert got.tier != "fast" or task_type == "casual_chat"
