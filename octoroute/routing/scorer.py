@@ -1168,6 +1168,8 @@ _LONE_PI = re.compile(r"(?<![\u0370-\u03ff])π(?![\u0370-\u03ff])")
 _RUN_END = re.compile(rb"9(?!9|\.9|,999(?!9)| 999(?!9)|,99? ?#)")
 # A fraction written in digits ("3/4"), on the digit mask.
 _FRACTION = re.compile(rb"9/9")
+# A date, on the digit mask: "03/09/2024" (three digit runs and two "fractions"), "2024-09-03".
+_DATE = re.compile(rb"9/99?/9|9999-99-99")
 # An item number opening a line of a list: "\n3. ", "\n12) ".
 _LIST_NUMBER = re.compile(r"\n[ \t]*\d{1,2}[.)] ")
 
@@ -1754,13 +1756,17 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     named = masked.count(b"a9") if has_digit else 0
     # So do a list's item numbers ("\n12. The Montréal client uses Databricks."): they count clues.
     listed = len(_LIST_NUMBER.findall(low)) if has_digit and "\n" in low else 0
-    numbers = max(0, _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH + named + listed)
-                  - named - listed) if has_digit else 0
+    # And a date is no quantity ("dates are like 03/09/2024": a format, not three figures to work with).
+    slashed = b"/" in masked
+    dated = len(_DATE.findall(masked)) if has_digit and (slashed or b"99-99" in masked) else 0
+    not_quantities = named + listed + 3 * dated
+    numbers = max(0, _matches(_RUN_END, masked, None if detail else NUMBERS_ENOUGH + not_quantities)
+                  - not_quantities) if has_digit else 0
     spelled = counts.get("numword", 0)
     if spelled:
         numbers += spelled
     # Where figures count as steps (one-step arithmetic), a fraction in digits is one: "3/4 + 2/3" adds two.
-    fractions = len(_FRACTION.findall(masked)) if has_digit and b"/" in masked else 0
+    fractions = max(0, len(_FRACTION.findall(masked)) - 2 * dated) if has_digit and slashed else 0
     # Hard words in their everyday sense, with nothing beside them that makes them hard: no figure or
     # formula for maths, no code or technical subject for depth, no second algorithm word, bound or
     # phrase for an algorithm.
@@ -1819,7 +1825,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["prove"] = 0
     if _only_from("puzzle", _TRUTH_WORDS, hits, counts):
         counts["puzzle"] = 0  # "voglio che tu mi dica la verità": the truth without a liar is no puzzle
-    problem_words = prose and (has_digit or spelled) and counts.get("g_problem")
+    problem_words = prose and (numbers or spelled) and counts.get("g_problem")
     # ("quantos habitantes tem Recife?": a how-many with no figure to work from is a fact to look up;
     # "Marie a douze billes, elle en donne cinq, combien ...?" has its figures spelled out.)
     word_problem = 1 if (counts.get("howmany") and (has_digit or spelled or not _NUMBER_WORDS.isdisjoint(

@@ -3986,3 +3986,17 @@ def test_a_liars_puzzle_in_portuguese_or_spanish_is_reasoning(prompt: str, task_
     got = scored(prompt)
     assert got.task_type == task_type
     assert got.tier != "fast" or task_type == "casual_chat"
+
+
+@pytest.mark.parametrize(("prompt", "task_type", "tier"), [
+    # a date's format is no three figures to work with, nor two fractions
+    ("write python that reads sales.csv (columns: day,amount) and prints the total per week. the days look "
+     "like 14/02/2025", "code", "balanced"),
+    ("sql: sum of amount per month from payments where paid_at is like 2024-09-03", "code", "fast"),
+    # ... while a word problem with a date keeps its figures
+    ("On 03/09/2024 I bought 3 kg of apples at 2.50 per kg and 2 kg of pears at 3 per kg. How much did I "
+     "spend?", "math", "balanced"),
+])
+def test_a_date_is_not_a_quantity(prompt: str, task_type: str, tier: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == (task_type, tier)
