@@ -453,9 +453,12 @@ _WORDS: dict[str, str] = {
                   # (not its greetings: "mbote! ozali malamu?" is small talk) ...
                   "ngai nazali ozali azali mpo mpe oyo nzambe lokola yebisa kobanga "
                   # ... and of Wolof (Dakar); not "sama" (Indonesian), "nga" (Tagalog) nor "wax"
-                  "dama dañu dinga ngir yàlla jàmm nanga bëgg bëggoon",
+                  "dama dañu dinga ngir yàlla jàmm nanga bëgg bëggoon "
+                  # ... and of Afaan Oromo (Addis Ababa, Jimma); not its greeting "akkam jirta?"
+                  "dha garuu keenya isaa jiru waliin yoom keessatti kanaaf isaan keessa",
     # Languages small models translate into noticeably worse than the big European ones.
-    "rare_lang": "swahili kiswahili amharic yoruba zulu xhosa hausa igbo somali nepali sinhala khmer lao "
+    "rare_lang": "afaan oromoo oromiffa oromifa swahili kiswahili amharic yoruba zulu xhosa hausa igbo "
+                 "somali nepali sinhala khmer lao "
                  "burmese tigrinya kinyarwanda malagasy pashto kurdish uzbek tajik kyrgyz mongolian "
                  "tibetan uyghur sindhi haitian creole samoan tongan maori quechua nahuatl náhuatl guarani "
                  "guaraní aymara latin sanskrit welsh "
@@ -533,7 +536,7 @@ _WORDS: dict[str, str] = {
     # Guards of the counting problems of competitions (_competition_count).
     "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby",
     # ... and of a functional equation (_FUNCTIONAL_EQUATION)
-    "g_funcs": "functions fonctions funciones funktionen функции",
+    "g_funcs": "functions fonctions funciones funktionen функции الدوال",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_balance": "balance",
@@ -1123,7 +1126,8 @@ _COMPETITION_WAYS = re.compile(r"(?:how many|сколькими|сколько|d
 # problem too, and every labelled one asks the large model. (Its own pattern, run only beside "f(": in the
 # pattern above it cost code prompts that say "functions" 44 us.)
 _FUNCTIONAL_EQUATION = re.compile(r"(?:all|les|las|alle|все) (?:functions|fonctions|funciones|funktionen|"
-                                  r"функции) (?:f\b|from |on |over |satisfying |such that)")
+                                  r"функции) (?:f\b|from |on |over |satisfying |such that)|"
+                                  r"كل الدوال (?:f\b|من )")
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = _Phrases(

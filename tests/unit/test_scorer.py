@@ -4000,3 +4000,21 @@ def test_a_liars_puzzle_in_portuguese_or_spanish_is_reasoning(prompt: str, task_
 def test_a_date_is_not_a_quantity(prompt: str, task_type: str, tier: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == (task_type, tier)
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    # Afaan Oromo named ("in Afaan Oromo") or read by its function words: a language small models write
+    # less well
+    ("write a short announcement in Afaan Oromo for the farmers: the coffee pickup moves to Friday",
+     "balanced"),
+    ('translate to english please: "Bunni keenya guyyaa Jimaataa ni ergama, garuu konkolaataan hin jiru. '
+     'Maallaqa yoom ergita? Hojjettoonni isaa eegaa jiru."', "balanced"),
+    ("akkam jirta? nagaa?", "fast"),  # (a greeting is small talk)
+])
+def test_afaan_oromo_is_a_language_small_models_write_less_well(prompt: str, tier: str) -> None:
+    assert scored(prompt).tier == tier
+
+
+def test_a_functional_equation_asked_in_arabic_is_a_competition_problem() -> None:
+    got = scored("أوجد كل الدوال f من R إلى R بحيث f(x+y) = f(x) + f(y) + 2xy لكل x و y حقيقيين، مع البرهان")
+    assert (got.task_type, got.tier) == ("math", "deep")
