@@ -455,7 +455,9 @@ _WORDS: dict[str, str] = {
                   # ... and of Wolof (Dakar); not "sama" (Indonesian), "nga" (Tagalog) nor "wax"
                   "dama dañu dinga ngir yàlla jàmm nanga bëgg bëggoon "
                   # ... and of Afaan Oromo (Addis Ababa, Jimma); not its greeting "akkam jirta?"
-                  "dha garuu keenya isaa jiru waliin yoom keessatti kanaaf isaan keessa",
+                  "dha garuu keenya isaa jiru waliin yoom keessatti kanaaf isaan keessa "
+                  # ... and of Luganda (Kampala); not "webale" (thanks) nor "kati" (Malay, Indonesian)
+                  "nnyo nti bwe naye nze bulungi ekyo kino kubanga ssente okuva leero wano ggwe ffe",
     # Languages small models translate into noticeably worse than the big European ones.
     "rare_lang": "afaan oromoo oromiffa oromifa swahili kiswahili amharic yoruba zulu xhosa hausa igbo "
                  "somali nepali sinhala khmer lao "
@@ -1622,7 +1624,8 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
     """A text asked in a language small models write less well: "in Irish", "as Gaeilge", a
     conversation set "mostly in Kikuyu", "¿cómo se dice en náhuatl?"."""
     return bool(hits & _RARE_ADVERBS) or any(
-        f"in {word}" in low or f"as {word}" in low or f"en {word}" in low or f"em {word}" in low
+        f"in {word}" in low or f"as {word}" in low or f"en {word}" in low or f"em {word}" in low or
+        f"mu {word}" in low  # (Luganda's and Kinyarwanda's "in": "yogera mu Luganda", speak in Luganda)
         for word in hits if "rare_lang" in _VOCAB[word]) or _in_ga(low)
 
 
@@ -2549,9 +2552,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if tier == "fast" and kind == "creative_writing" and not translation and at_stakes:
         tier = "balanced"
         notes.append("a text at stakes")
-    if tier == "fast" and not explicit and not careful and ctx_low and _in_rare_language(ctx_low, ctx_hits):
+    if tier == "fast" and not explicit and not careful and ctx_low and \
+            _in_rare_language(ctx_low, ctx_hits) and _INTO_LANGUAGE.search(ask) is None:
         # A conversation set to be held in a language small models write less well ("Speak mostly in
-        # Kikuyu"): every reply is a text in it, as a note to write in Irish is.
+        # Kikuyu"): every reply is a text in it, as a note to write in Irish is. (Unless the ask names
+        # another: "now write it properly in english only".)
         tier = "balanced"
         kind = "creative_writing" if kind == "casual_chat" else kind  # (no small talk for the chat rule)
         notes.append("replies in a language small models write less well")

@@ -4018,3 +4018,19 @@ def test_afaan_oromo_is_a_language_small_models_write_less_well(prompt: str, tie
 def test_a_functional_equation_asked_in_arabic_is_a_competition_problem() -> None:
     got = scored("أوجد كل الدوال f من R إلى R بحيث f(x+y) = f(x) + f(y) + 2xy لكل x و y حقيقيين، مع البرهان")
     assert (got.task_type, got.tier) == ("math", "deep")
+
+
+_LUGANDA_SET_UP = "Oli mukwano gwange ow'edda. Yogera nange mu Luganda kyokka, era ombuulire engero."
+
+
+@pytest.mark.parametrize(("prompt", "context", "tier"), [
+    # a conversation set to be held in Luganda ("mu Luganda": Luganda's "in"): every reply is a text in it
+    ("Ki kati munnange! Leero enkuba etonnye. Mbuulira olugero olumu.", _LUGANDA_SET_UP, "balanced"),
+    # ... unless the ask names another language for this reply
+    ("ok now say it in english only, short", _LUGANDA_SET_UP, "fast"),
+    # a Luganda text to translate, told by its function words
+    ('translate to english: "Leero enkuba etonnye nnyo wano, naye nze ndi bulungi. Ssente ezo ziweereze kati '
+     'kubanga ekyo kye twakkiriziganyako."', "", "balanced"),
+])
+def test_luganda_is_a_language_small_models_write_less_well(prompt: str, context: str, tier: str) -> None:
+    assert scored(prompt, context=context, tokens=len(prompt + context) // 4).tier == tier
