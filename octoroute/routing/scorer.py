@@ -634,7 +634,10 @@ _WORDS: dict[str, str] = {
         "sammanfattning özetle özetler özet opsomming opsom "
         "요약 요약해 요약해줘 요약해주세요 περίληψη συνόψισε rangkum rangkumin rangkumkan ringkas ringkasin "
         "ringkasan सारांश saransh tiivistelmä yhteenveto خلاصہ összefoglaló összefoglalás összefoglalót "
-        "összefoglalnád foglald rezuma rezumă rezumat rezumatul shrň shrn shrnutí shrnuti"),
+        "összefoglalnád foglald rezuma rezumă rezumat rezumatul shrň shrn shrnutí shrnuti "
+        # pt "resume-me isto" (not "resume" alone: an English CV), es "me lo resumes", vi "tóm tắt" (not
+        # "tắt": also "turn off")
+        "resume-me resume-mo resumes-me tóm"),
     "chat": (
         "hi hello hey hiya yo sup thanks thank thx ty morning evening night bye goodbye cheers "
         "lol haha ok okay cool nice great awesome wow please weather joke "
@@ -1049,7 +1052,8 @@ _NAMING = _Phrases(
 # A summary asked this short ("in 2 sentences", "in one line", "in 3 bullet points"; "em duas linhas", "en dos
 # líneas", "en deux phrases", "in zwei Sätzen", "in tre righe").
 _BRIEF_COUNT = r"(?:uma|duas|três|tres|una|dos|deux|trois|zwei|drei|due|tre|1|2|3) "
-_BRIEF_UNITS = r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos)"
+_BRIEF_UNITS = (r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos|"
+                r"pontos|puntos|punti|points|punkten)")
 _BRIEF = _Phrases(
     "nur das wichtigste",
     at_word=(r"in (?:(?:one|two|three|a|1|2|3) (?:short )?"

@@ -3893,7 +3893,8 @@ _AS_ONE_PATTERN = {
               r"\bbrevemente\b|\ben pocas palabras\b|\bem poucas palavras\b|\bin het kort\b|"
               r"\bbriefly\b|\bjust the gist\b|\btl;?dr\b|"
               r"\b(?:em|en|in) (?:uma|duas|três|tres|una|dos|deux|trois|zwei|drei|due|tre|1|2|3) "
-              r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos)\b",
+              r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos|"
+              r"pontos|puntos|punti|points|punkten)\b",
     "_NAMING": r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|creative) names? (?:ideas? )?for\b|"
                r"\bname ideas\b|\bnoms? (?:rigolos?|drôles?|sympas?|originaux|original) pour\b|"
                r"\bnombres? (?:divertidos?|graciosos?|originales?|bonitos?) para\b|\bnamensideen\b|"
@@ -4034,3 +4035,16 @@ _LUGANDA_SET_UP = "Oli mukwano gwange ow'edda. Yogera nange mu Luganda kyokka, e
 ])
 def test_luganda_is_a_language_small_models_write_less_well(prompt: str, context: str, tier: str) -> None:
     assert scored(prompt, context=context, tokens=len(prompt + context) // 4).tier == tier
+
+
+@pytest.mark.parametrize("prompt", [
+    # "em 3 pontos", "en 3 puntos", "in 3 points": a summary this short is for a small model, however long
+    # the text
+    "resume-me isto em 3 pontos, a minha mãe recebeu e não percebe nada:\n\n" + "A assembleia de condóminos "
+    "aprovou obras na cobertura, com um orçamento de 18.400,00 euros, a pagar em quatro prestações. " * 6,
+    "resúmeme esto en 3 puntos, por favor:\n\n" + "La junta de vecinos aprobó las obras del tejado por "
+    "18.400 euros, que se pagarán en cuatro cuotas a partir de marzo. " * 6,
+])
+def test_a_summary_asked_in_so_many_points_is_brief(prompt: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("document_summary", "fast")
