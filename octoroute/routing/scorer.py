@@ -781,9 +781,13 @@ _BIO = re.compile(r"\b(?:short|brief|speaker|author|professional|team|a|my|our|h
 # The polite opening before an ask's verb: "please", "can you".
 _POLITE = r"\s*(?:please |pls |can you |could you )?"
 # Notes of a pasted text asked in the ask's first words: "turn this into revision bullet points".
-_TO_NOTES = re.compile(_POLITE + r"(?:turn|make|convert|condense|boil|put) "
+_TO_NOTES = re.compile(_POLITE + r"(?:(?:turn|make|convert|condense|boil|put) "
                        r"(?:this|these|it|that|the [a-z]+)(?: [a-z']+){0,2} (?:into|to|in|down to) "
-                       r"(?:[a-z-]+ ){0,2}(?:bullet points|bullets|notes|flashcards|flash cards|cheatsheet)")
+                       r"(?:[a-z-]+ ){0,2}(?:bullet points|bullets|notes|flashcards|flash cards|cheatsheet)|"
+                       # "make short study notes from this", "make me flashcards of these pages"
+                       r"make (?:me |us )?(?:[a-z-]+ ){0,3}"
+                       r"(?:notes|flashcards|flash cards|cheatsheet|bullet points) "
+                       r"(?:from|of|on|out of) (?:this|these|it|that|the [a-z]+))")
 # A competition's number theory, with "find all ... such that" beside it.
 _NUMBER_THEORY = ("positive integer", "negative integer", "nonnegative integer", "integer solution",
                   "pairs of integers", "all integers", "integer pairs", "integers n such", "integers x such")
