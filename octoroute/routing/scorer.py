@@ -805,6 +805,9 @@ _CJK: dict[str, tuple[str, ...]] = {
              "方程式",
              "何個", "何人", "いくら", "何円", "何分", "何時間"),
     "prove": ("证明", "証明"),
+    # ... but a certificate is a document, not a proof (the longer needle is found first): "在职证明书",
+    # "証明書を提出", "証明写真" (an ID photo).
+    "certificate": ("证明书", "証明書", "証明写真"),
     "puzzle": ("推理", "谜", "パズル", "说谎", "真话", "假话", "嘘つき", "正直者"),
     "chance": ("概率", "几率", "可能性", "確率"),
     "device": ("骰子", "硬币", "扑克", "サイコロ", "コイン", "トランプ", "球"),

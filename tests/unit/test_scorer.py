@@ -4056,3 +4056,14 @@ def test_study_notes_made_from_a_pasted_page_are_a_summary() -> None:
             "place in the chloroplasts, at 25 to 35 degrees, and about 3 to 6% of the light is stored. ") * 4
     got = scored("make short study notes from this (bullet points):\n\n" + page)
     assert got.task_type == "document_summary"
+
+
+@pytest.mark.parametrize(("prompt", "proof"), [
+    ("次の等式を証明してください 1 + 2 + … + n = n(n+1)/2", True),
+    ("卒業証明書と成績証明書を来週までに提出してください。必要な書類をリストにして。", False),
+    ("请帮我写一份在职证明书 公司是上海的一家软件公司。", False),
+])
+def test_a_certificate_in_chinese_or_japanese_is_no_proof(prompt: str, proof: bool) -> None:
+    """証明 is a proof, 証明書 (证明书) a certificate: the longer needle is found first."""
+    signals = dict(scored(prompt, detail=True).signals)
+    assert bool(signals.get("prove")) is proof
