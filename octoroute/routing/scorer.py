@@ -497,7 +497,7 @@ _WORDS: dict[str, str] = {
                "scrivere escrever tulis tuliskan tulisin bikin bikinin buatin buatkan "
                "लिखो लिखिए लिखें likho likhdo kirjoita kirjota kirjoittaa kirjottaa kirjoitatko skriva skriv "
                "لکھ لکھو لکھیں لکھئے "
-               "напиши напишите написать תכתוב תכתבי לכתוב írj írjál írd írnál megírnád "
+               "напиши напишите написать напишіть написати תכתוב תכתבי לכתוב írj írjál írd írnál megírnád "
                "scrie scrie-mi scrie-l scrieti scrieți γράψε γράψτε γραψε grapse napiš napis napište napiste "
                "লিখে লিখো লেখো লিখুন",
     "g_points": "points", "g_digest": "decided open action", "g_did": "did hua kiya huwa",
@@ -583,6 +583,10 @@ _WORDS: dict[str, str] = {
         "discurso brindis brinde felicitación invitación convite dedicatoria mensajito mensajitos "
         "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
         "сообщение письмо тост поздравление открытку ilan mesaj mektup "
+        # Ukrainian: an essay, a greeting, a thank-you, a speech, a complaint, a poem, a story, a card, a
+        # notice
+        "твір привітання подяку подяка промову промова скаргу вірш вірша оповідання казку листівку "
+        "оголошення "
         # Hebrew: a poem or song, a story, a letter, a greeting, a speech (not "הודעה": a message, but also
         # a contract's notice)
         "שיר סיפור מכתב ברכה נאום "

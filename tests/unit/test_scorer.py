@@ -4067,3 +4067,14 @@ def test_a_certificate_in_chinese_or_japanese_is_no_proof(prompt: str, proof: bo
     """証明 is a proof, 証明書 (证明书) a certificate: the longer needle is found first."""
     signals = dict(scored(prompt, detail=True).signals)
     assert bool(signals.get("prove")) is proof
+
+
+@pytest.mark.parametrize("prompt", [
+    "напиши коротке привітання для дідуся на 80 років від онуки Марії, тепло та трохи смішно, 4-5 речень",
+    "треба коротка промова на проводи на пенсію нашої медсестри Ганни Петрівни, 30 років в лікарні",
+    "напишіть подяку вчительці музики від батьків 3-Б класу в кінці року, щиро та коротко, без пафосу",
+])
+def test_a_text_to_write_in_ukrainian_is_writing(prompt: str) -> None:
+    """A greeting, a speech, a thank-you to write in Ukrainian: writing, for a small model."""
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast")
