@@ -538,7 +538,7 @@ _WORDS: dict[str, str] = {
     # Guards of the counting problems of competitions (_competition_count).
     "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby",
     # ... and of a functional equation (_FUNCTIONAL_EQUATION)
-    "g_funcs": "functions fonctions funciones funktionen функции الدوال",
+    "g_funcs": "functions fonctions funciones funktionen функции الدوال συναρτήσεις",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
     "g_working": "working workings",
     "g_balance": "balance",
@@ -1144,7 +1144,7 @@ _COMPETITION_WAYS = re.compile(r"(?:how many|сколькими|сколько|d
 # pattern above it cost code prompts that say "functions" 44 us.)
 _FUNCTIONAL_EQUATION = re.compile(r"(?:all|les|las|alle|все) (?:functions|fonctions|funciones|funktionen|"
                                   r"функции) (?:f\b|from |on |over |satisfying |such that)|"
-                                  r"كل الدوال (?:f\b|من )")
+                                  r"كل الدوال (?:f\b|من )|όλες οι συναρτήσεις (?:f\b|από )")  # noqa: RUF001 (Greek)
 # ... or for a child, a parent or a beginner: "in a way a 10 year old gets", "my grandson says",
 # "for someone who's never written threaded code", "my son's homework (grade 4)".
 _LAY_AUDIENCE = _Phrases(

@@ -4016,8 +4016,13 @@ def test_afaan_oromo_is_a_language_small_models_write_less_well(prompt: str, tie
     assert scored(prompt).tier == tier
 
 
-def test_a_functional_equation_asked_in_arabic_is_a_competition_problem() -> None:
-    got = scored("أوجد كل الدوال f من R إلى R بحيث f(x+y) = f(x) + f(y) + 2xy لكل x و y حقيقيين، مع البرهان")
+@pytest.mark.parametrize("prompt", [
+    "أوجد كل الدوال f من R إلى R بحيث f(x+y) = f(x) + f(y) + 2xy لكل x و y حقيقيين، مع البرهان",
+    "Να βρεθούν όλες οι συναρτήσεις f από το R στο R ώστε "  # noqa: RUF001 (Greek beside Latin letters)
+    "f(x+y) = f(x) + f(y) + 2xy για κάθε x, y, με απόδειξη",  # noqa: RUF001
+])
+def test_a_functional_equation_asked_in_arabic_or_greek_is_a_competition_problem(prompt: str) -> None:
+    got = scored(prompt)
     assert (got.task_type, got.tier) == ("math", "deep")
 
 
