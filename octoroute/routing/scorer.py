@@ -489,7 +489,7 @@ _WORDS: dict[str, str] = {
     "g_river": "river", "g_order": "order",
     "g_say": "sagt say dit dice englisch deutsch japanisch französisch spanisch italienisch chinesisch "
              "polnisch powiedzieć powiedziec mówi mowi अंग्रेज़ी अंग्रेजी हिंदी हिन्दी likh bata batao bol kaho "
-             "angrezi",
+             "angrezi λέμε λένε λέγεται",
     "g_are": "are", "g_quant": "all some", "g_if": "if", "g_tl": "tl",
     "g_write": "write draft compose schreib schreibe schreiben verfasse rédige écris escribe redacta scrivi "
                "escreva schrijf schrijven scrivimi scrivici escríbeme escribeme redáctame écris-moi "
@@ -590,6 +590,8 @@ _WORDS: dict[str, str] = {
         # Hebrew: a poem or song, a story, a letter, a greeting, a speech (not "הודעה": a message, but also
         # a contract's notice)
         "שיר סיפור מכתב ברכה נאום "
+        # Greek: a wish, a card, a little speech, an announcement, an invitation
+        "ευχή κάρτα λογύδριο ανακοίνωση πρόσκληση "
         # Turkish: a poem, a story, a tale, a song (often typed without the Turkish letters)
         "şiir siir şiiri siiri hikaye hikâye hikayesi masal masalı masali şarkı sarki "  # noqa: RUF001 (Turkish dotless i)
         # a role to play: "fai finta di", "udawaj, że", "fais semblant", "doe alsof", "притворись"
@@ -958,6 +960,8 @@ _SAY_IN = _Phrases(
     r"jak (?:(?:się )?(?:mówi|mowi|powiedzieć|powiedziec) po \w+|po \w+ (?:powiedzieć|powiedziec))",
     # Hindi and Hinglish: "इसे अंग्रेज़ी में लिख दो", "isko english mein likh do"
     r"(?:अंग्रेज़ी|अंग्रेजी|हिंदी|हिन्दी) में (?:लिख|बोल|बता|कह)",
+    # Greek: "πώς λέμε στα αγγλικά", "πώς λένε στα γερμανικά"
+    r"πώς (?:λέμε|λένε|λέγεται) στα ",
     at_word=tuple(language + r" mein (?:likh|bol|bata|kaho|translate)"
                   for language in ("english", "hindi", "angrezi")))
 # A how-to's opening in the languages a one-line how-to is read in.
@@ -1073,7 +1077,10 @@ _BRIEF = _Phrases(
              r"en (?:bref|pocas palabras|" + _BRIEF_COUNT + _BRIEF_UNITS + r")\b",
              r"em (?:poucas palavras|" + _BRIEF_COUNT + _BRIEF_UNITS + r")\b",
              # "kurz zusammenfassen", "brièvement", "brevemente"
-             r"kurz\b", r"b(?:riefly|rièvement|revemente)\b", r"just the gist\b", r"tl;?dr\b"))
+             r"kurz\b", r"b(?:riefly|rièvement|revemente)\b", r"just the gist\b", r"tl;?dr\b",
+             # Greek: "σε 3 κουκκίδες", "σε δύο προτάσεις", "με δυο λόγια"
+             r"σε (?:μία|μια|δύο|δυο|τρεις|1|2|3) (?:γραμμές|γραμμή|κουκκίδες|προτάσεις|πρόταση)",
+             r"με (?:δύο|δυο) λόγια"))
 # "Truth" in the languages where the puzzle words have it alone (English has "truth-teller"): a puzzle
 # word only beside another ("Lügner", "menteur").
 _TRUTH_WORDS = frozenset(("wahrheit", "vérité", "verdad", "verità", "sanning", "sanningen"))

@@ -3894,7 +3894,9 @@ _AS_ONE_PATTERN = {
               r"\bbriefly\b|\bjust the gist\b|\btl;?dr\b|"
               r"\b(?:em|en|in) (?:uma|duas|três|tres|una|dos|deux|trois|zwei|drei|due|tre|1|2|3) "
               r"(?:linhas?|frases?|líneas?|lineas?|lignes?|phrases?|sätzen|zeilen|righe|bullets?|tópicos|"
-              r"pontos|puntos|punti|points|punkten)\b",
+              r"pontos|puntos|punti|points|punkten)\b|"
+              r"\bσε (?:μία|μια|δύο|δυο|τρεις|1|2|3) "  # noqa: RUF001 (Greek)
+              r"(?:γραμμές|γραμμή|κουκκίδες|προτάσεις|πρόταση)|\bμε (?:δύο|δυο) λόγια",
     "_NAMING": r"\b(?:funny|cool|good|catchy|cute|clever|fun|nice|short|creative) names? (?:ideas? )?for\b|"
                r"\bname ideas\b|\bnoms? (?:rigolos?|drôles?|sympas?|originaux|original) pour\b|"
                r"\bnombres? (?:divertidos?|graciosos?|originales?|bonitos?) para\b|\bnamensideen\b|"
@@ -4083,3 +4085,22 @@ def test_a_text_to_write_in_ukrainian_is_writing(prompt: str) -> None:
     """A greeting, a speech, a thank-you to write in Ukrainian: writing, for a small model."""
     got = scored(prompt)
     assert (got.task_type, got.tier) == ("creative_writing", "fast")
+
+
+_GREEK_ASKS = (
+    # a summary "σε 3 κουκκίδες" (in three bullets) is brief, however long the text
+    ("Κάνε μου περίληψη σε 3 κουκκίδες:\n\n" + "Η συνέλευση των γονέων αποφάσισε να γίνει η εκδρομή "  # noqa: RUF001
+     "στις 12 Μαΐου, με κόστος 25 ευρώ ανά μαθητή, και οι πληρωμές γίνονται μέχρι τις 30 Απριλίου. " * 5,  # noqa: RUF001
+     "document_summary"),
+    # a wish for a card, and a phrase to say in another language, are writing
+    ("Γράψε μου μια ωραία ευχή για κάρτα για τη φίλη μου την Ελένη που γιορτάζει, "  # noqa: RUF001
+     "όχι πολύ μεγάλη", "creative_writing"),
+    ("Πες μου πώς λένε στα γερμανικά «καλή επιτυχία» και «να προσέχεις», "  # noqa: RUF001
+     "με ελληνικά γράμματα για την προφορά", "creative_writing"),  # noqa: RUF001
+)
+
+
+@pytest.mark.parametrize(("prompt", "task_type"), _GREEK_ASKS)
+def test_greek_briefs_wishes_and_phrases_are_for_a_small_model(prompt: str, task_type: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == (task_type, "fast")
