@@ -792,7 +792,8 @@ _TO_NOTES = re.compile(_POLITE + r"(?:(?:turn|make|convert|condense|boil|put) "
                        r"(?:[a-z-]+ ){0,2}(?:bullet points|bullets|notes|flashcards|flash cards|cheatsheet)|"
                        # "make short study notes from this", "make me flashcards of these pages"
                        r"make (?:me |us )?(?:[a-z-]+ ){0,3}"
-                       r"(?:notes|flashcards|flash cards|cheatsheet|bullet points) "
+                       r"(?:notes|flashcards|flash cards|cheatsheet|bullet points) (?:\([^()]{1,24}\) )?"
+                       # ("make short notes (5-6 points) from this")
                        r"(?:from|of|on|out of) (?:this|these|it|that|the [a-z]+))")
 # A competition's number theory, with "find all ... such that" beside it.
 _NUMBER_THEORY = ("positive integer", "negative integer", "nonnegative integer", "integer solution",

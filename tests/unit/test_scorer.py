@@ -4057,11 +4057,13 @@ def test_a_summary_asked_in_so_many_points_is_brief(prompt: str) -> None:
     assert (got.task_type, got.tier) == ("document_summary", "fast")
 
 
-def test_study_notes_made_from_a_pasted_page_are_a_summary() -> None:
+@pytest.mark.parametrize("ask", ["make short study notes from this (bullet points):",
+                                 "make short notes (5-6 points) from this for my exam:"])
+def test_study_notes_made_from_a_pasted_page_are_a_summary(ask: str) -> None:
     """"Make short study notes from this": notes of the text (its figures and equations are the material)."""
     page = ("Photosynthesis turns light energy into chemical energy: 6CO2 + 6H2O -> C6H12O6 + 6O2. It takes "
             "place in the chloroplasts, at 25 to 35 degrees, and about 3 to 6% of the light is stored. ") * 4
-    got = scored("make short study notes from this (bullet points):\n\n" + page)
+    got = scored(ask + "\n\n" + page)
     assert got.task_type == "document_summary"
 
 
