@@ -95,7 +95,6 @@ class Score(NamedTuple):
     language: str  # "en", "de", ..., "cjk", "cyrillic", "th", "other"; "" when not guessed (not needed)
 
 
-
 def _word_char(char: str) -> bool:
     """What the engine's ``\\w`` is, for one character."""
     return char.isalnum() or char == "_"
