@@ -2752,12 +2752,13 @@ def _plain_ask(ask: str, hits: frozenset[str]) -> bool:
     One question mark is allowed when it ends the plain-words ask itself ("can you explain it in
     simple words?"); any other question applies the text ("do I get my money back?").
     """
-    # (The seven plain-words phrases first: a prompt without one pays no scan for the judgement phrases.)
-    if not any(phrase in ask for phrase in _PLAIN_PHRASES) or _JUDGE.in_text(ask, hits):
-        return False  # "... in plain language and flag anything unfavourable": a judgement besides
     for phrase in _PLAIN_PHRASES:
         at = ask.find(phrase)
         if at >= 0:
+            # (Looked for only once a plain-words phrase is found: a prompt without one pays no scan for
+            # the judgement phrases.)
+            if _JUDGE.in_text(ask, hits):
+                return False  # "... in plain language and flag anything unfavourable": a judgement besides
             mark = ask.find("?")
             if mark < 0:
                 return True
