@@ -978,7 +978,7 @@ _SAME_IN = re.compile(r"\s*(?:(?:now|and|ok|okay|great|thanks),? )?(?:the same|s
                       r"(?: one| text| message)? (?:in|into) ")
 _WRITE_IN = _Phrases(at_word=(r"write (?:my|our|this|these|those|the|it|them)\b(?: [\w-]+){0,3} in (?:"
                                + _LANGUAGES + r")\b",))
-_INTO_LANGUAGE = re.compile(r"\b(?:into|to|in) (?:" + _LANGUAGES + r")\b")
+_INTO_LANGUAGE = _Phrases(at_word=(r"in(?:to)? (?:" + _LANGUAGES + r")\b", r"to (?:" + _LANGUAGES + r")\b"))
 _LANGUAGE_NAME = re.compile(r"\b(?:" + _LANGUAGES + r")\b")
 _TRANSLATE_STEMS = ("translat", "tradu", "tradú", "übersetz", "vertaal", "vertal", "перев", "перекла",
                     "tłumacz", "isalin", "översätt", "oversett", "oversæt", "翻", "訳", "語にして", "번역",
@@ -1634,10 +1634,10 @@ _RARE_ADVERBS = frozenset(_RARE_LANGUAGE_ADVERBS.split())
 _NOT_WORD_FOR_WORD = ("word by word", "word for word", "mot à mot", "mot pour mot", "palabra por palabra",
                       "wort für wort", "kata per kata", "parola per parola", "palavra por palavra")
 _NO_SUMMARY = ("n't summar", "not summar", "no summary", "not a summary", "without summar")
-# Ga, of Accra, named only after "in" or "into": alone "ga" is Indonesian for "not". (The word is found
-# by its literal and the word before checked in Python: "\b(?:in|into) ga\b" cost 57 us on a
-# 2,000-character text full of "game" and "garage".)
-_GA_WORD = re.compile(r" ga\b")
+# Ga, of Accra, named only after "in" or "into": alone "ga" is Indonesian for "not". (Found by its
+# literal, the word before checked on a window: "\b(?:in|into) ga\b" cost 57 us on a 2,000-character
+# text full of "game" and "garage".)
+_IN_GA = _Phrases(after=((r" ga\b", r"(?:^|(?<=\s))(?:in|into)\Z", 4),))
 # Igbo's and Yoruba's dotted letters (ẹ ị ọ ụ ṣ) and Kikuyu's (and Guarani's) tilded vowels (ĩ ũ).
 _RARE_LETTER = re.compile("[\u1eb9\u1ecb\u1ecd\u1ee5\u1e63\u0129\u0169]")
 
@@ -1648,7 +1648,7 @@ def _in_rare_language(low: str, hits: frozenset[str]) -> bool:
     return bool(hits & _RARE_ADVERBS) or any(
         f"in {word}" in low or f"as {word}" in low or f"en {word}" in low or f"em {word}" in low or
         f"mu {word}" in low  # (Luganda's and Kinyarwanda's "in": "yogera mu Luganda", speak in Luganda)
-        for word in hits if "rare_lang" in _VOCAB[word]) or _in_ga(low)
+        for word in hits if "rare_lang" in _VOCAB[word]) or _IN_GA.search(low) is not None
 
 
 def _competition_count(ask: str) -> bool:
@@ -1666,13 +1666,6 @@ def _competition_count(ask: str) -> bool:
                                 for match in _ORDERED_TUPLES.finditer(ask)):
         return True
     return any(word in ask for word in _WAYS_WORDS) and _COMPETITION_WAYS.search(ask) is not None
-
-
-def _in_ga(text: str) -> bool:
-    """Ga named as a language: "how do I say thank you in Ga?"."""
-    return ("in ga" in text or "into ga" in text) and any(
-        text[max(0, match.start() - 5):match.start()].split()[-1:] in (["in"], ["into"])
-        for match in _GA_WORD.finditer(text))
 
 
 def _asks_to_show(ask: str) -> bool:
@@ -1757,7 +1750,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if counts.get("summary") and any(phrase in low for phrase in _NO_SUMMARY):
         # "Translate it to English exactly, don't summarise": a summary refused is not the ask.
         counts["summary"] -= 1
-    if _in_ga(ask):
+    if _IN_GA.search(ask) is not None:
         counts["rare_lang"] = counts.get("rare_lang", 0) + 1  # "how do I say thank you in Ga?"
     # A zh/ja prompt shows its script early; a bounded window keeps the class scan cheap.
     cjk = not low.isascii() and _CJK_CHAR.search(low, 0, SCRIPT_WINDOW) is not None

@@ -9,6 +9,8 @@ prompts comes from a labelled evaluation set.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -3935,7 +3937,6 @@ _PHRASE_WORDS = ("in", "within", "2", "two", "a", "short", "sentences", "lines",
        st.integers(0, 6))
 def test_phrase_sets_find_what_their_single_patterns_found(parts: list[tuple[str, str]], pos: int) -> None:
     """A phrase set is a cost change only: what it finds, at any start, is what the one pattern found."""
-    import re
     text = "".join(word + glue for word, glue in parts)
     for name, pattern in _AS_ONE_PATTERN.items():
         found = getattr(scorer_module, name).search(text, pos) is not None
