@@ -228,7 +228,11 @@ _WORDS: dict[str, str] = {
         "escreva escrever escreve implemente implementar corrija schrijf implementeer maak napisz popraw "
         # Rioplatense Spanish asks with "vos": write me, write it for me
         "escribime escribímelo "
-        "zaimplementuj"),
+        "zaimplementuj "
+        # and in the others a one-line how-to is now read in: Russian, Ukrainian, Swedish, Finnish, Turkish,
+        # Indonesian, Vietnamese, Korean
+        "напиши напишите написать реализуй реализуйте исправь создай напишіть реалізуй виправ створи "
+        "skriv skriva kirjoita toteuta korjaa yaz tulis tuliskan buatkan viết 작성 작성해 짜줘"),
     "depth": (
         "concurrency concurrent thread threads threading multithreaded thread-safe threadsafe race-condition "
         "deadlock deadlocks miri unsound unsoundness "
@@ -2484,11 +2488,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
               # (A plan, a design or a program asked for, "plan the migration to Kubernetes with zero
               # downtime", "make a CLI in Go that tails a file", is no lookup.)
               and not low.startswith(_DESIGN_ASKS))
-    if lookup and (language or _language(words, low)) in _LOOKUP_LANGUAGES:
+    if lookup and ((language or _language(words, low)) in _LOOKUP_LANGUAGES or not cjk):
         # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
         # a one-line how-to every model has seen many times. (Not an ask to write or fix
-        # something, a follow-up in a conversation, nor one in a language small models read less well:
-        # "¿Cómo configuro SSH para que solo acepte llaves?" is as well known as its English.)
+        # something, nor a follow-up in a conversation. In another language it is as well known:
+        # "¿Cómo configuro SSH para que solo acepte llaves?", "python 문자열 뒤집기", "rust hur gör man
+        # String till &str". Not in Chinese or Japanese, where the words that ask to write a program,
+        # "用Python写一个函数", are not told apart from a how-to.)
         tier = "fast"
         notes.append("one-line how-to")
     if tier == "fast" and inherited is not None and kind in HARD:

@@ -742,7 +742,7 @@ def test_a_one_line_how_to_about_code_goes_fast(prompt: str) -> None:
 @pytest.mark.parametrize(("prompt", "context"), [
     ("Write a Python function that reverses a string", ""),  # something to write
     ("Explain Python decorators with a simple example.", ""),  # an example asked for
-    ("¿Cómo leo un archivo JSON en Python y recorro sus claves?", ""),  # not English
+    ("如何用 Python 读取 JSON 文件并遍历它的键?", ""),  # in Chinese
     ("how do I do that in Go?", "Write a Python function that merges two sorted lists"),  # a follow-up
     # past the lookup's length: a setup with several parts to get right
     ("How do I set up WireGuard on my Debian home server so my phone can reach the whole LAN through "
@@ -1508,6 +1508,16 @@ def test_many_figures_in_the_askers_own_problem_are_still_one_point() -> None:
     "Wie lösche ich alle gestoppten Docker-Container auf einmal?",
 ])
 def test_a_one_line_how_to_in_a_major_european_language_is_a_lookup(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and "one-line how-to" in got.reason, got.reason
+
+
+@pytest.mark.parametrize("prompt", [
+    "python 리스트 정렬 방법",
+    "miten poistan git-haaran myös palvelimelta",
+    "як в bash дізнатися розмір папки",
+])
+def test_a_one_line_how_to_in_another_language_outside_chinese_and_japanese_is_a_lookup(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier == "fast" and "one-line how-to" in got.reason, got.reason
 
