@@ -539,7 +539,9 @@ _WORDS: dict[str, str] = {
     # Words of a contest problem's statement, which guard the scan for its input bounds.
     "g_bound": "queries query integers integer array arrays constraints input tle testcases",
     # Guards of the counting problems of competitions (_competition_count).
-    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby",
+    "g_count": "integer integers ordered ways способами способов façons maneras způsoby zpusoby "
+               "entiers d'entiers enteros inteiros interi egész ganzer ganzen ganzzahlige целых całkowitych "
+               "entières enteras inteiras intere",
     # ... and of a functional equation (_FUNCTIONAL_EQUATION)
     "g_funcs": "functions fonctions funciones funktionen функции الدوال συναρτήσεις",
     "g_bio": "bio", "g_notes": "bullet bullets notes flashcards cheatsheet", "g_pull": "pull",
@@ -1143,6 +1145,14 @@ _INTEGERS_BEFORE = re.compile(r"\b(?:pairs|triples) of \Z")
 _INTEGER_PAIRS = re.compile(r"\binteger (?:solutions|pairs)\b")
 _ORDERED_TUPLES = re.compile(r"ordered (?:pairs|triples)\b")
 _ORDERED_WORD = re.compile(r"\bordered")
+# ... and the same condition in other languages: "(x, y) pozitív egész számpár", "entiers strictement
+# positifs", "в целых числах".
+_INTEGERS_ELSEWHERE = _Phrases(
+    at_word=(r"entiers (?:strictement )?positifs", r"solutions entières", r"enteros positivos",
+             r"soluciones enteras", r"inteiros positivos", r"soluções inteiras", r"interi positivi",
+             r"soluzioni intere", r"pozitív egész", r"positive[nr]? ganze[nr]? zahl", r"ganzzahlige lösung",
+             r"в целых числах", r"целых положительных", r"положительных целых",
+             r"dodatnich liczb całkowitych", r"liczb całkowitych dodatnich"))
 _WAYS_WORDS = (" ways", " способ", " façons", " maneras", "kolika")  # (" ways": not "always")
 _COMPETITION_WAYS = re.compile(r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
                                 r"(?:ways|способами|способов|façons|maneras)\b[^?]{0,160}?"
@@ -1666,6 +1676,10 @@ def _competition_count(ask: str) -> bool:
                     _INTEGERS_BEFORE.search(ask, max(0, start - 12), start) is not None) or \
                     _INTEGER_PAIRS.match(ask, start) is not None:
                 return True
+    if not ask.isascii() or "entiers" in ask or "enteros" in ask or "inteiros" in ask or "interi" in ask or \
+            "ganz" in ask:
+        if _INTEGERS_ELSEWHERE.search(ask) is not None:
+            return True
     if "ordered" in ask and any(_ORDERED_WORD.match(ask, match.start()) is not None
                                 for match in _ORDERED_TUPLES.finditer(ask)):
         return True

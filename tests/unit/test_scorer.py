@@ -3896,6 +3896,20 @@ def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: 
     assert scorer_module._competition_count(ask) is found
 
 
+@pytest.mark.parametrize(("ask", "found"), [
+    ("add meg az összes pozitív egész n-et, amelyre n^2 + 7 osztható n + 1-gyel", True),
+    ("bestimme alle positiven ganzen zahlen n, für die n^2 + 7 durch n + 1 teilbar ist", True),
+    ("trouver tous les couples d'entiers strictement positifs (a, b) tels que a^2 = b^3 + 1", True),
+    ("¿cuántas soluciones enteras tiene x + y + z = 10?", True),
+    ("решите в целых числах уравнение 2^x + 1 = y^2", True),
+    ("wie viele ganze zahlen liegen zwischen 3 und 9?", False),  # (counting, not a condition to solve)
+    ("les entiers sont rangés par ordre croissant dans ce fichier", False),
+    ("a függvény egész számot ad vissza", False),
+])
+def test_a_competitions_counting_problem_asked_in_other_languages(ask: str, found: bool) -> None:
+    assert scorer_module._competition_count(ask) is found
+
+
 # The single patterns the phrase sets replaced (each opened on a word boundary or a group of alternatives,
 # so the engine tried it at every position): the phrase sets must find what these find.
 _AS_ONE_PATTERN = {
