@@ -1865,6 +1865,12 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         counts["prove"] = 0
     if _only_from("puzzle", _TRUTH_WORDS, hits, counts):
         counts["puzzle"] = 0  # "voglio che tu mi dica la verità": the truth without a liar is no puzzle
+    if counts.get("puzzle", 0) < 2 and ask.count(" says ") >= 3 and (
+            "truth" in ask or " lying" in ask or " lie" in ask):
+        # "A says B is lying. B says C is lying. Who is telling the truth?": statements about each other's
+        # truth, a liars' puzzle without its words ("lying" and "truth" alone are everyday talk, and so is
+        # "my son says ..., his sister says he is lying").
+        counts["puzzle"] = 2
     problem_words = prose and (numbers or spelled) and counts.get("g_problem")
     # ("quantos habitantes tem Recife?": a how-many with no figure to work from is a fact to look up;
     # "Marie a douze billes, elle en donne cinq, combien ...?" has its figures spelled out.)

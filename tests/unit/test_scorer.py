@@ -233,6 +233,16 @@ def test_everyday_words_are_not_puzzles() -> None:
     assert scored("What should I eat before and after a run?").tier == "fast"
 
 
+@pytest.mark.parametrize(("prompt", "puzzle"), [
+    ("P says Q is lying. Q says R is lying. R says P and Q both lie. Who is telling the truth?", True),
+    ("my son says he fed the cat and my daughter says he is lying. how do I get the truth out of them?",
+     False),
+])
+def test_statements_about_each_others_truth_are_a_liars_puzzle(prompt: str, puzzle: bool) -> None:
+    got = scored(prompt)
+    assert (got.task_type == "reasoning" and got.tier == "deep") is puzzle, got.reason
+
+
 CODE_SNIPPET = "\n\ndef total(items):\n    s = 0\n    for i in items:\n        s += i.price\n    return s\n"
 GO_SNIPPET = "\n\nfunc worker(ch chan int) {\n    for v := range ch {\n        fmt.Println(v)\n    }\n}\n"
 
