@@ -475,6 +475,7 @@ _WORDS: dict[str, str] = {
                  "papiamento papiamentu papiaments "
                  "kikuyu gikuyu luo luganda isizulu isixhosa latim latín lateinisch latijn łacinę łacina "
                  "cantonese jyutping hokkien teochew hakka māori reo nynorsk идиш идише идиша יידיש "
+                 "kapampangan ilocano ilokano hiligaynon waray bikolano "
                  + _RARE_LANGUAGE_ADVERBS,
     "g_role": "pretend act play roleplay role-play role style character be i'll practise practice interview "
               "interviewing practising practicing rôle ruolo parte papel rolle rol conta finge finja cuenta "

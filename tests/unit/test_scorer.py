@@ -3712,6 +3712,15 @@ def test_a_text_in_a_language_small_models_read_less_well_is_for_a_mid_model(pro
 
 
 @pytest.mark.parametrize("prompt", [
+    "pls translate into english, tito's text is in ilocano: 'Naimbag nga aldaw! Umaykami inton Domingo, "
+    "agluto ka iti pinakbet.'",
+    "translate my aunt's kapampangan message for me: 'Mayap a abak! Munta ku keni bukas.'",
+])
+def test_a_translation_from_a_philippine_language_beside_tagalog_is_for_a_mid_model(prompt: str) -> None:
+    assert scored(prompt).tier == "balanced", scored(prompt).reason
+
+
+@pytest.mark.parametrize("prompt", [
     "how do I type Gaelic accents like à and ò on my iPad?",
     "Wir fahren nach Berlin und dann nach Hamburg, was sollen wir nach dem Essen machen?",
 ])
