@@ -623,7 +623,7 @@ _WORDS: dict[str, str] = {
         "রচনা কবিতা গল্প চিঠি"),
     "rewrite": (
         "rewrite rephrase paraphrase proofread reword translate translation grammar spelling "
-        "isalin pakisalin "
+        "isalin pakisalin pa-translate patranslate "
         "übersetz formulier formuliere umformulieren förmlicher höflicher "
         "polish shorten simplify formal informal tone edit friendlier politer "
         "übersetze übersetzen umschreiben traduis traduire reformule traduce traducir traduci "
@@ -2029,8 +2029,11 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # ("we demonstrate", "derive") are the material, not a proof to write.
     # (A question besides, "if I cancel after a month, do I get money back?", applies the text: not this.)
     # (Not "write me a revisions clause ... in plain English": a new text to write, not a text put plainly.)
+    # (Nor "translate into Tagalog for Mama and explain 'GIS' in simple words": a translation, with a gloss.)
     plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask, hits) and not (
-        counts.get("g_write") and _WRITE_NEW.search(ask, 0, ASK_END_CHARS) is not None)
+        counts.get("g_write") and _WRITE_NEW.search(ask, 0, ASK_END_CHARS) is not None) and not (
+        counts.get("rewrite") and any(stem in ask[:ASK_END_CHARS] for stem in _TRANSLATE_STEMS) and
+        _INTO_LANGUAGE.search(ask, 0, ASK_END_CHARS) is not None)
     # "Explain in plain English what this clause means for us": the text put plainly and judged for the
     # asker, a summary with a judgement (not its figures' sums), though no plain-words ask alone.
     judged_plain = not plain and tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and \

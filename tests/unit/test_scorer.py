@@ -3720,6 +3720,22 @@ def test_a_translation_from_a_philippine_language_beside_tagalog_is_for_a_mid_mo
     assert scored(prompt).tier == "balanced", scored(prompt).reason
 
 
+_BENEFIT_LETTER = ("\n\n\"Dear Mr Santos, we have reviewed your eligibility for the housing benefit "
+                   "for the period April 2025 to March 2026. Your monthly payment will change from $412.50 "
+                   "to $377.20 from May because your reported income increased. You may ask for a review in "
+                   "writing within 60 days of this letter; include the documents that support it.\"")
+
+
+@pytest.mark.parametrize("ask", [
+    "Pa-translate naman into Tagalog para kay Lolo, keep the amounts exact and explain 'review' in simple "
+    "words in brackets:",
+    "Please translate this into Tagalog for my dad and explain the benefit in plain words in brackets:",
+])
+def test_a_letter_to_translate_into_tagalog_with_a_gloss_is_a_translation(ask: str) -> None:
+    got = scored(ask + _BENEFIT_LETTER)
+    assert (got.task_type, got.tier) == ("creative_writing", "balanced"), got.reason
+
+
 @pytest.mark.parametrize("prompt", [
     "how do I type Gaelic accents like à and ò on my iPad?",
     "Wir fahren nach Berlin und dann nach Hamburg, was sollen wir nach dem Essen machen?",
