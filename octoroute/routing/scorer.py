@@ -999,10 +999,12 @@ _LIST_AGGREGATE = re.compile(r"(?:average|avg|mean|sum|total|median) of (?:these
 _QUANTITY_ASKED = _Phrases(r"how (?:many|much|long|far|old)\b", at_word=(r"calculate\b", r"work out\b"))
 _GAME_PHRASES = ("role-play", "roleplay", "role play", "in character", "jeu de rôle", "juego de rol",
                  "rollenspiel", "gioco di ruolo")
-# Languages a small model reads as well as English for a one-line how-to. (Swedish, Norwegian and
-# Danish joined when three sets from Gothenburg, Oslo and Stockholm labelled their short everyday asks,
-# "cannot tell" and so biased up, as small-model work.)
-_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi", "ro", "sv", "no"))
+# Languages a small model reads as well as English: a short everyday ask in one of them is not biased up
+# for its language alone. (Swedish, Norwegian and Danish joined when three sets from Gothenburg, Oslo and
+# Stockholm labelled their short everyday asks, "cannot tell" and so biased up, as small-model work;
+# Hungarian and Vietnamese when two Budapest sets and a Hanoi set did the same.)
+_LOOKUP_LANGUAGES = frozenset(("en", "de", "fr", "es", "it", "pt", "nl", "id", "hi", "ro", "sv", "no", "hu",
+                               "vi"))
 # "smartctl summary below": a pasted summary (the material), not an ask for one.
 _SUMMARY_PASTED = re.compile(r"summary (?:below|above|attached|output)|summary\(")  # (R's "summary(m)")
 # A line that names its field: 'key: value', 'key = value', a PGN tag '[Event "..."]'.

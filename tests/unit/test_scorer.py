@@ -3820,6 +3820,17 @@ def test_a_short_swedish_ask_is_read_like_a_short_english_one() -> None:
     assert sums.task_type == "math" and sums.tier != "fast", sums.reason
 
 
+@pytest.mark.parametrize(("prompt", "language"), [
+    ("hogyan lesz puha a kakaós csiga? nálam mindig kemény marad a széle, pedig fél órát kelesztem és "
+     "letakarom egy konyharuhával", "hu"),
+    ("làm sao để hoa lan của mình ra hoa lại được không? năm nay nó chỉ ra lá thôi", "vi"),
+])
+def test_a_short_hungarian_or_vietnamese_ask_is_read_like_a_short_english_one(prompt: str,
+                                                                             language: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "fast" and f"language {language}" in got.reason, got.reason
+
+
 def test_show_that_in_a_pasted_statement_asks_for_no_proof() -> None:
     """"Our records show that ...", "we further show that ...": a letter's or an abstract's claim."""
     letter = scored("what does this letter mean for me, in simple words?\n\n\"Dear member, our records show "
