@@ -786,7 +786,7 @@ _CSP_ARTEFACTS = frozenset(_CSP_ARTEFACT_WORDS.split())
 _WRITE_NEW = re.compile(r"\b(?:write|draft)(?: me| us)? (?:a|an) ")
 _NEED_TEXT = re.compile(r"\s*(?:i |we )?(?:need|want|would like|'d like) (?:a|an)(?: [\w'-]+){0,3} "
                         r"(?:speech|toast|eulogy|poem|story|caption|bio|letter|card message|limerick|haiku|"
-                        r"song)\b")
+                        r"song|(?:card|thank-you|thank you|sympathy|condolence|farewell|get-well) note)\b")
 # A biography to write: "a short bio", "bio for the website" (not "BIO BANANEN" on a receipt).
 _BIO = re.compile(r"\b(?:short|brief|speaker|author|professional|team|a|my|our|his|her) bio\b|"
                   r"\bbio (?:for|of)\b")

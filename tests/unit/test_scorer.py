@@ -2966,6 +2966,16 @@ def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details() -> 
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
 
 
+@pytest.mark.parametrize("prompt", [
+    "need a short sympathy card note to the Okafors. their cat Biscuit died on Monday, she was 19 and "
+    "they got her when their son was 4. he's 23 now. kind, not gushing, 3-4 sentences for a card",
+    "I need a thank-you card note for Mrs Ruiz, who fed our 2 dogs for 10 days while we were away, 5 lines",
+])
+def test_a_note_for_a_card_asked_in_the_first_words_is_writing_whatever_its_figures(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
 def test_a_dose_at_the_same_time_each_day_is_no_concurrency() -> None:
     got = scored("explain this to my dad simply: 'Take one capsule at the same time each day, with "
                  "food. Do not "
