@@ -2345,6 +2345,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         inherited = "code"
         notes.append("code from the conversation")
         kind, confidence = inherited, max(confidence, 0.65)
+    elif earlier is not None and earlier.task_type == "code" and kind == "extraction" and not shape and \
+            earlier.confidence >= LOW_CONFIDENCE and _only_from("extraction", _PROGRAM_DATA, hits, counts):
+        # "now log everything to a csv with timestamp, ecu, did, status" after a script asked for: the
+        # format and the fields are the program's data, as in "write a script that saves it as JSON".
+        inherited = "code"
+        notes.append("code from the conversation")
+        kind, confidence = inherited, max(confidence, 0.65)
     if not explicit and has_tools and kind in ("casual_chat", "question_answer"):
         # An agent loop: small models pick tools and arguments less reliably.
         notes.append("tools offered")

@@ -2333,6 +2333,14 @@ def test_a_what_if_with_figures_after_code_is_about_the_code() -> None:
     assert got.task_type == "code" and "code from the conversation" in got.reason, got.reason
 
 
+def test_a_csv_to_log_after_a_script_is_the_programs_data() -> None:
+    got = scored("nice. now do it for every host in this list, retry 3 times on timeout and log everything "
+                 "to a csv with timestamp, host, status, latency, error.\n\nHOSTS = ['nas', 'pve1', 'pve2', "
+                 "'pi-hole', 'router', 'printer']",
+                 context="python script: ping my NAS every minute and print if it is down")
+    assert got.task_type == "code" and got.tier == "balanced", got.reason
+
+
 def test_a_sum_after_code_is_still_a_sum() -> None:
     got = scored("unrelated, but what is 3/4 + 2/5 as a fraction?", context=_CODE_CONTEXT)
     assert got.task_type == "math", got.reason
