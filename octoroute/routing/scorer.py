@@ -64,6 +64,7 @@ UNSURE_FOREIGN_WORDS = 15  # words; an ask this long in a language beyond _LOOKU
 HYPHEN_SPLIT_WORDS = 80  # words; a prompt this short also has its hyphenated compounds split
 PLAIN_QUESTION_CHARS = 60  # a "?" this close after "in simple words" ends that ask
 ASK_END_CHARS = 240  # the head and the tail of an ask, where it says who the answer is for
+FACT_COUNT_TOKENS = 40  # tokens; a how-many this short with at most one figure asks a fact
 LOOKUP_TOKENS = 30  # tokens; a code ask this short, with no code in it, is a one-line how-to
 SUMMARY_LINE_CHARS = 300  # a line this short, above or below a pasted text, may be its ask
 THANKS_WORDS = 25  # words; thanks this short that ask nothing more close a conversation
@@ -1277,6 +1278,9 @@ _RECURRENCE = re.compile(r"\b[a-z](?:\((?:n|k)\)|_\{?(?:n|k)\}?) ?= ?[^=\n]{0,30
 # que", "semua bilangan prima p sehingga"): a problem to reason out, however few its figures.
 _SUCH_THAT = re.compile(r"\b(?:such that|tel(?:le)?s? que|tal(?:es)? que|tali che|tale che|so dass|sodass|"
                         r"sehingga)\b")
+# What a counting problem counts (a how-many with these words is one to solve, not a fact to look up).
+_COUNTING_WORDS = ("number", "digit", "ways", "combination", "arrange", "explain", "average", "ordered",
+                   "clock", "hour hand", "minute hand", "números", "cifras", "nombres", "zahlen", "numeri")
 # Numbers two to twelve spelled out in the languages with a how-many word in _VOCAB (not those that are also
 # common words elsewhere: "once", "due", "elf", "sei", "sept").
 _NUMBER_WORDS = frozenset((
@@ -1890,6 +1894,18 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     if word_problem and numbers <= 1 and "should" in ask and not counts.get("howmany") and \
             _ADVICE_AMOUNT.search(ask) is not None:
         # "How long should a standup for 4 people take?": a norm to advise on, with no data to work from.
+        word_problem = 0
+    if word_problem and numbers <= 1 and not expr and not spelled and tokens < FACT_COUNT_TOKENS and \
+            not context and not (counts.get("chance") or counts.get("device") or counts.get("code") or
+                                 counts.get("stakes") or counts.get("g_self") or counts.get("howmany") or
+                                 (numbers and counts.get("unit"))) and \
+            not any(word in ask for word in _COUNTING_WORDS):
+        # "how many bank holidays are there in england in 2026", "how many weeks of maternity leave do
+        # mums get in singapore?": a quantity to look up, with at most one figure (a year, a claim to
+        # check) and nothing to work from. (Not what to count under a rule, "how many 5 digit numbers
+        # have digits in strictly increasing order", nor a clock puzzle, nor a figure to convert, "quantos
+        # minutos há em 3 horas?" (a how-many word of another language comes with a figure to work
+        # from); not in a conversation, where the figures may be in the turns before.)
         word_problem = 0
     if word_problem and numbers - fractions == 2 and tokens < PERCENT_TOKENS and ("%" in low or not (
             problem_words or counts.get("g_self"))):

@@ -2341,6 +2341,17 @@ def test_a_csv_to_log_after_a_script_is_the_programs_data() -> None:
     assert got.task_type == "code" and got.tier == "balanced", got.reason
 
 
+@pytest.mark.parametrize(("prompt", "fact"), [
+    ("how many public holidays are there in scotland in 2027?", True),
+    ("how many weeks of shared parental leave can a dad take in the UK?", True),
+    ("how many 4 digit numbers have their digits in strictly decreasing order?", False),
+    ("How many times a day do the hour and minute hands of a clock point the same way?", False),
+])
+def test_a_how_many_with_nothing_to_work_from_is_a_fact(prompt: str, fact: bool) -> None:
+    got = scored(prompt)
+    assert (got.task_type == "question_answer" and got.tier == "fast") is fact, got.reason
+
+
 def test_a_sum_after_code_is_still_a_sum() -> None:
     got = scored("unrelated, but what is 3/4 + 2/5 as a fraction?", context=_CODE_CONTEXT)
     assert got.task_type == "math", got.reason
