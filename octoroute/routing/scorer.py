@@ -305,7 +305,10 @@ _WORDS: dict[str, str] = {
         # ro, el
         "demonstreaza demonstrează απόδειξε αποδείξτε "
         # cs, with and without its diacritics
-        "dokaž dokaz dokažte dokazte důkaz dukaz důkazu dukazu"),
+        "dokaž dokaz dokažte dokazte důkaz dukaz důkazu dukazu "
+        # tr, with and without its dotless i ("ispat" alone is also evidence in court)
+        "ispatla ispatlayın ispatlayin ispatlayınız ispatlayiniz ispatı ispati kanıtla kanıtlayın "  # noqa: RUF001
+        "kanitla kanitlayin"),
     "puzzle": (
         "puzzle puzzles riddle riddles logic logical deduce deduction infer syllogism paradox "
         "knights knaves liar liars truth-teller truthteller sequence chess sudoku "

@@ -3114,6 +3114,15 @@ def test_nynorsk_asked_after_a_translation_needs_care() -> None:
     assert got.task_type == "creative_writing" and got.tier == "balanced", got.reason
 
 
+@pytest.mark.parametrize("prompt", [
+    "x, y pozitif reel sayılar ve x + y = 2 olmak üzere x^3 + y^3 ≥ 2 olduğunu ispatlayın",  # noqa: RUF001 (Turkish dotless i)
+    "n tek sayı ise n^2 - 1 sayısının 8 ile bölündüğünü kanıtla",  # noqa: RUF001
+])
+def test_a_proof_asked_in_turkish_is_a_proof(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.tier == "deep" and "prove" in got.reason, got.reason
+
+
 def test_a_liar_puzzle_in_swedish_is_a_puzzle() -> None:
     got = scored("Tre elever: Ali säger 'Bea ljuger'. Bea säger 'Cem ljuger'. Cem säger 'Ali och Bea ljuger "
                  "båda'. Vem talar sanning?")
