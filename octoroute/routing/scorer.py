@@ -591,6 +591,8 @@ _WORDS: dict[str, str] = {
         "antworten répondre responder rispondere antwoorden "
         # es, pt: a speech, a toast, congratulations, an invitation, a dedication, a little message
         "discurso brindis brinde felicitación invitación convite dedicatoria mensajito mensajitos "
+        # fr: a speech, wishes for a card, an announcement of a birth or a wedding
+        "discours vœux voeux faire-part "
         "mensagem bericht aankondiging ogłoszenie wiadomość inlägg meddelande brev объявление "
         "сообщение письмо тост поздравление открытку ilan mesaj mektup "
         # Ukrainian: an essay, a greeting, a thank-you, a speech, a complaint, a poem, a story, a card, a

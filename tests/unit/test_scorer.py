@@ -2995,6 +2995,16 @@ def test_a_note_for_a_card_asked_in_the_first_words_is_writing_whatever_its_figu
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
 
 
+@pytest.mark.parametrize("prompt", [
+    "ma sœur se marie le 14 juin, je dois faire un petit discours de 3 minutes au repas, drôle mais pas "
+    "méchant, elle a 34 ans et lui 36",
+    "des vœux pour la carte de Noël de l'équipe, 4 lignes, on est 12",
+])
+def test_a_speech_or_wishes_asked_in_french_are_writing_whatever_their_figures(prompt: str) -> None:
+    got = scored(prompt)
+    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
+
+
 def test_a_dose_at_the_same_time_each_day_is_no_concurrency() -> None:
     got = scored("explain this to my dad simply: 'Take one capsule at the same time each day, with "
                  "food. Do not "
