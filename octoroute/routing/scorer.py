@@ -1162,6 +1162,9 @@ _INTEGERS_ELSEWHERE = _Phrases(
              r"soluzioni intere", r"pozitív egész", r"positive[nr]? ganze[nr]? zahl", r"ganzzahlige lösung",
              r"в целых числах", r"целых положительных", r"положительных целых",
              r"dodatnich liczb całkowitych", r"liczb całkowitych dodatnich"))
+# (Searched in a text that is not ASCII, or holds one of these: French, Spanish, Portuguese, Italian and
+# German written without accents.)
+_INTEGER_STEMS = ("entier", "entero", "entera", "inteiro", "inteira", "interi", "intere", "ganz")
 _WAYS_WORDS = (" ways", " способ", " façons", " maneras", "kolika")  # (" ways": not "always")
 _COMPETITION_WAYS = re.compile(r"(?:how many|сколькими|сколько|de combien de|de cuántas) (?:different )?"
                                 r"(?:ways|способами|способов|façons|maneras)\b[^?]{0,160}?"
@@ -1283,7 +1286,8 @@ _RECURRENCE = re.compile(r"\b[a-z](?:\((?:n|k)\)|_\{?(?:n|k)\}?) ?= ?[^=\n]{0,30
 # que", "semua bilangan prima p sehingga"): a problem to reason out, however few its figures.
 _SUCH_THAT = re.compile(r"\b(?:such that|tel(?:le)?s? que|tal(?:es)? que|tali che|tale che|so dass|sodass|"
                         r"sehingga)\b")
-# What a counting problem counts (a how-many with these words is one to solve, not a fact to look up).
+# Words that make a how-many one to solve or explain, not a fact to look up: what a counting problem counts
+# (numbers, digits, ways, arrangements), an average to work out, a clock puzzle, an explanation asked.
 _COUNTING_WORDS = ("number", "digit", "ways", "combination", "arrange", "explain", "average", "ordered",
                    "clock", "hour hand", "minute hand", "números", "cifras", "nombres", "zahlen", "numeri")
 # Numbers two to twelve spelled out in the languages with a how-many word in _VOCAB (not those that are also
@@ -1688,10 +1692,9 @@ def _competition_count(ask: str) -> bool:
                     _INTEGERS_BEFORE.search(ask, max(0, start - 12), start) is not None) or \
                     _INTEGER_PAIRS.match(ask, start) is not None:
                 return True
-    if not ask.isascii() or "entiers" in ask or "enteros" in ask or "inteiros" in ask or "interi" in ask or \
-            "ganz" in ask:
-        if _INTEGERS_ELSEWHERE.search(ask) is not None:
-            return True
+    if (not ask.isascii() or any(stem in ask for stem in _INTEGER_STEMS)) and \
+            _INTEGERS_ELSEWHERE.search(ask) is not None:
+        return True
     if "ordered" in ask and any(_ORDERED_WORD.match(ask, match.start()) is not None
                                 for match in _ORDERED_TUPLES.finditer(ask)):
         return True
@@ -1907,10 +1910,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             not any(word in ask for word in _COUNTING_WORDS):
         # "how many bank holidays are there in england in 2026", "how many weeks of maternity leave do
         # mums get in singapore?": a quantity to look up, with at most one figure (a year, a claim to
-        # check) and nothing to work from. (Not what to count under a rule, "how many 5 digit numbers
-        # have digits in strictly increasing order", nor a clock puzzle, nor a figure to convert, "quantos
-        # minutos há em 3 horas?" (a how-many word of another language comes with a figure to work
-        # from); not in a conversation, where the figures may be in the turns before.)
+        # check) and nothing to work from. Not what to count under a rule ("how many 5 digit numbers
+        # have digits in strictly increasing order"), a clock puzzle or a figure to convert; not a
+        # how-many word of another language, which comes with a figure ("quantos minutos há em 3
+        # horas?"); not in a conversation, where the figures may be in the turns before.
         word_problem = 0
     if word_problem and numbers - fractions == 2 and tokens < PERCENT_TOKENS and ("%" in low or not (
             problem_words or counts.get("g_self"))):
@@ -2055,7 +2058,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     # (Nor "translate into Tagalog for Mama and explain 'GIS' in simple words": a translation, with a gloss.)
     plain = tokens >= PARAGRAPH_TOKENS and bool(counts.get("g_plain")) and _plain_ask(ask, hits) and not (
         counts.get("g_write") and _WRITE_NEW.search(ask, 0, ASK_END_CHARS) is not None) and not (
-        counts.get("rewrite") and any(stem in ask[:ASK_END_CHARS] for stem in _TRANSLATE_STEMS) and
+        counts.get("rewrite") and any(ask.find(stem, 0, ASK_END_CHARS) >= 0 for stem in _TRANSLATE_STEMS) and
         _INTO_LANGUAGE.search(ask, 0, ASK_END_CHARS) is not None)
     # "Explain in plain English what this clause means for us": the text put plainly and judged for the
     # asker, a summary with a judgement (not its figures' sums), though no plain-words ask alone.
@@ -2542,7 +2545,7 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
               # (A plan, a design or a program asked for, "plan the migration to Kubernetes with zero
               # downtime", "make a CLI in Go that tails a file", is no lookup.)
               and not low.startswith(_DESIGN_ASKS))
-    if lookup and ((language or _language(words, low)) in _LOOKUP_LANGUAGES or not cjk):
+    if lookup and (not cjk or (language or _language(words, low)) in _LOOKUP_LANGUAGES):
         # "python reverse a string", "default port of PostgreSQL?", "undo my last git commit":
         # a one-line how-to every model has seen many times. (Not an ask to write or fix
         # something, nor a follow-up in a conversation. In another language it is as well known:

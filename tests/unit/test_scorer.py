@@ -2986,21 +2986,16 @@ def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details() -> 
 
 
 @pytest.mark.parametrize("prompt", [
+    # a note for a card, asked in the first words
     "need a short sympathy card note to the Okafors. their cat Biscuit died on Monday, she was 19 and "
     "they got her when their son was 4. he's 23 now. kind, not gushing, 3-4 sentences for a card",
     "I need a thank-you card note for Mrs Ruiz, who fed our 2 dogs for 10 days while we were away, 5 lines",
-])
-def test_a_note_for_a_card_asked_in_the_first_words_is_writing_whatever_its_figures(prompt: str) -> None:
-    got = scored(prompt)
-    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
-
-
-@pytest.mark.parametrize("prompt", [
+    # a speech or wishes, asked in French
     "ma sœur se marie le 14 juin, je dois faire un petit discours de 3 minutes au repas, drôle mais pas "
     "méchant, elle a 34 ans et lui 36",
     "des vœux pour la carte de Noël de l'équipe, 4 lignes, on est 12",
 ])
-def test_a_speech_or_wishes_asked_in_french_are_writing_whatever_their_figures(prompt: str) -> None:
+def test_a_card_note_or_a_french_speech_is_writing_whatever_its_figures(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
 
@@ -3995,6 +3990,7 @@ def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: 
     ("bestimme alle positiven ganzen zahlen n, für die n^2 + 7 durch n + 1 teilbar ist", True),
     ("trouver tous les couples d'entiers strictement positifs (a, b) tels que a^2 = b^3 + 1", True),
     ("¿cuántas soluciones enteras tiene x + y + z = 10?", True),
+    ("cuantas soluciones enteras tiene x + y + z = 10", True),  # (ASCII: found by its stem)
     ("решите в целых числах уравнение 2^x + 1 = y^2", True),
     ("wie viele ganze zahlen liegen zwischen 3 und 9?", False),  # (counting, not a condition to solve)
     ("les entiers sont rangés par ordre croissant dans ce fichier", False),
