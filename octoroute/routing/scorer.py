@@ -1286,6 +1286,13 @@ _RECURRENCE = re.compile(r"\b[a-z](?:\((?:n|k)\)|_\{?(?:n|k)\}?) ?= ?[^=\n]{0,30
 # que", "semua bilangan prima p sehingga"): a problem to reason out, however few its figures.
 _SUCH_THAT = re.compile(r"\b(?:such that|tel(?:le)?s? que|tal(?:es)? que|tali che|tale che|so dass|sodass|"
                         r"sehingga)\b")
+# An equation of figures, x, brackets and the four operations around one "=" (its sides end where any other
+# letter or sign begins).
+_EQUATION = re.compile(r"[\d x+\-−*/().]*=[\d x+\-−*/().]*")  # noqa: RUF001 (the minus sign, U+2212)
+# ... and what makes one not linear: x times x, x in a bracket times a bracket, x divided into.
+_NONLINEAR_MARKS = ("x(", ")(", "xx", "x x", "x*x", "/x", "/(", ")x")
+# ... or anywhere in the ask, a power, a root or a function of x.
+_POWER_MARKS = ("²", "³", "^", "**", "√", "sin", "cos", "tan", "log", "exp", "ln(", "sqrt")
 # Words that make a how-many one to solve or explain, not a fact to look up: what a counting problem counts
 # (numbers, digits, ways, arrangements), an average to work out, a clock puzzle, an explanation asked.
 _COUNTING_WORDS = ("number", "digit", "ways", "combination", "arrange", "explain", "average", "ordered",
@@ -1699,6 +1706,16 @@ def _competition_count(ask: str) -> bool:
                                 for match in _ORDERED_TUPLES.finditer(ask)):
         return True
     return any(word in ask for word in _WAYS_WORDS) and _COMPETITION_WAYS.search(ask) is not None
+
+
+def _linear_in_x(low: str) -> bool:
+    """The text's one equation is linear in x alone: "3x + 7 = 22", "3(x - 2) - 2(x + 1) = 5"."""
+    found = _EQUATION.search(low)
+    if found is None:
+        return False
+    equation = found.group()
+    return "x" in equation and not any(mark in equation for mark in _NONLINEAR_MARKS) and \
+        not any(mark in low for mark in _POWER_MARKS)
 
 
 def _asks_to_show(ask: str) -> bool:
@@ -2765,6 +2782,13 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
                 # (Two questions of the figures, "what do I sell it for? and what's the markup %", are
                 # two steps.)
                 notes.append("one-step arithmetic")
+                return "fast"
+            if kind == "math" and tokens < 40 and not word_problem and not counts.get("math_adv") and \
+                    low.count("=") == 1 and _linear_in_x(low):
+                # "solve 3(x - 2) = 2x + 5 and show the steps": a linear equation in one unknown, school
+                # algebra every model solves (not a quadratic, a system, a trigonometric equation, nor x
+                # in a denominator).
+                notes.append("a linear equation in one unknown")
                 return "fast"
         return "balanced"
     if kind == "deep_analysis":

@@ -47,9 +47,11 @@ def scored(text: str, **kwargs: object):  # type: ignore[no-untyped-def]
     ("Implement a thread-safe bounded queue in Java with blocking put and take", "deep", "code"),
     ("Review this login code for SQL injection and other security vulnerabilities:\n"
      "def login(u, p):\n    return db.execute(\"SELECT * FROM users WHERE u='%s'\" % u)", "deep", "code"),
-    # maths: one-step arithmetic is small; equations balanced; multi-step word problems deep
+    # maths: one-step arithmetic and a linear equation in x are small; other equations balanced;
+    # multi-step word problems deep
     ("What is 12 * 12?", "fast", "math"),
-    ("Solve 2x + 3 = 11 for x", "balanced", "math"),
+    ("Solve 2x + 3 = 11 for x", "fast", "math"),
+    ("Solve x^2 - 5x + 6 = 0", "balanced", "math"),
     ("A shop sells pens at $2 and notebooks at $5. Tom buys 3 pens and 4 notebooks and pays with $50. "
      "How much change does he get?", "deep", "math"),
     ("Find the derivative of x^3 * sin(x) and evaluate the integral of it from 0 to pi", "deep", "math"),
@@ -373,6 +375,22 @@ def test_show_that_in_a_table_is_not_a_proof() -> None:
 def test_how_many_with_a_unit_is_a_word_problem() -> None:
     got = scored("How many times a week does the minute hand pass the hour hand?")
     assert got.task_type == "math" and got.tier == "balanced", got.reason
+
+
+@pytest.mark.parametrize(("prompt", "linear"), [
+    ("solve 5x - 4 = 2x + 11 and show the steps", True),
+    ("4(x + 3) - (x - 1) = 19, solve pls", True),
+    ("résous 7x + 2 = 3x - 10", True),
+    ("solve x² - 7x + 12 = 0 show steps", False),  # a quadratic
+    ("solve 4x + 2y = 14 and x - y = 2", False),  # a system
+    ("solve x(x - 3) = 10", False),  # x times x
+    ("solve 2/(x - 1) = 4", False),  # x in a denominator
+    ("solve 2cos(x) - 1 = 0 for 0 <= x < 360", False),
+])
+def test_a_linear_equation_in_one_unknown_is_a_small_models_job(prompt: str, linear: bool) -> None:
+    got = scored(prompt)
+    assert (got.tier == "fast") is linear, got.reason
+    assert got.task_type == "math", got.reason
 
 
 def test_angles_are_not_one_step_arithmetic() -> None:
