@@ -2378,16 +2378,13 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
         inherited = earlier.task_type
         notes.append(f"{inherited} from the conversation")
         kind, confidence = inherited, max(confidence, 0.65)
-    elif earlier is not None and earlier.task_type == "code" and kind == "math" and not (shape or expr) and \
-            not chance and not counts.get("math") and not counts.get("math_adv") and \
-            earlier.confidence >= LOW_CONFIDENCE:
+    elif earlier is not None and earlier.task_type == "code" and not shape and \
+            earlier.confidence >= LOW_CONFIDENCE and (
+                (kind == "math" and not expr and not chance and not counts.get("math") and
+                 not counts.get("math_adv")) or
+                (kind == "extraction" and _only_from("extraction", _PROGRAM_DATA, hits, counts))):
         # "ok, and what if I have multiple producers now, say 4 goroutines?" after a Go panic: a what-if
         # with figures in a conversation about code is a question about the code, not a word problem.
-        inherited = "code"
-        notes.append("code from the conversation")
-        kind, confidence = inherited, max(confidence, 0.65)
-    elif earlier is not None and earlier.task_type == "code" and kind == "extraction" and not shape and \
-            earlier.confidence >= LOW_CONFIDENCE and _only_from("extraction", _PROGRAM_DATA, hits, counts):
         # "now log everything to a csv with timestamp, ecu, did, status" after a script asked for: the
         # format and the fields are the program's data, as in "write a script that saves it as JSON".
         inherited = "code"

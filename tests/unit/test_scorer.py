@@ -1534,18 +1534,12 @@ def test_many_figures_in_the_askers_own_problem_are_still_one_point() -> None:
 @pytest.mark.parametrize("prompt", [
     "¿Cómo cambio el puerto de SSH en Debian?",
     "Wie lösche ich alle gestoppten Docker-Container auf einmal?",
-])
-def test_a_one_line_how_to_in_a_major_european_language_is_a_lookup(prompt: str) -> None:
-    got = scored(prompt)
-    assert got.tier == "fast" and "one-line how-to" in got.reason, got.reason
-
-
-@pytest.mark.parametrize("prompt", [
+    # and in any other language but Chinese and Japanese
     "python 리스트 정렬 방법",
     "miten poistan git-haaran myös palvelimelta",
     "як в bash дізнатися розмір папки",
 ])
-def test_a_one_line_how_to_in_another_language_outside_chinese_and_japanese_is_a_lookup(prompt: str) -> None:
+def test_a_one_line_how_to_in_another_language_is_a_lookup(prompt: str) -> None:
     got = scored(prompt)
     assert got.tier == "fast" and "one-line how-to" in got.reason, got.reason
 
@@ -2995,15 +2989,10 @@ def test_a_pain_scale_in_a_prescription_is_no_rota() -> None:
     assert got.task_type != "reasoning" and got.tier != "deep", got.reason
 
 
-def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details() -> None:
-    got = scored("need a short retirement speech for Mr Tan, our physics teacher for 28 years: he ran "
-                 "the maths "
-                 "olympiad team from 2001, solved every integral on the board in 3 lines and loves durian. "
-                 "warm and a little funny")
-    assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
-
-
 @pytest.mark.parametrize("prompt", [
+    "need a short retirement speech for Mr Tan, our physics teacher for 28 years: he ran the maths "
+    "olympiad team from 2001, solved every integral on the board in 3 lines and loves durian. "
+    "warm and a little funny",
     # a note for a card, asked in the first words
     "need a short sympathy card note to the Okafors. their cat Biscuit died on Monday, she was 19 and "
     "they got her when their son was 4. he's 23 now. kind, not gushing, 3-4 sentences for a card",
@@ -3013,7 +3002,7 @@ def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details() -> 
     "méchant, elle a 34 ans et lui 36",
     "des vœux pour la carte de Noël de l'équipe, 4 lignes, on est 12",
 ])
-def test_a_card_note_or_a_french_speech_is_writing_whatever_its_figures(prompt: str) -> None:
+def test_a_speech_asked_in_the_first_words_is_writing_whatever_its_details(prompt: str) -> None:
     got = scored(prompt)
     assert got.task_type == "creative_writing" and got.tier == "fast", got.reason
 
@@ -3997,13 +3986,7 @@ def test_an_angle_asked_in_korean_is_maths() -> None:
     ("nonpositive integers are allowed in the input", False),
     ("sum the unordered pairs in this list", False),
     ("the pairs of integer ids in this csv are always sorted", False),
-])
-def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: bool) -> None:
-    """The counting-problem check looks for its literals first and at what comes before them after."""
-    assert scorer_module._competition_count(ask) is found
-
-
-@pytest.mark.parametrize(("ask", "found"), [
+    # the same conditions in other languages
     ("add meg az összes pozitív egész n-et, amelyre n^2 + 7 osztható n + 1-gyel", True),
     ("bestimme alle positiven ganzen zahlen n, für die n^2 + 7 durch n + 1 teilbar ist", True),
     ("trouver tous les couples d'entiers strictement positifs (a, b) tels que a^2 = b^3 + 1", True),
@@ -4014,7 +3997,8 @@ def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: 
     ("les entiers sont rangés par ordre croissant dans ce fichier", False),
     ("a függvény egész számot ad vissza", False),
 ])
-def test_a_competitions_counting_problem_asked_in_other_languages(ask: str, found: bool) -> None:
+def test_a_competitions_counting_problem_is_found_where_it_was(ask: str, found: bool) -> None:
+    """The counting-problem check looks for its literals first and at what comes before them after."""
     assert scorer_module._competition_count(ask) is found
 
 
