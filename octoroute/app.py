@@ -43,6 +43,7 @@ from octoroute.config import Config, config_path, effective_log_level, load_conf
 from octoroute.errors import ConfigError
 from octoroute.logs import configure_logging
 from octoroute.metrics import Metrics
+from octoroute.routing.prior import shipped_prior
 from octoroute.routing.router import LLMBrain, RouteInput, Router
 from octoroute.routing.semantic import SemanticLayer, semantic_layer
 from octoroute.routing.sessions import SessionTracker
@@ -124,7 +125,7 @@ def build_runtime(config: Config, *, clock: Callable[[], float] = time.monotonic
     semantic = semantic_layer(config.routing.semantic, session_factory=session_factory, clock=clock,
                               metrics=metrics)
     router = Router(config.routing, brain, metrics, clock, {e.id: e.tier for e in config.endpoints},
-                    semantic=semantic)
+                    semantic=semantic, prior=shipped_prior() if config.routing.learned_prior else None)
 
     slots = ChatSlots(config.server.chat_slots, metrics)
     watchdog = StreamWatchdog(clock=clock)

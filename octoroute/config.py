@@ -193,6 +193,7 @@ class RoutingConfig:
     brain_confidence: float = 0.5  # 0..1; hybrid asks the brain below this scorer confidence
     brain_cache_size: int = 1024  # brain answers kept for repeated prompts (by hash); 0: no cache
     semantic: SemanticConfig = SemanticConfig()  # [routing.semantic]
+    learned_prior: bool = True  # lower the scorer's tier one step when the fitted prior is sure it serves
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ _ROUTING_FIELDS = {
     "tier_fallback": _Field("bool", None, "true or false", "true"),
     "rules_preset": _one_of(RULE_PRESETS),
     "brain_confidence": _Field("float", lambda v: 0 <= v <= 1, "a number from 0 to 1", "0.5"),
+    "learned_prior": _Field("bool", None, "true or false", "true"),
     "brain_cache_size": _Field("int", lambda v: 0 <= v <= 1_000_000, "an integer from 0 to 1000000",
                                "1024"),
 }

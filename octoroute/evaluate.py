@@ -45,6 +45,7 @@ from octoroute.config import (
 from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.conversation import conversation_input
+from octoroute.routing.prior import shipped_prior
 from octoroute.routing.router import RouteInput, Router, Semantic
 from octoroute.routing.rules import TASK_TYPES
 from octoroute.routing.semantic import SemanticLayer, semantic_layer
@@ -264,7 +265,8 @@ def build_router(config: Config, semantic: Semantic | None = None) -> Router:
     """The real router for ``config``, with an offline brain and a private metrics registry."""
     metrics = Metrics(CollectorRegistry(), config.endpoints)
     return Router(config.routing, OfflineBrain(), metrics, time.monotonic,
-                  {e.id: e.tier for e in config.endpoints}, semantic=semantic)
+                  {e.id: e.tier for e in config.endpoints}, semantic=semantic,
+                  prior=shipped_prior() if config.routing.learned_prior else None)
 
 
 def route_input(case: Case, default_importance: str) -> RouteInput:

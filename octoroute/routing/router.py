@@ -31,6 +31,7 @@ from octoroute.errors import RouterBrainError, UpstreamUnavailable
 from octoroute.metrics import DECISION_LAYERS, STRATEGY_LABELS, Metrics
 from octoroute.routing import brain
 from octoroute.routing.models import ModelChoice
+from octoroute.routing.prior import Prior, Verdict
 from octoroute.routing.rules import RuleFacts, compile_rules, estimate_tokens, first_match
 from octoroute.routing.scorer import HARD, Score, scan_text, score
 from octoroute.routing.semantic import CalibrationProbe, SemanticProbe
@@ -200,9 +201,10 @@ class Router:
 
     def __init__(self, config: RoutingConfig, brain_: Brain | None, metrics: Metrics,
                  clock: Callable[[], float], endpoint_tiers: Mapping[str, str], *,
-                 semantic: Semantic | None = None) -> None:
+                 semantic: Semantic | None = None, prior: Prior | None = None) -> None:
         self._config = config
         self._semantic = semantic
+        self._prior = prior
         self._endpoint_tiers = endpoint_tiers
         self._brain = brain_
         self._metrics = metrics
@@ -251,6 +253,8 @@ class Router:
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
         scored = self._score(inp, tokens)
         task_type = inp.task_type if inp.task_type is not None else scored.task_type
+        if strategy not in ("llm", "tool"):
+            scored = self._second_opinion(inp, scored, tokens, inferred)
         if strategy in ("llm", "tool"):
             decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool",
                                               deadline=deadline, fallback=None)
@@ -331,6 +335,7 @@ class Router:
                                 f"none of {len(self._rules)} rules matched ({own} own, preset "
                                 f"{self._config.rules_preset})"))
         layers.append(Layer("scorer", scored.tier, f"{scored.reason}; confidence {scored.confidence:.2f}"))
+        layers.append(self._explain_prior(inp, strategy, scored, tokens))
         if self._semantic is not None and self._semantic.calibrates:
             layers.append(self._explain_calibration(inp, strategy, decision, scored, deadline))
         layers.append(self._explain_semantic(inp, strategy, decision, scored, deadline))
@@ -349,6 +354,19 @@ class Router:
         if "importance high" in decision.reason:
             layers.append(Layer("floor", decision.tier, "importance high: at least balanced"))
         return decision, scored, layers
+
+    def _explain_prior(self, inp: RouteInput, strategy: str, scored: Score, tokens: int) -> Layer:
+        """Whether the learned prior lowered the scorer's tier, with its probability and threshold."""
+        if self._prior is None:
+            return Layer("prior", "-", "off ([routing] learned_prior = false)")
+        if strategy in ("llm", "tool"):
+            return Layer("prior", "-", f"not used by strategy {strategy}")
+        if not (inp.task_type is None or inp.task_type_inferred) or inp.importance == "high":
+            return Layer("prior", "-", "not asked (the client's task_type or importance high decides)")
+        verdict = self._prior_verdict(inp, scored, tokens, True)
+        if verdict is None:
+            return Layer("prior", "-", f"not asked (nothing below {scored.tier})")
+        return Layer("prior", verdict.tier if verdict.moved else "-", verdict.reason(scored.tier))
 
     def _explain_calibration(self, inp: RouteInput, strategy: str, decision: Decision, scored: Score,
                              deadline: float | None) -> Layer:
@@ -399,6 +417,24 @@ class Router:
         return Layer("semantic", verdict.tier if decided else "-",
                      f"{probe.outcome}: {verdict.tier} by margin {verdict.confidence:.2f} ({probe.detail}); "
                      f"nearest {nearest}; {used}")
+
+    def scorer_verdict(self, inp: RouteInput) -> Score:
+        """The scorer's own verdict on ``inp``, before the learned prior (what ``scripts/fit-prior`` fits)."""
+        tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        return self._score(inp, tokens)
+
+    def _prior_verdict(self, inp: RouteInput, scored: Score, tokens: int, inferred: bool) -> Verdict | None:
+        """The learned prior's opinion; None when it is off, the client hinted, or nothing is below."""
+        if self._prior is None or not inferred or inp.importance == "high":
+            return None
+        return self._prior.verdict(inp.text, scored, tokens, bool(inp.context))
+
+    def _second_opinion(self, inp: RouteInput, scored: Score, tokens: int, inferred: bool) -> Score:
+        """The scorer's verdict, one tier lower when the learned prior is sure the lower one serves."""
+        verdict = self._prior_verdict(inp, scored, tokens, inferred)
+        if verdict is None or not verdict.moved:
+            return scored
+        return scored._replace(tier=verdict.tier, reason=f"{scored.reason}; {verdict.reason(scored.tier)}")
 
     def _score(self, inp: RouteInput, tokens: int, *, detail: bool = False) -> Score:
         explicit = None if inp.task_type_inferred else inp.task_type

@@ -1634,6 +1634,11 @@ def _words(low: str) -> list[str]:
     return low.encode("utf-8", "surrogatepass").translate(_NON_WORD).decode("utf-8", "surrogatepass").split()
 
 
+def words_of(low: str) -> list[str]:
+    """The words of lower-cased text, split as the scorer splits them (the learned prior reads them so)."""
+    return _words(low)
+
+
 def language_of(text: str) -> str:
     """A cheap guess of the prompt's language (for ``--explain``)."""
     low = scan_text(text).lower()

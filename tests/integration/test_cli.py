@@ -619,14 +619,18 @@ def test_route_explain_prints_signals_layers_and_the_deciding_rule(tmp_path: Pat
     lines = done.stdout.splitlines()
     assert lines[0].startswith("signals ") and "code_words=" in lines[0] and "depth=" in lines[0]
     layers = {ln.split()[0]: ln.split()[1] for ln in lines if ln.startswith("  ")}
-    assert layers == {"explicit": "-", "rules": "-", "scorer": "deep", "semantic": "-", "brain": "-"}
+    assert layers == {"explicit": "-", "rules": "-", "scorer": "deep", "prior": "-", "semantic": "-",
+                      "brain": "-"}
+    prior = next(ln for ln in lines if ln.startswith("  prior"))
+    assert "learned prior kept deep (p balanced serves" in prior
     assert lines[-1].startswith("decision  deep (strategy rule, decided by scorer, task_type code")
     assert prompt not in done.stdout
     done = run(script("octoroute"), "route", "hi there!", "--config", str(cfg), "--explain", "--json",
                cwd=tmp_path)
     out = json.loads(done.stdout)
     assert out["rule"] == "casual_short"
-    assert [layer["name"] for layer in out["layers"]] == ["explicit", "rules", "scorer", "semantic", "brain"]
+    assert [layer["name"] for layer in out["layers"]] == ["explicit", "rules", "scorer", "prior", "semantic",
+                                                          "brain"]
     assert out["layers"][1] == {"name": "rules", "verdict": "fast", "detail": "rule casual_short matched"}
     assert out["signals"]["chat"] >= 1
 

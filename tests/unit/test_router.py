@@ -15,6 +15,7 @@ from octoroute.config import RoutingConfig, RuleConfig
 from octoroute.errors import RouterBrainError
 from octoroute.metrics import Metrics
 from octoroute.routing.models import ModelChoice
+from octoroute.routing.prior import shipped_prior
 from octoroute.routing.router import BrainCache, Decision, RouteInput, Router
 from octoroute.routing.semantic import (
     Calibration,
@@ -46,9 +47,12 @@ class FakeBrain:
 
 
 def make_router(brain: FakeBrain | None = None, **routing: object) -> tuple[Router, Metrics]:
+    """A router as the app builds it: with the shipped learned prior unless ``learned_prior=False``."""
     metrics = Metrics(CollectorRegistry())
     config = RoutingConfig(**{"strategy": "rule", **routing})  # type: ignore[arg-type]
-    return Router(config, brain, metrics, lambda: 0.0, {"fast-1": "fast", "deep-1": "deep"}), metrics
+    prior = shipped_prior() if config.learned_prior else None
+    return Router(config, brain, metrics, lambda: 0.0, {"fast-1": "fast", "deep-1": "deep"},
+                  prior=prior), metrics
 
 
 def route(prompt: str, importance: str = "normal", task_type: str | None = None,
@@ -281,8 +285,9 @@ def test_explain_reports_every_layer() -> None:
     own = (RuleConfig(name="infra", tier="deep", keywords=("kubernetes",)),)
     router, _ = make_router(rules=own)
     decision, scored, layers = router.explain(RouteInput(text="Solve 2x + 3 = 11", importance="normal"))
-    assert [layer.name for layer in layers] == ["explicit", "rules", "scorer", "semantic", "brain"]
+    assert [layer.name for layer in layers] == ["explicit", "rules", "scorer", "prior", "semantic", "brain"]
     assert layers[1].verdict == "-" and "none of 4 rules matched" in layers[1].detail
+    assert layers[3] == ("prior", "-", "not asked (nothing below fast)")
     assert layers[2].verdict == decision.tier == "fast"  # (a linear equation in one unknown)
     assert ("math_expr", 3) in scored.signals
     decision, _, layers = router.explain(RouteInput(text="kubernetes help", importance="normal"))
@@ -451,7 +456,7 @@ def test_explain_shows_the_calibration_and_its_nearest_labelled_prompts() -> Non
     decision, _, layers = router.explain(SURE)
     assert decision.rule == "semantic:calibrated"
     names = [layer.name for layer in layers]
-    assert names.index("scorer") + 1 == names.index("calibration")
+    assert names.index("scorer") + 2 == names.index("prior") + 1 == names.index("calibration")
     layer = layers[names.index("calibration")]
     assert layer.verdict == "balanced" and layer.detail.startswith("calibrated fast -> balanced")
     assert "f3-math-011 (balanced, 0.81)" in layer.detail

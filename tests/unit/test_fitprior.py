@@ -1,0 +1,45 @@
+"""Fitting the learned prior: thresholds by left-out households, and the shipped file kept current."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+from octoroute import fitprior
+from octoroute.fitprior import Row, threshold
+from octoroute.routing.prior import LOWER
+
+
+def ranked(serves: list[int]) -> list[tuple[float, Row]]:
+    """Rows ranked by a made-up probability, highest first."""
+    return [(1.0 - i / 1000, Row("h", frozenset(), s, s, 1 - s)) for i, s in enumerate(serves)]
+
+
+def test_threshold_is_the_lowest_probability_still_gaining_enough_per_under_routing() -> None:
+    rows = ranked([1] * 30 + [0] * 2 + [1] * 8 + [0] * 10)
+    # 38 gained, 3 under-routed by the 41st move (12.7 each); the 42nd's 4th makes it 9.5.
+    assert threshold(rows, 10.0) == pytest.approx(1.0 - 40 / 1000)
+    assert threshold(rows, 3.0) == pytest.approx(1.0 - 49 / 1000)  # 38 for 12 at the 50th: 3.2
+
+
+def test_threshold_never_rests_on_a_handful_of_moves() -> None:
+    assert threshold(ranked([1] * 5 + [0] * 40), 1.0) == 1.0  # nothing but a few: move nothing
+
+
+def test_household_is_the_ids_prefix() -> None:
+    assert fitprior.household("gi159-chat-001") == "gi159"
+
+
+def test_the_shipped_prior_is_fitted_on_the_shipped_sets_as_they_are() -> None:
+    """Fails when the scorer or the sets changed and ``scripts/fit-prior`` was not run again."""
+    cases = [c for split in fitprior.SPLITS for c in fitprior.shipped_set(split)]
+    fresh = fitprior.fit_prior(cases)
+    shipped = json.loads(resources.files("octoroute.routing").joinpath("prior.json").read_text("utf-8"))
+    assert shipped["rows"] == fresh["rows"] == len(cases)
+    for tier in LOWER:
+        new, old = fresh["models"][tier], shipped["models"][tier]  # type: ignore[index]
+        assert new["threshold"] == pytest.approx(old["threshold"], abs=1e-4), f"{tier}: run scripts/fit-prior"
+        assert new["bias"] == pytest.approx(old["bias"], abs=1e-4)
+        assert set(new["weights"]) == set(old["weights"]), f"{tier}: run scripts/fit-prior"
+        assert all(new["weights"][k] == pytest.approx(v, abs=1e-4) for k, v in old["weights"].items())
