@@ -111,11 +111,13 @@ def fit_prior(cases: Iterable[Case], report: TextIO | None = None) -> dict[str, 
         cut = threshold(ranked, RATIO[tier])
         moved = [r for p, r in ranked if p >= cut]
         bias, weights = _fit(rows)
-        models[tier] = {"bias": bias, "threshold": round(cut, 5), "weights": weights}
+        if moved:  # a model that would move nothing left out is not shipped: the scorer's tier stands
+            models[tier] = {"bias": bias, "threshold": round(cut, 5), "weights": weights}
         if report is not None:
             report.write(f"{tier}: {len(rows)} rows, {len(weights)} weights; left-out households: "
                          f"{len(moved)} moved at p >= {cut:.4f}, acceptable {sum(r.gain for r in moved):+d}, "
-                         f"under-routed {sum(r.under for r in moved):+d}\n")
+                         f"under-routed {sum(r.under for r in moved):+d}"
+                         + ("" if moved else "; not shipped") + "\n")
     return {"fitted_on": list(SPLITS), "rows": len(cases), "min_households": MIN_HOUSEHOLDS,
             "folds": FOLDS, "ratio": RATIO, "models": models}
 

@@ -365,7 +365,8 @@ class Router:
             return Layer("prior", "-", "not asked (the client's task_type or importance high decides)")
         verdict = self._prior_verdict(inp, scored, tokens, True)
         if verdict is None:
-            return Layer("prior", "-", f"not asked (nothing below {scored.tier})")
+            why = "nothing below fast" if scored.tier == "fast" else f"no fitted model lowers {scored.tier}"
+            return Layer("prior", "-", f"not asked ({why})")
         return Layer("prior", verdict.tier if verdict.moved else "-", verdict.reason(scored.tier))
 
     def _explain_calibration(self, inp: RouteInput, strategy: str, decision: Decision, scored: Score,

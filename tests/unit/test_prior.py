@@ -84,11 +84,10 @@ def test_from_json_names_what_is_wrong() -> None:
     assert prior.verdict("thanks", BALANCED, tokens=1, conversation=False) is None  # no balanced model
 
 
-def test_the_shipped_prior_has_a_model_for_each_tier_it_may_lower() -> None:
-    prior = shipped_prior()
-    for scored in (DEEP, BALANCED):
-        verdict = prior.verdict("hello", scored, tokens=2, conversation=False)
-        assert verdict is not None and 0.5 < verdict.threshold < 1.0
+def test_the_shipped_prior_lowers_balanced() -> None:
+    # Deep has a model only when leaving households out finds moves worth making (fitprior.RATIO).
+    verdict = shipped_prior().verdict("hello", BALANCED, tokens=2, conversation=False)
+    assert verdict is not None and 0.5 < verdict.threshold < 1.0
 
 
 def router_with(prior: Prior | None, **routing: object) -> Router:
@@ -137,7 +136,7 @@ def test_a_decision_weighs_exactly_the_features_fitting_names() -> None:
     prior = shipped_prior()
     for text, scored, tokens, conversation in [
             ("Kannst du mir bitte erklären, warum mein Sauerteig nicht aufgeht? thanks", BALANCED, 20, False),
-            ("fix the deadlock in this Go worker pool\nfunc main() { ch := make(chan int) }", DEEP, 30, True),
+            ("fix the deadlock in this Go pool\nfunc main() { ch := make(chan int) }", BALANCED, 30, True),
             ("x" * 5000, BALANCED, 1250, False)]:
         model = prior.model(scored.tier)
         verdict = prior.verdict(text, scored, tokens, conversation)
