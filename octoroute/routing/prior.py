@@ -1,23 +1,21 @@
-"""A learned second opinion on the scorer's mid and large decisions.
+"""A learned second opinion on the scorer's verdicts: may the tier one step down serve the ask?
 
-Why: the scorer's hand-written signals leave two kinds of waste they cannot
-see. An everyday ask it cannot read ("unsure, biased up", a long ask in a
-language it reads less well) goes to the mid model, and three times in four
-the small one would have done; code, maths and puzzles it sends to the large
-model, and five times in six the labelled sets accept the mid one. No single
-signal separates them; the words of the ask together with the scorer's own
-verdict (its kind, its reason's notes, the size) do, a little. So a logistic
-model per tier, fitted on the labelled sets' train and general splits
-(``scripts/fit-prior``, pure Python and deterministic), gives the probability
-that the tier one step down serves the ask, and only a high one moves it.
+Why: the scorer's hand-written signals leave waste they cannot see. An everyday
+ask it cannot read ("unsure, biased up", a long ask in a language it reads less
+well) goes to the mid model, and about three times in four the labels accept
+the small one. No single signal separates them; the words of the ask together
+with the scorer's own verdict (its kind, its reason's notes, the size) do, a
+little. So a logistic model per tier, fitted on the labelled sets' train and
+general splits (``scripts/fit-prior``, pure Python and deterministic), gives
+the probability that the tier one step down serves the ask, and only a high
+one moves it.
 
 It only ever moves a tier down, one step, and never a decision the client
 hinted (``task_type``, ``importance: "high"``): those are the client's word.
-The thresholds come from fitting with each household's set left out in turn
-(the sets were written apart, so a household's own names and habits cannot
-carry over): they keep the under-routing the moves add to about one in seven
-of the prompts moved that are not served by the tier above. Words must occur
-in the sets of at least ``MIN_HOUSEHOLDS`` households to count at all.
+Which tiers get a model, and each threshold, is the fitter's business
+(``octoroute.fitprior``): today only balanced, because moving maths and code
+off deep costs the judged benchmark what the labelled sets say it saves. Words
+must occur in the sets of at least ``MIN_HOUSEHOLDS`` households to count.
 """
 
 from __future__ import annotations
