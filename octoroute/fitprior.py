@@ -4,8 +4,8 @@ Why a script and not a build step: the prior is package data, read at start-up
 like the exemplars; refitting is a deliberate act after the scorer or the sets
 change (``scripts/fit-prior``), and a test fails while the shipped file is stale.
 
-The rows are the train and general splits' prompts the scorer sends to deep or
-balanced (never the held-out or blind splits: those judge the result). The
+The rows are the train and general splits' prompts the scorer sends to a tier
+in ``FITTED`` (never the held-out or blind splits: those judge the result). The
 thresholds are set by cross-validation with each household's set left out in
 turn: the lowest probability at which the moves it would make still gain
 ``RATIO`` acceptable decisions for each under-routing they add.
@@ -23,6 +23,7 @@ from typing import NamedTuple, TextIO
 
 from octoroute.evaluate import Case, build_router, placeholder_config, route_input, shipped_set
 from octoroute.routing.prior import LOWER, MIN_HOUSEHOLDS, TierModel, common_features, features, fit
+from octoroute.routing.rules import estimate_tokens
 
 SPLITS = ("train", "general")
 FOLDS = 10
@@ -46,8 +47,12 @@ class Row(NamedTuple):
     under: int  # under-routed after the move minus before
 
 
-def household(case_id: str) -> str:
-    return case_id.split("-", 1)[0]
+def household(case: Case) -> str:
+    """Who wrote the line: the id's prefix for a set written apart ("gi159-chat-001"); the train
+    split is the team's own one file, whose ids begin with the category instead."""
+    if case.where.rsplit(":", 1)[0].endswith("train.jsonl"):
+        return "train"
+    return case.id.split("-", 1)[0]
 
 
 def training_rows(cases: Iterable[Case]) -> dict[str, list[Row]]:
@@ -64,11 +69,12 @@ def training_rows(cases: Iterable[Case]) -> dict[str, list[Row]]:
         scored = router.scorer_verdict(inp)
         if scored.tier not in LOWER:
             continue
-        tokens = inp.token_estimate if inp.token_estimate is not None else len(inp.text) // 4
+        # The size the router would see (a conversation: all of it).
+        tokens = inp.token_estimate if inp.token_estimate is not None else estimate_tokens(inp.text)
         rank, lowest = ORDER.index(scored.tier), min(ORDER.index(t) for t in case.acceptable)
         lower = LOWER[scored.tier]
         rows[scored.tier].append(Row(
-            household(case.id), features(inp.text, scored, tokens, bool(inp.context)),
+            household(case), features(inp.text, scored, tokens, bool(inp.context)),
             int(lower in case.acceptable),
             int(lower in case.acceptable) - int(scored.tier in case.acceptable),
             int(rank - 1 < lowest) - int(rank < lowest)))

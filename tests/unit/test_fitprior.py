@@ -26,8 +26,11 @@ def test_threshold_never_rests_on_a_handful_of_moves() -> None:
     assert threshold(ranked([1] * 5 + [0] * 40), 1.0) == 1.0  # nothing but a few: move nothing
 
 
-def test_household_is_the_ids_prefix() -> None:
-    assert fitprior.household("gi159-chat-001") == "gi159"
+def test_household_is_the_ids_prefix_and_train_is_one_household() -> None:
+    general = [c for c in fitprior.shipped_set("general") if c.id.startswith("gi159-")]
+    assert general and {fitprior.household(c) for c in general} == {"gi159"}
+    train = fitprior.shipped_set("train")
+    assert {fitprior.household(c) for c in train} == {"train"}  # not its categories
 
 
 def test_the_shipped_prior_is_fitted_on_the_shipped_sets_as_they_are() -> None:
