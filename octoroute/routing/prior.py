@@ -39,12 +39,17 @@ WEIGHTS_FILE = "prior.json"
 _REASON_WORD = re.compile(r"[a-z]+")
 
 
+def _size(tokens: int) -> str:
+    """The size feature: a power-of-two bucket of the tokens, not the count."""
+    return f"n:{min(12, (max(tokens, 0) + 1).bit_length())}"
+
+
 def features(text: str, scored: Score, tokens: int, conversation: bool) -> frozenset[str]:
     """What the model weighs: the ask's words, the scorer's kind and notes, the size, a conversation."""
     found = {"w:" + word for word in words_of(text[:FEATURE_CHARS].lower())}
     found.update("r:" + word for word in _REASON_WORD.findall(scored.reason))
     found.add("k:" + scored.task_type)
-    found.add(f"n:{min(12, (max(tokens, 0) + 1).bit_length())}")
+    found.add(_size(tokens))
     if conversation:
         found.add("c:conversation")
     return frozenset(found)
@@ -88,7 +93,7 @@ class _Weighed:
     """A tier model split by feature kind, so a decision sums weights without building feature names.
 
     ``features()`` names every feature (for fitting and tests); this sums the same ones with one
-    dictionary lookup per word and none of the string concatenation (a fifth of the prior's cost).
+    dictionary lookup per word, without building a prefixed name for each.
     """
 
     def __init__(self, model: TierModel) -> None:
@@ -99,8 +104,7 @@ class _Weighed:
 
     def probability(self, text: str, scored: Score, tokens: int, conversation: bool) -> float:
         other = self.other
-        total = self.model.bias + other.get("k:" + scored.task_type, 0.0) + \
-            other.get(f"n:{min(12, (max(tokens, 0) + 1).bit_length())}", 0.0)
+        total = self.model.bias + other.get("k:" + scored.task_type, 0.0) + other.get(_size(tokens), 0.0)
         if conversation:
             total += other.get("c:conversation", 0.0)
         words, reasons = self.words, self.reasons
@@ -110,7 +114,7 @@ class _Weighed:
 
 
 class Prior:
-    """The fitted second opinion, one model per tier it may lower (deep and balanced)."""
+    """The fitted second opinion: a model per tier it may lower (the fitter decides which; today balanced)."""
 
     def __init__(self, models: Mapping[str, TierModel]) -> None:
         self._models = {tier: _Weighed(model) for tier, model in models.items()}
@@ -132,7 +136,7 @@ class Prior:
         return weighed.model if weighed is not None else None
 
     def verdict(self, text: str, scored: Score, tokens: int, conversation: bool) -> Verdict | None:
-        """The second opinion on ``scored``; None for a fast decision (nothing below it)."""
+        """The second opinion on ``scored``; None when no model lowers its tier (fast: nothing is below)."""
         weighed = self._models.get(scored.tier)
         if weighed is None:
             return None
