@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
+from octoroute.config import TIERS
 from octoroute.evaluate import Case, build_router, placeholder_config, route_input, shipped_set
 from octoroute.routing.prior import LOWER, MIN_HOUSEHOLDS, TierModel, common_features, features, fit
 from octoroute.routing.rules import estimate_tokens
@@ -36,7 +37,6 @@ RATIO = {"balanced": 6.0}
 # its odd half from +0.333 to +0.267, below the +0.30 target; at a stricter ratio its moves came
 # and went as sets were added (54, then 0, then 208). Deep stays the scorer's.
 FITTED = ("balanced",)
-ORDER = ("fast", "balanced", "deep")
 
 
 class Row(NamedTuple):
@@ -56,22 +56,22 @@ def household(case: Case) -> str:
 
 
 def training_rows(cases: Iterable[Case]) -> dict[str, list[Row]]:
-    """The scorer's deep and balanced decisions on ``cases``, with what a step down would do."""
+    """The scorer's decisions on ``cases`` in the ``FITTED`` tiers, with what a step down would do."""
     config = placeholder_config()
     # The scorer's verdict alone: the prior being fitted must not see the one it replaces.
     config = replace(config, routing=replace(config.routing, learned_prior=False))
     router = build_router(config)
-    rows: dict[str, list[Row]] = {tier: [] for tier in LOWER}
+    rows: dict[str, list[Row]] = {tier: [] for tier in FITTED}
     for case in cases:
         inp = route_input(case, config.routing.default_importance)
         if (inp.task_type is not None and not inp.task_type_inferred) or inp.importance == "high":
             continue  # the router never asks the prior about these
         scored = router.scorer_verdict(inp)
-        if scored.tier not in LOWER:
+        if scored.tier not in rows:
             continue
         # The size the router would see (a conversation: all of it).
         tokens = inp.token_estimate if inp.token_estimate is not None else estimate_tokens(inp.text)
-        rank, lowest = ORDER.index(scored.tier), min(ORDER.index(t) for t in case.acceptable)
+        rank, lowest = TIERS.index(scored.tier), min(TIERS.index(t) for t in case.acceptable)
         lower = LOWER[scored.tier]
         rows[scored.tier].append(Row(
             household(case), features(inp.text, scored, tokens, bool(inp.context)),
@@ -86,18 +86,14 @@ def _fit(rows: Sequence[Row]) -> tuple[float, dict[str, float]]:
     return fit([(r.found & keep, r.serves) for r in rows])
 
 
-def _probability(bias: float, weights: dict[str, float], found: Iterable[str]) -> float:
-    return TierModel(bias, weights, 1.0).probability(found)
-
-
 def cross_validate(rows: Sequence[Row], folds: int = FOLDS) -> list[tuple[float, Row]]:
     """Each row's probability from a model fitted without its household, highest first."""
     homes = sorted({r.household for r in rows})
     fold = {home: i % folds for i, home in enumerate(homes)}
     scored: list[tuple[float, Row]] = []
     for k in range(folds):
-        bias, weights = _fit([r for r in rows if fold[r.household] != k])
-        scored.extend((_probability(bias, weights, r.found), r) for r in rows if fold[r.household] == k)
+        model = TierModel(*_fit([r for r in rows if fold[r.household] != k]), threshold=1.0)
+        scored.extend((model.probability(r.found), r) for r in rows if fold[r.household] == k)
     return sorted(scored, key=lambda pr: -pr[0])
 
 
@@ -117,8 +113,6 @@ def fit_prior(cases: Iterable[Case], report: TextIO | None = None) -> dict[str, 
     models: dict[str, object] = {}
     cases = list(cases)
     for tier, rows in training_rows(cases).items():
-        if tier not in FITTED:
-            continue
         ranked = cross_validate(rows)
         cut = threshold(ranked, RATIO[tier])
         moved = [r for p, r in ranked if p >= cut]

@@ -253,13 +253,12 @@ class Router:
         tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
         scored = self._score(inp, tokens)
         task_type = inp.task_type if inp.task_type is not None else scored.task_type
-        if strategy not in ("llm", "tool"):
-            scored = self._second_opinion(inp, scored, tokens, inferred)
         if strategy in ("llm", "tool"):
             decision, layer = self._ask_brain(inp, task_type, inferred, tokens, use_tool=strategy == "tool",
                                               deadline=deadline, fallback=None)
             decision = decision._replace(scorer_tier=scored.tier)
         else:
+            scored = self._second_opinion(inp, scored, tokens, inferred)
             rule = first_match(self._rules, self._facts(inp, task_type, tokens))
             unsure = (rule is None and strategy == "hybrid"
                       and scored.confidence < self._config.brain_confidence)
