@@ -35,6 +35,7 @@ FEATURE_CHARS = 400  # the ask's head: where its words say what it wants; bounds
 MIN_HOUSEHOLDS = 3  # a word counts only if the sets of this many households use it
 LOWER = {"deep": "balanced", "balanced": "fast"}
 WEIGHTS_FILE = "prior.json"
+REASONS_CACHED = 1024  # distinct scorer reasons whose summed weights are kept
 
 _REASON_WORD = re.compile(r"[a-z]+")
 
@@ -101,15 +102,24 @@ class _Weighed:
         self.words = {k[2:]: v for k, v in model.weights.items() if k.startswith("w:")}
         self.reasons = {k[2:]: v for k, v in model.weights.items() if k.startswith("r:")}
         self.other = {k: v for k, v in model.weights.items() if not k.startswith(("w:", "r:"))}
+        # The scorer writes its reasons from a small vocabulary, so the same few hundred recur:
+        # their weights are summed once each, not split by a pattern on every decision.
+        self.reason_total = lru_cache(maxsize=REASONS_CACHED)(self._reason_total)
+
+    def _reason_total(self, reason: str) -> float:
+        reasons = self.reasons
+        return sum(map(reasons.__getitem__, reasons.keys() & set(_REASON_WORD.findall(reason))))
 
     def probability(self, text: str, scored: Score, tokens: int, conversation: bool) -> float:
         other = self.other
         total = self.model.bias + other.get("k:" + scored.task_type, 0.0) + other.get(_size(tokens), 0.0)
         if conversation:
             total += other.get("c:conversation", 0.0)
-        words, reasons = self.words, self.reasons
-        total += sum(words.get(w, 0.0) for w in set(words_of(text[:FEATURE_CHARS].lower())))
-        total += sum(reasons.get(w, 0.0) for w in set(_REASON_WORD.findall(scored.reason)))
+        # A dict's keys view intersected with a list walks the list in C and keeps each word that
+        # carries a weight once: the same distinct words features() names.
+        words = self.words
+        total += sum(map(words.__getitem__, words.keys() & words_of(text[:FEATURE_CHARS].lower())))
+        total += self.reason_total(scored.reason)
         return _sigmoid(total)
 
 
