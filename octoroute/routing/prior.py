@@ -108,7 +108,7 @@ class _Weighed:
 
     def _reason_total(self, reason: str) -> float:
         reasons = self.reasons
-        return sum(map(reasons.__getitem__, reasons.keys() & set(_REASON_WORD.findall(reason))))
+        return sum(map(reasons.__getitem__, reasons.keys() & _REASON_WORD.findall(reason)))
 
     def probability(self, text: str, scored: Score, tokens: int, conversation: bool) -> float:
         other = self.other
