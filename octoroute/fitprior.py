@@ -24,7 +24,6 @@ from typing import NamedTuple, TextIO
 from octoroute.config import TIERS
 from octoroute.evaluate import Case, build_router, placeholder_config, route_input, shipped_set
 from octoroute.routing.prior import LOWER, MIN_HOUSEHOLDS, TierModel, common_features, features, fit
-from octoroute.routing.rules import estimate_tokens
 
 SPLITS = ("train", "general")
 FOLDS = 10
@@ -69,8 +68,7 @@ def training_rows(cases: Iterable[Case]) -> dict[str, list[Row]]:
         scored = router.scorer_verdict(inp)
         if scored.tier not in rows:
             continue
-        # The size the router would see (a conversation: all of it).
-        tokens = inp.token_estimate if inp.token_estimate is not None else estimate_tokens(inp.text)
+        tokens = inp.tokens()  # the size the router weighs
         rank, lowest = TIERS.index(scored.tier), min(TIERS.index(t) for t in case.acceptable)
         lower = LOWER[scored.tier]
         rows[scored.tier].append(Row(

@@ -59,6 +59,10 @@ class RouteInput:
     turns: int = 1  # user turns in the conversation
     context: str = ""  # system prompt and earlier user turns (an excerpt), for follow-ups
 
+    def tokens(self) -> int:
+        """The size routing weighs: the caller's estimate (a conversation: all of it), else the text's."""
+        return estimate_tokens(self.text) if self.token_estimate is None else self.token_estimate
+
 
 class Decision(NamedTuple):
     """One routing decision; a named tuple because one is built per request (a
@@ -227,7 +231,7 @@ class Router:
         if not choice.explicit:
             decision = self.route(inp, deadline=deadline)
             return decision, Target.for_tier(decision.tier, fallback=True)
-        tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        tokens = inp.tokens()
         task_type = inp.task_type if inp.task_type is not None else self._score(inp, tokens).task_type
         if choice.endpoint_id is not None:
             tier = self._endpoint_tiers[choice.endpoint_id]
@@ -250,7 +254,7 @@ class Router:
         started = self._clock()
         strategy = strategy or self._config.strategy
         inferred = inp.task_type is None or inp.task_type_inferred
-        tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        tokens = inp.tokens()
         scored = self._score(inp, tokens)
         task_type = inp.task_type if inp.task_type is not None else scored.task_type
         if strategy in ("llm", "tool"):
@@ -318,7 +322,7 @@ class Router:
                 deadline: float | None = None) -> tuple[Decision, Score, list[Layer]]:
         """The decision, the scorer's signals and every layer's verdict (for the CLI)."""
         strategy = strategy or self._config.strategy
-        tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        tokens = inp.tokens()
         scored = self._score(inp, tokens, detail=True)
         task_type = inp.task_type if inp.task_type is not None else scored.task_type
         decision = self.route(inp, strategy=strategy, deadline=deadline)
@@ -420,7 +424,7 @@ class Router:
 
     def scorer_verdict(self, inp: RouteInput) -> Score:
         """The scorer's own verdict on ``inp``, before the learned prior (what ``scripts/fit-prior`` fits)."""
-        tokens = estimate_tokens(inp.text) if inp.token_estimate is None else inp.token_estimate
+        tokens = inp.tokens()
         return self._score(inp, tokens)
 
     def _prior_verdict(self, inp: RouteInput, scored: Score, tokens: int, inferred: bool) -> Verdict | None:

@@ -17,6 +17,7 @@ from octoroute.metrics import Metrics
 from octoroute.routing.models import ModelChoice
 from octoroute.routing.prior import shipped_prior
 from octoroute.routing.router import BrainCache, Decision, RouteInput, Router
+from octoroute.routing.rules import estimate_tokens
 from octoroute.routing.semantic import (
     Calibration,
     CalibrationProbe,
@@ -529,3 +530,10 @@ def test_explain_says_when_the_semantic_layer_is_off_or_not_used() -> None:
     router, _ = semantic_router(FakeSemantic(None), None, strategy="rule")
     _, _, layers = router.explain(UNSURE)
     assert next(layer for layer in layers if layer.name == "semantic").detail == "not used by strategy rule"
+
+
+def test_route_input_sizes_by_the_callers_estimate_else_by_its_text() -> None:
+    """One sizing for routing, the prior and its fitter: a conversation's estimate covers all of it."""
+    text = "how many tokens is this sentence, roughly? " * 10
+    assert RouteInput(text=text, importance="normal").tokens() == estimate_tokens(text) > 0
+    assert RouteInput(text=text, importance="normal", token_estimate=4000).tokens() == 4000
