@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from octoroute.errors import ConfigError
+from octoroute.messages import routed_text
 
 TIERS: tuple[str, ...] = ("fast", "balanced", "deep")
 ENDPOINT_KINDS: tuple[str, ...] = ("auto", "llamacpp", "llama-cpp-python", "ollama", "lmstudio",
@@ -836,13 +837,6 @@ def parse_exemplars(text: str) -> tuple[Exemplar, ...]:
     return tuple(found)
 
 
-def _routed_text(messages: list[Any]) -> str:
-    """The text the router embeds for a conversation (its last user turn, else its system prompt)."""
-    # NOTE: imported here, not at the top: the routing package imports this module.
-    from octoroute.routing.conversation import conversation_input
-    return conversation_input(messages, importance="normal", task_type=None, has_tools=False).text
-
-
 def parse_labelled(text: str) -> tuple[LabelledPrompt, ...]:
     """A calibration bank from JSONL in ``octoroute eval``'s format.
 
@@ -862,7 +856,7 @@ def parse_labelled(text: str) -> tuple[LabelledPrompt, ...]:
                              f"({', '.join(TIERS)}), got {acceptable!r}")
         messages = item.get("messages")
         prompt = item["prompt"] if "prompt" in item else (
-            _routed_text(messages) if isinstance(messages, list) else None)
+            routed_text(messages) if isinstance(messages, list) else None)
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError(f'line {number}: needs "prompt" (a non-empty string) or "messages" with a '
                              "user or system message of text")

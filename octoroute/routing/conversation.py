@@ -12,35 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from octoroute.messages import ASK_ROLES, content_text, has_image
 from octoroute.routing.router import NO_HEADERS, RouteInput
 from octoroute.routing.rules import estimate_tokens
 
 SYSTEM_EXCERPT_CHARS = 1000  # characters of the system prompt kept as context
 CONTEXT_TURN_CHARS = 600  # characters kept of each of the last earlier user turns
 CONTEXT_TURNS = 2  # earlier user turns kept as context
-
-
-def content_text(content: Any) -> str:
-    """The text of a message's ``content``: a string, or the text parts of an array."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict):
-                text = part.get("text")
-                if isinstance(text, str):
-                    parts.append(text)
-            elif isinstance(part, str):
-                parts.append(part)
-        return "\n".join(parts)
-    return ""
-
-
-def _has_image(content: Any) -> bool:
-    return isinstance(content, list) and any(
-        isinstance(part, dict) and part.get("type") in ("image_url", "input_image", "image")
-        for part in content)
 
 
 def conversation_input(messages: Sequence[Any], *, importance: str, task_type: str | None,
@@ -60,8 +38,8 @@ def conversation_input(messages: Sequence[Any], *, importance: str, task_type: s
         role = message.get("role")
         if role == "user":
             user_turns.append(text)
-            has_images = has_images or _has_image(content)
-        elif role in ("system", "developer") and not system:
+            has_images = has_images or has_image(content)
+        elif role in ASK_ROLES and not system:
             system = text
     last_user = user_turns[-1] if user_turns else ""
     earlier = [t[:CONTEXT_TURN_CHARS] for t in user_turns[-1 - CONTEXT_TURNS:-1]]
