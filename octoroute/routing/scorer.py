@@ -739,6 +739,11 @@ _PROOF_PHRASE = _Phrases(
 # of a code decision).
 _FLAKY_PHRASES = (("under", "under load"), ("production", "in production"), ("inputs", "some inputs"),
                   ("few", "every few"))
+# Code that runs tasks at once, where an intermittent bug is a race (searched only once one is reported).
+# (JavaScript's promises and callbacks interleave as threads do: "results for an older query".)
+_CONCURRENT = re.compile(r"\brace\b|\basync|\bawait|thread|goroutine|\block|mutex|concurren|parallel|atomic|"
+                         r"\bcancel|worker|interleav|deadlock|semaphore|channel|promise|\.then\(|callback|"
+                         r"settimeout")
 # Phrases that restrict how code may be written, besides "without".
 _RESTRICT_PHRASES = (("no", "no libraries"), ("no", "no external"), ("no", "no eval"), ("use", "don't use"),
                      ("use", "do not use"), ("just", "doesn't just"), ("just", "not just"),
@@ -1796,7 +1801,10 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
                     counts[signal] = 1
         if counts.get("flaky"):
             # An intermittent failure in real code: the interleaving or input must be reasoned out.
-            difficulty += 2 if shape or inherited == "code" else 1
+            # Two points where tasks run at once (a race between awaits, threads or workers: the
+            # "concurrency bug" no small model should get), one otherwise: a double-firing automation
+            # or a test that fails now and then is a mid model's job in every team's labels but the first.
+            difficulty += 2 if (shape or inherited == "code") and _CONCURRENT.search(low) is not None else 1
             fired.append("intermittent bug")
         if counts.get("design"):
             difficulty += 1 + (numbers >= 3 or constraints >= 2 or low.count(",") >= 4)
@@ -1902,7 +1910,8 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
     tier = _tier(kind, difficulty, explicit=explicit, tokens=tokens, shape=shape, low=low,
                  counts=counts, expr=expr, numbers=numbers - fractions, word_problem=word_problem + chance,
                  has_tools=has_tools, json_response=json_response, notes=notes, tied_up=tied_up,
-                 kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")))
+                 kind_score=kinds.get(kind, 0.0), simple=simple, own=bool(counts.get("g_self")),
+                 everyday=fired == ["hypothetical"])
     if tier == "deep" and kind == "code" and not shape and not explicit and \
             not counts.get("code_action") and not has_tools and _EXPLAIN_OPENING.match(low) is not None and \
             not {"algorithmic", "prove", "design", "advanced maths"}.intersection(fired):
@@ -2107,7 +2116,7 @@ def _reason(kind: str, difficulty: int, fired: list[str], notes: list[str]) -> s
 def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int, low: str,
           counts: dict[str, int], expr: int, numbers: int, word_problem: int, has_tools: bool,
           json_response: bool, notes: list[str], tied_up: bool = False, kind_score: float = 0.0,
-          simple: bool = False, own: bool = False) -> str:
+          simple: bool = False, own: bool = False, everyday: bool = False) -> str:
     concept = kind == "code" and not shape and not counts.get("code_action") and tokens < 60 and \
         _CODE_CONCEPT.match(low) is not None
     if kind in HARD:
@@ -2132,7 +2141,10 @@ def _tier(kind: str, difficulty: int, *, explicit: bool, tokens: int, shape: int
         # Maths or an extraction about the asker's own things ("my budget", "our invoices") is an
         # everyday problem: every team's labels accept a mid model for it at one point, as they do
         # not for a problem set as in a textbook or a benchmark (which keeps one point).
-        one_point = not tied_up and (kind == "reasoning" or (
+        # A what-if ("if we moved to Leeds, what would change?") as the only point is reasoning in
+        # everyday words: no team's labels need the largest model for it, as they do for a puzzle or
+        # an argument asked for at one point.
+        one_point = not tied_up and ((kind == "reasoning" and not everyday) or (
             kind in ("math", "extraction") and (explicit or (kind_score >= CLEAR_KIND and not own))))
         # An extraction from a long pasted source (a CV, an invoice, a log) is not harder for its length:
         # the fields are as easy to find, and a mid model reads the whole of it. Every team's labels but

@@ -249,18 +249,27 @@ CODE_SNIPPET = "\n\ndef total(items):\n    s = 0\n    for i in items:\n        s
 GO_SNIPPET = "\n\nfunc worker(ch chan int) {\n    for v := range ch {\n        fmt.Println(v)\n    }\n}\n"
 
 
+JS_SNIPPET = ("\n\nfunction useSearch(q) {\n  const [r, setR] = useState([]);\n  useEffect(() => {\n"
+              "    fetch('/s?q=' + q).then(x => x.json()).then(setR);\n  }, [q]);\n  return r;\n}\n")
+
+
 @pytest.mark.parametrize(("prompt", "tier"), [
-    # an intermittent failure in attached code: the interleaving or input must be reasoned out
-    ("This function sometimes returns a wrong total. Why?" + CODE_SNIPPET, "deep"),
+    # an intermittent failure where tasks run at once: a race, to be reasoned out interleaving by
+    # interleaving (the "concurrency bug" no small model should get)
     ("Our Go consumer occasionally drops a message under load, what's going on?" + GO_SNIPPET, "deep"),
-    ("This works on my laptop but fails in production, any idea?" + CODE_SNIPPET, "deep"),
+    ("Users say the results sometimes show an older query. Find the bug." + JS_SNIPPET, "deep"),
+    ("This asyncio handler occasionally processes a message twice, why?\n\nasync def handle(self, m):\n"
+     "    if m.id in self.seen:\n        return\n    await self.store(m)\n    self.seen.add(m.id)\n", "deep"),
+    # an intermittent failure in sequential code: one point, a mid model's job in the labels
+    ("This function sometimes returns a wrong total. Why?" + CODE_SNIPPET, "balanced"),
+    ("This works on my laptop but fails in production, any idea?" + CODE_SNIPPET, "balanced"),
     # the same code with an ordinary ask stays balanced
     ("Add a docstring to this function." + CODE_SNIPPET, "balanced"),
     # intermittent data with no code attached is an ordinary ask
     ("Our Postgres table sometimes holds -1 readings from a broken sensor; how do I filter them out?",
      "balanced"),
 ])
-def test_intermittent_bugs_in_code_go_deep(prompt: str, tier: str) -> None:
+def test_intermittent_bugs_in_code(prompt: str, tier: str) -> None:
     got = scored(prompt)
     assert (got.tier, got.task_type) == (tier, "code"), got.reason
 
@@ -4223,3 +4232,17 @@ _GREEK_ASKS = (
 def test_greek_briefs_wishes_and_phrases_are_for_a_small_model(prompt: str, task_type: str) -> None:
     got = scored(prompt)
     assert (got.task_type, got.tier) == (task_type, "fast")
+
+
+@pytest.mark.parametrize(("prompt", "tier"), [
+    # a what-if as the only point is everyday reasoning: a mid model's job
+    ("If the Roman Empire had never fallen, how would Europe's languages look today?", "balanced"),
+    ("If we moved from Leeds to Bristol next spring, what would change for the kids' schooling and our "
+     "commute?", "balanced"),
+    # a what-if with a syllogism to check step by step is a puzzle: deep
+    ("If all bloops are razzies and all razzies are lazzies, are all bloops definitely lazzies? Explain step "
+     "by step.", "deep"),
+])
+def test_a_what_if_alone_is_everyday_reasoning(prompt: str, tier: str) -> None:
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("reasoning", tier), got.reason
