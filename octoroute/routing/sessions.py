@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from octoroute.config import TIERS, SessionsConfig
+from octoroute.messages import ASK_ROLES, content_text
 from octoroute.metrics import SESSION_HELD_REASONS, Metrics
 
 SESSION_HEADER = "X-Session-ID"
@@ -46,16 +47,6 @@ def _digest(kind: str, value: str) -> str:
     return hashlib.blake2b(data, digest_size=KEY_DIGEST_BYTES).hexdigest()
 
 
-def _text(content: Any) -> str:
-    """A message's text for hashing: a string, or the text parts of an array."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(p["text"] for p in content
-                         if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return ""
-
-
 def session_key(header: str | None, user: Any, messages: Sequence[Any]) -> str:
     """The session's key: ``X-Session-ID``, else the body's ``user``, else the first turn.
 
@@ -75,10 +66,10 @@ def session_key(header: str | None, user: Any, messages: Sequence[Any]) -> str:
         if not isinstance(message, dict):
             continue
         role = message.get("role")
-        if role in ("system", "developer") and not system:
-            system = _text(message.get("content"))
+        if role in ASK_ROLES and not system:
+            system = content_text(message.get("content"))
         elif role == "user":
-            first_user = _text(message.get("content"))
+            first_user = content_text(message.get("content"))
             break
     return _digest("conversation", f"{len(system)}:{len(first_user)}\x00{system[:FIRST_TURN_CHARS]}"
                                    f"\x00{first_user[:FIRST_TURN_CHARS]}")
