@@ -739,11 +739,6 @@ _PROOF_PHRASE = _Phrases(
 # of a code decision).
 _FLAKY_PHRASES = (("under", "under load"), ("production", "in production"), ("inputs", "some inputs"),
                   ("few", "every few"))
-# Code that runs tasks at once, where an intermittent bug is a race (searched only once one is reported).
-# (JavaScript's promises and callbacks interleave as threads do: "results for an older query".)
-_CONCURRENT = re.compile(r"\brace\b|\basync|\bawait|thread|goroutine|\block|mutex|concurren|parallel|atomic|"
-                         r"\bcancel|worker|interleav|deadlock|semaphore|channel|promise|\.then\(|callback|"
-                         r"settimeout")
 # Phrases that restrict how code may be written, besides "without".
 _RESTRICT_PHRASES = (("no", "no libraries"), ("no", "no external"), ("no", "no eval"), ("use", "don't use"),
                      ("use", "do not use"), ("just", "doesn't just"), ("just", "not just"),
@@ -1804,7 +1799,9 @@ def score(text: str, *, tokens: int, task_type: str | None = None, context: str 
             # Two points where tasks run at once (a race between awaits, threads or workers: the
             # "concurrency bug" no small model should get), one otherwise: a double-firing automation
             # or a test that fails now and then is a mid model's job in every team's labels but the first.
-            difficulty += 2 if (shape or inherited == "code") and _CONCURRENT.search(low) is not None else 1
+            # (A promise's ".then(" is no word; the "concurrent" words come from the ask's head and tail.)
+            difficulty += 2 if (shape or inherited == "code") and (
+                counts.get("concurrent") or ".then(" in low) else 1
             fired.append("intermittent bug")
         if counts.get("design"):
             difficulty += 1 + (numbers >= 3 or constraints >= 2 or low.count(",") >= 4)

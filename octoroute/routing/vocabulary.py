@@ -234,6 +234,13 @@ WORDS: dict[str, str] = {
         "threat threat-model attacker attack attacks exposed hardening atomic atomics segfault segfaults "
         # Time-zone arithmetic: offsets that change under the code (DST) are a classic subtle bug.
         "timezone timezones tzinfo zoneinfo pytz dst daylight-saving"),
+    # Code that runs tasks at once, where a bug that shows only sometimes is a race.
+    "concurrent": (
+        "race races async asyncio await awaits awaited thread threads threading goroutine goroutines "
+        "lock locks locking locked unlock mutex mutexes concurrent concurrency concurrently parallel "
+        "atomic atomics cancel cancelled canceled cancellation worker workers deadlock semaphore "
+        "channel channels chan promise promises callback callbacks settimeout interleaving "
+        "interleaved multithreaded executor threadpoolexecutor"),
     # Bugs that show only sometimes: the ones small models explain away.
     "flaky": "sometimes occasionally intermittent intermittently randomly sporadic sporadically flaky "
              "hangs forever nondeterministic non-deterministic",
