@@ -479,9 +479,10 @@ WORDS: dict[str, str] = {
         "ترجمہ fordítsd fordítsa lefordítanád fordítás fordítást tradu traducere traducerea metafrase "
         "přelož preloz přeložit prelozit překlad preklad"),
     "summary": (
-        "summarize summarise summary tldr condense recap gist outline kurzfassung "
-        "zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi riassunto "
-        "resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
+        # "3 bullets max": the bullets of a summary (not "bullet", which a speech or CV may be written in)
+        "summarize summarise summary tldr bullets stichpunkte stichpunkten viñetas condense recap gist "
+        "outline kurzfassung zusammenfassung zusammenfassen fasse résume résumer resumen resumir riassumi "
+        "riassunto resuma resumo samenvatting перескажи резюмируй takeaways لخص لخصلي ملخص "
         "resúmeme resúmelo resúmela resumime resumímelo resumilo resumeix "
         "streść podsumuj streszczenie podsumowanie sammanfatta "
         "oppsummer oppsummering opsummer "

@@ -2743,6 +2743,17 @@ def test_what_to_do_from_a_pasted_newsletter_is_a_digest() -> None:
     assert got.task_type == "document_summary" and got.tier != "deep", got.reason
 
 
+def test_bullets_asked_of_a_pasted_notice_with_figures_are_a_summary_not_maths() -> None:
+    # "3 bullets max" names a summary's form; the notice's dates and prices are its material.
+    got = scored(
+        "3 bullets max, what do I actually need to do?\n\nDear residents,\nFrom Monday 14 April the bin "
+        "collection moves from Tuesday to Wednesday. Green bins go out every second week, starting 16 April; "
+        "brown garden-waste bins need a new £45 permit by 31 March, bought online or at the library. Bulky "
+        "items can be booked for collection at £25 for up to 3 items. Please put bins out by 7am and bring "
+        "them in by 8pm on the same day.\nThank you,\nCity Council Waste Services")
+    assert got.task_type == "document_summary" and got.tier != "deep", got.reason
+
+
 def test_a_schedule_with_figures_and_no_rule_is_no_constraint_problem() -> None:
     got = scored("my son's 6th birthday, 12 kids at the house, 3 hours on sunday. he loves dinosaurs. "
                  "give me a simple schedule of games and a shopping list")
