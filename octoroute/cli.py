@@ -183,6 +183,8 @@ def cmd_route(args: argparse.Namespace) -> int:
               "no router brain or semantic layer). Pass --config for your own.", file=sys.stderr)
         config = evaluate.placeholder_config()
         router, close = evaluate.build_router(config), None
+        # As said: no brain to ask, so an unsure decision is the scorer's, not a brain's failure to warn of.
+        args.strategy = args.strategy or "rule"
     else:
         config = load_config(path)
         runtime = build_runtime(config)

@@ -656,6 +656,13 @@ def test_route_with_no_config_file_yet_decides_with_the_shipped_defaults(tmp_pat
     out = json.loads(done.stdout)
     assert (out["tier"], out["strategy"], out["rule"]) == ("deep", "rule", "scorer")
     assert "no config.toml" in done.stderr and "built-in routing defaults" in done.stderr
+    # An unsure decision (the scorer's "cannot tell") is the scorer's too: no brain is there to fail and warn.
+    unsure = ("Write a sign for the shed door: 'Please shut the gate behind you, the rabbits are watching! "
+              "Tools back on the hooks please. Thank you.'")
+    done = run(script("octoroute"), "route", unsure, "--json", cwd=tmp_path, env=env)
+    out = json.loads(done.stdout)
+    assert done.returncode == 0 and out["confidence"] < 0.6 and out["warnings"] == [], done
+    assert (out["strategy"], out["rule"]) == ("rule", "scorer") and "WARNING" not in done.stderr, done
     # A file named on purpose (flag or environment) that is missing is still an error.
     named: list[tuple[tuple[str, ...], dict[str, str]]] = [
         (("--config", str(tmp_path / "nowhere.toml")), {}),
