@@ -409,7 +409,11 @@ WORDS: dict[str, str] = {
     "creative": (
         "poem poems poetry story stories haiku limerick lyrics song verse essay novel fiction "
         "screenplay sonnet tale fable slogan tagline blog tweet caption captions joke jokes speech toast "
-        "blurb linkedin "
+        "blurb linkedin condolence condolences flyer "
+        # a speech, a note, an invitation, a greeting card, a sign or notice to write, in more languages
+        "речь записка lapp sedel zaproszenie przemówienie kondolence cartello volantino einladung "
+        "glückwunsch glückwünsche aushang uitnodiging toespraak inbjudan invitasjon kutsu kutse kõne "
+        "pozivnica čestitka "
         "roleplay role-play pretend character dialogue scene fantasy imagine creative letter "
         "email invitation birthday wedding reminder card kaartje "
         "mahnung zahlungserinnerung rappel relance recordatorio sollecito "

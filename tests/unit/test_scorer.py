@@ -2754,6 +2754,17 @@ def test_bullets_asked_of_a_pasted_notice_with_figures_are_a_summary_not_maths()
     assert got.task_type == "document_summary" and got.tier != "deep", got.reason
 
 
+@pytest.mark.parametrize("prompt", [
+    "skriv en lapp till tvättstugan om att torktumlaren är trasig, använd torkskåpet tills fredag",
+    "zaproszenie na grilla u nas w sobotę 14 czerwca od 16:00, każdy przynosi coś do picia",
+    "scrivi un cartello per la porta del negozio: chiuso per ferie dal 10 al 24 agosto, riapriamo il 25",
+])
+def test_a_note_an_invitation_or_a_sign_to_write_is_writing_in_more_languages(prompt: str) -> None:
+    # The text's own noun says what is to be written; the verb ("skriv", "scrivi") may also ask for code.
+    got = scored(prompt)
+    assert (got.task_type, got.tier) == ("creative_writing", "fast"), got.reason
+
+
 def test_a_schedule_with_figures_and_no_rule_is_no_constraint_problem() -> None:
     got = scored("my son's 6th birthday, 12 kids at the house, 3 hours on sunday. he loves dinosaurs. "
                  "give me a simple schedule of games and a shopping list")
