@@ -55,7 +55,7 @@ DEFAULT_MISSES = 20  # misses listed per set
 # train: the first set, split with heldout (seeded, stratified); general: prompts written later to
 # test how far the scorer generalises (other languages, paraphrases, technical explanations,
 # puzzles), tuned on like train; heldout: never looked at while tuning; blind: the even-numbered
-# halves of 180 sets teammates wrote and labelled without seeing the scorer or the other
+# halves of 188 sets teammates wrote and labelled without seeing the scorer or the other
 # splits (the odd halves are in general), never tuned on. Sets four and five were labelled
 # strict about waste ("fast" alone where a mid model adds nothing), all the others under the
 # issue's principle (no 120B model for "thanks!", no 8B model for a maths word problem).

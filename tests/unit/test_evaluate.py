@@ -428,7 +428,7 @@ def test_help_lists_eval() -> None:
 
 
 def test_the_blind_split_is_half_of_the_sets_written_apart() -> None:
-    """One hundred and eighty sets written and labelled by teammates who saw neither the scorer nor
+    """One hundred and eighty-eight sets written and labelled by teammates who saw neither the scorer nor
     the other splits (their id prefixes are ``apart`` below): their odd-numbered halves were tuned on
     (in general), their even halves never (blind)."""
     apart = ("f-", "f2-", "f3-", "f4-", "f5-", "f6-", "f7-", "f8-", "h9-", "s10-", "j11-", "k12-", "m13-",
@@ -452,7 +452,8 @@ def test_the_blind_split_is_half_of_the_sets_written_apart() -> None:
              "ce155-", "df156-", "eg157-", "fh158-", "gi159-", "hj160-", "ik161-", "jl162-",
              "km163-", "ln164-", "mo165-", "np166-", "oq167-", "pr168-", "qs169-", "rt170-",
              "su171-", "tv172-", "uw173-", "vx174-", "aw175-", "bx176-", "cy177-", "dz178-",
-             "ea179-", "fb180-")
+             "ea179-", "fb180-", "gc181-", "hd182-", "ie183-", "jf184-", "kg185-", "lh186-", "mi187-",
+             "nj188-")
     blind, general = shipped_set("blind"), shipped_set("general")
     written_apart = [c for c in general if c.id.startswith(apart)]
     assert len(blind) >= 300 and len(written_apart) >= 300
