@@ -175,27 +175,32 @@ EPOCHS = 5
 def fit(rows: Sequence[tuple[frozenset[str], int]], *, alpha: float = ALPHA, beta: float = BETA,
         l1: float = L1, l2: float = L2, epochs: int = EPOCHS) -> tuple[float, dict[str, float]]:
     """Fit (bias, weights) to ``rows`` of (features, 1 if the lower tier serves else 0)."""
-    z: dict[str, float] = {}
-    n: dict[str, float] = {}
+    # Features are numbered once and their state kept in lists; each row's are sorted once, not
+    # once an epoch. The updates are the same, in the same order, so the weights are the same to
+    # the last bit, in less time: the fitter runs this 50 times a refit.
+    index: dict[str, int] = {"<bias>": 0}
+    named = [([0, *(index.setdefault(name, len(index)) for name in sorted(found))], label)
+             for found, label in rows]
+    z = [0.0] * len(index)
+    n = [0.0] * len(index)
+    sqrt, copysign, sigmoid = math.sqrt, math.copysign, _sigmoid
 
-    def weight(name: str) -> float:
-        zi = z.get(name, 0.0)
+    def weight(i: int) -> float:
+        zi = z[i]
         if abs(zi) <= l1:
             return 0.0
-        return -(zi - math.copysign(l1, zi)) / ((beta + math.sqrt(n.get(name, 0.0))) / alpha + l2)
+        return -(zi - copysign(l1, zi)) / ((beta + sqrt(n[i])) / alpha + l2)
 
     for _ in range(epochs):
-        for found, label in rows:
-            names = ["<bias>", *sorted(found)]
-            current = [weight(name) for name in names]
-            total = sum(current)
-            g = _sigmoid(total) - label
-            for name, wi in zip(names, current, strict=True):
-                ni = n.get(name, 0.0)
-                sigma = (math.sqrt(ni + g * g) - math.sqrt(ni)) / alpha
-                z[name] = z.get(name, 0.0) + g - sigma * wi
-                n[name] = ni + g * g
-    weights = {name: round(w, 5) for name in sorted(z) if (w := weight(name)) != 0.0}
+        for features, label in named:
+            current = [weight(i) for i in features]
+            g = sigmoid(sum(current)) - label
+            gg = g * g
+            for i, wi in zip(features, current, strict=True):
+                ni = n[i]
+                z[i] = z[i] + g - (sqrt(ni + gg) - sqrt(ni)) / alpha * wi
+                n[i] = ni + gg
+    weights = {name: round(w, 5) for name, i in sorted(index.items()) if (w := weight(i)) != 0.0}
     return weights.pop("<bias>", 0.0), weights
 
 
