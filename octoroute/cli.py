@@ -184,11 +184,12 @@ def cmd_route(args: argparse.Namespace) -> int:
         config = evaluate.placeholder_config()
         router, close = evaluate.build_router(config), None
         # As said: no brain to ask, so an unsure decision is the scorer's, not a brain's failure to warn of.
-        args.strategy = args.strategy or "rule"
+        strategy = args.strategy or "rule"
     else:
         config = load_config(path)
         runtime = build_runtime(config)
         router, close = runtime.router, runtime.close
+        strategy = args.strategy
         if runtime.semantic is not None:
             # A server embeds its exemplars in the background; a one-shot route waits for them (bounded),
             # or its semantic layer would only ever say "not ready".
@@ -197,9 +198,9 @@ def cmd_route(args: argparse.Namespace) -> int:
                      task_type=args.task_type)
     try:
         if args.explain:
-            decision, scored, layers = router.explain(inp, strategy=args.strategy)
+            decision, scored, layers = router.explain(inp, strategy=strategy)
         else:
-            decision = router.route(inp, strategy=args.strategy)
+            decision = router.route(inp, strategy=strategy)
     finally:
         if close is not None:
             close()
