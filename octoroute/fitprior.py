@@ -140,18 +140,18 @@ def fit_prior(cases: Iterable[Case], report: TextIO | None = None) -> dict[str, 
         cut, cuts = repeated_threshold(rankings, RATIO[tier])
         # What the shipped threshold does to left-out households, averaged over the fold assignments.
         moved = [[r for p, r in ranked if p >= cut] for ranked in rankings]
-        mean = [statistics.fmean(len(m) for m in moved),
-                statistics.fmean(sum(r.gain for r in m) for m in moved),
-                statistics.fmean(sum(r.under for r in m) for m in moved)]
+        n_moved = statistics.fmean(len(m) for m in moved)
+        gained = statistics.fmean(sum(r.gain for r in m) for m in moved)
+        under = statistics.fmean(sum(r.under for r in m) for m in moved)
         bias, weights = _fit(rows)
-        if mean[0]:  # a model that would move nothing left out is not shipped: the scorer's tier stands
+        if n_moved:  # a model that would move nothing left out is not shipped: the scorer's tier stands
             models[tier] = {"bias": bias, "threshold": round(cut, 5),
                             "repeat_thresholds": [round(c, 5) for c in cuts], "weights": weights}
         if report is not None:
             report.write(f"{tier}: {len(rows)} rows, {len(weights)} weights; thresholds of {REPEATS} fold "
                          f"assignments {', '.join(f'{c:.4f}' for c in cuts)}, mean {cut:.4f}; left-out "
-                         f"households at it (mean): {mean[0]:.0f} moved, acceptable {mean[1]:+.0f}, "
-                         f"under-routed {mean[2]:+.1f}" + ("" if mean[0] else "; not shipped") + "\n")
+                         f"households at it (mean): {n_moved:.0f} moved, acceptable {gained:+.0f}, "
+                         f"under-routed {under:+.1f}" + ("" if n_moved else "; not shipped") + "\n")
     return {"fitted_on": list(SPLITS), "rows": len(cases), "min_households": MIN_HOUSEHOLDS,
             "folds": FOLDS, "repeats": REPEATS, "ratio": RATIO, "models": models}
 
